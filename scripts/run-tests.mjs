@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Runs the compiled test suite with tap and ends with one line, "N passed, N failed", counting
+// the named tests (each file's t.test subtests). Extra arguments go to tap (e.g. a file list).
+import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+function testFiles(directory) {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(directory, entry.name)
+    if (entry.isDirectory()) return entry.name === 'helpers' || entry.name === 'fixtures' ? [] : testFiles(path)
+    return entry.name.endsWith('.test.js') ? [path] : []
+  })
+}
+
+const extra = process.argv.slice(2)
+const files = extra.some((arg) => !arg.startsWith('-')) ? [] : testFiles('dist/test').sort()
+const tap = spawn('npx', ['tap', '--reporter=tap', '--jobs=2', '--timeout=300', ...extra, ...files], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+
+// A named test is a test point at the second level: four spaces in, inside a file's subtest.
+const namedTest = /^ {4}(not )?ok \d+ - /
+let passed = 0
+let failed = 0
+let pending = ''
+tap.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk)
+  const lines = (pending + chunk.toString()).split('\n')
+  pending = lines.pop() ?? ''
+  for (const line of lines) {
+    const match = namedTest.exec(line)
+    if (!match || line.includes('# SKIP')) continue
+    if (match[1]) failed++
+    else passed++
+  }
+})
+tap.on('close', (code) => {
+  if (code !== 0 && failed === 0) failed++ // A file that crashed before reporting counts as a failure.
+  console.log(`${passed} passed, ${failed} failed`)
+  process.exit(code ?? 1)
+})

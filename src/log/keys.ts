@@ -1,0 +1,60 @@
+// Key layout in the underlying LevelDB. Entry keys are a prefix byte plus the index as 8 big-endian
+// bytes, so LevelDB's byte order is index order.
+
+import { readUint64, writeUint64 } from '../util/bytes.js'
+
+const HARD_STATE = 0x01
+const ENTRY = 0x02
+const SNAPSHOT_META = 0x03
+const SNAPSHOT_CHUNK = 0x04
+const IDENTITY = 0x05
+
+export const hardStateKey = Uint8Array.of(HARD_STATE)
+export const snapshotMetaKey = Uint8Array.of(SNAPSHOT_META)
+export const identityKey = Uint8Array.of(IDENTITY)
+
+export function entryKey(index: number): Uint8Array {
+  const key = new Uint8Array(9)
+  key[0] = ENTRY
+  writeUint64(key, 1, index)
+  return key
+}
+
+export function indexOfEntryKey(key: Uint8Array): number {
+  return readUint64(key, 1)
+}
+
+/** Bounds that cover every entry key. */
+export const entryKeyRange = { gte: entryKey(0), lt: Uint8Array.of(ENTRY + 1) }
+
+export function snapshotChunkKey(generation: number, chunkNumber: number): Uint8Array {
+  const key = new Uint8Array(13)
+  key[0] = SNAPSHOT_CHUNK
+  writeUint64(key, 1, generation)
+  new DataView(key.buffer).setUint32(9, chunkNumber)
+  return key
+}
+
+export function generationOfChunkKey(key: Uint8Array): number {
+  return readUint64(key, 1)
+}
+
+/** Bounds that cover every snapshot chunk key. */
+export const snapshotChunkKeyRange = { gte: Uint8Array.of(SNAPSHOT_CHUNK), lt: Uint8Array.of(SNAPSHOT_CHUNK + 1) }
+
+export function describeKey(key: Uint8Array): string {
+  switch (key[0]) {
+    case HARD_STATE:
+      return 'hard state'
+    case ENTRY:
+      return `entry at index ${indexOfEntryKey(key)}`
+    case SNAPSHOT_META:
+      return 'snapshot metadata'
+    case SNAPSHOT_CHUNK:
+      return `snapshot chunk ${new DataView(key.buffer, key.byteOffset).getUint32(9)} of generation ${generationOfChunkKey(key)}`
+    case IDENTITY:
+      return 'node identity'
+    default:
+      return `unknown key 0x${Buffer.from(key).toString('hex')}`
+  }
+}

@@ -1,0 +1,602 @@
+// The durable Raft log and snapshot store on any abstract-level database: classic-level on disk,
+// memory-level in simulation, one code path. Every write Raft depends on is synced before its
+// promise resolves; concurrent writes are group-committed; every read is checksum-verified.
+
+import { crc32 } from 'node:zlib'
+import type { AbstractBatchOptions, AbstractLevel, AbstractPutOptions } from 'abstract-level'
+import { Observable } from 'rxjs'
+import { assert } from '../util/assert.js'
+import {
+  CompactedError,
+  CorruptionError,
+  IdentityMismatchError,
+  LogStoreClosedError,
+  LogStoreFailedError,
+  NonContiguousAppendError,
+  OutOfRangeError,
+  StaleSnapshotError,
+} from './errors.js'
+import { type BatchOp, GroupCommitQueue, type GroupCommitStats } from './group-commit.js'
+import {
+  entryKey,
+  entryKeyRange,
+  generationOfChunkKey,
+  hardStateKey,
+  identityKey,
+  indexOfEntryKey,
+  snapshotChunkKey,
+  snapshotChunkKeyRange,
+  snapshotMetaKey,
+} from './keys.js'
+import {
+  decodeEntryValue,
+  decodeHardState,
+  decodeIdentity,
+  decodeSnapshotMeta,
+  encodeEntryValue,
+  encodeHardState,
+  encodeIdentity,
+  encodeSnapshotMeta,
+  seal,
+  unseal,
+} from './records.js'
+import { EMPTY_HARD_STATE, type HardState, type LogEntry, type NodeIdentity, type SnapshotMeta } from './types.js'
+
+/** Any abstract-level database with binary keys and values. */
+export type LevelDatabase = AbstractLevel<string | Uint8Array | Buffer, Uint8Array, Uint8Array>
+
+export interface LogStoreOptions {
+  /** Names the store in errors and logs (e.g. the node id or data directory). */
+  name: string
+  /** Refuse to open data that belongs to another node; record this identity on first use. */
+  identity?: NodeIdentity
+  /** fsync every durable write. Default true; false only for benchmarks of the fsync cost. */
+  sync?: boolean
+  /** Group commit stops coalescing at this many bytes per batch. Default 8 MiB. */
+  maxBatchBytes?: number
+  /** Snapshot data is stored in chunks of this size. Default 1 MiB. */
+  snapshotChunkBytes?: number
+}
+
+export interface StoreSizes {
+  /** Hard state plus every retained entry, as stored (keys and values). */
+  raftStateBytes: number
+  /** Snapshot data plus its metadata. */
+  snapshotBytes: number
+}
+
+/** What a snapshot covers; the store computes the rest of SnapshotMeta. */
+export interface SnapshotPoint {
+  lastIncludedIndex: number
+  lastIncludedTerm: number
+  appMeta?: Uint8Array
+}
+
+const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024
+const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1024 * 1024
+const ENTRY_KEY_BYTES = 9
+
+export class LogStore {
+  readonly name: string
+  private readonly syncWrites: boolean
+  private readonly snapshotChunkBytes: number
+  private readonly queue: GroupCommitQueue
+  private hard: HardState = EMPTY_HARD_STATE
+  private hardStateBytes = 0
+  private snapshot: SnapshotMeta | null = null
+  private snapshotMetaBytes = 0
+  /** Index of entryTerms[0] and entryBytes[0]: one past the snapshot. Reflects accepted writes. */
+  private first = 1
+  private entryTerms: number[] = []
+  private entryBytes: number[] = []
+  private retainedEntryBytes = 0
+  private nextGeneration = 1
+  private pendingCleanups = new Set<Promise<void>>()
+  private failure: Error | null = null
+  private closed = false
+
+  private constructor(
+    private readonly db: LevelDatabase,
+    options: LogStoreOptions,
+  ) {
+    this.name = options.name
+    this.syncWrites = options.sync ?? true
+    this.snapshotChunkBytes = options.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES
+    assert(this.snapshotChunkBytes > 0, 'snapshotChunkBytes must be positive')
+    this.queue = new GroupCommitQueue(
+      (ops) => this.db.batch(ops, this.writeOptions()),
+      options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+      (cause) => (this.failure = new LogStoreFailedError(this.name, cause)),
+    )
+  }
+
+  /** Opens (and if needed creates) the log in `db`, verifying every stored record. */
+  static async open(db: LevelDatabase, options: LogStoreOptions): Promise<LogStore> {
+    if (db.status !== 'open') await db.open()
+    const store = new LogStore(db, options)
+    await store.recover(options.identity)
+    return store
+  }
+
+  // ---- reads of the in-memory view (reflects every accepted write, durable or in flight) ----
+
+  get hardState(): HardState {
+    return this.hard
+  }
+
+  get snapshotMeta(): SnapshotMeta | null {
+    return this.snapshot
+  }
+
+  /** The first index still in the log (one past the snapshot). */
+  get firstIndex(): number {
+    return this.first
+  }
+
+  get lastIndex(): number {
+    return this.first + this.entryTerms.length - 1
+  }
+
+  /** Term of the entry at `index`; the snapshot's last term at its last index. */
+  termAt(index: number): number {
+    if (index === 0) return 0
+    if (this.snapshot && index === this.snapshot.lastIncludedIndex) return this.snapshot.lastIncludedTerm
+    if (index < this.first) throw new CompactedError(this.name, index, this.first)
+    if (index > this.lastIndex) throw new OutOfRangeError(this.name, index, this.lastIndex)
+    return this.entryTerms[index - this.first] as number
+  }
+
+  get lastTerm(): number {
+    return this.termAt(this.lastIndex)
+  }
+
+  sizes(): StoreSizes {
+    return {
+      raftStateBytes: this.hardStateBytes + this.retainedEntryBytes,
+      snapshotBytes: this.snapshot ? this.snapshot.sizeBytes + this.snapshotMetaBytes : 0,
+    }
+  }
+
+  get groupCommitStats(): Readonly<GroupCommitStats> {
+    return this.queue.stats
+  }
+
+  // ---- durable writes ----
+
+  /**
+   * Makes the log `log[..entries[0].index-1] ++ entries`, truncating any suffix that conflicts, in
+   * one atomic synced batch. Entries must be contiguous and start within or right after the log.
+   */
+  append(entries: readonly LogEntry[]): Promise<void> {
+    return this.write({ entries })
+  }
+
+  saveHardState(state: HardState): Promise<void> {
+    return this.write({ hardState: state })
+  }
+
+  /** Hard state and entries in one atomic synced batch. */
+  write(update: { hardState?: HardState; entries?: readonly LogEntry[] }): Promise<void> {
+    const refusal = this.refusal()
+    if (refusal) return Promise.reject(refusal)
+    const ops: BatchOp[] = []
+    let bytes = 0
+    try {
+      if (update.entries && update.entries.length > 0) bytes += this.stageEntries(update.entries, ops)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (update.hardState) bytes += this.stageHardState(update.hardState, ops)
+    if (ops.length === 0) return Promise.resolve()
+    return this.queue.submit(ops, bytes)
+  }
+
+  /**
+   * Starts writing a new snapshot. Chunks go to disk under a fresh generation; nothing changes for
+   * readers until commit(), which swaps snapshot and log atomically.
+   */
+  beginSnapshot(): SnapshotWriter {
+    const refusal = this.refusal()
+    if (refusal) throw refusal
+    return new SnapshotWriter(this, this.nextGeneration++, this.snapshotChunkBytes)
+  }
+
+  /** Writes `data` as the snapshot through `point` and discards the log it covers. */
+  async saveSnapshot(point: SnapshotPoint, data: Uint8Array): Promise<SnapshotMeta> {
+    const writer = this.beginSnapshot()
+    try {
+      await writer.write(data)
+      return await writer.commit(point)
+    } catch (error) {
+      await writer.abort()
+      throw error
+    }
+  }
+
+  // ---- reads from disk ----
+
+  async readEntry(index: number): Promise<LogEntry> {
+    this.checkReadable(index)
+    const key = entryKey(index)
+    const value = await this.db.get(key)
+    if (value === undefined) throw new CorruptionError(this.name, `entry at index ${index}`, 'missing from the database')
+    return decodeEntryValue(this.name, key, index, value)
+  }
+
+  /** Reads entries [from, to] (inclusive), each checksum-verified. */
+  async readEntries(from: number, to: number = this.lastIndex): Promise<LogEntry[]> {
+    const entries: LogEntry[] = []
+    for await (const entry of this.iterateEntries(from, to)) entries.push(entry)
+    return entries
+  }
+
+  /**
+   * Streams entries [from, to] as they are stored, checksum-verified and checked for gaps. Reads
+   * happen only as fast as the subscriber consumes; unsubscribing stops the read.
+   */
+  entries$(from: number = this.first, to: number = this.lastIndex): Observable<LogEntry> {
+    return new Observable<LogEntry>((subscriber) => {
+      let stopped = false
+      const iterate = async (): Promise<void> => {
+        for await (const entry of this.iterateEntries(from, to)) {
+          if (stopped) return
+          subscriber.next(entry)
+        }
+        subscriber.complete()
+      }
+      iterate().catch((error: unknown) => subscriber.error(error))
+      return () => {
+        stopped = true
+      }
+    })
+  }
+
+  /** The current snapshot's data, every chunk verified; empty if there is none. */
+  async readSnapshot(): Promise<Uint8Array> {
+    const meta = this.snapshot
+    if (!meta) return new Uint8Array(0)
+    const out = new Uint8Array(meta.sizeBytes)
+    let offset = 0
+    for await (const chunk of this.iterateSnapshotChunks(meta)) {
+      out.set(chunk, offset)
+      offset += chunk.length
+    }
+    if (crc32(out) !== meta.dataCrc) {
+      throw new CorruptionError(this.name, `snapshot through index ${meta.lastIncludedIndex}`, 'data checksum mismatch')
+    }
+    return out
+  }
+
+  /** The current snapshot's data as a stream of verified chunks (for sending it in pieces). */
+  snapshotChunks$(): Observable<Uint8Array> {
+    return new Observable<Uint8Array>((subscriber) => {
+      const meta = this.snapshot
+      let stopped = false
+      const iterate = async (): Promise<void> => {
+        if (meta) {
+          for await (const chunk of this.iterateSnapshotChunks(meta)) {
+            if (stopped) return
+            subscriber.next(chunk)
+          }
+        }
+        subscriber.complete()
+      }
+      iterate().catch((error: unknown) => subscriber.error(error))
+      return () => {
+        stopped = true
+      }
+    })
+  }
+
+  /** Waits for every accepted write to be durable, then closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.queue.idle()
+    await Promise.all(this.pendingCleanups)
+    await this.db.close()
+  }
+
+  // ---- internals shared with SnapshotWriter ----
+
+  /** @internal */
+  async writeSnapshotChunk(generation: number, chunkNumber: number, data: Uint8Array): Promise<void> {
+    const refusal = this.refusal()
+    if (refusal) throw refusal
+    const key = snapshotChunkKey(generation, chunkNumber)
+    // Not synced: the synced commit batch that follows makes the earlier writes durable with it.
+    await this.db.put(key, seal(key, data))
+  }
+
+  /** @internal */
+  async deleteSnapshotChunks(generation: number, chunkCount: number): Promise<void> {
+    if (chunkCount === 0 || this.closed) return
+    await this.db.clear({ gte: snapshotChunkKey(generation, 0), lt: snapshotChunkKey(generation, chunkCount) })
+  }
+
+  /**
+   * @internal Installs a fully written snapshot. If the log holds the snapshot's last entry with
+   * the same term, the entries after it are kept (§7); otherwise the whole log is discarded.
+   */
+  commitSnapshot(point: SnapshotPoint, generation: number, chunkCount: number, sizeBytes: number, dataCrc: number): Promise<SnapshotMeta> {
+    const refusal = this.refusal()
+    if (refusal) return Promise.reject(refusal)
+    const currentIndex = this.snapshot?.lastIncludedIndex ?? 0
+    if (point.lastIncludedIndex <= currentIndex) {
+      return Promise.reject(new StaleSnapshotError(this.name, point.lastIncludedIndex, currentIndex))
+    }
+    const meta: SnapshotMeta = {
+      lastIncludedIndex: point.lastIncludedIndex,
+      lastIncludedTerm: point.lastIncludedTerm,
+      appMeta: point.appMeta ?? new Uint8Array(0),
+      sizeBytes,
+      chunkCount,
+      dataCrc,
+      generation,
+    }
+    const ops: BatchOp[] = []
+    const metaValue = encodeSnapshotMeta(snapshotMetaKey, meta)
+    ops.push({ type: 'put', key: snapshotMetaKey, value: metaValue })
+    const previous = this.snapshot
+    const oldFirst = this.first
+    const keepsSuffix =
+      point.lastIncludedIndex <= this.lastIndex && this.termAt(point.lastIncludedIndex) === point.lastIncludedTerm
+    if (keepsSuffix) {
+      const dropped = point.lastIncludedIndex + 1 - this.first
+      this.retainedEntryBytes -= sum(this.entryBytes, 0, dropped)
+      this.entryTerms.splice(0, dropped)
+      this.entryBytes.splice(0, dropped)
+    } else {
+      // Entries past the snapshot conflict with it: delete them in this batch. Those it covers are
+      // already invisible once the new metadata is in place.
+      for (let index = Math.max(this.first, point.lastIncludedIndex + 1); index <= this.lastIndex; index++) {
+        ops.push({ type: 'del', key: entryKey(index) })
+      }
+      this.entryTerms = []
+      this.entryBytes = []
+      this.retainedEntryBytes = 0
+    }
+    this.first = point.lastIncludedIndex + 1
+    this.snapshot = meta
+    this.snapshotMetaBytes = snapshotMetaKey.length + metaValue.length
+    const committed = this.queue.submit(ops, metaValue.length)
+    this.track(
+      committed.then(async () => {
+        await this.clearEntriesBelow(oldFirst, this.first)
+        if (previous) await this.deleteSnapshotChunks(previous.generation, previous.chunkCount)
+      }),
+    )
+    return committed.then(() => meta)
+  }
+
+  // ---- private ----
+
+  /** classic-level reads `sync`; the abstract types do not declare it. */
+  private writeOptions(): AbstractBatchOptions<Uint8Array, Uint8Array> & AbstractPutOptions<Uint8Array, Uint8Array> & { sync: boolean } {
+    return { sync: this.syncWrites }
+  }
+
+  private refusal(): Error | null {
+    if (this.failure) return this.failure
+    if (this.closed) return new LogStoreClosedError(this.name)
+    return null
+  }
+
+  private stageEntries(entries: readonly LogEntry[], ops: BatchOp[]): number {
+    const head = entries[0] as LogEntry
+    if (head.index < this.first) {
+      throw new NonContiguousAppendError(this.name, `append at ${head.index} would rewrite the snapshot, which covers up to ${this.first - 1}`)
+    }
+    if (head.index > this.lastIndex + 1) {
+      throw new NonContiguousAppendError(this.name, `append at ${head.index} would leave a gap after the last index ${this.lastIndex}`)
+    }
+    let previousTerm = this.termAt(head.index - 1)
+    entries.forEach((entry, offset) => {
+      if (entry.index !== head.index + offset) {
+        throw new NonContiguousAppendError(this.name, `entries are not contiguous: ${entry.index} follows ${head.index + offset - 1}`)
+      }
+      assert(entry.term >= previousTerm, () => `log terms must not decrease: ${entry.term} at ${entry.index} after ${previousTerm}`)
+      previousTerm = entry.term
+    })
+    const newLast = head.index + entries.length - 1
+    for (let index = newLast + 1; index <= this.lastIndex; index++) ops.push({ type: 'del', key: entryKey(index) })
+    const keep = head.index - this.first
+    this.retainedEntryBytes -= sum(this.entryBytes, keep, this.entryBytes.length)
+    this.entryTerms.length = keep
+    this.entryBytes.length = keep
+    let bytes = 0
+    for (const entry of entries) {
+      const key = entryKey(entry.index)
+      const value = encodeEntryValue(key, entry)
+      ops.push({ type: 'put', key, value })
+      this.entryTerms.push(entry.term)
+      this.entryBytes.push(ENTRY_KEY_BYTES + value.length)
+      bytes += value.length
+    }
+    this.retainedEntryBytes += bytes + ENTRY_KEY_BYTES * entries.length
+    return bytes
+  }
+
+  private stageHardState(state: HardState, ops: BatchOp[]): number {
+    assert(state.term >= this.hard.term, () => `term must not go backwards: ${state.term} after ${this.hard.term}`)
+    const value = encodeHardState(hardStateKey, state)
+    ops.push({ type: 'put', key: hardStateKey, value })
+    this.hard = state
+    this.hardStateBytes = hardStateKey.length + value.length
+    return value.length
+  }
+
+  private checkReadable(index: number): void {
+    const refusal = this.refusal()
+    if (refusal) throw refusal
+    if (index < this.first) throw new CompactedError(this.name, index, this.first)
+    if (index > this.lastIndex) throw new OutOfRangeError(this.name, index, this.lastIndex)
+  }
+
+  private async *iterateEntries(from: number, to: number): AsyncGenerator<LogEntry> {
+    if (from > to) return
+    this.checkReadable(from)
+    this.checkReadable(to)
+    let expected = from
+    for await (const [key, value] of this.db.iterator({ gte: entryKey(from), lte: entryKey(to) })) {
+      const index = indexOfEntryKey(key)
+      if (index !== expected) throw new CorruptionError(this.name, `entry at index ${expected}`, 'missing from the database')
+      yield decodeEntryValue(this.name, key, index, value)
+      expected++
+    }
+    if (expected <= to) throw new CorruptionError(this.name, `entry at index ${expected}`, 'missing from the database')
+  }
+
+  private async *iterateSnapshotChunks(meta: SnapshotMeta): AsyncGenerator<Uint8Array> {
+    let expected = 0
+    const range = { gte: snapshotChunkKey(meta.generation, 0), lt: snapshotChunkKey(meta.generation, meta.chunkCount) }
+    for await (const [key, value] of this.db.iterator(range)) {
+      const chunkNumber = new DataView(key.buffer, key.byteOffset).getUint32(9)
+      if (chunkNumber !== expected) break
+      yield unseal(this.name, key, value)
+      expected++
+    }
+    if (expected !== meta.chunkCount) {
+      throw new CorruptionError(this.name, `snapshot chunk ${expected} of generation ${meta.generation}`, 'missing from the database')
+    }
+  }
+
+  private async recover(identity: NodeIdentity | undefined): Promise<void> {
+    await this.checkIdentity(identity)
+    const hardValue = await this.db.get(hardStateKey)
+    if (hardValue !== undefined) {
+      this.hard = decodeHardState(this.name, hardStateKey, hardValue)
+      this.hardStateBytes = hardStateKey.length + hardValue.length
+    }
+    const metaValue = await this.db.get(snapshotMetaKey)
+    if (metaValue !== undefined) {
+      this.snapshot = decodeSnapshotMeta(this.name, snapshotMetaKey, metaValue)
+      this.snapshotMetaBytes = snapshotMetaKey.length + metaValue.length
+      this.first = this.snapshot.lastIncludedIndex + 1
+      this.nextGeneration = this.snapshot.generation + 1
+    }
+    await this.recoverEntries()
+    await this.removeOrphanChunks()
+  }
+
+  private async checkIdentity(identity: NodeIdentity | undefined): Promise<void> {
+    const stored = await this.db.get(identityKey)
+    if (stored !== undefined) {
+      const found = decodeIdentity(this.name, identityKey, stored)
+      if (identity && (found.clusterId !== identity.clusterId || found.nodeId !== identity.nodeId)) {
+        throw new IdentityMismatchError(
+          this.name,
+          `node ${identity.nodeId} of cluster ${identity.clusterId}`,
+          `node ${found.nodeId} of cluster ${found.clusterId}`,
+        )
+      }
+    } else if (identity) {
+      await this.db.put(identityKey, encodeIdentity(identityKey, identity), this.writeOptions())
+    }
+  }
+
+  private async recoverEntries(): Promise<void> {
+    const stale: Uint8Array[] = []
+    for await (const [key, value] of this.db.iterator(entryKeyRange)) {
+      const index = indexOfEntryKey(key)
+      if (index < this.first) {
+        stale.push(key)
+        continue
+      }
+      const expected = this.first + this.entryTerms.length
+      if (index !== expected) {
+        throw new CorruptionError(this.name, `entry at index ${expected}`, `missing: the next stored entry is ${index}`)
+      }
+      const entry = decodeEntryValue(this.name, key, index, value)
+      const previousTerm = this.termAt(index - 1)
+      if (entry.term < previousTerm) {
+        throw new CorruptionError(this.name, `entry at index ${index}`, `term ${entry.term} is lower than the previous entry's ${previousTerm}`)
+      }
+      this.entryTerms.push(entry.term)
+      this.entryBytes.push(key.length + value.length)
+      this.retainedEntryBytes += key.length + value.length
+    }
+    // A crash after a snapshot commit but before its covered entries were cleared leaves them here.
+    if (stale.length > 0) await this.db.batch(stale.map((key) => ({ type: 'del' as const, key })))
+  }
+
+  private async removeOrphanChunks(): Promise<void> {
+    const orphans: Uint8Array[] = []
+    for await (const key of this.db.keys(snapshotChunkKeyRange)) {
+      if (generationOfChunkKey(key) !== this.snapshot?.generation) orphans.push(key)
+    }
+    if (orphans.length > 0) await this.db.batch(orphans.map((key) => ({ type: 'del' as const, key })))
+  }
+
+  private async clearEntriesBelow(from: number, to: number): Promise<void> {
+    if (from >= to || this.closed) return
+    await this.db.clear({ gte: entryKey(from), lt: entryKey(to) })
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch(() => {
+      // The cleanup only frees space; a failure leaves garbage that the next open removes.
+    })
+    this.pendingCleanups.add(tracked)
+    void tracked.then(() => this.pendingCleanups.delete(tracked))
+  }
+}
+
+function sum(values: readonly number[], from: number, to: number): number {
+  let total = 0
+  for (let i = from; i < to; i++) total += values[i] as number
+  return total
+}
+
+/** Writes one snapshot in chunks; see LogStore.beginSnapshot. */
+export class SnapshotWriter {
+  private chunkCount = 0
+  private sizeBytes = 0
+  private crc = 0
+  private pending = new Uint8Array(0)
+  private finished = false
+
+  constructor(
+    private readonly store: LogStore,
+    private readonly generation: number,
+    private readonly chunkBytes: number,
+  ) {}
+
+  /** Appends data; full chunks are written as they fill. */
+  async write(data: Uint8Array): Promise<void> {
+    assert(!this.finished, 'snapshot writer already committed or aborted')
+    this.crc = crc32(data, this.crc)
+    this.sizeBytes += data.length
+    let buffered = this.pending.length > 0 ? concat(this.pending, data) : data
+    while (buffered.length >= this.chunkBytes) {
+      await this.store.writeSnapshotChunk(this.generation, this.chunkCount++, buffered.subarray(0, this.chunkBytes))
+      buffered = buffered.subarray(this.chunkBytes)
+    }
+    this.pending = buffered.slice()
+  }
+
+  /** Installs the snapshot atomically (see LogStore.commitSnapshot). */
+  async commit(point: SnapshotPoint): Promise<SnapshotMeta> {
+    assert(!this.finished, 'snapshot writer already committed or aborted')
+    if (this.pending.length > 0) {
+      await this.store.writeSnapshotChunk(this.generation, this.chunkCount++, this.pending)
+      this.pending = new Uint8Array(0)
+    }
+    this.finished = true
+    return this.store.commitSnapshot(point, this.generation, this.chunkCount, this.sizeBytes, this.crc)
+  }
+
+  /** Drops the chunks written so far. */
+  async abort(): Promise<void> {
+    if (this.finished) return
+    this.finished = true
+    await this.store.deleteSnapshotChunks(this.generation, this.chunkCount)
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
+}

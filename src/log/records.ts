@@ -1,0 +1,121 @@
+// Encoding of stored values. Every value starts with a CRC-32 over its key and body, so a flipped
+// byte, a torn value or a value stored under the wrong key is detected when it is read.
+
+import { crc32 } from 'node:zlib'
+import { BinaryReader, BinaryWriter, TruncatedRecordError } from '../util/bytes.js'
+import { CorruptionError } from './errors.js'
+import { describeKey } from './keys.js'
+import type { HardState, LogEntry, NodeIdentity, SnapshotMeta } from './types.js'
+
+const CHECKSUM_BYTES = 4
+
+function checksum(key: Uint8Array, body: Uint8Array): number {
+  return crc32(body, crc32(key))
+}
+
+/** Prefixes `body` with the checksum of key + body. */
+export function seal(key: Uint8Array, body: Uint8Array): Uint8Array {
+  const value = new Uint8Array(CHECKSUM_BYTES + body.length)
+  new DataView(value.buffer).setUint32(0, checksum(key, body))
+  value.set(body, CHECKSUM_BYTES)
+  return value
+}
+
+/** Returns the body of a sealed value, or throws CorruptionError naming the store and key. */
+export function unseal(store: string, key: Uint8Array, value: Uint8Array): Uint8Array {
+  if (value.length < CHECKSUM_BYTES) {
+    throw new CorruptionError(store, describeKey(key), `value of ${value.length} bytes is shorter than its checksum`)
+  }
+  const stored = new DataView(value.buffer, value.byteOffset, value.byteLength).getUint32(0)
+  const body = value.subarray(CHECKSUM_BYTES)
+  const actual = checksum(key, body)
+  if (stored !== actual) {
+    throw new CorruptionError(
+      store,
+      describeKey(key),
+      `checksum mismatch (stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${actual.toString(16).padStart(8, '0')})`,
+    )
+  }
+  return body
+}
+
+/** Decodes a body with `read`, turning a short record into a CorruptionError. */
+function decodeBody<T>(store: string, key: Uint8Array, body: Uint8Array, read: (reader: BinaryReader) => T): T {
+  try {
+    return read(new BinaryReader(body))
+  } catch (error) {
+    if (error instanceof TruncatedRecordError) throw new CorruptionError(store, describeKey(key), error.message)
+    throw error
+  }
+}
+
+export function encodeEntryValue(key: Uint8Array, entry: LogEntry): Uint8Array {
+  const body = new Uint8Array(9 + entry.data.length)
+  const view = new DataView(body.buffer)
+  view.setUint32(0, Math.floor(entry.term / 0x1_0000_0000))
+  view.setUint32(4, entry.term >>> 0)
+  body[8] = entry.type
+  body.set(entry.data, 9)
+  return seal(key, body)
+}
+
+export function decodeEntryValue(store: string, key: Uint8Array, index: number, value: Uint8Array): LogEntry {
+  const body = unseal(store, key, value)
+  return decodeBody(store, key, body, (reader) => {
+    const term = reader.uint64()
+    const type = reader.uint8()
+    return { index, term, type, data: reader.rest() }
+  })
+}
+
+export function encodeHardState(key: Uint8Array, state: HardState): Uint8Array {
+  const writer = new BinaryWriter().uint64(state.term).uint64(state.commitIndex)
+  if (state.votedFor === null) writer.uint8(0)
+  else writer.uint8(1).string(state.votedFor)
+  return seal(key, writer.finish())
+}
+
+export function decodeHardState(store: string, key: Uint8Array, value: Uint8Array): HardState {
+  return decodeBody(store, key, unseal(store, key, value), (reader) => {
+    const term = reader.uint64()
+    const commitIndex = reader.uint64()
+    const votedFor = reader.uint8() === 1 ? reader.string() : null
+    return { term, votedFor, commitIndex }
+  })
+}
+
+export function encodeSnapshotMeta(key: Uint8Array, meta: SnapshotMeta): Uint8Array {
+  const body = new BinaryWriter()
+    .uint64(meta.generation)
+    .uint64(meta.lastIncludedIndex)
+    .uint64(meta.lastIncludedTerm)
+    .uint64(meta.sizeBytes)
+    .uint32(meta.chunkCount)
+    .uint32(meta.dataCrc)
+    .bytes(meta.appMeta)
+    .finish()
+  return seal(key, body)
+}
+
+export function decodeSnapshotMeta(store: string, key: Uint8Array, value: Uint8Array): SnapshotMeta {
+  return decodeBody(store, key, unseal(store, key, value), (reader) => ({
+    generation: reader.uint64(),
+    lastIncludedIndex: reader.uint64(),
+    lastIncludedTerm: reader.uint64(),
+    sizeBytes: reader.uint64(),
+    chunkCount: reader.uint32(),
+    dataCrc: reader.uint32(),
+    appMeta: reader.bytes(),
+  }))
+}
+
+export function encodeIdentity(key: Uint8Array, identity: NodeIdentity): Uint8Array {
+  return seal(key, new BinaryWriter().string(identity.clusterId).string(identity.nodeId).finish())
+}
+
+export function decodeIdentity(store: string, key: Uint8Array, value: Uint8Array): NodeIdentity {
+  return decodeBody(store, key, unseal(store, key, value), (reader) => ({
+    clusterId: reader.string(),
+    nodeId: reader.string(),
+  }))
+}

@@ -1,0 +1,39 @@
+// The records the durable log keeps: entries, the hard state, snapshot metadata, and the identity
+// of the node that owns the data directory.
+
+export interface LogEntry {
+  readonly index: number
+  readonly term: number
+  /** Opaque to the log; Raft gives it meaning (command, no-op, configuration change). */
+  readonly type: number
+  readonly data: Uint8Array
+}
+
+/** What Raft must never forget across a crash (Figure 2's persistent state, plus commit). */
+export interface HardState {
+  readonly term: number
+  readonly votedFor: string | null
+  /** Known-committed index. Saved opportunistically: a stale value only delays re-applying. */
+  readonly commitIndex: number
+}
+
+export interface SnapshotMeta {
+  readonly lastIncludedIndex: number
+  readonly lastIncludedTerm: number
+  /** Opaque bytes the state machine keeps with its snapshot (e.g. the cluster configuration). */
+  readonly appMeta: Uint8Array
+  readonly sizeBytes: number
+  readonly chunkCount: number
+  /** CRC-32 of the whole snapshot data. */
+  readonly dataCrc: number
+  /** Internal generation number: chunks of other generations are garbage. */
+  readonly generation: number
+}
+
+/** Which node a data directory belongs to, so a node never starts on another node's data. */
+export interface NodeIdentity {
+  readonly clusterId: string
+  readonly nodeId: string
+}
+
+export const EMPTY_HARD_STATE: HardState = Object.freeze({ term: 0, votedFor: null, commitIndex: 0 })

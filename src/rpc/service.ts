@@ -1,0 +1,42 @@
+// Typed RPC methods on top of a byte-level Transport: a method pairs a name with its request and
+// reply codecs, so callers and servers exchange messages, not bytes.
+
+import type { MessageCodec } from './proto.js'
+import type { CallContext, CallOptions, Handler, Transport } from './transport.js'
+
+export interface RpcMethod<Request, Reply> {
+  readonly service: string
+  readonly name: string
+  /** "Service.Method", as Transport.call expects. */
+  readonly fullName: string
+  readonly request: MessageCodec<Request>
+  readonly reply: MessageCodec<Reply>
+}
+
+export function rpcMethod<Request, Reply>(
+  service: string,
+  name: string,
+  request: MessageCodec<Request>,
+  reply: MessageCodec<Reply>,
+): RpcMethod<Request, Reply> {
+  return { service, name, fullName: `${service}.${name}`, request, reply }
+}
+
+export async function invoke<Request, Reply>(
+  transport: Transport,
+  peer: string,
+  method: RpcMethod<Request, Reply>,
+  request: Request,
+  options?: CallOptions,
+): Promise<Reply> {
+  const reply = await transport.call(peer, method.fullName, method.request.encode(request), options)
+  return method.reply.decode(reply)
+}
+
+/** Wraps a typed handler as a byte-level Handler for Transport.register. */
+export function handler<Request, Reply>(
+  method: RpcMethod<Request, Reply>,
+  serve: (request: Request, context: CallContext) => Promise<Reply> | Reply,
+): Handler {
+  return async (bytes, context) => method.reply.encode(await serve(method.request.decode(bytes), context))
+}

@@ -1,0 +1,251 @@
+// A simulated network with the fault model of MIT 6.5840's labrpc, on an injected clock and a
+// seeded RNG: ends connect to servers and can be disabled; servers can be added, replaced and
+// deleted; an unreliable network delays, drops requests and drops replies; long reordering delays
+// replies; calls to unreachable servers fail after a random delay. Same seed, same run.
+
+import type { Clock } from '../sim/clock.js'
+import { sleep } from '../sim/clock.js'
+import type { Rng } from '../sim/rng.js'
+import { assert } from '../util/assert.js'
+import { RpcError } from './errors.js'
+import { type CallContext, type Handler, HandlerTable } from './transport.js'
+
+/** How often a call in progress checks whether its server has died (labrpc: 100 ms). */
+const SERVER_DEATH_POLL_MS = 100
+
+export type SimEventKind =
+  | 'submit'
+  | 'unreachable'
+  | 'drop-request'
+  | 'dispatch'
+  | 'server-died'
+  | 'drop-reply'
+  | 'delay-reply'
+  | 'deliver'
+
+export interface SimEvent {
+  readonly timeMs: number
+  readonly kind: SimEventKind
+  readonly end: string
+  readonly method: string
+  readonly bytes: number
+}
+
+export interface SimNetworkOptions {
+  clock: Clock
+  rng: Rng
+  /** Sees every network event, in order: for traces and determinism checks. */
+  onEvent?: (event: SimEvent) => void
+}
+
+/** A server: a set of services and a count of the RPCs dispatched to it. */
+export class SimServer {
+  private readonly handlers = new HandlerTable()
+  private dispatched = 0
+
+  register(service: string, handlers: Readonly<Record<string, Handler>>): void {
+    this.handlers.register(service, handlers)
+  }
+
+  get rpcCount(): number {
+    return this.dispatched
+  }
+
+  /** @internal Runs the handler for `method`. */
+  async dispatch(method: string, request: Uint8Array, context: CallContext): Promise<Uint8Array> {
+    this.dispatched++
+    const handle = this.handlers.lookup(method)
+    if (!handle) throw new RpcError('NO_HANDLER', `no handler for ${method}`, undefined, method)
+    return handle(request, context)
+  }
+}
+
+interface EndState {
+  enabled: boolean
+  serverName: string | null
+}
+
+type HandlerOutcome = { ok: true; reply: Uint8Array } | { ok: false; error: unknown }
+
+/** The client side of a connection to one server. */
+export class SimClientEnd {
+  constructor(
+    private readonly network: SimNetwork,
+    readonly name: string,
+    /** The node that owns this end, passed to handlers as CallContext.from. */
+    readonly owner: string,
+  ) {}
+
+  /** Resolves with the reply, or rejects with RpcError (LOST, UNREACHABLE, REMOTE, NO_HANDLER). */
+  call(method: string, request: Uint8Array): Promise<Uint8Array> {
+    return this.network.process(this, method, request)
+  }
+}
+
+export class SimNetwork {
+  private readonly clock: Clock
+  private readonly rng: Rng
+  private readonly onEvent: ((event: SimEvent) => void) | undefined
+  private readonly ends = new Map<string, EndState>()
+  private readonly servers = new Map<string, SimServer | null>()
+  private reliable = true
+  private longDelays = false
+  private longReordering = false
+  private rpcTotal = 0
+  private byteTotal = 0
+
+  constructor(options: SimNetworkOptions) {
+    this.clock = options.clock
+    this.rng = options.rng
+    this.onEvent = options.onEvent
+  }
+
+  makeEnd(name: string, owner = name): SimClientEnd {
+    assert(!this.ends.has(name), () => `end ${name} already exists`)
+    this.ends.set(name, { enabled: false, serverName: null })
+    return new SimClientEnd(this, name, owner)
+  }
+
+  connect(endName: string, serverName: string): void {
+    this.endState(endName).serverName = serverName
+  }
+
+  enable(endName: string, enabled: boolean): void {
+    this.endState(endName).enabled = enabled
+  }
+
+  /** Adds or replaces the server called `name`; a replaced server's replies are never delivered. */
+  addServer(name: string, server: SimServer): void {
+    this.servers.set(name, server)
+  }
+
+  /** Kills the server: calls in progress on it fail, and its replies are never delivered. */
+  deleteServer(name: string): void {
+    this.servers.set(name, null)
+  }
+
+  setReliable(reliable: boolean): void {
+    this.reliable = reliable
+  }
+
+  /** Calls to unreachable servers take up to 7 s to fail, instead of up to 100 ms. */
+  setLongDelays(longDelays: boolean): void {
+    this.longDelays = longDelays
+  }
+
+  /** Two thirds of replies are delayed by 200–2200 ms. */
+  setLongReordering(longReordering: boolean): void {
+    this.longReordering = longReordering
+  }
+
+  /** RPCs dispatched to the server's handlers. */
+  serverRpcCount(serverName: string): number {
+    return this.servers.get(serverName)?.rpcCount ?? 0
+  }
+
+  /** Every request submitted, delivered or not. */
+  get totalRpcs(): number {
+    return this.rpcTotal
+  }
+
+  /** Request bytes at submission plus reply bytes at delivery. */
+  get totalBytes(): number {
+    return this.byteTotal
+  }
+
+  /** @internal The life of one call, following labrpc's processReq. */
+  async process(end: SimClientEnd, method: string, request: Uint8Array): Promise<Uint8Array> {
+    this.rpcTotal++
+    this.byteTotal += request.length
+    this.emit('submit', end.name, method, request.length)
+    // Copy, as labrpc encodes and decodes: neither side can see the other's later mutations.
+    const requestCopy = request.slice()
+    const state = this.endState(end.name)
+    const serverName = state.serverName
+    const server = serverName === null ? undefined : this.servers.get(serverName)
+    const reliable = this.reliable
+    const longReordering = this.longReordering
+
+    if (!state.enabled || serverName === null || !server) {
+      const delayMs = this.longDelays ? this.rng.int(7000) : this.rng.int(100)
+      await sleep(this.clock, delayMs)
+      this.emit('unreachable', end.name, method, 0)
+      throw new RpcError('UNREACHABLE', `end ${end.name} cannot reach ${serverName ?? 'any server'}`, serverName ?? undefined, method)
+    }
+
+    if (!reliable) {
+      await sleep(this.clock, this.rng.int(27))
+      if (this.rng.int(1000) < 100) {
+        this.emit('drop-request', end.name, method, 0)
+        throw new RpcError('LOST', `request to ${serverName} dropped`, serverName, method)
+      }
+    }
+
+    this.emit('dispatch', end.name, method, 0)
+    const outcome = await this.awaitHandler(server.dispatch(method, requestCopy, { from: end.owner }), end.name, serverName, server)
+    if (outcome === 'server-died' || this.isServerDead(end.name, serverName, server)) {
+      this.emit('server-died', end.name, method, 0)
+      throw new RpcError('LOST', `server ${serverName} died during the call`, serverName, method)
+    }
+    if (!reliable && this.rng.int(1000) < 100) {
+      this.emit('drop-reply', end.name, method, 0)
+      throw new RpcError('LOST', `reply from ${serverName} dropped`, serverName, method)
+    }
+    if (longReordering && this.rng.int(900) < 600) {
+      const delayMs = 200 + this.rng.int(1 + this.rng.int(2000))
+      this.emit('delay-reply', end.name, method, delayMs)
+      await sleep(this.clock, delayMs)
+    }
+    const replyBytes = outcome.ok ? outcome.reply.length : 0
+    this.byteTotal += replyBytes
+    this.emit('deliver', end.name, method, replyBytes)
+    if (!outcome.ok) throw outcome.error instanceof RpcError ? outcome.error : remoteError(outcome.error, serverName, method)
+    return outcome.reply.slice()
+  }
+
+  /** Waits for the handler, giving up if the server dies meanwhile (checked every 100 ms). */
+  private awaitHandler(
+    handling: Promise<Uint8Array>,
+    endName: string,
+    serverName: string,
+    server: SimServer,
+  ): Promise<HandlerOutcome | 'server-died'> {
+    return new Promise((resolve) => {
+      let poll = this.clock.setTimeout(check, SERVER_DEATH_POLL_MS)
+      const network = this
+      function check(): void {
+        if (network.isServerDead(endName, serverName, server)) resolve('server-died')
+        else poll = network.clock.setTimeout(check, SERVER_DEATH_POLL_MS)
+      }
+      handling.then(
+        (reply) => {
+          this.clock.clearTimeout(poll)
+          resolve({ ok: true, reply })
+        },
+        (error: unknown) => {
+          this.clock.clearTimeout(poll)
+          resolve({ ok: false, error })
+        },
+      )
+    })
+  }
+
+  private isServerDead(endName: string, serverName: string, server: SimServer): boolean {
+    return !this.endState(endName).enabled || this.servers.get(serverName) !== server
+  }
+
+  private endState(endName: string): EndState {
+    const state = this.ends.get(endName)
+    assert(state, () => `unknown end ${endName}`)
+    return state
+  }
+
+  private emit(kind: SimEventKind, end: string, method: string, bytes: number): void {
+    this.onEvent?.({ timeMs: this.clock.now(), kind, end, method, bytes })
+  }
+}
+
+function remoteError(error: unknown, serverName: string, method: string): RpcError {
+  const message = error instanceof Error ? error.message : String(error)
+  return new RpcError('REMOTE', `${serverName} failed ${method}: ${message}`, serverName, method)
+}

@@ -1,0 +1,67 @@
+// A node's Transport on the simulated network: its own server for incoming calls and one client
+// end per peer for outgoing ones. The test harness enables and disables the ends to partition.
+
+import type { Clock } from '../sim/clock.js'
+import { RpcError } from './errors.js'
+import type { SimClientEnd, SimServer } from './sim-network.js'
+import type { CallOptions, Handler, Transport } from './transport.js'
+
+export interface SimTransportOptions {
+  self: string
+  server: SimServer
+  /** The end this node uses to reach each peer. */
+  ends: ReadonlyMap<string, SimClientEnd>
+  clock: Clock
+  /** Applies when a call gives no timeout. Default: none (the network model decides). */
+  defaultTimeoutMs?: number
+}
+
+export class SimTransport implements Transport {
+  readonly self: string
+  private readonly server: SimServer
+  private readonly ends: ReadonlyMap<string, SimClientEnd>
+  private readonly clock: Clock
+  private readonly defaultTimeoutMs: number | undefined
+  private closed = false
+
+  constructor(options: SimTransportOptions) {
+    this.self = options.self
+    this.server = options.server
+    this.ends = options.ends
+    this.clock = options.clock
+    this.defaultTimeoutMs = options.defaultTimeoutMs
+  }
+
+  register(service: string, handlers: Readonly<Record<string, Handler>>): void {
+    this.server.register(service, handlers)
+  }
+
+  call(peer: string, method: string, request: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new RpcError('CLOSED', `transport of ${this.self} is closed`, peer, method))
+    const end = this.ends.get(peer)
+    if (!end) return Promise.reject(new RpcError('UNREACHABLE', `${this.self} has no end for peer ${peer}`, peer, method))
+    const call = end.call(method, request)
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs
+    if (timeoutMs === undefined) return call
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(
+        () => reject(new RpcError('TIMEOUT', `${method} to ${peer} timed out after ${timeoutMs}ms`, peer, method)),
+        timeoutMs,
+      )
+      call.then(
+        (reply) => {
+          this.clock.clearTimeout(timer)
+          resolve(reply)
+        },
+        (error: unknown) => {
+          this.clock.clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+  }
+}

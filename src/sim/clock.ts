@@ -1,0 +1,27 @@
+// The Clock seam: everything in lograft that waits or reads time does it through a Clock, so the
+// same code runs on real time, under sinon fake timers, or on the simulator's virtual time.
+
+/** Opaque handle returned by Clock.setTimeout. */
+export type TimerHandle = unknown
+
+export interface Clock {
+  /** Milliseconds on a monotonic scale; only differences are meaningful. */
+  now(): number
+  setTimeout(callback: () => void, delayMs: number): TimerHandle
+  clearTimeout(handle: TimerHandle): void
+}
+
+/**
+ * Real time. It looks up the global timer functions at each call, not at import, so code driven
+ * by it also runs under sinon's installed fake timers (`sinon.useFakeTimers()`).
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, delayMs),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
+/** A promise that resolves after `delayMs` on `clock`. */
+export function sleep(clock: Clock, delayMs: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, delayMs))
+}

@@ -1,0 +1,60 @@
+// A simulated world for one seed: virtual clock, seeded RNG and a labrpc-style network, plus
+// helpers to give nodes Transports on it. Tests and embedders build their clusters on this.
+
+import { SimNetwork, SimServer, type SimClientEnd, type SimEvent } from '../rpc/sim-network.js'
+import { SimTransport } from '../rpc/sim-transport.js'
+import { Rng } from './rng.js'
+import { type RunLimits, VirtualClock } from './virtual-clock.js'
+
+export interface SimWorldOptions {
+  seed: number
+  /** Record every network event in `trace`. */
+  trace?: boolean
+}
+
+export class SimWorld {
+  readonly seed: number
+  readonly clock = new VirtualClock()
+  readonly rng: Rng
+  readonly network: SimNetwork
+  readonly trace: SimEvent[] = []
+  private endGeneration = 0
+
+  constructor(options: SimWorldOptions) {
+    this.seed = options.seed
+    this.rng = new Rng(options.seed)
+    const record = options.trace ? (event: SimEvent) => this.trace.push(event) : undefined
+    this.network = new SimNetwork({ clock: this.clock, rng: this.rng.fork(), ...(record ? { onEvent: record } : {}) })
+  }
+
+  /** Runs `scenario` on virtual time (see VirtualClock.run). */
+  run<T>(scenario: (world: SimWorld) => Promise<T>, limits?: RunLimits): Promise<T> {
+    return this.clock.run(() => scenario(this), limits)
+  }
+
+  /**
+   * A fresh server named `self` plus a fresh, enabled end to each peer's server. Call again to
+   * model a restart: the old server is replaced, so its late replies are never delivered.
+   */
+  attachNode(self: string, peers: readonly string[], options: { defaultTimeoutMs?: number } = {}): NodeAttachment {
+    const server = new SimServer()
+    this.network.addServer(self, server)
+    const generation = this.endGeneration++
+    const ends = new Map<string, SimClientEnd>()
+    for (const peer of peers) {
+      const end = this.network.makeEnd(`${self}->${peer}#${generation}`, self)
+      this.network.connect(end.name, peer)
+      this.network.enable(end.name, true)
+      ends.set(peer, end)
+    }
+    const transport = new SimTransport({ self, server, ends, clock: this.clock, ...options })
+    return { transport, server, ends }
+  }
+}
+
+export interface NodeAttachment {
+  transport: SimTransport
+  server: SimServer
+  /** This node's end to each peer, by peer name. */
+  ends: ReadonlyMap<string, SimClientEnd>
+}

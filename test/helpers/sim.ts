@@ -1,0 +1,31 @@
+// Seeded simulation tests for tap: each test runs once per seed (SEED=n replays one, SEEDS=n
+// sweeps many) and a failure names its seed so it can be replayed exactly.
+
+import type { Test } from 'tap'
+import { seedsFor } from '../../src/sim/seeds.js'
+import type { RunLimits } from '../../src/sim/virtual-clock.js'
+import { SimWorld } from '../../src/sim/world.js'
+
+export interface SimTestOptions extends RunLimits {
+  trace?: boolean
+}
+
+/** Declares `name` as a subtest of `t` that runs `scenario` in a fresh SimWorld per seed. */
+export function simTest(
+  t: Test,
+  name: string,
+  scenario: (world: SimWorld, t: Test) => Promise<void>,
+  options: SimTestOptions = {},
+): void {
+  for (const seed of seedsFor(name, process.env)) {
+    void t.test(`${name} (seed ${seed})`, async (st) => {
+      const world = new SimWorld({ seed, trace: options.trace ?? false })
+      try {
+        await world.run(() => scenario(world, st), options)
+      } catch (error) {
+        st.fail(`${name} failed with seed ${seed}; replay with SEED=${seed}: ${(error as Error).stack ?? String(error)}`)
+      }
+      if (st.passing() === false) st.comment(`${name} failed with seed ${seed}; replay with SEED=${seed}`)
+    })
+  }
+}
