@@ -21,3 +21,12 @@ t.test('a stalled scenario is reported instead of hanging', async (t) => {
   const clock = new VirtualClock()
   await t.rejects(clock.run(() => new Promise(() => {})), { code: 'ERR_SIMULATION_STALLED' })
 })
+
+t.test('a scenario that throws before returning its promise leaves the clock usable', async (t) => {
+  const clock = new VirtualClock()
+  const throwsAtOnce = (): Promise<void> => {
+    throw new Error('thrown before any await')
+  }
+  await t.rejects(clock.run(throwsAtOnce), { message: 'thrown before any await' })
+  t.equal(await clock.run(async () => 'ran'), 'ran')
+})

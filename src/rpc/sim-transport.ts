@@ -1,7 +1,7 @@
 // A node's Transport on the simulated network: its own server for incoming calls and one client
 // end per peer for outgoing ones. The test harness enables and disables the ends to partition.
 
-import type { Clock } from '../sim/clock.js'
+import type { Clock, TimerHandle } from '../sim/clock.js'
 import { RpcError } from './errors.js'
 import type { SimClientEnd, SimServer } from './sim-network.js'
 import type { CallOptions, Handler, Transport } from './transport.js'
@@ -23,6 +23,8 @@ export class SimTransport implements Transport {
   private readonly clock: Clock
   private readonly defaultTimeoutMs: number | undefined
   private closed = false
+  /** Fails each call in flight with CLOSED; close() runs them. */
+  private readonly inFlight = new Set<() => void>()
 
   constructor(options: SimTransportOptions) {
     this.self = options.self
@@ -40,28 +42,33 @@ export class SimTransport implements Transport {
     if (this.closed) return Promise.reject(new RpcError('CLOSED', `transport of ${this.self} is closed`, peer, method))
     const end = this.ends.get(peer)
     if (!end) return Promise.reject(new RpcError('UNREACHABLE', `${this.self} has no end for peer ${peer}`, peer, method))
-    const call = end.call(method, request)
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs
-    if (timeoutMs === undefined) return call
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(
-        () => reject(new RpcError('TIMEOUT', `${method} to ${peer} timed out after ${timeoutMs}ms`, peer, method)),
-        timeoutMs,
-      )
-      call.then(
-        (reply) => {
-          this.clock.clearTimeout(timer)
-          resolve(reply)
-        },
-        (error: unknown) => {
-          this.clock.clearTimeout(timer)
-          reject(error)
-        },
-      )
+      let timer: { handle: TimerHandle } | null = null
+      const settle = (): void => {
+        if (timer) this.clock.clearTimeout(timer.handle)
+        this.inFlight.delete(abort)
+      }
+      const fail = (error: unknown): void => {
+        settle()
+        reject(error)
+      }
+      const abort = (): void => fail(new RpcError('CLOSED', `transport of ${this.self} closed with the call in flight`, peer, method))
+      this.inFlight.add(abort)
+      if (timeoutMs !== undefined) {
+        const timeout = (): void => fail(new RpcError('TIMEOUT', `${method} to ${peer} timed out after ${timeoutMs}ms`, peer, method))
+        timer = { handle: this.clock.setTimeout(timeout, timeoutMs) }
+      }
+      end.call(method, request).then((reply) => {
+        settle()
+        resolve(reply)
+      }, fail)
     })
   }
 
+  /** Fails calls in flight with CLOSED; incoming calls are still served until the harness removes the server. */
   async close(): Promise<void> {
     this.closed = true
+    for (const abort of [...this.inFlight]) abort()
   }
 }

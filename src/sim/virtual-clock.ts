@@ -82,11 +82,12 @@ export class VirtualClock implements Clock {
     this.running = true
     const deadlineMs = this.nowMs + (limits.maxVirtualMs ?? Number.POSITIVE_INFINITY)
     let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined
-    scenario().then(
-      (value) => (outcome = { ok: true, value }),
-      (error: unknown) => (outcome = { ok: false, error }),
-    )
     try {
+      // Inside the try: a scenario that throws before returning its promise must still end the run.
+      scenario().then(
+        (value) => (outcome = { ok: true, value }),
+        (error: unknown) => (outcome = { ok: false, error }),
+      )
       for (;;) {
         await drainMicrotasks()
         if (outcome) break

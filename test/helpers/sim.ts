@@ -10,6 +10,23 @@ export interface SimTestOptions extends RunLimits {
   trace?: boolean
 }
 
+/**
+ * Declares `name` as a subtest of `t` that runs `body` once per seed. For tests that build their
+ * own worlds (e.g. to run one seed twice); everything else uses simTest.
+ */
+export function seededTest(t: Test, name: string, body: (seed: number, t: Test) => Promise<void>): void {
+  for (const seed of seedsFor(name, process.env)) {
+    void t.test(`${name} (seed ${seed})`, async (st) => {
+      try {
+        await body(seed, st)
+      } catch (error) {
+        st.fail(`${name} failed with seed ${seed}; replay with SEED=${seed}: ${(error as Error).stack ?? String(error)}`)
+      }
+      if (st.passing() === false) st.comment(`${name} failed with seed ${seed}; replay with SEED=${seed}`)
+    })
+  }
+}
+
 /** Declares `name` as a subtest of `t` that runs `scenario` in a fresh SimWorld per seed. */
 export function simTest(
   t: Test,
@@ -17,15 +34,8 @@ export function simTest(
   scenario: (world: SimWorld, t: Test) => Promise<void>,
   options: SimTestOptions = {},
 ): void {
-  for (const seed of seedsFor(name, process.env)) {
-    void t.test(`${name} (seed ${seed})`, async (st) => {
-      const world = new SimWorld({ seed, trace: options.trace ?? false })
-      try {
-        await world.run(() => scenario(world, st), options)
-      } catch (error) {
-        st.fail(`${name} failed with seed ${seed}; replay with SEED=${seed}: ${(error as Error).stack ?? String(error)}`)
-      }
-      if (st.passing() === false) st.comment(`${name} failed with seed ${seed}; replay with SEED=${seed}`)
-    })
-  }
+  seededTest(t, name, async (seed, st) => {
+    const world = new SimWorld({ seed, trace: options.trace ?? false })
+    await world.run(() => scenario(world, st), options)
+  })
 }

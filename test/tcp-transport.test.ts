@@ -1,0 +1,273 @@
+// TcpTransport on real sockets on 127.0.0.1: round trips, many concurrent calls on one link,
+// bad frames from a raw socket, frame size limits, remote errors, timeouts, unreachable peers and
+// backoff, a peer restarting on the same port, and close().
+
+import net from 'node:net'
+import type { Test } from 'tap'
+import t from 'tap'
+import { type RpcErrorCode, isRpcError } from '../src/rpc/errors.js'
+import { handler, invoke, rpcMethod } from '../src/rpc/service.js'
+import { TcpTransport, type TcpTransportOptions } from '../src/rpc/tcp-transport.js'
+import { sleep, systemClock } from '../src/sim/clock.js'
+import { MemoryLogger } from '../src/util/logger.js'
+import { type EchoReply, type EchoRequest, echoMethod, echoReply, echoReplyCodec, echoRequest, echoRequestCodec } from './helpers/echo.js'
+
+const HOST = '127.0.0.1'
+
+/** Echo.Twice: replies with the request's data twice over, so a small request can get a large reply. */
+const twiceMethod = rpcMethod('Echo', 'Twice', echoRequestCodec, echoReplyCodec)
+
+interface EchoNode {
+  readonly transport: TcpTransport
+  /** "host:port", usable as a peer name in calls. */
+  readonly address: string
+  readonly port: number
+  readonly logger: MemoryLogger
+  /** The text of every Echo.Echo request the node received. */
+  readonly handled: string[]
+}
+
+/** A transport listening on 127.0.0.1 (port 0 unless `options.listen` says otherwise) serving the echo service. */
+async function startEchoNode(t: Test, self: string, options: Partial<TcpTransportOptions> = {}): Promise<EchoNode> {
+  const logger = new MemoryLogger()
+  const transport = await TcpTransport.start({ self, listen: { host: HOST, port: 0 }, logger, ...options })
+  t.teardown(() => transport.close())
+  const handled: string[] = []
+  transport.register('Echo', {
+    Echo: handler(echoMethod, async (request, context) => {
+      handled.push(request.text)
+      if (request.delayMs > 0) await sleep(systemClock, request.delayMs)
+      return echoReply({ text: request.text, data: request.data, servedBy: `${self} for ${context.from}` })
+    }),
+    Twice: handler(twiceMethod, (request) => echoReply({ data: Buffer.concat([request.data, request.data]) })),
+    Fail: handler(echoMethod, (request) => {
+      throw new Error(`refusing "${request.text}"`)
+    }),
+  })
+  const port = transport.address?.port
+  if (port === undefined) throw new Error(`${self} is not listening`)
+  return { transport, address: `${HOST}:${port}`, port, logger, handled }
+}
+
+/** A client-only transport, closed when the test ends. */
+async function startClient(t: Test, options: Partial<TcpTransportOptions> = {}): Promise<TcpTransport> {
+  const transport = await TcpTransport.start({ self: 'client', logger: new MemoryLogger(), ...options })
+  t.teardown(() => transport.close())
+  return transport
+}
+
+function echo(client: TcpTransport, address: string, request: Partial<EchoRequest>, timeoutMs?: number): Promise<EchoReply> {
+  return invoke(client, address, echoMethod, echoRequest(request), timeoutMs === undefined ? {} : { timeoutMs })
+}
+
+/** The error code a call failed with, or 'ok'; so several calls' fates can be compared at once. */
+async function fate(call: Promise<unknown>): Promise<RpcErrorCode | 'ok' | 'not an RpcError'> {
+  try {
+    await call
+    return 'ok'
+  } catch (error) {
+    return isRpcError(error) ? error.code : 'not an RpcError'
+  }
+}
+
+/** Opens a raw socket to the server, writes `bytes` and resolves when the server closes it. */
+async function writeRawAndAwaitClose(port: number, bytes: Buffer): Promise<void> {
+  const socket = net.connect({ host: HOST, port })
+  // The server may reset the connection; the reset is the close this helper waits for.
+  socket.on('error', () => {})
+  await new Promise<void>((resolve) => socket.on('connect', resolve))
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  socket.write(bytes)
+  await closed
+}
+
+/** A port that was free a moment ago and has no listener now. */
+async function unusedPort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+function elapsedMsSince(startedMs: number): number {
+  return performance.now() - startedMs
+}
+
+t.test('a call round-trips over TCP and the server sees the caller', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+
+  const reply = await echo(client, server.address, { text: 'hello', data: Uint8Array.of(1, 2, 3) })
+
+  t.equal(reply.text, 'hello')
+  t.same([...reply.data], [1, 2, 3])
+  t.equal(reply.servedBy, 'server for client')
+})
+
+t.test('500 concurrent calls complete out of order and each gets its own reply', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+  const texts = Array.from({ length: 500 }, (_, i) => `call-${i}`)
+  const arrivals: string[] = []
+
+  const replies = await Promise.all(
+    texts.map((text, i) =>
+      echo(client, server.address, { text, delayMs: (i * 7919) % 40 }).then((reply) => {
+        arrivals.push(reply.text)
+        return reply
+      }),
+    ),
+  )
+
+  t.same(
+    replies.map((reply) => reply.text),
+    texts,
+  )
+  t.notSame(arrivals, texts, 'replies arrived in a different order than the calls were made')
+  t.equal(server.handled.length, 500)
+})
+
+t.test('garbage bytes close only the connection that sent them, with an error logged', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+  t.equal((await echo(client, server.address, { text: 'before' })).text, 'before')
+
+  // A valid length prefix followed by bytes that are no protobuf Frame.
+  await writeRawAndAwaitClose(server.port, Buffer.from([0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))
+
+  t.match(server.logger.events, [{ level: 'error', message: 'closing connection after a bad frame', fields: { reason: /undecodable frame/ } }])
+  t.equal((await echo(client, server.address, { text: 'after' })).text, 'after', 'the other connection still works')
+})
+
+t.test('a frame header over maxFrameBytes closes that connection and the server keeps serving', async (t) => {
+  const server = await startEchoNode(t, 'server', { maxFrameBytes: 1024 })
+  const client = await startClient(t)
+
+  await writeRawAndAwaitClose(server.port, Buffer.from([0, 1, 0, 0]))
+
+  t.match(server.logger.events, [
+    { level: 'error', message: 'closing connection after a bad frame', fields: { reason: 'frame of 65536 bytes exceeds the maximum of 1024' } },
+  ])
+  t.equal((await echo(client, server.address, { text: 'still serving' })).text, 'still serving')
+})
+
+t.test('a request over maxFrameBytes is rejected locally with FRAME_TOO_LARGE', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t, { maxFrameBytes: 1024 })
+
+  await t.rejects(echo(client, server.address, { text: 'big', data: new Uint8Array(2000) }), { code: 'FRAME_TOO_LARGE' })
+
+  t.same(server.handled, [], 'the server never saw it')
+  t.equal((await echo(client, server.address, { text: 'small' })).text, 'small')
+})
+
+t.test('a reply over maxFrameBytes comes back as a FRAME_TOO_LARGE error', async (t) => {
+  const server = await startEchoNode(t, 'server', { maxFrameBytes: 1024 })
+  const client = await startClient(t)
+
+  await t.rejects(invoke(client, server.address, twiceMethod, echoRequest({ data: new Uint8Array(600) })), {
+    code: 'FRAME_TOO_LARGE',
+    message: /reply of \d+ bytes exceeds the maximum frame of 1024/,
+  })
+
+  t.equal((await echo(client, server.address, { text: 'next' })).text, 'next', 'the connection stays usable')
+})
+
+t.test('an unknown method fails with NO_HANDLER', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+
+  await t.rejects(invoke(client, server.address, rpcMethod('Echo', 'Missing', echoRequestCodec, echoReplyCodec), echoRequest()), {
+    code: 'NO_HANDLER',
+  })
+  await t.rejects(invoke(client, server.address, rpcMethod('Nobody', 'Echo', echoRequestCodec, echoReplyCodec), echoRequest()), {
+    code: 'NO_HANDLER',
+  })
+})
+
+t.test("a handler that throws fails the call as REMOTE with the handler's message", async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+
+  await t.rejects(invoke(client, server.address, rpcMethod('Echo', 'Fail', echoRequestCodec, echoReplyCodec), echoRequest({ text: 'no' })), {
+    code: 'REMOTE',
+    message: /refusing "no"/,
+  })
+})
+
+t.test('a call times out with TIMEOUT and its late reply is ignored', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+  const startedMs = performance.now()
+
+  await t.rejects(echo(client, server.address, { text: 'slow', delayMs: 200 }, 50), { code: 'TIMEOUT' })
+  t.ok(elapsedMsSince(startedMs) < 200, 'it failed at the timeout, before the reply')
+  // Still in flight when the late reply to 'slow' arrives on the same connection.
+  const next = await echo(client, server.address, { text: 'next', delayMs: 300 })
+
+  t.equal(next.text, 'next', 'the late reply did not settle another call')
+  t.same(server.handled, ['slow', 'next'])
+})
+
+t.test('a call to a port nobody listens on fails UNREACHABLE at once, then fast during backoff', async (t) => {
+  const address = `${HOST}:${await unusedPort()}`
+  const client = await startClient(t, { backoffInitialMs: 300, callTimeoutMs: 5000 })
+
+  const startedMs = performance.now()
+  await t.rejects(echo(client, address, {}), { code: 'UNREACHABLE', message: /cannot connect/ })
+  t.ok(elapsedMsSince(startedMs) < 1000, `refused after ${Math.round(elapsedMsSince(startedMs))} ms, not at the 5000 ms timeout`)
+  await t.rejects(echo(client, address, {}), { code: 'UNREACHABLE', message: /retrying in \d+ms/ }, 'during backoff it does not connect')
+  await sleep(systemClock, 350)
+  await t.rejects(echo(client, address, {}), { code: 'UNREACHABLE', message: /cannot connect/ }, 'after backoff it tries again')
+})
+
+t.test('after the peer restarts on the same port, calls succeed again once the backoff ends', async (t) => {
+  const first = await startEchoNode(t, 'first')
+  const client = await startClient(t, { backoffInitialMs: 200 })
+  t.equal((await echo(client, first.address, {})).servedBy, 'first for client')
+
+  const inFlight = fate(echo(client, first.address, { delayMs: 300 }))
+  await sleep(systemClock, 20)
+  await first.transport.close()
+  t.equal(await inFlight, 'CONNECTION_LOST', 'the call in flight when the peer stopped')
+  t.equal(await fate(echo(client, first.address, {})), 'UNREACHABLE', 'a call while the peer is down')
+
+  const second = await startEchoNode(t, 'second', { listen: { host: HOST, port: first.port } })
+  await t.rejects(echo(client, first.address, {}), { code: 'UNREACHABLE', message: /retrying in/ }, 'still backing off')
+  await sleep(systemClock, 250)
+
+  t.equal((await echo(client, second.address, {})).servedBy, 'second for client')
+})
+
+t.test('close() fails calls in flight with CLOSED and does not hang', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+  const unconnected = await startClient(t)
+  t.equal((await echo(client, server.address, { text: 'open' })).text, 'open')
+
+  const connecting = fate(echo(unconnected, server.address, {}))
+  await unconnected.close()
+  const inFlight = Array.from({ length: 3 }, () => fate(echo(client, server.address, { delayMs: 300 })))
+  await sleep(systemClock, 20)
+  const startedMs = performance.now()
+  await client.close()
+
+  t.ok(elapsedMsSince(startedMs) < 100, `close() took ${Math.round(elapsedMsSince(startedMs))} ms`)
+  t.same(await Promise.all(inFlight), ['CLOSED', 'CLOSED', 'CLOSED'])
+  t.equal(await connecting, 'CLOSED', 'a call waiting for its connection fails too')
+  await t.rejects(echo(client, server.address, {}), { code: 'CLOSED' }, 'calls after close fail')
+})
+
+t.test('closing a server with connections and calls open does not hang', async (t) => {
+  const server = await startEchoNode(t, 'server')
+  const client = await startClient(t)
+  const call = fate(echo(client, server.address, { delayMs: 300 }))
+  await sleep(systemClock, 20)
+
+  const startedMs = performance.now()
+  await server.transport.close()
+
+  t.ok(elapsedMsSince(startedMs) < 100, `close() took ${Math.round(elapsedMsSince(startedMs))} ms`)
+  t.equal(await call, 'CONNECTION_LOST')
+})
