@@ -1,0 +1,631 @@
+// The Raft protocol core: a state machine over (state, message | tick) with no I/O, clocks or
+// randomness of its own. The node driver feeds it RPCs, replies, ticks and durability reports, and
+// carries out what it asks for: entries and hard state to persist, RPCs to send, entries and
+// snapshots to apply. Election, replication, pre-vote, check-quorum, leader transfer and ReadIndex
+// all live here, so the simulator and production run the same protocol code.
+
+import type { HardState, LogEntry } from '../log/types.js'
+import { assert } from '../util/assert.js'
+import { Progress } from './progress.js'
+import { quorumIndex, quorumSize } from './quorum.js'
+import { RaftLog, type Handoff } from './raft-log.js'
+import { type ReadOutcome, ReadIndexTracker } from './read-index.js'
+import {
+  type AppendEntriesReply,
+  type AppendEntriesRequest,
+  EntryType,
+  type ProposeResult,
+  type RaftCoreOptions,
+  type RaftStatus,
+  type RequestVoteReply,
+  type RequestVoteRequest,
+  type Role,
+  type TimeoutNowReply,
+  type TimeoutNowRequest,
+} from './types.js'
+
+/** An RPC the core wants sent. */
+export type Outgoing =
+  | { kind: 'vote'; to: string; request: RequestVoteRequest }
+  | { kind: 'append'; to: string; request: AppendEntriesRequest }
+  | { kind: 'snapshot'; to: string; index: number; term: number }
+  | { kind: 'timeoutNow'; to: string; request: TimeoutNowRequest }
+
+/** Something the state machine must see next, in index order. */
+export type ApplyItem = { kind: 'entry'; entry: LogEntry } | { kind: 'snapshot'; index: number; term: number }
+
+/** A write the driver must make durable, then report with `persisted`. */
+export interface PersistWork {
+  hardState: HardState | null
+  entries: LogEntry[]
+  handoff: Handoff | null
+}
+
+export interface RecoveredRaftState {
+  hardState: HardState
+  snapshotIndex: number
+  snapshotTerm: number
+  /** The entries after the snapshot, in order. */
+  entries: LogEntry[]
+}
+
+export interface SnapshotOffer {
+  term: number
+  leaderId: string
+  lastIncludedIndex: number
+}
+
+interface LeaderTransfer {
+  readonly target: string
+  elapsedTicks: number
+  timeoutNowSent: boolean
+}
+
+export class RaftCore {
+  readonly id: string
+  private readonly options: RaftCoreOptions
+  private readonly peers: readonly string[]
+  private readonly log: RaftLog
+  private term: number
+  private votedFor: string | null
+  private role: Role = 'follower'
+  private leaderId: string | null = null
+  private electionElapsed = 0
+  private heartbeatElapsed = 0
+  private electionTimeout = 0
+  private votes = new Map<string, boolean>()
+  private progress = new Map<string, Progress>()
+  private hardStateDirty = false
+  private outbox: Outgoing[] = []
+  private replicationPending = false
+  private termCommitted = false
+  private noopProposedInTerm = false
+  private transfer: LeaderTransfer | null = null
+  private readonly reads = new ReadIndexTracker()
+  private applyQueue: ApplyItem[] = []
+
+  constructor(options: RaftCoreOptions, recovered: RecoveredRaftState) {
+    assert(options.members.includes(options.id), () => `members must include this node (${options.id})`)
+    assert(options.heartbeatTicks > 0 && options.electionTicks > options.heartbeatTicks, 'need 0 < heartbeatTicks < electionTicks')
+    this.id = options.id
+    this.options = options
+    this.peers = options.members.filter((member) => member !== options.id)
+    this.term = recovered.hardState.term
+    this.votedFor = recovered.hardState.votedFor
+    this.log = new RaftLog(recovered.snapshotIndex, recovered.snapshotTerm, recovered.entries, recovered.hardState.commitIndex)
+    this.resetElectionTimeout()
+  }
+
+  // ---------------------------------------------------------------- inputs: time and clients
+
+  tick(): void {
+    if (this.role === 'leader') this.tickLeader()
+    else this.tickFollower()
+  }
+
+  propose(data: Uint8Array, type: number = EntryType.Command): ProposeResult {
+    if (this.role !== 'leader' || this.transfer !== null) return { index: -1, term: this.term, isLeader: false }
+    const index = this.log.lastIndex + 1
+    this.log.append({ index, term: this.term, type, data })
+    this.replicationPending = true
+    return { index, term: this.term, isLeader: true }
+  }
+
+  /** Starts a linearizable read; its outcome (an index to wait for, or an error) comes from takeReadOutcomes. */
+  requestRead(id: number): void {
+    if (this.role !== 'leader') {
+      this.reads.reject(id)
+      return
+    }
+    if (!this.termCommitted) {
+      this.reads.awaitTermCommit(id)
+      this.ensureTermEntry()
+      return
+    }
+    if (this.peers.length === 0) {
+      this.reads.confirmNow(id, this.log.committed)
+      return
+    }
+    this.reads.startRound([id], this.log.committed)
+    this.broadcastHeartbeat()
+  }
+
+  /** Hands leadership to `target` (which must be a member); false if this node is not leader. */
+  transferLeadership(target: string): boolean {
+    if (this.role !== 'leader' || !this.peers.includes(target)) return false
+    this.transfer = { target, elapsedTicks: 0, timeoutNowSent: false }
+    this.maybeSendTimeoutNow()
+    if (!this.transfer.timeoutNowSent) this.sendAppend(target)
+    return true
+  }
+
+  // ---------------------------------------------------------------- inputs: incoming RPCs
+
+  handleRequestVote(request: RequestVoteRequest): RequestVoteReply {
+    if (request.term < this.term) return { term: this.term, granted: false }
+    const inLease =
+      this.options.checkQuorum && this.leaderId !== null && this.electionElapsed < this.options.electionTicks && !request.transfer
+    if (inLease) return { term: this.term, granted: false }
+    if (request.preVote) {
+      const granted = request.term > this.term && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)
+      return { term: this.term, granted }
+    }
+    if (request.term > this.term) this.becomeFollower(request.term, null)
+    const canVote = this.votedFor === null || this.votedFor === request.candidateId
+    if (canVote && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)) {
+      if (this.votedFor !== request.candidateId) {
+        this.votedFor = request.candidateId
+        this.hardStateDirty = true
+      }
+      this.electionElapsed = 0
+      return { term: this.term, granted: true }
+    }
+    return { term: this.term, granted: false }
+  }
+
+  handleAppendEntries(request: AppendEntriesRequest): AppendEntriesReply {
+    const reject = (hint: { conflictIndex: number; conflictTerm: number }): AppendEntriesReply => ({
+      term: this.term,
+      success: false,
+      matchIndex: 0,
+      ...hint,
+    })
+    if (request.term < this.term) return reject({ conflictIndex: 0, conflictTerm: 0 })
+    this.acceptLeader(request.term, request.leaderId)
+
+    let prevIndex = request.prevLogIndex
+    let entries: LogEntry[] = request.entries.map((entry, offset) => ({
+      index: request.prevLogIndex + 1 + offset,
+      term: entry.term,
+      type: entry.type,
+      data: entry.data,
+    }))
+    if (prevIndex < this.log.snapshotIndex) {
+      // The start of this message is inside our snapshot, hence committed and matching.
+      const covered = this.log.snapshotIndex - prevIndex
+      if (entries.length <= covered) {
+        return { term: this.term, success: true, matchIndex: prevIndex + entries.length, conflictIndex: 0, conflictTerm: 0 }
+      }
+      entries = entries.slice(covered)
+      prevIndex = this.log.snapshotIndex
+    } else if (this.log.term(prevIndex) !== request.prevLogTerm) {
+      return reject(this.log.conflictHint(prevIndex))
+    }
+    const lastNewIndex = this.log.merge(prevIndex, entries)
+    this.log.commitTo(Math.min(request.leaderCommit, lastNewIndex))
+    return { term: this.term, success: true, matchIndex: lastNewIndex, conflictIndex: 0, conflictTerm: 0 }
+  }
+
+  /**
+   * The first step of an incoming InstallSnapshot: accepts the sender as leader and says whether
+   * the snapshot is worth installing (it is not if the log already commits past it).
+   */
+  offerSnapshot(offer: SnapshotOffer): { term: number; install: boolean } {
+    if (offer.term < this.term) return { term: this.term, install: false }
+    this.acceptLeader(offer.term, offer.leaderId)
+    return { term: this.term, install: offer.lastIncludedIndex > this.log.committed }
+  }
+
+  /**
+   * Installs a snapshot from the leader whose data the driver has received in full. The driver
+   * must have handed every unstable entry to storage first, so storage and core agree on which
+   * suffix survives. Returns false if the snapshot would move the state machine backwards.
+   */
+  installSnapshot(index: number, term: number): boolean {
+    if (index <= this.log.committed) return false
+    this.log.restore(index, term)
+    this.applyQueue.push({ kind: 'snapshot', index, term })
+    return true
+  }
+
+  handleTimeoutNow(request: TimeoutNowRequest): TimeoutNowReply {
+    if (request.term === this.term && this.role === 'follower' && request.leaderId === this.leaderId) {
+      this.campaign('transfer')
+    }
+    return { term: this.term }
+  }
+
+  // ---------------------------------------------------------------- inputs: replies to our RPCs
+
+  /** `reply` is null when the RPC failed. */
+  onVoteReply(from: string, request: RequestVoteRequest, reply: RequestVoteReply | null): void {
+    if (reply === null) return
+    if (request.preVote) {
+      if (this.role !== 'precandidate' || request.term !== this.term + 1) return
+      if (!reply.granted && reply.term > this.term) {
+        this.becomeFollower(reply.term, null)
+        return
+      }
+      this.votes.set(from, reply.granted)
+      if (this.countVotes(true) >= quorumSize(this.options.members.length)) this.campaign('election')
+      else if (this.countVotes(false) >= quorumSize(this.options.members.length)) this.becomeFollower(this.term, null)
+      return
+    }
+    if (reply.term > this.term) {
+      this.becomeFollower(reply.term, null)
+      return
+    }
+    if (this.role !== 'candidate' || request.term !== this.term) return
+    this.votes.set(from, reply.granted)
+    this.checkElection()
+  }
+
+  onAppendReply(from: string, request: AppendEntriesRequest, reply: AppendEntriesReply | null): void {
+    const progress = this.progress.get(from)
+    if (reply === null) {
+      if (this.role !== 'leader' || request.term !== this.term || !progress) return
+      progress.inflight = Math.max(0, progress.inflight - 1)
+      if (progress.state === 'replicate') {
+        progress.becomeProbe()
+        progress.probeSent = true // Retry at the next heartbeat, not in a tight loop.
+      }
+      return
+    }
+    if (reply.term > this.term) {
+      this.becomeFollower(reply.term, null)
+      return
+    }
+    if (this.role !== 'leader' || request.term !== this.term || reply.term !== this.term || !progress) return
+    progress.recentActive = true
+    if (request.readRound > progress.readRoundAcked) {
+      progress.readRoundAcked = request.readRound
+      this.confirmReads()
+    }
+    if (reply.success) this.onAppendAccepted(from, progress, reply.matchIndex)
+    else this.onAppendRejected(from, progress, request.prevLogIndex, reply)
+  }
+
+  /** The driver finished (or failed) streaming a snapshot to `to`; `replyTerm` is null on failure. */
+  onSnapshotSent(to: string, index: number, replyTerm: number | null, accepted: boolean): void {
+    if (replyTerm !== null && replyTerm > this.term) {
+      this.becomeFollower(replyTerm, null)
+      return
+    }
+    const progress = this.progress.get(to)
+    if (this.role !== 'leader' || !progress || progress.state !== 'snapshot' || progress.pendingSnapshot !== index) return
+    if (replyTerm !== null && accepted) {
+      progress.recentActive = true
+      progress.match = Math.max(progress.match, index)
+      progress.becomeProbe()
+      this.sendAppend(to)
+    } else {
+      progress.becomeProbe()
+      progress.probeSent = true // Retry at the next heartbeat.
+    }
+  }
+
+  onTimeoutNowReply(reply: TimeoutNowReply | null): void {
+    if (reply !== null && reply.term > this.term) this.becomeFollower(reply.term, null)
+  }
+
+  // ---------------------------------------------------------------- inputs: storage and state machine
+
+  /** `work` (from takePersistence) is durable. */
+  persisted(work: PersistWork): void {
+    if (work.handoff) this.log.markStable(work.handoff)
+    const state = work.hardState
+    if (state && this.role === 'candidate' && state.term === this.term && state.votedFor === this.id) {
+      this.votes.set(this.id, true)
+      this.checkElection()
+    }
+    if (this.role === 'leader') this.maybeCommit()
+  }
+
+  /** The state machine took a snapshot through `index` and it is durable: drop the covered log. */
+  compact(index: number): void {
+    this.log.compact(index)
+  }
+
+  termAt(index: number): number | undefined {
+    return this.log.term(index)
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  /** Hard state and entries to make durable now, or null. */
+  takePersistence(): PersistWork | null {
+    const unstable = this.log.takeUnstable()
+    if (!unstable && !this.hardStateDirty) return null
+    this.hardStateDirty = false
+    return {
+      hardState: { term: this.term, votedFor: this.votedFor, commitIndex: this.log.committed },
+      entries: unstable?.entries ?? [],
+      handoff: unstable?.handoff ?? null,
+    }
+  }
+
+  takeMessages(): Outgoing[] {
+    if (this.replicationPending) {
+      this.replicationPending = false
+      if (this.role === 'leader') {
+        for (const peer of this.peers) this.sendAppend(peer)
+        this.maybeCommit() // A single-member cluster commits on durability alone.
+      }
+    }
+    const out = this.outbox
+    this.outbox = []
+    return out
+  }
+
+  takeApply(): ApplyItem[] {
+    const items = this.applyQueue
+    this.applyQueue = []
+    for (const entry of this.log.takeApplicable()) items.push({ kind: 'entry', entry })
+    return items
+  }
+
+  takeReadOutcomes(): ReadOutcome[] {
+    return this.reads.takeOutcomes()
+  }
+
+  status(): RaftStatus {
+    return {
+      id: this.id,
+      term: this.term,
+      role: this.role,
+      leaderId: this.leaderId,
+      commitIndex: this.log.committed,
+      appliedIndex: this.log.applied,
+      lastIndex: this.log.lastIndex,
+      snapshotIndex: this.log.snapshotIndex,
+    }
+  }
+
+  /** Throws if any of the core's invariants does not hold. */
+  checkInvariants(): void {
+    const log = this.log
+    assert(log.applied <= log.committed, () => `applied ${log.applied} > commit ${log.committed}`)
+    assert(log.committed <= log.lastIndex, () => `commit ${log.committed} > last ${log.lastIndex}`)
+    assert(log.snapshotIndex <= log.applied, () => `snapshot ${log.snapshotIndex} > applied ${log.applied}`)
+    assert(this.role !== 'leader' || this.leaderId === this.id, 'a leader names itself leader')
+    assert(this.role !== 'leader' || this.votedFor === this.id, 'a leader voted for itself in its term')
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  private becomeFollower(term: number, leaderId: string | null): void {
+    if (term > this.term) {
+      this.term = term
+      this.votedFor = null
+      this.hardStateDirty = true
+    }
+    if (this.role === 'leader') this.reads.rejectAll()
+    this.role = 'follower'
+    this.leaderId = leaderId
+    this.transfer = null
+    this.progress.clear()
+    this.votes.clear()
+    this.electionElapsed = 0
+    this.resetElectionTimeout()
+  }
+
+  private acceptLeader(term: number, leaderId: string): void {
+    assert(!(this.role === 'leader' && term === this.term), () => `two leaders in term ${term}: ${this.id} and ${leaderId}`)
+    if (term > this.term || this.role !== 'follower') this.becomeFollower(term, leaderId)
+    this.leaderId = leaderId
+    this.electionElapsed = 0
+  }
+
+  private campaign(kind: 'prevote' | 'election' | 'transfer'): void {
+    this.votes.clear()
+    this.leaderId = null
+    this.electionElapsed = 0
+    this.resetElectionTimeout()
+    if (kind === 'prevote') {
+      this.role = 'precandidate'
+      this.votes.set(this.id, true)
+      if (this.countVotes(true) >= quorumSize(this.options.members.length)) {
+        this.campaign('election')
+        return
+      }
+    } else {
+      this.role = 'candidate'
+      this.term++
+      this.votedFor = this.id
+      this.hardStateDirty = true
+      // Our own vote counts once it is durable: see persisted().
+    }
+    const request: RequestVoteRequest = {
+      term: kind === 'prevote' ? this.term + 1 : this.term,
+      candidateId: this.id,
+      lastLogIndex: this.log.lastIndex,
+      lastLogTerm: this.log.lastTerm,
+      preVote: kind === 'prevote',
+      transfer: kind === 'transfer',
+    }
+    for (const peer of this.peers) this.outbox.push({ kind: 'vote', to: peer, request })
+  }
+
+  private checkElection(): void {
+    const needed = quorumSize(this.options.members.length)
+    if (this.countVotes(true) >= needed) this.becomeLeader()
+    else if (this.countVotes(false) >= needed) this.becomeFollower(this.term, null)
+  }
+
+  private countVotes(granted: boolean): number {
+    let count = 0
+    for (const vote of this.votes.values()) if (vote === granted) count++
+    return count
+  }
+
+  private becomeLeader(): void {
+    this.role = 'leader'
+    this.leaderId = this.id
+    this.votes.clear()
+    this.electionElapsed = 0
+    this.heartbeatElapsed = 0
+    this.termCommitted = false
+    this.noopProposedInTerm = false
+    this.progress.clear()
+    for (const peer of this.peers) {
+      const progress = new Progress(this.log.lastIndex)
+      progress.recentActive = true
+      this.progress.set(peer, progress)
+    }
+    for (const peer of this.peers) this.sendAppend(peer)
+    this.maybeCommit()
+  }
+
+  private tickFollower(): void {
+    this.electionElapsed++
+    if (this.electionElapsed >= this.electionTimeout) this.campaign(this.options.preVote ? 'prevote' : 'election')
+  }
+
+  private tickLeader(): void {
+    this.electionElapsed++
+    this.heartbeatElapsed++
+    if (this.transfer && ++this.transfer.elapsedTicks >= this.options.electionTicks) this.transfer = null
+    if (this.electionElapsed >= this.options.electionTicks) {
+      this.electionElapsed = 0
+      if (this.options.checkQuorum) {
+        if (!this.quorumActive()) {
+          this.becomeFollower(this.term, null)
+          return
+        }
+        for (const progress of this.progress.values()) progress.recentActive = false
+      }
+    }
+    if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
+      this.heartbeatElapsed = 0
+      this.broadcastHeartbeat()
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 1
+    for (const progress of this.progress.values()) if (progress.recentActive) active++
+    return active >= quorumSize(this.options.members.length)
+  }
+
+  private resetElectionTimeout(): void {
+    const base = this.options.electionTicks
+    this.electionTimeout = base + Math.floor(this.options.random() * base)
+  }
+
+  // ---------------------------------------------------------------- replication
+
+  private broadcastHeartbeat(): void {
+    for (const peer of this.peers) {
+      const progress = this.progress.get(peer) as Progress
+      if (progress.state === 'probe') progress.probeSent = false
+      if (progress.state !== 'snapshot' && progress.canSend(this.options.maxInflightAppends) && progress.next <= this.log.lastIndex) {
+        this.sendAppend(peer)
+      } else {
+        this.sendHeartbeat(peer, progress)
+      }
+    }
+  }
+
+  /** An empty AppendEntries at a point the follower is known to hold: resets its timer, carries commit and the read round. */
+  private sendHeartbeat(peer: string, progress: Progress): void {
+    const prevLogIndex = progress.match >= this.log.snapshotIndex ? progress.match : this.log.snapshotIndex
+    this.outbox.push({
+      kind: 'append',
+      to: peer,
+      request: {
+        term: this.term,
+        leaderId: this.id,
+        prevLogIndex,
+        prevLogTerm: this.log.term(prevLogIndex) as number,
+        entries: [],
+        leaderCommit: Math.min(this.log.committed, prevLogIndex),
+        readRound: this.reads.round,
+      },
+    })
+  }
+
+  /** Sends as many appends as the follower's state allows (one when probing, a pipeline when replicating). */
+  private sendAppend(peer: string): void {
+    const progress = this.progress.get(peer) as Progress
+    while (progress.canSend(this.options.maxInflightAppends)) {
+      if (progress.next <= this.log.snapshotIndex) {
+        progress.becomeSnapshot(this.log.snapshotIndex)
+        this.outbox.push({ kind: 'snapshot', to: peer, index: this.log.snapshotIndex, term: this.log.snapshotTerm })
+        return
+      }
+      const prevLogIndex = progress.next - 1
+      const entries = progress.next <= this.log.lastIndex ? this.log.slice(progress.next, this.options.maxAppendEntries, this.options.maxAppendBytes) : []
+      if (progress.state === 'replicate' && entries.length === 0) return
+      this.outbox.push({
+        kind: 'append',
+        to: peer,
+        request: {
+          term: this.term,
+          leaderId: this.id,
+          prevLogIndex,
+          prevLogTerm: this.log.term(prevLogIndex) as number,
+          entries: entries.map((entry) => ({ term: entry.term, type: entry.type, data: entry.data })),
+          leaderCommit: this.log.committed,
+          readRound: this.reads.round,
+        },
+      })
+      if (progress.state === 'probe') {
+        progress.probeSent = true
+        return
+      }
+      progress.next = prevLogIndex + entries.length + 1
+      progress.inflight++
+    }
+  }
+
+  private onAppendAccepted(from: string, progress: Progress, matchIndex: number): void {
+    progress.inflight = Math.max(0, progress.inflight - 1)
+    if (matchIndex > progress.match) progress.match = matchIndex
+    if (progress.state === 'probe') progress.becomeReplicate()
+    else if (progress.state === 'snapshot' && progress.match >= progress.pendingSnapshot) progress.becomeReplicate()
+    else if (progress.next <= progress.match) progress.next = progress.match + 1
+    this.maybeCommit()
+    this.maybeSendTimeoutNow()
+    if (this.role === 'leader') this.sendAppend(from)
+  }
+
+  private onAppendRejected(from: string, progress: Progress, rejectedIndex: number, reply: AppendEntriesReply): void {
+    if (rejectedIndex <= progress.match || progress.state === 'snapshot') return // Stale: we know better already.
+    if (progress.state === 'probe' && rejectedIndex !== progress.next - 1) return // Answers an older probe.
+    let next = reply.conflictIndex
+    if (reply.conflictTerm > 0) {
+      const last = this.log.lastIndexOfTerm(reply.conflictTerm, rejectedIndex)
+      if (last > 0) next = last + 1
+    }
+    progress.becomeProbe()
+    progress.next = Math.max(progress.match + 1, Math.min(next, rejectedIndex))
+    this.sendAppend(from)
+  }
+
+  /** Figure 2 / Figure 8: commit the highest index a quorum holds, if it is from this term. */
+  private maybeCommit(): void {
+    if (this.role !== 'leader') return
+    const matches = [this.log.stableIndex, ...this.peers.map((peer) => (this.progress.get(peer) as Progress).match)]
+    const candidate = quorumIndex(matches)
+    if (candidate <= this.log.committed || this.log.term(candidate) !== this.term) return
+    this.log.commitTo(candidate)
+    if (!this.termCommitted) {
+      this.termCommitted = true
+      if (this.reads.startAwaitingRound(this.log.committed)) {
+        if (this.peers.length === 0) this.confirmReads()
+        else this.broadcastHeartbeat()
+      }
+    }
+  }
+
+  /** Before a new leader may answer reads it must commit an entry of its own term. */
+  private ensureTermEntry(): void {
+    if (this.noopProposedInTerm || this.log.lastTerm === this.term) return
+    this.noopProposedInTerm = true
+    this.propose(new Uint8Array(0), EntryType.Noop)
+  }
+
+  private confirmReads(): void {
+    const acked = this.peers.map((peer) => this.progress.get(peer)?.readRoundAcked ?? 0)
+    this.reads.confirm(this.options.members.length, acked)
+  }
+
+  private maybeSendTimeoutNow(): void {
+    const transfer = this.transfer
+    if (!transfer || transfer.timeoutNowSent) return
+    const progress = this.progress.get(transfer.target)
+    if (!progress || progress.match !== this.log.lastIndex) return
+    transfer.timeoutNowSent = true
+    this.outbox.push({ kind: 'timeoutNow', to: transfer.target, request: { term: this.term, leaderId: this.id } })
+  }
+}

@@ -1,0 +1,41 @@
+// Errors a RaftNode reports to its callers.
+
+export class RaftError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+/** This node is not the leader; `leaderId` is its best guess at who is (null if unknown). */
+export class NotLeaderError extends RaftError {
+  constructor(
+    readonly nodeId: string,
+    readonly leaderId: string | null,
+  ) {
+    super('ERR_NOT_LEADER', `node ${nodeId} is not the leader${leaderId ? `; try ${leaderId}` : ''}`)
+  }
+}
+
+/** The node was stopped (or failed) while the operation was pending. */
+export class NodeStoppedError extends RaftError {
+  constructor(nodeId: string) {
+    super('ERR_NODE_STOPPED', `raft node ${nodeId} is stopped`)
+  }
+}
+
+export class RaftTimeoutError extends RaftError {
+  constructor(what: string, timeoutMs: number) {
+    super('ERR_RAFT_TIMEOUT', `${what} did not complete within ${timeoutMs}ms`)
+  }
+}
+
+/** Asked to snapshot entries the state machine has not seen yet. */
+export class SnapshotAheadError extends RaftError {
+  constructor(index: number, appliedIndex: number) {
+    super('ERR_SNAPSHOT_AHEAD', `cannot snapshot through index ${index}: only ${appliedIndex} has been applied`)
+  }
+}

@@ -1,0 +1,5 @@
+// Public surface of Raft.
+export { RaftNode, type RaftNodeOptions, type AppliedMessage } from './node.js'
+export { RaftCore, type Outgoing, type ApplyItem, type PersistWork, type RecoveredRaftState } from './core.js'
+export * from './errors.js'
+export { EntryType, type ProposeResult, type RaftStatus, type Role } from './types.js'

@@ -1,0 +1,502 @@
+// The Raft node driver: the thin shell around RaftCore that does the I/O. It turns clock ticks and
+// RPCs into core inputs, persists what the core hands it through the LogStore (replying to an RPC
+// only once the state it depends on is durable), sends the core's RPCs on the Transport, and emits
+// committed entries and snapshots on committed$ in strict index order.
+
+import { Observable, Subject } from 'rxjs'
+import type { LogStore } from '../log/log-store.js'
+import type { SnapshotMeta } from '../log/types.js'
+import type { Transport } from '../rpc/transport.js'
+import { handler, invoke } from '../rpc/service.js'
+import { type Clock, type TimerHandle, systemClock } from '../sim/clock.js'
+import { assert } from '../util/assert.js'
+import { type Logger, stderrLogger } from '../util/logger.js'
+import { type ApplyItem, type Outgoing, type PersistWork, RaftCore } from './core.js'
+import { NodeStoppedError, NotLeaderError, RaftTimeoutError, SnapshotAheadError } from './errors.js'
+import { appendEntries, installSnapshot, requestVote, timeoutNow } from './rpc-methods.js'
+import { SnapshotReceiver, sendSnapshot } from './snapshot-transfer.js'
+import { EntryType, type ProposeResult, type RaftStatus } from './types.js'
+
+export interface RaftNodeOptions {
+  id: string
+  /** Every voting member, this node included. */
+  members: readonly string[]
+  transport: Transport
+  store: LogStore
+  clock?: Clock
+  /** Source of randomness for election timeouts; pass a seeded one in simulation. */
+  random?: () => number
+  /** Granularity of the core's clock. Default 10 ms. */
+  tickMs?: number
+  /** Default 100 ms: at most ten heartbeats a second. */
+  heartbeatIntervalMs?: number
+  /** Base election timeout; each wait is randomized in [base, 2 × base). Default 300 ms. */
+  electionTimeoutMs?: number
+  /** Default true. */
+  preVote?: boolean
+  /** Default true. */
+  checkQuorum?: boolean
+  /** Bounds on one AppendEntries. Defaults 4096 entries and 1 MiB. */
+  maxAppendEntries?: number
+  maxAppendBytes?: number
+  /** Appends pipelined to one follower. Default 64. */
+  maxInflightAppends?: number
+  /** A ReadIndex or leader transfer that is not done in this time fails. Default 2 × electionTimeoutMs... × 2. */
+  operationTimeoutMs?: number
+  /** Per-RPC timeout; default the transport's. */
+  rpcTimeoutMs?: number
+  logger?: Logger
+}
+
+export type AppliedMessage =
+  | { kind: 'command'; index: number; term: number; data: Uint8Array }
+  | { kind: 'noop'; index: number; term: number }
+  /** The state machine's state is replaced by this snapshot (on start, or sent by the leader). */
+  | { kind: 'snapshot'; index: number; term: number; data: Uint8Array; appMeta: Uint8Array }
+
+interface PendingRead {
+  readonly resolve: (index: number) => void
+  readonly reject: (error: Error) => void
+  readonly timer: TimerHandle
+}
+
+interface IndexWaiter {
+  readonly index: number
+  readonly resolve: (index: number) => void
+}
+
+const SERVICE = 'Raft'
+
+export class RaftNode {
+  readonly id: string
+  private readonly options: RaftNodeOptions
+  private readonly core: RaftCore
+  private readonly store: LogStore
+  private readonly transport: Transport
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly tickMs: number
+  private readonly operationTimeoutMs: number
+  private readonly committed = new Subject<AppliedMessage>()
+  private readonly receiver: SnapshotReceiver
+  private readonly snapshotSends = new Set<string>()
+  private tickTimer: TimerHandle | null = null
+  private lastWrite: Promise<void> = Promise.resolve()
+  private applyQueue: ApplyItem[] = []
+  private applying = false
+  private applied: number
+  private readonly installs = new Map<number, Promise<unknown>>()
+  private readonly reads = new Map<number, PendingRead>()
+  private nextReadId = 1
+  private indexWaiters: IndexWaiter[] = []
+  private statusWaiters: Array<() => void> = []
+  private started = false
+  private stopped = false
+  private pumping = false
+
+  /** Emits every committed entry and installed snapshot, each index once, in order. */
+  readonly committed$: Observable<AppliedMessage> = this.committed.asObservable()
+
+  private constructor(options: RaftNodeOptions, core: RaftCore) {
+    this.id = options.id
+    this.options = options
+    this.core = core
+    this.store = options.store
+    this.transport = options.transport
+    this.clock = options.clock ?? systemClock
+    this.logger = options.logger ?? stderrLogger
+    this.tickMs = options.tickMs ?? 10
+    const electionTimeoutMs = options.electionTimeoutMs ?? 300
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 4 * electionTimeoutMs
+    // The snapshot (if any) is re-emitted at start, so nothing counts as applied before it.
+    this.applied = 0
+    this.receiver = new SnapshotReceiver(this.store)
+  }
+
+  /** Recovers the node's state from its store. Subscribe to committed$, then call start(). */
+  static async create(options: RaftNodeOptions): Promise<RaftNode> {
+    const store = options.store
+    const tickMs = options.tickMs ?? 10
+    const heartbeatTicks = Math.max(1, Math.round((options.heartbeatIntervalMs ?? 100) / tickMs))
+    const electionTicks = Math.max(heartbeatTicks + 1, Math.round((options.electionTimeoutMs ?? 300) / tickMs))
+    const snapshot = store.snapshotMeta
+    const entries = store.lastIndex >= store.firstIndex ? await store.readEntries(store.firstIndex, store.lastIndex) : []
+    const core = new RaftCore(
+      {
+        id: options.id,
+        members: options.members,
+        electionTicks,
+        heartbeatTicks,
+        preVote: options.preVote ?? true,
+        checkQuorum: options.checkQuorum ?? true,
+        maxAppendEntries: options.maxAppendEntries ?? 4096,
+        maxAppendBytes: options.maxAppendBytes ?? 1024 * 1024,
+        maxInflightAppends: options.maxInflightAppends ?? 64,
+        random: options.random ?? Math.random,
+      },
+      {
+        hardState: store.hardState,
+        snapshotIndex: snapshot?.lastIncludedIndex ?? 0,
+        snapshotTerm: snapshot?.lastIncludedTerm ?? 0,
+        entries,
+      },
+    )
+    return new RaftNode(options, core)
+  }
+
+  /** Starts serving RPCs and ticking; re-applies the snapshot and committed entries first. */
+  start(): void {
+    assert(!this.started, 'RaftNode.start() called twice')
+    this.started = true
+    this.transport.register(SERVICE, {
+      RequestVote: handler(requestVote, (request) => this.serve(() => this.core.handleRequestVote(request))),
+      AppendEntries: handler(appendEntries, (request) => this.serve(() => this.core.handleAppendEntries(request))),
+      InstallSnapshot: handler(installSnapshot, (request) => this.serveInstallSnapshot(request)),
+      TimeoutNow: handler(timeoutNow, (request) => this.serve(() => this.core.handleTimeoutNow(request))),
+    })
+    const snapshot = this.store.snapshotMeta
+    if (snapshot) this.applyQueue.push({ kind: 'snapshot', index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm })
+    this.scheduleTick()
+    this.pump()
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Appends `command` if this node is leader; returns at once (commitment shows on committed$). */
+  propose(command: Uint8Array): ProposeResult {
+    if (this.stopped) return { index: -1, term: this.core.status().term, isLeader: false }
+    const result = this.core.propose(command, EntryType.Command)
+    this.pump()
+    return result
+  }
+
+  status(): RaftStatus {
+    return { ...this.core.status(), appliedIndex: this.applied }
+  }
+
+  /** Bytes of hard state plus retained log, and of the snapshot, as stored. */
+  sizes(): { raftStateBytes: number; snapshotBytes: number } {
+    return this.store.sizes()
+  }
+
+  /**
+   * The state machine's snapshot of everything through `index` (which it has applied): persisted,
+   * after which the log up to `index` is discarded. Older than the current snapshot: ignored.
+   */
+  async snapshot(index: number, data: Uint8Array, appMeta: Uint8Array = new Uint8Array(0)): Promise<void> {
+    if (this.stopped) throw new NodeStoppedError(this.id)
+    if (index <= (this.store.snapshotMeta?.lastIncludedIndex ?? 0)) return
+    if (index > this.applied) throw new SnapshotAheadError(index, this.applied)
+    const term = this.core.termAt(index)
+    if (term === undefined) return // A newer snapshot from the leader covers it already.
+    try {
+      await this.store.saveSnapshot({ lastIncludedIndex: index, lastIncludedTerm: term, appMeta }, data)
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_LOG_STALE_SNAPSHOT') return
+      throw error
+    }
+    if (!this.stopped) this.core.compact(index)
+  }
+
+  /**
+   * A linearizable read point (ReadIndex): resolves with an index once a quorum has confirmed this
+   * node is still leader and the state machine has applied up to it. Reads at that point see every
+   * write that completed before the call. Rejects with NotLeaderError on a follower.
+   */
+  readIndex(): Promise<number> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError(this.id))
+    const id = this.nextReadId++
+    const promise = new Promise<number>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        if (this.reads.delete(id)) reject(new RaftTimeoutError('read index', this.operationTimeoutMs))
+      }, this.operationTimeoutMs)
+      this.reads.set(id, { resolve, reject, timer })
+    })
+    this.core.requestRead(id)
+    this.pump()
+    return promise
+  }
+
+  /** Hands leadership to `target`; resolves once this node sees `target` lead. */
+  transferLeadership(target: string): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError(this.id))
+    if (target === this.id && this.core.status().role === 'leader') return Promise.resolve()
+    if (!this.core.transferLeadership(target)) return Promise.reject(new NotLeaderError(this.id, this.core.status().leaderId))
+    this.pump()
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.statusWaiters = this.statusWaiters.filter((waiter) => waiter !== check)
+        reject(new RaftTimeoutError(`leader transfer to ${target}`, this.operationTimeoutMs))
+      }, this.operationTimeoutMs)
+      const check = (): void => {
+        const status = this.core.status()
+        if (status.leaderId === target && status.role !== 'leader') {
+          this.statusWaiters = this.statusWaiters.filter((waiter) => waiter !== check)
+          this.clock.clearTimeout(timer)
+          resolve()
+        }
+      }
+      this.statusWaiters.push(check)
+    })
+  }
+
+  /** Stops ticking and serving, waits for accepted writes to be durable. The store stays open. */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.halt()
+    await this.lastWrite.catch(() => {})
+  }
+
+  /**
+   * Simulates a crash: stops at once, and writes not yet handed to the database are lost (as an
+   * unsynced write would be). For tests; the store must be reopened to restart.
+   */
+  kill(): void {
+    if (this.stopped) return
+    this.halt()
+    this.store.abandon()
+  }
+
+  get isStopped(): boolean {
+    return this.stopped
+  }
+
+  // ---------------------------------------------------------------- driving the core
+
+  /** Carries out everything the core asks for, until it asks for nothing more. */
+  private pump(): void {
+    if (this.stopped || this.pumping) return
+    this.pumping = true
+    try {
+      for (;;) {
+        const work = this.core.takePersistence()
+        if (work) this.persist(work)
+        const messages = this.core.takeMessages()
+        for (const message of messages) this.send(message)
+        const items = this.core.takeApply()
+        if (items.length > 0) {
+          this.applyQueue.push(...items)
+          void this.drainApply()
+        }
+        const outcomes = this.core.takeReadOutcomes()
+        for (const outcome of outcomes) this.settleRead(outcome)
+        if (!work && messages.length === 0 && items.length === 0 && outcomes.length === 0) break
+      }
+      this.core.checkInvariants()
+      for (const waiter of [...this.statusWaiters]) waiter()
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  private persist(work: PersistWork): void {
+    const write = this.store.write({ ...(work.hardState ? { hardState: work.hardState } : {}), entries: work.entries })
+    this.lastWrite = write
+    write.then(
+      () => {
+        if (this.stopped) return
+        this.core.persisted(work)
+        this.pump()
+      },
+      (error: unknown) => this.fail(error),
+    )
+  }
+
+  /** Runs a core step for an incoming RPC and replies once everything it changed is durable. */
+  private async serve<Reply>(step: () => Reply): Promise<Reply> {
+    if (this.stopped) throw new NodeStoppedError(this.id)
+    const reply = step()
+    this.pump()
+    await this.lastWrite
+    if (this.stopped) throw new NodeStoppedError(this.id)
+    return reply
+  }
+
+  private send(message: Outgoing): void {
+    const options = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
+    switch (message.kind) {
+      case 'vote':
+        this.rpc(
+          invoke(this.transport, message.to, requestVote, message.request, options),
+          (reply) => this.core.onVoteReply(message.to, message.request, reply),
+        )
+        return
+      case 'append':
+        this.rpc(
+          invoke(this.transport, message.to, appendEntries, message.request, options),
+          (reply) => this.core.onAppendReply(message.to, message.request, reply),
+        )
+        return
+      case 'timeoutNow':
+        this.rpc(invoke(this.transport, message.to, timeoutNow, message.request, options), (reply) => this.core.onTimeoutNowReply(reply))
+        return
+      case 'snapshot':
+        this.startSnapshotSend(message.to, message.index)
+        return
+    }
+  }
+
+  /** Feeds an RPC's reply (or null if it failed) back into the core. */
+  private rpc<Reply>(call: Promise<Reply>, deliver: (reply: Reply | null) => void): void {
+    call.then(
+      (reply) => {
+        if (this.stopped) return
+        deliver(reply)
+        this.pump()
+      },
+      () => {
+        if (this.stopped) return
+        deliver(null)
+        this.pump()
+      },
+    )
+  }
+
+  private startSnapshotSend(to: string, index: number): void {
+    if (this.snapshotSends.has(to)) return
+    this.snapshotSends.add(to)
+    const { term } = this.core.status()
+    sendSnapshot({
+      store: this.store,
+      transport: this.transport,
+      to,
+      index,
+      term,
+      leaderId: this.id,
+      stillLeader: () => !this.stopped && this.core.status().role === 'leader' && this.core.status().term === term,
+      ...(this.options.rpcTimeoutMs === undefined ? {} : { rpcTimeoutMs: this.options.rpcTimeoutMs }),
+    })
+      .then(
+        (outcome) => outcome,
+        () => ({ replyTerm: null, accepted: false }),
+      )
+      .then((outcome) => {
+        this.snapshotSends.delete(to)
+        if (this.stopped) return
+        this.core.onSnapshotSent(to, index, outcome.replyTerm, outcome.accepted)
+        this.pump()
+      })
+  }
+
+  private async serveInstallSnapshot(request: Parameters<SnapshotReceiver['receive']>[0]): Promise<{ term: number; accepted: boolean }> {
+    if (this.stopped) throw new NodeStoppedError(this.id)
+    const offer = this.core.offerSnapshot({ term: request.term, leaderId: request.leaderId, lastIncludedIndex: request.lastIncludedIndex })
+    this.pump()
+    if (!offer.install) {
+      if (offer.term === request.term) await this.receiver.abort()
+      await this.lastWrite
+      return { term: offer.term, accepted: offer.term === request.term }
+    }
+    const received = await this.receiver.receive(request)
+    if (this.stopped) throw new NodeStoppedError(this.id)
+    if (received.kind === 'rejected') return { term: offer.term, accepted: false }
+    if (received.kind === 'partial') return { term: offer.term, accepted: true }
+    // The whole snapshot is on disk. Install it in the core and the store in one synchronous step,
+    // so both decide alike which part of the log survives.
+    if (!this.core.installSnapshot(request.lastIncludedIndex, request.lastIncludedTerm)) {
+      await received.writer.abort()
+      return { term: offer.term, accepted: true }
+    }
+    const durable = received.writer.commit({
+      lastIncludedIndex: request.lastIncludedIndex,
+      lastIncludedTerm: request.lastIncludedTerm,
+      appMeta: received.appMeta,
+    })
+    this.installs.set(request.lastIncludedIndex, durable)
+    this.pump()
+    await durable
+    if (this.stopped) throw new NodeStoppedError(this.id)
+    return { term: offer.term, accepted: true }
+  }
+
+  // ---------------------------------------------------------------- applying
+
+  private async drainApply(): Promise<void> {
+    if (this.applying) return
+    this.applying = true
+    try {
+      while (this.applyQueue.length > 0 && !this.stopped) {
+        const item = this.applyQueue.shift() as ApplyItem
+        if (item.kind === 'entry') {
+          const { entry } = item
+          assert(entry.index === this.applied + 1, () => `apply out of order: ${entry.index} after ${this.applied}`)
+          this.applied = entry.index
+          if (entry.type === EntryType.Noop) this.committed.next({ kind: 'noop', index: entry.index, term: entry.term })
+          else this.committed.next({ kind: 'command', index: entry.index, term: entry.term, data: entry.data })
+        } else {
+          await this.installs.get(item.index)
+          this.installs.delete(item.index)
+          const meta = this.store.snapshotMeta as SnapshotMeta
+          if (this.stopped || item.index <= this.applied || meta.lastIncludedIndex !== item.index) continue
+          const data = await this.store.readSnapshot()
+          if (this.stopped) break
+          this.applied = item.index
+          this.committed.next({ kind: 'snapshot', index: item.index, term: item.term, data, appMeta: meta.appMeta })
+        }
+        this.wakeIndexWaiters()
+      }
+    } catch (error) {
+      this.fail(error)
+    } finally {
+      this.applying = false
+    }
+  }
+
+  private settleRead(outcome: { id: number; index: number } | { id: number; error: 'not-leader' }): void {
+    const read = this.reads.get(outcome.id)
+    if (!read) return
+    this.reads.delete(outcome.id)
+    if ('error' in outcome) {
+      this.clock.clearTimeout(read.timer)
+      read.reject(new NotLeaderError(this.id, this.core.status().leaderId))
+      return
+    }
+    this.indexWaiters.push({
+      index: outcome.index,
+      resolve: (index) => {
+        this.clock.clearTimeout(read.timer)
+        read.resolve(index)
+      },
+    })
+    this.wakeIndexWaiters()
+  }
+
+  private wakeIndexWaiters(): void {
+    if (this.indexWaiters.length === 0) return
+    const ready = this.indexWaiters.filter((waiter) => waiter.index <= this.applied)
+    if (ready.length === 0) return
+    this.indexWaiters = this.indexWaiters.filter((waiter) => waiter.index > this.applied)
+    for (const waiter of ready) waiter.resolve(waiter.index)
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private scheduleTick(): void {
+    this.tickTimer = this.clock.setTimeout(() => {
+      if (this.stopped) return
+      this.core.tick()
+      this.pump()
+      this.scheduleTick()
+    }, this.tickMs)
+  }
+
+  private halt(failure?: unknown): void {
+    this.stopped = true
+    if (this.tickTimer !== null) this.clock.clearTimeout(this.tickTimer)
+    for (const read of this.reads.values()) {
+      this.clock.clearTimeout(read.timer)
+      read.reject(new NodeStoppedError(this.id))
+    }
+    this.reads.clear()
+    this.indexWaiters = []
+    if (failure === undefined) this.committed.complete()
+    else this.committed.error(failure)
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped) return
+    this.logger.error('raft node stopped after a storage failure', { node: this.id, reason: String(error) })
+    this.halt(error)
+    this.store.abandon()
+  }
+}

@@ -1,0 +1,79 @@
+// ReadIndex (§6.4 of the Raft thesis): a leader confirms it is still leader with one heartbeat round
+// acknowledged by a quorum, then serves a read at the commit index it held when the read arrived.
+// Reads that arrive together share a round.
+
+import { quorumSize } from './quorum.js'
+
+export type ReadOutcome = { id: number; index: number } | { id: number; error: 'not-leader' }
+
+interface PendingRead {
+  readonly id: number
+  readonly round: number
+  readonly index: number
+}
+
+export class ReadIndexTracker {
+  /** The current round; every AppendEntries carries it and every reply acknowledges it. */
+  round = 0
+  private pending: PendingRead[] = []
+  /** Reads waiting for the leader's first commit in its term (before that, commit may be stale). */
+  private awaitingTermCommit: number[] = []
+  private outcomes: ReadOutcome[] = []
+
+  get hasAwaitingTermCommit(): boolean {
+    return this.awaitingTermCommit.length > 0
+  }
+
+  awaitTermCommit(id: number): void {
+    this.awaitingTermCommit.push(id)
+  }
+
+  /** Opens a round for `ids` at `commitIndex`; the caller then sends a heartbeat to every peer. */
+  startRound(ids: readonly number[], commitIndex: number): void {
+    this.round++
+    for (const id of ids) this.pending.push({ id, round: this.round, index: commitIndex })
+  }
+
+  /** Moves reads that waited for a commit in this term into a new round; returns whether any did. */
+  startAwaitingRound(commitIndex: number): boolean {
+    if (this.awaitingTermCommit.length === 0) return false
+    this.startRound(this.awaitingTermCommit, commitIndex)
+    this.awaitingTermCommit = []
+    return true
+  }
+
+  /** Confirms every pending read whose round a quorum (the leader included) has acknowledged. */
+  confirm(memberCount: number, ackedRounds: readonly number[]): void {
+    const needed = quorumSize(memberCount) - 1
+    while (this.pending.length > 0) {
+      const read = this.pending[0] as PendingRead
+      const acks = ackedRounds.filter((round) => round >= read.round).length
+      if (acks < needed) break
+      this.pending.shift()
+      this.outcomes.push({ id: read.id, index: read.index })
+    }
+  }
+
+  /** Confirms a read immediately (a single-member cluster needs no round). */
+  confirmNow(id: number, commitIndex: number): void {
+    this.outcomes.push({ id, index: commitIndex })
+  }
+
+  reject(id: number): void {
+    this.outcomes.push({ id, error: 'not-leader' })
+  }
+
+  /** The leader stepped down: no pending read can be confirmed any more. */
+  rejectAll(): void {
+    for (const read of this.pending) this.reject(read.id)
+    for (const id of this.awaitingTermCommit) this.reject(id)
+    this.pending = []
+    this.awaitingTermCommit = []
+  }
+
+  takeOutcomes(): ReadOutcome[] {
+    const out = this.outcomes
+    this.outcomes = []
+    return out
+  }
+}

@@ -1,0 +1,127 @@
+// Raft's in-memory types: entry kinds, roles, the RPC messages of Figure 2 (plus pre-vote, leader
+// transfer and snapshot chunks), and the options that shape timing and batching.
+
+export const EntryType = {
+  /** A state-machine command proposed by a client. */
+  Command: 0,
+  /** Appended by a leader to commit an entry of its own term (only when a ReadIndex needs it). */
+  Noop: 1,
+} as const
+export type EntryType = (typeof EntryType)[keyof typeof EntryType]
+
+export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader'
+
+/** An entry as it travels in AppendEntries: the index is implied by its position. */
+export interface WireEntry {
+  term: number
+  type: number
+  data: Uint8Array
+}
+
+export interface RequestVoteRequest {
+  term: number
+  candidateId: string
+  lastLogIndex: number
+  lastLogTerm: number
+  /** A pre-vote (§9.6 of the Raft thesis): asks "would you vote?" without changing anyone's term. */
+  preVote: boolean
+  /** Sent by a leader-transfer target: voters ignore their leader lease. */
+  transfer: boolean
+}
+
+export interface RequestVoteReply {
+  term: number
+  granted: boolean
+}
+
+export interface AppendEntriesRequest {
+  term: number
+  leaderId: string
+  prevLogIndex: number
+  prevLogTerm: number
+  entries: WireEntry[]
+  leaderCommit: number
+  /** The leader's ReadIndex round when it sent this; echoed back through the reply's context. */
+  readRound: number
+}
+
+export interface AppendEntriesReply {
+  term: number
+  success: boolean
+  /** On success: the last index known to match the leader's log. */
+  matchIndex: number
+  /** On rejection: where the leader should look next (see conflictTerm). */
+  conflictIndex: number
+  /** On rejection: the term of the follower's conflicting entry at prevLogIndex, or 0 if its log is too short. */
+  conflictTerm: number
+}
+
+export interface InstallSnapshotRequest {
+  term: number
+  leaderId: string
+  lastIncludedIndex: number
+  lastIncludedTerm: number
+  /** The state machine's snapshot metadata, sent with the first chunk. */
+  appMeta: Uint8Array
+  /** Byte offset of `data` within the snapshot. */
+  offset: number
+  data: Uint8Array
+  done: boolean
+}
+
+export interface InstallSnapshotReply {
+  term: number
+  /** False if the follower wants the transfer restarted (e.g. it missed a chunk). */
+  accepted: boolean
+}
+
+export interface TimeoutNowRequest {
+  term: number
+  leaderId: string
+}
+
+export interface TimeoutNowReply {
+  term: number
+}
+
+/** Timing and batching. Times are in ticks; the node driver turns ticks into milliseconds. */
+export interface RaftTimingOptions {
+  /** A follower with no word from a leader for [electionTicks, 2 × electionTicks) campaigns. */
+  electionTicks: number
+  /** A leader sends heartbeats every heartbeatTicks. */
+  heartbeatTicks: number
+}
+
+export interface RaftCoreOptions extends RaftTimingOptions {
+  id: string
+  /** Every voting member, this node included. */
+  members: readonly string[]
+  /** Campaign only after a pre-vote round succeeds, so a partitioned node cannot inflate terms. */
+  preVote: boolean
+  /** A leader steps down if it has not heard from a quorum within an election timeout. */
+  checkQuorum: boolean
+  /** Bounds on one AppendEntries message. */
+  maxAppendEntries: number
+  maxAppendBytes: number
+  /** AppendEntries sent to a follower and not yet answered, while pipelining. */
+  maxInflightAppends: number
+  /** The core's only source of randomness (election timeouts); seeded in simulation. */
+  random: () => number
+}
+
+export interface ProposeResult {
+  index: number
+  term: number
+  isLeader: boolean
+}
+
+export interface RaftStatus {
+  id: string
+  term: number
+  role: Role
+  leaderId: string | null
+  commitIndex: number
+  appliedIndex: number
+  lastIndex: number
+  snapshotIndex: number
+}
