@@ -25,6 +25,7 @@ export class GroupCommitQueue {
   private queue: PendingWrite[] = []
   private flushing: Promise<void> | null = null
   private failure: unknown = null
+  private lastSettled: Promise<void> = Promise.resolve()
   readonly stats: GroupCommitStats = { writes: 0, batches: 0 }
 
   /**
@@ -44,10 +45,24 @@ export class GroupCommitQueue {
   submit(ops: readonly BatchOp[], bytes: number): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure)
     this.stats.writes++
-    return new Promise((resolve, reject) => {
+    const written = new Promise<void>((resolve, reject) => {
       this.queue.push({ ops, bytes, resolve, reject })
       if (!this.flushing) this.flushing = this.flush()
     })
+    // Waiters only need to know the write is over; its submitter hears about a failure.
+    this.lastSettled = written.then(settled, settled)
+    return written
+  }
+
+  /** Settles once every write submitted so far has been written or has failed. */
+  written(): Promise<void> {
+    return this.lastSettled
+  }
+
+  /** Drops every write not yet handed to the database, rejecting it with `reason`; refuses new ones. */
+  abandon(reason: unknown): void {
+    this.failure = reason
+    for (const write of this.queue.splice(0)) write.reject(reason)
   }
 
   /** Resolves when everything submitted so far has been written (or has failed). */
@@ -89,3 +104,5 @@ export class GroupCommitQueue {
     return this.queue.splice(0, count)
   }
 }
+
+function settled(): void {}

@@ -114,7 +114,13 @@ export class LogStore {
   static async open(db: LevelDatabase, options: LogStoreOptions): Promise<LogStore> {
     if (db.status !== 'open') await db.open()
     const store = new LogStore(db, options)
-    await store.recover(options.identity)
+    try {
+      await store.recover(options.identity)
+    } catch (error) {
+      // The store owns the database; a refused open must not keep its directory locked.
+      await db.close()
+      throw error
+    }
     return store
   }
 
@@ -182,6 +188,8 @@ export class LogStore {
     const ops: BatchOp[] = []
     let bytes = 0
     try {
+      // Checked before anything is staged: a refused write must leave the view untouched.
+      if (update.hardState) this.checkHardState(update.hardState)
       if (update.entries && update.entries.length > 0) bytes += this.stageEntries(update.entries, ops)
     } catch (error) {
       return Promise.reject(error)
@@ -213,9 +221,12 @@ export class LogStore {
     }
   }
 
-  // ---- reads from disk ----
+  // ---- reads from disk, after every write accepted before the read has reached it ----
 
   async readEntry(index: number): Promise<LogEntry> {
+    this.checkReadable(index)
+    await this.queue.written()
+    // Writes accepted meanwhile may have truncated or compacted the index away.
     this.checkReadable(index)
     const key = entryKey(index)
     const value = await this.db.get(key)
@@ -288,6 +299,22 @@ export class LogStore {
     })
   }
 
+  /** The chunks of snapshot `meta` (which must be current when called), each verified. */
+  snapshotChunks(meta: SnapshotMeta): AsyncIterable<Uint8Array> {
+    return this.iterateSnapshotChunks(meta)
+  }
+
+  /**
+   * Stops the store the way a crash would: writes queued behind the one in flight never reach the
+   * database, and nothing more is accepted. The database stays open so a simulated restart can
+   * reopen it with LogStore.open.
+   */
+  abandon(): void {
+    if (this.closed) return
+    this.closed = true
+    this.queue.abandon(new LogStoreClosedError(this.name))
+  }
+
   /** Waits for every accepted write to be durable, then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return
@@ -339,6 +366,7 @@ export class LogStore {
     ops.push({ type: 'put', key: snapshotMetaKey, value: metaValue })
     const previous = this.snapshot
     const oldFirst = this.first
+    const newFirst = point.lastIncludedIndex + 1
     const keepsSuffix =
       point.lastIncludedIndex <= this.lastIndex && this.termAt(point.lastIncludedIndex) === point.lastIncludedTerm
     if (keepsSuffix) {
@@ -356,13 +384,14 @@ export class LogStore {
       this.entryBytes = []
       this.retainedEntryBytes = 0
     }
-    this.first = point.lastIncludedIndex + 1
+    this.first = newFirst
     this.snapshot = meta
     this.snapshotMetaBytes = snapshotMetaKey.length + metaValue.length
     const committed = this.queue.submit(ops, metaValue.length)
     this.track(
       committed.then(async () => {
-        await this.clearEntriesBelow(oldFirst, this.first)
+        // Not this.first: a later snapshot may have moved it, and its batch may not be durable yet.
+        await this.clearEntriesBelow(oldFirst, newFirst)
         if (previous) await this.deleteSnapshotChunks(previous.generation, previous.chunkCount)
       }),
     )
@@ -417,8 +446,11 @@ export class LogStore {
     return bytes
   }
 
-  private stageHardState(state: HardState, ops: BatchOp[]): number {
+  private checkHardState(state: HardState): void {
     assert(state.term >= this.hard.term, () => `term must not go backwards: ${state.term} after ${this.hard.term}`)
+  }
+
+  private stageHardState(state: HardState, ops: BatchOp[]): number {
     const value = encodeHardState(hardStateKey, state)
     ops.push({ type: 'put', key: hardStateKey, value })
     this.hard = state
@@ -435,6 +467,10 @@ export class LogStore {
 
   private async *iterateEntries(from: number, to: number): AsyncGenerator<LogEntry> {
     if (from > to) return
+    this.checkReadable(from)
+    this.checkReadable(to)
+    await this.queue.written()
+    // Writes accepted meanwhile may have truncated or compacted part of the range away.
     this.checkReadable(from)
     this.checkReadable(to)
     let expected = from
@@ -575,15 +611,30 @@ export class SnapshotWriter {
     this.pending = buffered.slice()
   }
 
-  /** Installs the snapshot atomically (see LogStore.commitSnapshot). */
+  /** Writes the last, partial chunk. */
+  async flush(): Promise<void> {
+    assert(!this.finished, 'snapshot writer already committed or aborted')
+    if (this.pending.length === 0) return
+    const last = this.pending
+    this.pending = new Uint8Array(0)
+    await this.store.writeSnapshotChunk(this.generation, this.chunkCount++, last)
+  }
+
+  /**
+   * Installs the snapshot atomically (see LogStore.commitSnapshot). After flush(), the store's view
+   * changes synchronously, within this call; the promise says when the change is durable.
+   */
   async commit(point: SnapshotPoint): Promise<SnapshotMeta> {
     assert(!this.finished, 'snapshot writer already committed or aborted')
-    if (this.pending.length > 0) {
-      await this.store.writeSnapshotChunk(this.generation, this.chunkCount++, this.pending)
-      this.pending = new Uint8Array(0)
-    }
+    if (this.pending.length > 0) await this.flush()
     this.finished = true
-    return this.store.commitSnapshot(point, this.generation, this.chunkCount, this.sizeBytes, this.crc)
+    try {
+      return await this.store.commitSnapshot(point, this.generation, this.chunkCount, this.sizeBytes, this.crc)
+    } catch (error) {
+      // A refused snapshot never became visible, so its chunks are garbage.
+      if (error instanceof StaleSnapshotError) await this.store.deleteSnapshotChunks(this.generation, this.chunkCount)
+      throw error
+    }
   }
 
   /** Drops the chunks written so far. */
