@@ -1,0 +1,86 @@
+// The pure Raft core on its own: scenarios driven message by message, with no network, storage or
+// clock, as etcd-io/raft tests its state machine.
+import t from 'tap'
+import { RaftCore } from '../src/raft/core.js'
+import type { AppendEntriesRequest } from '../src/raft/types.js'
+
+function core(id: string, options: Partial<ConstructorParameters<typeof RaftCore>[0]> = {}, term = 0): RaftCore {
+  return new RaftCore(
+    {
+      id,
+      members: ['a', 'b', 'c'],
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      preVote: true,
+      checkQuorum: true,
+      maxAppendEntries: 100,
+      maxAppendBytes: 1 << 20,
+      maxInflightAppends: 8,
+      random: () => 0,
+      ...options,
+    },
+    { hardState: { term, votedFor: null, commitIndex: 0 }, snapshotIndex: 0, snapshotTerm: 0, entries: [] },
+  )
+}
+
+function heartbeat(term: number, leaderId: string): AppendEntriesRequest {
+  return { term, leaderId, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readRound: 0 }
+}
+
+t.test('a follower in its leader lease ignores a vote request for a higher term', async (t) => {
+  const follower = core('b', {}, 3)
+  follower.handleAppendEntries(heartbeat(3, 'a'))
+  const reply = follower.handleRequestVote({ term: 9, candidateId: 'c', lastLogIndex: 5, lastLogTerm: 3, preVote: false, transfer: false })
+  t.notOk(reply.granted, 'vote refused')
+  t.equal(follower.status().term, 3, 'term unchanged')
+  const transfer = follower.handleRequestVote({ term: 4, candidateId: 'c', lastLogIndex: 5, lastLogTerm: 3, preVote: false, transfer: true })
+  t.ok(transfer.granted, 'a leader-transfer candidate is heard despite the lease')
+  t.equal(follower.status().term, 4)
+})
+
+t.test('without check-quorum there is no lease: the higher term wins the vote', async (t) => {
+  const follower = core('b', { checkQuorum: false }, 3)
+  follower.handleAppendEntries(heartbeat(3, 'a'))
+  const reply = follower.handleRequestVote({ term: 9, candidateId: 'c', lastLogIndex: 5, lastLogTerm: 3, preVote: false, transfer: false })
+  t.ok(reply.granted)
+  t.equal(follower.status().term, 9)
+})
+
+t.test('a pre-vote never changes the voter’s term or vote', async (t) => {
+  const voter = core('b', {}, 2)
+  const reply = voter.handleRequestVote({ term: 3, candidateId: 'c', lastLogIndex: 0, lastLogTerm: 0, preVote: true, transfer: false })
+  t.ok(reply.granted, 'an up-to-date pre-candidate gets the pre-vote')
+  t.equal(voter.status().term, 2, 'term unchanged')
+  t.equal(voter.takePersistence(), null, 'nothing to persist')
+})
+
+t.test('a candidate counts its own vote only once it is durable', async (t) => {
+  const candidate = core('a', { preVote: false, members: ['a'] })
+  for (let i = 0; i < 20; i++) candidate.tick()
+  t.equal(candidate.status().role, 'candidate', 'campaigning')
+  const work = candidate.takePersistence()
+  t.ok(work && work.hardState?.votedFor === 'a', 'the vote for itself is handed to storage')
+  t.equal(candidate.status().role, 'candidate', 'not leader before the vote is durable')
+  if (work) candidate.persisted(work)
+  t.equal(candidate.status().role, 'leader', 'leader once it is')
+})
+
+t.test('a follower rejects a mismatched append with a hint that skips the whole conflicting term', async (t) => {
+  const follower = core('b', {}, 1)
+  const entries = [1, 1, 2, 2, 2].map((term) => ({ term, type: 0, data: new Uint8Array() }))
+  t.ok(follower.handleAppendEntries({ ...heartbeat(2, 'a'), entries }).success)
+  const reply = follower.handleAppendEntries({ ...heartbeat(3, 'c'), prevLogIndex: 5, prevLogTerm: 3 })
+  t.notOk(reply.success)
+  t.same({ conflictIndex: reply.conflictIndex, conflictTerm: reply.conflictTerm }, { conflictIndex: 3, conflictTerm: 2 })
+  const short = follower.handleAppendEntries({ ...heartbeat(3, 'c'), prevLogIndex: 9, prevLogTerm: 3 })
+  t.same({ conflictIndex: short.conflictIndex, conflictTerm: short.conflictTerm }, { conflictIndex: 6, conflictTerm: 0 })
+})
+
+t.test('a stale, reordered append never shortens the log', async (t) => {
+  const follower = core('b', {}, 1)
+  const entry = (term: number) => ({ term, type: 0, data: new Uint8Array() })
+  follower.handleAppendEntries({ ...heartbeat(1, 'a'), entries: [entry(1), entry(1), entry(1)] })
+  const stale = follower.handleAppendEntries({ ...heartbeat(1, 'a'), entries: [entry(1)] })
+  t.ok(stale.success)
+  t.equal(follower.status().lastIndex, 3, 'entries 2 and 3 are kept')
+})
