@@ -1,0 +1,24 @@
+// Command-line errors: a wrong flag or a bad value is reported in one line, with the usage of the
+// command, and a non-zero exit — never a stack trace.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+
+export class UsageError extends Error {
+  readonly code = 'ERR_USAGE'
+}
+
+/** node:util parseArgs (pass strict: true), with its errors turned into UsageErrors. */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+export function requireInteger(name: string, text: string | undefined, fallback: number, min = 0): number {
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${text}"`)
+  return value
+}
