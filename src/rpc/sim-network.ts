@@ -29,6 +29,8 @@ export interface SimEvent {
   readonly end: string
   readonly method: string
   readonly bytes: number
+  /** For delay-reply: how long the reply is held back. */
+  readonly delayMs: number
 }
 
 export interface SimNetworkOptions {
@@ -65,6 +67,8 @@ interface EndState {
   serverName: string | null
 }
 
+const DELETED_END: Readonly<EndState> = Object.freeze({ enabled: false, serverName: null })
+
 type HandlerOutcome = { ok: true; reply: Uint8Array } | { ok: false; error: unknown }
 
 /** The client side of a connection to one server. */
@@ -91,6 +95,8 @@ export class SimNetwork {
   private reliable = true
   private longDelays = false
   private longReordering = false
+  private latencyMinMs = 0
+  private latencyMaxMs = 0
   private rpcTotal = 0
   private byteTotal = 0
 
@@ -98,6 +104,11 @@ export class SimNetwork {
     this.clock = options.clock
     this.rng = options.rng
     this.onEvent = options.onEvent
+  }
+
+  /** Forgets an end (a client that went away); calls still in flight on it fail. */
+  deleteEnd(name: string): void {
+    this.ends.delete(name)
   }
 
   makeEnd(name: string, owner = name): SimClientEnd {
@@ -134,6 +145,18 @@ export class SimNetwork {
   }
 
   /** Two thirds of replies are delayed by 200–2200 ms. */
+  /**
+   * Delays every delivered request by [minMs, maxMs] on top of the labrpc model (whose reliable
+   * network has no delay at all). Default 0: labrpc exactly. Tests of services whose clients loop
+   * as fast as replies come set a little latency, standing in for the time real execution takes,
+   * so that virtual time advances while they run.
+   */
+  setLatency(minMs: number, maxMs: number): void {
+    assert(minMs >= 0 && maxMs >= minMs, () => `bad latency range [${minMs}, ${maxMs}]`)
+    this.latencyMinMs = minMs
+    this.latencyMaxMs = maxMs
+  }
+
   setLongReordering(longReordering: boolean): void {
     this.longReordering = longReordering
   }
@@ -160,7 +183,7 @@ export class SimNetwork {
     this.emit('submit', end.name, method, request.length)
     // Copy, as labrpc encodes and decodes: neither side can see the other's later mutations.
     const requestCopy = request.slice()
-    const state = this.endState(end.name)
+    const state = this.ends.get(end.name) ?? DELETED_END
     const serverName = state.serverName
     const server = serverName === null ? undefined : this.servers.get(serverName)
     const reliable = this.reliable
@@ -173,6 +196,7 @@ export class SimNetwork {
       throw new RpcError('UNREACHABLE', `end ${end.name} cannot reach ${serverName ?? 'any server'}`, serverName ?? undefined, method)
     }
 
+    if (this.latencyMaxMs > 0) await sleep(this.clock, this.latencyMinMs + this.rng.int(this.latencyMaxMs - this.latencyMinMs + 1))
     if (!reliable) {
       await sleep(this.clock, this.rng.int(27))
       if (this.rng.int(1000) < 100) {
@@ -193,7 +217,7 @@ export class SimNetwork {
     }
     if (longReordering && this.rng.int(900) < 600) {
       const delayMs = 200 + this.rng.int(1 + this.rng.int(2000))
-      this.emit('delay-reply', end.name, method, delayMs)
+      this.emit('delay-reply', end.name, method, 0, delayMs)
       await sleep(this.clock, delayMs)
     }
     const replyBytes = outcome.ok ? outcome.reply.length : 0
@@ -231,7 +255,7 @@ export class SimNetwork {
   }
 
   private isServerDead(endName: string, serverName: string, server: SimServer): boolean {
-    return !this.endState(endName).enabled || this.servers.get(serverName) !== server
+    return !(this.ends.get(endName)?.enabled ?? false) || this.servers.get(serverName) !== server
   }
 
   private endState(endName: string): EndState {
@@ -240,8 +264,8 @@ export class SimNetwork {
     return state
   }
 
-  private emit(kind: SimEventKind, end: string, method: string, bytes: number): void {
-    this.onEvent?.({ timeMs: this.clock.now(), kind, end, method, bytes })
+  private emit(kind: SimEventKind, end: string, method: string, bytes: number, delayMs = 0): void {
+    this.onEvent?.({ timeMs: this.clock.now(), kind, end, method, bytes, delayMs })
   }
 }
 

@@ -9,6 +9,13 @@ export class MinHeap<T> {
     return this.items.length
   }
 
+  /** Drops every item `keep` rejects, in O(n). */
+  retain(keep: (item: T) => boolean): void {
+    const kept = this.items.filter(keep)
+    this.items.length = 0
+    for (const item of kept) this.push(item)
+  }
+
   peek(): T | undefined {
     return this.items[0]
   }

@@ -9,9 +9,12 @@ import { MinHeap } from './min-heap.js'
 interface ScheduledTimer {
   readonly dueMs: number
   readonly sequence: number
-  readonly callback: () => void
+  /** Replaced by a no-op once fired or cancelled, so the heap never keeps what it captured. */
+  callback: () => void
   cancelled: boolean
 }
+
+function noop(): void {}
 
 export interface RunLimits {
   /** Fail the run if virtual time passes this many ms after it started. */
@@ -64,7 +67,11 @@ export class VirtualClock implements Clock {
     const timer = handle as ScheduledTimer | undefined
     if (timer && !timer.cancelled) {
       timer.cancelled = true
+      timer.callback = noop
       this.liveTimers--
+      // Cancelled timers wait in the heap until they reach the top; when they are most of it,
+      // drop them, so their callbacks (and what those hold) can be collected.
+      if (this.timers.size > 1024 && this.liveTimers < this.timers.size / 2) this.timers.retain((t) => !t.cancelled)
     }
   }
 
@@ -126,7 +133,9 @@ export class VirtualClock implements Clock {
     timer.cancelled = true
     this.liveTimers--
     this.firedTimers++
-    timer.callback()
+    const callback = timer.callback
+    timer.callback = noop
+    callback()
   }
 
   private peekLiveTimer(): ScheduledTimer | undefined {

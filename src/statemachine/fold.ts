@@ -1,0 +1,130 @@
+// The fold at the heart of every replicated state machine: committed message → next state. The
+// runtime runs it live with RxJS scan over Raft's committed$; `lograft log replay` runs the same
+// function over the stored log. A snapshot is the fold's checkpoint: the machine's state plus the
+// session table.
+
+import type { AppliedMessage } from '../raft/node.js'
+import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { envelopeCodec } from './envelope.js'
+import { type SessionLimits, SessionTable } from './sessions.js'
+import type { StateMachine } from './types.js'
+
+export type OutcomeKind =
+  /** The command ran. */
+  | 'applied'
+  /** A retry of the client's last request: the recorded result, not run again. */
+  | 'duplicate'
+  /** Older than the client's last request: ignored. */
+  | 'stale'
+  | 'noop'
+  /** The state was replaced by a snapshot. */
+  | 'snapshot'
+
+export interface Outcome<Result> {
+  readonly kind: OutcomeKind
+  readonly index: number
+  readonly term: number
+  readonly clientId: number
+  readonly sequence: number
+  /** The command's result (applied, duplicate); undefined otherwise. */
+  readonly result: Result | undefined
+}
+
+export interface Folded<State, Result> {
+  state: State
+  sessions: SessionTable<Result>
+  /** Index and term of the last message folded in. */
+  index: number
+  term: number
+  last: Outcome<Result> | null
+}
+
+export function initialFold<State, Command, Result>(
+  machine: StateMachine<State, Command, Result>,
+  limits: SessionLimits,
+): Folded<State, Result> {
+  return { state: machine.initial(), sessions: new SessionTable<Result>(limits), index: 0, term: 0, last: null }
+}
+
+/** Applies one committed message to `folded` (in place) and returns it. */
+export function foldMessage<State, Command, Result>(
+  machine: StateMachine<State, Command, Result>,
+  folded: Folded<State, Result>,
+  message: AppliedMessage,
+): Folded<State, Result> {
+  folded.index = message.index
+  folded.term = message.term
+  if (message.kind === 'snapshot') {
+    const restored = decodeCheckpoint(machine, message.data, folded.sessions.limits)
+    folded.state = restored.state
+    folded.sessions = restored.sessions
+    folded.last = outcome<Result>('snapshot', message, 0, 0, undefined)
+    return folded
+  }
+  if (message.kind === 'noop') {
+    folded.last = outcome<Result>('noop', message, 0, 0, undefined)
+    return folded
+  }
+  const envelope = envelopeCodec.decode(message.data)
+  const command = machine.commandCodec.decode(envelope.command)
+  const { kind, result } = applyCommand(machine, folded, envelope.clientId, envelope.sequence, envelope.timeMs, command)
+  folded.last = outcome(kind, message, envelope.clientId, envelope.sequence, result)
+  return folded
+}
+
+/**
+ * Runs one command against the state with exactly-once sessions: a retry of a client's last
+ * request gets its recorded result; reads and session-less commands are never recorded.
+ */
+export function applyCommand<State, Command, Result>(
+  machine: StateMachine<State, Command, Result>,
+  folded: Folded<State, Result>,
+  clientId: number,
+  sequence: number,
+  timeMs: number,
+  command: Command,
+): { kind: 'applied' | 'duplicate' | 'stale'; result: Result | undefined } {
+  folded.sessions.advanceTime(timeMs)
+  const tracked = clientId !== 0 && !machine.isReadOnly(command)
+  if (tracked) {
+    const check = folded.sessions.check(clientId, sequence)
+    if (check.kind === 'duplicate') return { kind: 'duplicate', result: check.result }
+    if (check.kind === 'stale') return { kind: 'stale', result: undefined }
+  }
+  const { state, result } = machine.apply(folded.state, command)
+  folded.state = state
+  if (tracked) folded.sessions.record(clientId, sequence, result, timeMs)
+  return { kind: 'applied', result }
+}
+
+function outcome<Result>(
+  kind: OutcomeKind,
+  message: AppliedMessage,
+  clientId: number,
+  sequence: number,
+  result: Result | undefined,
+): Outcome<Result> {
+  return { kind, index: message.index, term: message.term, clientId, sequence, result }
+}
+
+/** The snapshot of a fold: the machine's state and the session table. */
+export function encodeCheckpoint<State, Command, Result>(
+  machine: StateMachine<State, Command, Result>,
+  folded: Folded<State, Result>,
+): Uint8Array {
+  return new BinaryWriter()
+    .bytes(machine.stateCodec.encode(folded.state))
+    .bytes(folded.sessions.encode(machine.resultCodec))
+    .finish()
+}
+
+export function decodeCheckpoint<State, Command, Result>(
+  machine: StateMachine<State, Command, Result>,
+  bytes: Uint8Array,
+  limits: SessionLimits,
+): { state: State; sessions: SessionTable<Result> } {
+  const reader = new BinaryReader(bytes)
+  const state = machine.stateCodec.decode(reader.bytes())
+  const sessions = SessionTable.decode(reader.bytes(), machine.resultCodec, limits)
+  return { state, sessions }
+}

@@ -1,0 +1,133 @@
+// The key/value state machine: Get, Put, Append, Delete over a map. Keys and values are binary
+// strings (one character per byte, "latin1"), so any bytes round-trip and V8 stores them compactly.
+
+import { protoCodec } from '../rpc/proto.js'
+import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import type { Codec, StateMachine } from './types.js'
+
+export type KvOp = 'get' | 'put' | 'append' | 'delete'
+
+export interface KvCommand {
+  op: KvOp
+  key: string
+  value: string
+}
+
+export interface KvResult {
+  /** Get: the value ('' if missing). Append: the old value, in the 'old-value' flavour. */
+  value: string
+  /** Whether the key existed before the command. */
+  found: boolean
+  /** The value's length after the command. */
+  length: number
+}
+
+export type KvState = Map<string, string>
+
+export interface KvMachineOptions {
+  /**
+   * What Append reports besides the new length: the old value (the MIT Lab 2 flavour), or nothing
+   * (so the session table does not keep a copy of every appended-to value).
+   */
+  appendReturnsOldValue: boolean
+}
+
+const OPS: readonly KvOp[] = ['get', 'put', 'append', 'delete']
+
+export interface WireCommand {
+  op: number
+  key: Uint8Array
+  value: Uint8Array
+}
+
+export interface WireResult {
+  value: Uint8Array
+  found: boolean
+  length: number
+}
+
+const wireCommand = protoCodec<WireCommand>('kv.proto', 'lograft.kv.KvCommand')
+const wireResult = protoCodec<WireResult>('kv.proto', 'lograft.kv.KvResult')
+
+export function toBinaryString(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+}
+
+export function fromBinaryString(text: string): Uint8Array {
+  return Buffer.from(text, 'latin1')
+}
+
+export function commandToWire(command: KvCommand): WireCommand {
+  return { op: OPS.indexOf(command.op), key: fromBinaryString(command.key), value: fromBinaryString(command.value) }
+}
+
+export function commandFromWire(wire: WireCommand): KvCommand {
+  const op = OPS[wire.op]
+  if (!op) throw new Error(`unknown KV op ${wire.op}`)
+  return { op, key: toBinaryString(wire.key), value: toBinaryString(wire.value) }
+}
+
+export function resultToWire(result: KvResult): WireResult {
+  return { value: fromBinaryString(result.value), found: result.found, length: result.length }
+}
+
+export function resultFromWire(wire: WireResult): KvResult {
+  return { value: toBinaryString(wire.value), found: wire.found, length: wire.length }
+}
+
+export const kvCommandCodec: Codec<KvCommand> = {
+  encode: (command) => wireCommand.encode(commandToWire(command)),
+  decode: (bytes) => commandFromWire(wireCommand.decode(bytes)),
+}
+
+export const kvResultCodec: Codec<KvResult> = {
+  encode: (result) => wireResult.encode(resultToWire(result)),
+  decode: (bytes) => resultFromWire(wireResult.decode(bytes)),
+}
+
+export const kvStateCodec: Codec<KvState> = {
+  encode: (state) => {
+    const writer = new BinaryWriter().uint32(state.size)
+    for (const [key, value] of state) writer.bytes(fromBinaryString(key)).bytes(fromBinaryString(value))
+    return writer.finish()
+  },
+  decode: (bytes) => {
+    const reader = new BinaryReader(bytes)
+    const state: KvState = new Map()
+    const count = reader.uint32()
+    for (let i = 0; i < count; i++) state.set(toBinaryString(reader.bytes()), toBinaryString(reader.bytes()))
+    return state
+  },
+}
+
+const EMPTY: KvResult = Object.freeze({ value: '', found: false, length: 0 })
+
+export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCommand, KvResult> {
+  return {
+    name: 'kv',
+    initial: () => new Map(),
+    isReadOnly: (command) => command.op === 'get',
+    commandCodec: kvCommandCodec,
+    resultCodec: kvResultCodec,
+    stateCodec: kvStateCodec,
+    apply(state, command) {
+      const old = state.get(command.key)
+      const found = old !== undefined
+      switch (command.op) {
+        case 'get':
+          return { state, result: found ? { value: old, found, length: old.length } : EMPTY }
+        case 'put':
+          state.set(command.key, command.value)
+          return { state, result: { value: '', found, length: command.value.length } }
+        case 'append': {
+          const updated = (old ?? '') + command.value
+          state.set(command.key, updated)
+          return { state, result: { value: options.appendReturnsOldValue ? (old ?? '') : '', found, length: updated.length } }
+        }
+        case 'delete':
+          state.delete(command.key)
+          return { state, result: { value: '', found, length: 0 } }
+      }
+    },
+  }
+}

@@ -1,0 +1,199 @@
+// The replicated-state-machine runtime: a StateMachine's reducer folded with RxJS `scan` over a
+// Raft node's committed$. It resolves each waiting proposer with its command's result (or tells it
+// the entry at its index was overwritten, so it retries), checkpoints the fold as a Raft snapshot
+// when the raft state passes maxRaftStateBytes, and restores from snapshots (on start, and when the
+// leader sends one). The state is fold(log) from the last snapshot: nothing else.
+
+import { type Observable, Subject, filter, map, scan, share, takeUntil } from 'rxjs'
+import { NotLeaderError, RaftError, RaftTimeoutError } from '../raft/errors.js'
+import type { RaftNode } from '../raft/node.js'
+import { type Clock, type TimerHandle, systemClock } from '../sim/clock.js'
+import type { Logger } from '../util/logger.js'
+import { stderrLogger } from '../util/logger.js'
+import { envelopeCodec } from './envelope.js'
+import { type Folded, type Outcome, encodeCheckpoint, foldMessage, initialFold } from './fold.js'
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions.js'
+import type { StateMachine } from './types.js'
+
+/** The entry proposed for a command was replaced by another leader's; the outcome is unknown, so retry. */
+export class ProposalLostError extends RaftError {
+  constructor(index: number) {
+    super('ERR_PROPOSAL_LOST', `the entry proposed at index ${index} did not commit as proposed; retry`)
+  }
+}
+
+export interface ClientSession {
+  clientId: number
+  sequence: number
+}
+
+export interface ReplicatedStateMachineOptions<State, Command, Result> {
+  raft: RaftNode
+  machine: StateMachine<State, Command, Result>
+  /** Snapshot when the raft state (hard state + retained log) reaches this many bytes. Omit: never. */
+  maxRaftStateBytes?: number
+  sessionLimits?: SessionLimits
+  clock?: Clock
+  /** An execute() that has not completed in this time fails with ERR_RAFT_TIMEOUT. Default 2000 ms. */
+  operationTimeoutMs?: number
+  /**
+   * Wall-clock time stamped on each proposal; sessions expire by this "log time". Default Date.now;
+   * simulations pass their virtual clock.
+   */
+  wallClockMs?: () => number
+  logger?: Logger
+}
+
+interface Waiter<Result> {
+  readonly term: number
+  readonly resolve: (result: Result | undefined) => void
+  readonly reject: (error: Error) => void
+  readonly timer: TimerHandle
+}
+
+export class ReplicatedStateMachine<State, Command, Result> {
+  readonly raft: RaftNode
+  readonly machine: StateMachine<State, Command, Result>
+  /** Every folded outcome, in index order. */
+  readonly outcomes$: Observable<Outcome<Result>>
+  private readonly options: ReplicatedStateMachineOptions<State, Command, Result>
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly operationTimeoutMs: number
+  private readonly wallClockMs: () => number
+  private readonly stopped = new Subject<void>()
+  private readonly waiters = new Map<number, Waiter<Result>>()
+  private folded: Folded<State, Result>
+  private snapshotInFlight = false
+  private failure: Error | null = null
+
+  constructor(options: ReplicatedStateMachineOptions<State, Command, Result>) {
+    this.options = options
+    this.raft = options.raft
+    this.machine = options.machine
+    this.clock = options.clock ?? systemClock
+    this.logger = options.logger ?? stderrLogger
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 2000
+    this.wallClockMs = options.wallClockMs ?? Date.now
+    const limits = options.sessionLimits ?? DEFAULT_SESSION_LIMITS
+    this.folded = initialFold(this.machine, limits)
+    const folded$ = this.raft.committed$.pipe(
+      scan((folded, message) => foldMessage(this.machine, folded, message), this.folded),
+      takeUntil(this.stopped),
+      share(),
+    )
+    // This subscription drives the one shared fold; outcomes$ watches the same stream.
+    folded$.subscribe({ next: (folded) => this.onFolded(folded), error: (error: unknown) => this.fail(error) })
+    this.outcomes$ = folded$.pipe(
+      map((folded) => folded.last),
+      filter((outcome): outcome is Outcome<Result> => outcome !== null),
+    )
+  }
+
+  /** Starts the Raft node (after the fold is subscribed, so it sees every message). */
+  start(): void {
+    this.raft.start()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped.next()
+    this.rejectAll(() => new RaftError('ERR_NODE_STOPPED', 'the state machine was stopped'))
+    await this.raft.stop()
+  }
+
+  /** The current state. Treat it as read-only: the fold owns it. */
+  get state(): State {
+    return this.folded.state
+  }
+
+  get appliedIndex(): number {
+    return this.folded.index
+  }
+
+  get sessionCount(): number {
+    return this.folded.sessions.size
+  }
+
+  /**
+   * Proposes `command` and resolves with its result once it is applied. With a session, a retry
+   * of the same (clientId, sequence) gets the recorded result instead of running again. Rejects
+   * with NotLeaderError, ProposalLostError (retry) or a timeout.
+   */
+  execute(command: Command, session?: ClientSession): Promise<Result | undefined> {
+    if (this.failure) return Promise.reject(this.failure)
+    const data = envelopeCodec.encode({
+      clientId: session?.clientId ?? 0,
+      sequence: session?.sequence ?? 0,
+      timeMs: Math.floor(this.wallClockMs()),
+      command: this.machine.commandCodec.encode(command),
+    })
+    const proposed = this.raft.propose(data)
+    if (!proposed.isLeader) return Promise.reject(new NotLeaderError(this.raft.id, this.raft.status().leaderId))
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        if (this.waiters.delete(proposed.index)) reject(new RaftTimeoutError(`command at index ${proposed.index}`, this.operationTimeoutMs))
+      }, this.operationTimeoutMs)
+      this.waiters.set(proposed.index, { term: proposed.term, resolve, reject, timer })
+    })
+  }
+
+  /** A linearizable read of the state (ReadIndex): sees every command that completed before the call. */
+  async query<T>(read: (state: State) => T): Promise<T> {
+    if (this.failure) throw this.failure
+    await this.raft.readIndex()
+    return read(this.folded.state)
+  }
+
+  private onFolded(folded: Folded<State, Result>): void {
+    this.folded = folded
+    const outcome = folded.last
+    if (!outcome) return
+    if (outcome.kind === 'snapshot') {
+      for (const index of [...this.waiters.keys()]) if (index <= outcome.index) this.settle(index, null)
+    } else {
+      this.settle(outcome.index, outcome)
+    }
+    this.maybeSnapshot(folded)
+  }
+
+  /** Resolves the proposer waiting at `index`, if any: with the result if its entry committed there. */
+  private settle(index: number, outcome: Outcome<Result> | null): void {
+    const waiter = this.waiters.get(index)
+    if (!waiter) return
+    this.waiters.delete(index)
+    this.clock.clearTimeout(waiter.timer)
+    if (outcome && outcome.term === waiter.term && outcome.kind !== 'stale') waiter.resolve(outcome.result)
+    else waiter.reject(new ProposalLostError(index))
+  }
+
+  private maybeSnapshot(folded: Folded<State, Result>): void {
+    const limit = this.options.maxRaftStateBytes
+    if (limit === undefined || limit <= 0 || this.snapshotInFlight) return
+    if (this.raft.sizes().raftStateBytes < limit) return
+    // Encoded now: the fold updates the state in place, so later entries must not leak into it.
+    const checkpoint = encodeCheckpoint(this.machine, folded)
+    this.snapshotInFlight = true
+    this.raft
+      .snapshot(folded.index, checkpoint)
+      .catch((error: unknown) => {
+        if (!this.raft.isStopped) this.logger.warn('snapshot failed', { node: this.raft.id, index: folded.index, reason: String(error) })
+      })
+      .finally(() => {
+        this.snapshotInFlight = false
+      })
+  }
+
+  private rejectAll(makeError: () => Error): void {
+    for (const [index, waiter] of this.waiters) {
+      this.clock.clearTimeout(waiter.timer)
+      waiter.reject(makeError())
+      this.waiters.delete(index)
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error instanceof Error ? error : new Error(String(error))
+    this.logger.error('state machine stopped', { node: this.raft.id, reason: this.failure.message })
+    this.rejectAll(() => this.failure as Error)
+  }
+}
