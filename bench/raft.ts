@@ -1,0 +1,151 @@
+// Raft commit throughput and latency for a three-node cluster, at 1, 16 and 64 concurrent
+// proposers. Each proposer loops: propose a 100-byte command on the leader, wait until the leader
+// has applied it at that index, repeat. Latency is propose → applied on the leader, as the
+// proposer sees it. Two setups:
+//   in-process  three RaftNodes in this process on the simulated network (reliable, no delays)
+//               on real time, each on memory-level: the cost of the protocol and the driver.
+//   processes   three node processes (test/fixtures/raft-node-process) on loopback TCP, each on
+//               classic-level with synced writes; the proposers call the leader's Control service.
+//
+// Run with `npm run bench:raft`; MEASURE_MS and WARMUP_MS override the durations.
+
+import { openMemoryLog } from '../src/log/index.js'
+import { RaftNode } from '../src/raft/index.js'
+import { SimClientEnd, SimNetwork, SimServer, SimTransport } from '../src/rpc/index.js'
+import { sleep, systemClock } from '../src/sim/clock.js'
+import { Rng } from '../src/sim/rng.js'
+import { AppliedLog } from '../test/helpers/applied-log.js'
+import { ProcessCluster } from '../test/helpers/raft-processes.js'
+
+const PROPOSER_COUNTS = [1, 16, 64]
+const COMMAND_BYTES = 100
+const MEASURE_MS = Number(process.env.MEASURE_MS ?? 3000)
+const WARMUP_MS = Number(process.env.WARMUP_MS ?? 1000)
+/** A proposal not applied by then counts as lost (it never is while the leader holds). */
+const COMMIT_WAIT_MS = 5000
+const LEADER_TIMEOUT_MS = 15_000
+const LEADER_POLL_MS = 20
+const NODE_IDS = ['n1', 'n2', 'n3']
+
+/** A cluster under load: `commit` proposes on the leader and resolves once the leader applied it. */
+interface BenchCluster {
+  /** True if the command was applied at the index it was proposed at; false if it was lost. */
+  commit(command: Uint8Array): Promise<boolean>
+  close(): Promise<void>
+}
+
+/** Three RaftNodes in this process on a reliable SimNetwork driven by the system clock. */
+async function inProcessCluster(): Promise<BenchCluster> {
+  const network = new SimNetwork({ clock: systemClock, rng: new Rng(1) })
+  const members = await Promise.all(
+    NODE_IDS.map(async (id) => {
+      const server = new SimServer()
+      network.addServer(id, server)
+      const ends = new Map<string, SimClientEnd>()
+      for (const peer of NODE_IDS.filter((other) => other !== id)) {
+        const end = network.makeEnd(`${id}->${peer}`, id)
+        network.connect(end.name, peer)
+        network.enable(end.name, true)
+        ends.set(peer, end)
+      }
+      const transport = new SimTransport({ self: id, server, ends, clock: systemClock })
+      const node = await RaftNode.create({ id, members: NODE_IDS, transport, store: await openMemoryLog(), clock: systemClock })
+      const applied = new AppliedLog()
+      node.committed$.subscribe((message) => applied.record(message.index, message.kind === 'command' ? message : null))
+      node.start()
+      return { node, applied }
+    }),
+  )
+  const deadline = systemClock.now() + LEADER_TIMEOUT_MS
+  let leader = members.find((member) => member.node.status().role === 'leader')
+  while (!leader) {
+    if (systemClock.now() > deadline) throw new Error(`no leader within ${LEADER_TIMEOUT_MS} ms`)
+    await sleep(systemClock, LEADER_POLL_MS)
+    leader = members.find((member) => member.node.status().role === 'leader')
+  }
+  const { node, applied } = leader
+  return {
+    async commit(command) {
+      const proposed = node.propose(command)
+      if (!proposed.isLeader) throw new Error(`${node.id} lost its leadership during the benchmark`)
+      await applied.waitFor(proposed.index, COMMIT_WAIT_MS)
+      const entry = applied.from(proposed.index, 1)[0]
+      return entry?.index === proposed.index && entry.term === proposed.term
+    },
+    close: async () => {
+      await Promise.all(members.map((member) => member.node.stop()))
+    },
+  }
+}
+
+/** Three node processes on loopback TCP with classic-level, proposing through the leader's Control service. */
+async function processCluster(): Promise<BenchCluster> {
+  const cluster = await ProcessCluster.start()
+  const leader = await cluster.waitForLeader(cluster.ids, LEADER_TIMEOUT_MS)
+  if (!leader) {
+    await cluster.stop()
+    throw new Error(`no leader within ${LEADER_TIMEOUT_MS} ms`)
+  }
+  return {
+    commit: async (command) => (await cluster.commit(leader.id, command, COMMIT_WAIT_MS)).kind === 'committed',
+    close: () => cluster.stop(),
+  }
+}
+
+interface Measurement {
+  commits: number
+  lost: number
+  elapsedMs: number
+  latenciesMs: number[]
+}
+
+/** Runs `proposers` proposer loops on `cluster` for about `durationMs`. */
+async function measure(cluster: BenchCluster, proposers: number, durationMs: number): Promise<Measurement> {
+  const command = new Uint8Array(COMMAND_BYTES).fill(0x5a)
+  const result: Measurement = { commits: 0, lost: 0, elapsedMs: 0, latenciesMs: [] }
+  const started = systemClock.now()
+  const proposer = async (): Promise<void> => {
+    while (systemClock.now() - started < durationMs) {
+      const proposedAtMs = systemClock.now()
+      if (await cluster.commit(command)) {
+        result.commits++
+        result.latenciesMs.push(systemClock.now() - proposedAtMs)
+      } else {
+        result.lost++
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: proposers }, proposer))
+  result.elapsedMs = systemClock.now() - started
+  return result
+}
+
+/** The `fraction` quantile of `sorted` (ascending), by nearest rank. */
+function quantile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? NaN
+}
+
+const setups: Array<{ label: string; start: () => Promise<BenchCluster> }> = [
+  { label: 'in-process (SimNetwork, memory-level)', start: inProcessCluster },
+  { label: 'processes (TCP, classic-level, sync)', start: processCluster },
+]
+
+const header = ['setup', 'proposers', 'commits/s', 'p50 ms', 'p99 ms']
+const lines = [header]
+for (const setup of setups) {
+  const cluster = await setup.start()
+  try {
+    for (const proposers of PROPOSER_COUNTS) {
+      await measure(cluster, proposers, WARMUP_MS)
+      const result = await measure(cluster, proposers, MEASURE_MS)
+      const sorted = result.latenciesMs.sort((a, b) => a - b)
+      const perSecond = (result.commits * 1000) / result.elapsedMs
+      lines.push([setup.label, String(proposers), perSecond.toFixed(0), quantile(sorted, 0.5).toFixed(2), quantile(sorted, 0.99).toFixed(2)])
+      process.stderr.write(`measured ${setup.label} with ${proposers} proposers${result.lost > 0 ? ` (${result.lost} proposals lost)` : ''}\n`)
+    }
+  } finally {
+    await cluster.close()
+  }
+}
+const widths = header.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length)))
+for (const line of lines) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))
