@@ -93,6 +93,7 @@ export class RaftNode {
   private started = false
   private stopped = false
   private pumping = false
+  private pumpScheduled = false
 
   /** Emits every committed entry and installed snapshot, each index once, in order. */
   readonly committed$: Observable<AppliedMessage> = this.committed.asObservable()
@@ -166,7 +167,8 @@ export class RaftNode {
   propose(command: Uint8Array): ProposeResult {
     if (this.stopped) return { index: -1, term: this.core.status().term, isLeader: false }
     const result = this.core.propose(command, EntryType.Command)
-    this.pump()
+    // Proposals made in the same turn of the event loop go out in one AppendEntries per follower.
+    if (result.isLeader) this.schedulePump()
     return result
   }
 
@@ -262,6 +264,15 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------- driving the core
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    queueMicrotask(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
+  }
 
   /** Carries out everything the core asks for, until it asks for nothing more. */
   private pump(): void {
