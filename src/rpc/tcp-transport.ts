@@ -96,6 +96,7 @@ export class TcpTransport implements Transport {
 
   call(peer: string, method: string, request: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new RpcError('CLOSED', 'transport closed', peer, method))
+    if (peer === this.self && this.boundAddress) return this.callSelf(method, request)
     const link = this.linkTo(peer)
     if (!link) return Promise.reject(new RpcError('UNREACHABLE', `unknown peer "${peer}"`, peer, method))
     const id = this.nextRequestId++
@@ -125,6 +126,18 @@ export class TcpTransport implements Transport {
         },
       })
     })
+  }
+
+  /** A call to this node itself skips the socket: the handler runs in-process. */
+  private async callSelf(method: string, request: Uint8Array): Promise<Uint8Array> {
+    const handle = this.handlers.lookup(method)
+    if (!handle) throw new RpcError('NO_HANDLER', `no handler for ${method}`, this.self, method)
+    try {
+      return await handle(request, { from: this.self })
+    } catch (error) {
+      if (error instanceof RpcError) throw error
+      throw new RpcError('REMOTE', error instanceof Error ? error.message : String(error), this.self, method)
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,49 @@
+// `lograft node`: runs one KV replica until SIGINT/SIGTERM.
+
+import { KvNode } from '../node/kv-node.js'
+import { parsePeers } from '../node/peers.js'
+import { UsageError, parseFlags, requireInteger } from './usage.js'
+
+export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--resp HOST:PORT]
+             [--cluster NAME] [--max-raft-state BYTES] [--max-value-bytes BYTES]`
+
+export async function nodeCommand(args: string[]): Promise<void> {
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    options: {
+      id: { type: 'string' },
+      peers: { type: 'string' },
+      data: { type: 'string' },
+      resp: { type: 'string' },
+      cluster: { type: 'string' },
+      'max-raft-state': { type: 'string' },
+      'max-value-bytes': { type: 'string' },
+      supervised: { type: 'boolean', default: false },
+    },
+  })
+  if (!values.id || !values.peers || !values.data) throw new UsageError(`node needs --id, --peers and --data\n  ${NODE_USAGE}`)
+  const peers = parsePeers(values.peers)
+  const node = await KvNode.start({
+    id: values.id,
+    peers,
+    dataDirectory: values.data,
+    ...(values.resp ? { respAddress: values.resp } : {}),
+    ...(values.cluster ? { clusterId: values.cluster } : {}),
+    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 4 * 1024 * 1024),
+    maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], 64 * 1024 * 1024, 1),
+  })
+  const self = peers.find((peer) => peer.id === values.id)
+  process.stdout.write(`lograft node ${node.id} ready raft=${self?.address ?? ''} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}\n`)
+  await new Promise<void>((resolve) => {
+    const shutdown = (): void => resolve()
+    process.once('SIGINT', shutdown)
+    process.once('SIGTERM', shutdown)
+    if (values.supervised) {
+      // Started by `lograft cluster`: when the supervisor goes away (its pipe closes), so does the node.
+      process.stdin.on('end', shutdown)
+      process.stdin.resume()
+    }
+  })
+  await node.stop()
+}

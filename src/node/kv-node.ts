@@ -1,0 +1,140 @@
+// A complete lograft KV replica as one object: Raft over TcpTransport, the log in classic-level,
+// the KV state machine and service, and (optionally) a RESP endpoint that redis-cli can talk to.
+// `lograft node` is a thin shell over this; embedders can start one in their own process.
+
+import { openDiskLog } from '../log/backends.js'
+import type { LogStore } from '../log/log-store.js'
+import { RaftNode } from '../raft/node.js'
+import { RespServer } from '../resp/server.js'
+import type { KvInfoSections } from '../resp/backend.js'
+import { TcpTransport } from '../rpc/tcp-transport.js'
+import { KvService } from '../statemachine/kv-service.js'
+import { kvMachine } from '../statemachine/kv.js'
+import { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import type { KvReplica } from '../statemachine/kv-service.js'
+import { type Logger, stderrLogger } from '../util/logger.js'
+import { ClerkPoolBackend } from './kv-backend.js'
+import { type Peer, PeerListError } from './peers.js'
+import { parseAddress } from '../rpc/tcp-transport.js'
+
+export interface KvNodeOptions {
+  id: string
+  peers: readonly Peer[]
+  dataDirectory: string
+  /** Names the cluster; a data directory of another cluster (or node) is refused. Default "lograft". */
+  clusterId?: string
+  /** "host:port" for the RESP endpoint; omit for none. */
+  respAddress?: string
+  /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
+  maxRaftStateBytes?: number
+  /** Largest value a client may write. Default 64 MiB. */
+  maxValueBytes?: number
+  /** A client request that cannot complete (no quorum) fails after this long. Default 5000 ms. */
+  requestTimeoutMs?: number
+  logger?: Logger
+}
+
+export class KvNode {
+  private constructor(
+    readonly id: string,
+    readonly raft: RaftNode,
+    readonly replica: KvReplica,
+    private readonly transport: TcpTransport,
+    private readonly store: LogStore,
+    private readonly resp: RespServer | null,
+    readonly respPort: number | null,
+  ) {}
+
+  static async start(options: KvNodeOptions): Promise<KvNode> {
+    const logger = options.logger ?? stderrLogger
+    const self = options.peers.find((peer) => peer.id === options.id)
+    if (!self) throw new PeerListError(`node ${options.id} is not in the peer list (${options.peers.map((peer) => peer.id).join(', ')})`)
+    const store = await openDiskLog(options.dataDirectory, {
+      name: options.dataDirectory,
+      identity: { clusterId: options.clusterId ?? 'lograft', nodeId: options.id },
+    })
+    let transport: TcpTransport | null = null
+    let resp: RespServer | null = null
+    try {
+      transport = await TcpTransport.start({
+        self: options.id,
+        listen: self.parsed,
+        peers: Object.fromEntries(options.peers.map((peer) => [peer.id, peer.address])),
+        logger,
+      })
+      const raft = await RaftNode.create({
+        id: options.id,
+        members: options.peers.map((peer) => peer.id),
+        transport,
+        store,
+        logger,
+      })
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
+      const replica: KvReplica = new ReplicatedStateMachine({
+        raft,
+        machine: kvMachine({ appendReturnsOldValue: false }),
+        ...(maxRaftStateBytes > 0 ? { maxRaftStateBytes } : {}),
+        logger,
+      })
+      new KvService(replica, { maxValueBytes: options.maxValueBytes ?? 64 * 1024 * 1024 }).register(transport)
+      let respPort: number | null = null
+      if (options.respAddress) {
+        const address = parseAddress(options.respAddress)
+        const backend = new ClerkPoolBackend({
+          transport,
+          servers: options.peers.map((peer) => peer.id),
+          requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+          rpcTimeoutMs: 1000,
+          info: () => infoSections(options.id, raft, replica),
+        })
+        resp = new RespServer({
+          host: address.host,
+          port: address.port,
+          backend,
+          logger,
+          maxValueBytes: options.maxValueBytes ?? 64 * 1024 * 1024,
+          info: { lograft_node: options.id },
+        })
+        respPort = (await resp.listen()).port
+      }
+      replica.start()
+      return new KvNode(options.id, raft, replica, transport, store, resp, respPort)
+    } catch (error) {
+      await resp?.close()
+      await transport?.close()
+      await store.close()
+      throw error
+    }
+  }
+
+  /** Stops serving and closes the store; every acknowledged write is already durable. */
+  async stop(): Promise<void> {
+    await this.resp?.close()
+    await this.replica.stop()
+    await this.transport.close()
+    await this.store.close()
+  }
+}
+
+function infoSections(id: string, raft: RaftNode, replica: KvReplica): KvInfoSections {
+  const status = raft.status()
+  const sizes = raft.sizes()
+  return {
+    Replication: {
+      role: status.role,
+      node: id,
+      term: status.term,
+      leader: status.leaderId ?? '',
+      commit_index: status.commitIndex,
+      applied_index: status.appliedIndex,
+      last_index: status.lastIndex,
+      snapshot_index: status.snapshotIndex,
+    },
+    Persistence: {
+      raft_state_bytes: sizes.raftStateBytes,
+      snapshot_bytes: sizes.snapshotBytes,
+    },
+    Keyspace: { db0: `keys=${replica.state.size}` },
+    Sessions: { sessions: replica.sessionCount },
+  }
+}
