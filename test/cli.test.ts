@@ -1,0 +1,115 @@
+// The lograft command line refuses bad input with one clear line and a non-zero exit, and its log
+// tools read a node's data directory.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+import { openDiskLog } from '../src/log/backends.js'
+import { envelopeCodec } from '../src/statemachine/envelope.js'
+import { kvCommandCodec } from '../src/statemachine/kv.js'
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function lograft(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+function temporaryDirectory(t: Test): string {
+  const directory = mkdtempSync(join(tmpdir(), 'lograft-cli-'))
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }))
+  return directory
+}
+
+t.test('an unknown command or flag is a usage error (exit 2) that shows the usage', async (t) => {
+  const unknown = await lograft('frobnicate')
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, /unknown command "frobnicate"/)
+  t.match(unknown.stderr, /usage: lograft/)
+  const flag = await lograft('node', '--id', '1', '--bogus')
+  t.equal(flag.code, 2)
+  t.match(flag.stderr, /Unknown option '--bogus'/)
+})
+
+t.test('a malformed --peers is refused with what is wrong', async (t) => {
+  const data = temporaryDirectory(t)
+  const cases: Array<[string, RegExp]> = [
+    ['1=127.0.0.1', /"127.0.0.1" is not a host:port address/],
+    ['1=127.0.0.1:7101,1=127.0.0.1:7102', /peer 1 is listed twice/],
+    ['oops', /malformed peer "oops"/],
+    ['2=127.0.0.1:7102', /node 1 is not in the peer list/],
+  ]
+  for (const [peers, message] of cases) {
+    const run = await lograft('node', '--id', '1', '--peers', peers, '--data', data)
+    t.not(run.code, 0, `${peers}: non-zero exit`)
+    t.match(run.stderr, message, `${peers}: ${message}`)
+  }
+})
+
+t.test('a port already in use is refused with a clear message', async (t) => {
+  const blocker = net.createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => blocker.close())
+  const port = (blocker.address() as net.AddressInfo).port
+  const run = await lograft('node', '--id', '1', '--peers', `1=127.0.0.1:${port}`, '--data', temporaryDirectory(t))
+  t.equal(run.code, 1)
+  t.match(run.stderr, new RegExp(`cannot listen on 127.0.0.1:${port}: the port is already in use`))
+})
+
+t.test('a data directory that belongs to another node or cluster is refused', async (t) => {
+  const data = temporaryDirectory(t)
+  const store = await openDiskLog(data, { identity: { clusterId: 'lograft', nodeId: '1' } })
+  await store.close()
+  const otherNode = await lograft('node', '--id', '2', '--peers', '2=127.0.0.1:1', '--data', data)
+  t.equal(otherNode.code, 1)
+  t.match(otherNode.stderr, /belongs to node 1 of cluster lograft, not node 2 of cluster lograft/)
+  const otherCluster = await lograft('node', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', data, '--cluster', 'prod')
+  t.match(otherCluster.stderr, /belongs to node 1 of cluster lograft, not node 1 of cluster prod/)
+})
+
+t.test('log inspect decodes entries and log replay folds the log up to an index', async (t) => {
+  const data = temporaryDirectory(t)
+  const store = await openDiskLog(data)
+  const commands = [
+    { op: 'put', key: 'a', value: 'one' },
+    { op: 'append', key: 'a', value: '+two' },
+    { op: 'put', key: 'b', value: 'bee' },
+    { op: 'delete', key: 'b', value: '' },
+  ] as const
+  await store.write({
+    hardState: { term: 1, votedFor: '1', commitIndex: commands.length },
+    entries: commands.map((command, i) => ({
+      index: i + 1,
+      term: 1,
+      type: 0,
+      data: envelopeCodec.encode({ clientId: 7, sequence: i + 1, timeMs: 0, command: kvCommandCodec.encode(command) }),
+    })),
+  })
+  await store.close()
+  const inspect = await lograft('log', 'inspect', data)
+  t.equal(inspect.code, 0)
+  t.match(inspect.stdout, /term 1, voted for 1, commit 4/)
+  t.match(inspect.stdout, /2\s+1\s+command\s+7\s+2\s+append\s+"a" = "\+two"/)
+  const atTwo = await lograft('log', 'replay', data, '--to', '2', '--key', 'a')
+  t.equal(atTwo.stdout.trim(), 'one+two', 'a at index 2')
+  const atThree = await lograft('log', 'replay', data, '--to', '3', '--json')
+  t.same(JSON.parse(atThree.stdout).state, { a: 'one+two', b: 'bee' }, 'the whole state at index 3')
+  const atFour = await lograft('log', 'replay', data, '--to', '4', '--key', 'b')
+  t.match(atFour.stdout, /no key "b" at index 4/, 'b was deleted at index 4')
+  const tooFar = await lograft('log', 'replay', data, '--to', '9')
+  t.not(tooFar.code, 0)
+  t.match(tooFar.stderr, /index 9 is past the end of the log \(last index 4\)/)
+})
