@@ -1,0 +1,211 @@
+// A Raft replica group on the simulated network, for tests: servers running any state machine
+// that can be partitioned, shut down and restarted from their stores (a restart keeps only what
+// reached the server's LogStore), as the MIT 6.5840 kvraft and shardkv harnesses do.
+
+import { MemoryLevel } from 'memory-level'
+import type { LevelDatabase } from '../log/log-store.js'
+import { LogStore } from '../log/log-store.js'
+import type { SimClientEnd } from '../rpc/sim-network.js'
+import { SimServer } from '../rpc/sim-network.js'
+import { SimTransport } from '../rpc/sim-transport.js'
+import { RaftNode, type RaftNodeOptions } from '../raft/node.js'
+import type { SimWorld } from '../sim/world.js'
+import { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import type { StateMachine } from '../statemachine/types.js'
+import { silentLogger } from '../util/logger.js'
+
+export interface RunningReplica<State, Command, Result> {
+  readonly index: number
+  readonly name: string
+  readonly raft: RaftNode
+  readonly replica: ReplicatedStateMachine<State, Command, Result>
+  readonly transport: SimTransport
+  /** Stops what `attach` started alongside the replica. */
+  readonly detach: () => void
+}
+
+export interface ReplicaGroupOptions<State, Command, Result> {
+  world: SimWorld
+  /** Server i is called `${namePrefix}${i}` on the network. */
+  namePrefix: string
+  size: number
+  machine: StateMachine<State, Command, Result>
+  /** Snapshot when a server's raft state reaches this many bytes; omit for no snapshots. */
+  maxRaftStateBytes?: number
+  node?: Partial<RaftNodeOptions>
+  /**
+   * Runs on every (re)start of a server, before its replica starts: register its services, start
+   * its background work. Returns how to stop that work when the server is shut down.
+   */
+  attach?: (server: Omit<RunningReplica<State, Command, Result>, 'detach'>) => (() => void) | void
+}
+
+export class ReplicaGroup<State, Command, Result> {
+  readonly size: number
+  readonly servers: Array<RunningReplica<State, Command, Result> | null>
+  private readonly world: SimWorld
+  private readonly options: ReplicaGroupOptions<State, Command, Result>
+  private readonly databases: LevelDatabase[]
+  /** ends[i][j]: server i's end to server j (fresh on each start of i). */
+  private readonly ends: Array<Map<number, SimClientEnd>>
+  /** links[i][j]: whether server i may talk to server j (the harness's partition state). */
+  private readonly links: boolean[][]
+  private generation = 0
+
+  constructor(options: ReplicaGroupOptions<State, Command, Result>) {
+    this.world = options.world
+    this.options = options
+    this.size = options.size
+    this.servers = Array.from({ length: this.size }, () => null)
+    this.databases = Array.from({ length: this.size }, () => new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }))
+    this.ends = Array.from({ length: this.size }, () => new Map())
+    this.links = Array.from({ length: this.size }, () => Array.from({ length: this.size }, () => false))
+  }
+
+  /** Starts every server and connects them all. */
+  async startAll(): Promise<void> {
+    for (let i = 0; i < this.size; i++) await this.startServer(i)
+    this.connectAll()
+  }
+
+  serverName(i: number): string {
+    return `${this.options.namePrefix}${i}`
+  }
+
+  serverNames(): string[] {
+    return this.all().map((i) => this.serverName(i))
+  }
+
+  all(): number[] {
+    return Array.from({ length: this.size }, (_, i) => i)
+  }
+
+  /** Crashes server i: it stops at once and keeps only what reached its store. */
+  shutdownServer(i: number): void {
+    this.disconnect(i, this.all())
+    this.world.network.deleteServer(this.serverName(i))
+    const running = this.servers[i]
+    this.servers[i] = null
+    running?.detach()
+    running?.raft.kill()
+  }
+
+  /** (Re)starts server i from its store. Its links to other servers stay as the partition left them. */
+  async startServer(i: number): Promise<void> {
+    this.shutdownServer(i)
+    const self = this.serverName(i)
+    const generation = this.generation++
+    const ends = new Map<number, SimClientEnd>()
+    const endsByPeer = new Map<string, SimClientEnd>()
+    for (let j = 0; j < this.size; j++) {
+      const end = this.world.network.makeEnd(`${self}->${this.serverName(j)}#${generation}`, self)
+      this.world.network.connect(end.name, this.serverName(j))
+      ends.set(j, end)
+      endsByPeer.set(this.serverName(j), end)
+    }
+    this.ends[i] = ends
+    const store = await LogStore.open(this.databases[i] as LevelDatabase, { name: self })
+    const server = new SimServer()
+    const transport = new SimTransport({ self, server, ends: endsByPeer, clock: this.world.clock })
+    const rng = this.world.rng.fork()
+    const raft = await RaftNode.create({
+      id: self,
+      members: this.serverNames(),
+      transport,
+      store,
+      clock: this.world.clock,
+      random: () => rng.float(),
+      logger: silentLogger,
+      ...this.options.node,
+    })
+    const replica = new ReplicatedStateMachine({
+      raft,
+      machine: this.options.machine,
+      ...(this.options.maxRaftStateBytes === undefined ? {} : { maxRaftStateBytes: this.options.maxRaftStateBytes }),
+      clock: this.world.clock,
+      wallClockMs: () => this.world.clock.now(),
+      logger: silentLogger,
+    })
+    const detach = this.options.attach?.({ index: i, name: self, raft, replica, transport }) ?? (() => {})
+    replica.start()
+    this.servers[i] = { index: i, name: self, raft, replica, transport, detach }
+    this.world.network.addServer(self, server)
+    this.applyLinks(i)
+  }
+
+  /** Server-to-server links: `from` can talk with each of `to` (both directions). */
+  connect(from: number, to: readonly number[]): void {
+    for (const j of to) this.setLink(from, j, true)
+  }
+
+  disconnect(from: number, to: readonly number[]): void {
+    for (const j of to) this.setLink(from, j, false)
+  }
+
+  connectAll(): void {
+    for (let i = 0; i < this.size; i++) this.connect(i, this.all())
+  }
+
+  /** Servers in p1 talk only among themselves, as do servers in p2. Clients are unaffected. */
+  partition(p1: readonly number[], p2: readonly number[]): void {
+    for (const i of p1) {
+      this.disconnect(i, p2)
+      this.connect(i, p1)
+    }
+    for (const i of p2) {
+      this.disconnect(i, p1)
+      this.connect(i, p2)
+    }
+  }
+
+  leader(): number | null {
+    for (let i = 0; i < this.size; i++) if (this.servers[i]?.raft.status().role === 'leader') return i
+    return null
+  }
+
+  /** Largest raft state (hard state + retained log) among running servers, in bytes. */
+  logSize(): number {
+    return Math.max(0, ...this.servers.map((server) => server?.raft.sizes().raftStateBytes ?? 0))
+  }
+
+  /** Largest snapshot among running servers, in bytes. */
+  snapshotSize(): number {
+    return Math.max(0, ...this.servers.map((server) => server?.raft.sizes().snapshotBytes ?? 0))
+  }
+
+  /** Raft state plus snapshot bytes, summed over running servers. */
+  totalStoredBytes(): number {
+    let total = 0
+    for (const server of this.servers) {
+      if (!server) continue
+      const sizes = server.raft.sizes()
+      total += sizes.raftStateBytes + sizes.snapshotBytes
+    }
+    return total
+  }
+
+  shutdownAll(): void {
+    for (let i = 0; i < this.size; i++) this.shutdownServer(i)
+  }
+
+  private setLink(from: number, to: number, linked: boolean): void {
+    ;(this.links[from] as boolean[])[to] = linked
+    ;(this.links[to] as boolean[])[from] = linked
+    this.setEnd(from, to, linked)
+    this.setEnd(to, from, linked)
+  }
+
+  private setEnd(from: number, to: number, enabled: boolean): void {
+    const end = this.ends[from]?.get(to)
+    if (end) this.world.network.enable(end.name, enabled)
+  }
+
+  /** A restarted server's fresh ends follow the links the harness last set. */
+  private applyLinks(i: number): void {
+    for (let j = 0; j < this.size; j++) {
+      const linked = (this.links[i] as boolean[])[j] as boolean
+      this.setEnd(i, j, linked)
+      this.setEnd(j, i, linked)
+    }
+  }
+}
