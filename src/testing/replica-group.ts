@@ -158,6 +158,18 @@ export class ReplicaGroup<State, Command, Result> {
     }
   }
 
+  /** A transport for a client called `name`, with an enabled end to every server of the group. */
+  clientTransport(name: string): SimTransport {
+    const ends = new Map<string, SimClientEnd>()
+    for (const server of this.serverNames()) {
+      const end = this.world.network.makeEnd(`${name}->${server}`, name)
+      this.world.network.connect(end.name, server)
+      this.world.network.enable(end.name, true)
+      ends.set(server, end)
+    }
+    return new SimTransport({ self: name, server: new SimServer(), ends, clock: this.world.clock })
+  }
+
   leader(): number | null {
     for (let i = 0; i < this.size; i++) if (this.servers[i]?.raft.status().role === 'leader') return i
     return null
