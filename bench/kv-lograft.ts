@@ -1,0 +1,106 @@
+// The lograft side of bench/kv.ts: three `lograft node` processes (classic-level, synced writes)
+// started by the CLI's own LocalCluster on loopback, and RESP clients that SET through any node.
+//
+// LOGRAFT_NODE_OPTIONS, when set, becomes NODE_OPTIONS of the node processes only (not of this
+// one), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a node spends its time.
+
+import { LocalCluster, type LocalNode, localLayout } from '../src/cli/supervisor.js'
+import { RespClient } from '../src/resp/client.js'
+import type { RespReply } from '../src/resp/reply.js'
+import type { KvSystem, SetClient } from './kv-load.js'
+import { freePortRange } from './kv-ports.js'
+
+const HOST = '127.0.0.1'
+const MEMBER_COUNT = 3
+const LEADER_TIMEOUT_MS = 15_000
+const LEADER_POLL_MS = 50
+
+export class LograftSetError extends Error {
+  readonly code = 'ERR_LOGRAFT_SET'
+}
+
+export async function startLograft(dataDirectory: string): Promise<KvSystem> {
+  const base = await freePortRange(2 * MEMBER_COUNT)
+  const layout = localLayout(MEMBER_COUNT, dataDirectory, HOST, base, base + MEMBER_COUNT)
+  const cluster = new LocalCluster(layout)
+  const nodeOptions = process.env.LOGRAFT_NODE_OPTIONS
+  const ownNodeOptions = process.env.NODE_OPTIONS
+  if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions
+  // The nodes are spawned synchronously inside startAll, so they alone see the changed NODE_OPTIONS.
+  const started = cluster.startAll()
+  if (nodeOptions) restoreNodeOptions(ownNodeOptions)
+  try {
+    await started
+  } catch (error) {
+    await cluster.stopAll()
+    throw error
+  }
+  return {
+    name: 'lograft',
+    memberCount: MEMBER_COUNT,
+    leader: () => findLeader(layout.nodes),
+    async connect(member) {
+      const client = await RespClient.connect(respPort(memberNode(layout.nodes, member)), HOST)
+      return respSetClient(client)
+    },
+    stop: () => cluster.stopAll(),
+  }
+}
+
+function restoreNodeOptions(value: string | undefined): void {
+  if (value === undefined) delete process.env.NODE_OPTIONS
+  else process.env.NODE_OPTIONS = value
+}
+
+function respSetClient(client: RespClient): SetClient {
+  return {
+    async set(key, value) {
+      const reply = await client.call('SET', key, value)
+      if (reply.kind !== 'simple' || reply.value !== 'OK') throw new LograftSetError(`SET ${key} got ${describe(reply)}`)
+    },
+    close: () => client.close(),
+  }
+}
+
+/** The index of the node whose INFO says it is the leader, polling until one does. */
+async function findLeader(nodes: readonly LocalNode[]): Promise<number> {
+  const deadlineMs = Date.now() + LEADER_TIMEOUT_MS
+  while (Date.now() < deadlineMs) {
+    for (const [index, node] of nodes.entries()) {
+      const client = await RespClient.connect(respPort(node), HOST)
+      try {
+        const reply = await client.call('INFO', 'replication')
+        if (reply.kind === 'bulk' && reply.value && /^role:leader\r?$/m.test(Buffer.from(reply.value).toString('utf8'))) return index
+      } finally {
+        await client.close()
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_MS))
+  }
+  throw new LograftSetError(`no lograft node reported role:leader within ${LEADER_TIMEOUT_MS} ms`)
+}
+
+function memberNode(nodes: readonly LocalNode[], member: number): LocalNode {
+  const node = nodes[member]
+  if (!node) throw new RangeError(`no lograft member ${member}; the cluster has ${nodes.length}`)
+  return node
+}
+
+function respPort(node: LocalNode): number {
+  return Number(node.respAddress.slice(node.respAddress.lastIndexOf(':') + 1))
+}
+
+function describe(reply: RespReply): string {
+  switch (reply.kind) {
+    case 'error':
+      return `-${reply.prefix} ${reply.message}`
+    case 'simple':
+      return `+${reply.value}`
+    case 'integer':
+      return `:${reply.value}`
+    case 'bulk':
+      return reply.value === null ? 'nil' : `a bulk string of ${reply.value.length} bytes`
+    case 'array':
+      return reply.items === null ? 'a nil array' : `an array of ${reply.items.length}`
+  }
+}
