@@ -1,0 +1,52 @@
+// Typed errors of the RESP endpoint: errors a command replies with (and keeps the connection), and
+// protocol errors (malformed input, after which the connection is closed, as Redis does).
+
+/**
+ * The first word of a RESP error reply. Clients branch on it: TRYAGAIN and CLUSTERDOWN are worth a
+ * retry, MOVED and ASK redirect to another node, NOPROTO rejects a HELLO protocol version.
+ */
+export type RespErrorPrefix =
+  | 'ERR'
+  | 'WRONGTYPE'
+  | 'NOPROTO'
+  | 'NOAUTH'
+  | 'READONLY'
+  | 'LOADING'
+  | 'BUSY'
+  | 'MASTERDOWN'
+  | 'TRYAGAIN'
+  | 'CLUSTERDOWN'
+  | 'MOVED'
+  | 'ASK'
+
+/**
+ * A command failed and the client gets `-<respPrefix> <message>`; the connection stays usable.
+ * Backends throw it to choose the prefix (e.g. `new RespError('TRYAGAIN', 'no leader yet')`); any
+ * other error a backend throws is replied as `-ERR <message>`.
+ */
+export class RespError extends Error {
+  readonly code = 'ERR_RESP_REPLY'
+  constructor(
+    readonly respPrefix: RespErrorPrefix,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'RespError'
+  }
+}
+
+/**
+ * Input that is not RESP (or exceeds a bound). The message follows Redis's wording, so the server's
+ * reply reads `-ERR Protocol error: <message>`; the connection is then closed.
+ */
+export class RespProtocolError extends Error {
+  readonly code = 'ERR_RESP_PROTOCOL'
+  constructor(
+    message: string,
+    /** Bytes of the connection's input consumed before the bad byte, for the log. */
+    readonly offsetBytes: number,
+  ) {
+    super(message)
+    this.name = 'RespProtocolError'
+  }
+}

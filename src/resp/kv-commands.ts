@@ -1,0 +1,74 @@
+// The data commands: argument and size checks here, the data itself in the KvBackend. A value or key
+// over its limit is refused before the backend sees it, and the connection stays usable.
+
+import { type CommandSpec, type RespLimits, arg, argText } from './commands.js'
+import { RespError } from './errors.js'
+import { OK_REPLY, bulkReply, integerReply } from './reply.js'
+
+function checkKey(key: Buffer, limits: RespLimits): Buffer {
+  if (key.length > limits.maxKeyBytes) throw new RespError('ERR', `key too large (${key.length} bytes, max ${limits.maxKeyBytes})`)
+  return key
+}
+
+function checkValue(value: Buffer, limits: RespLimits): Buffer {
+  if (value.length > limits.maxValueBytes) throw new RespError('ERR', `value too large (${value.length} bytes, max ${limits.maxValueBytes})`)
+  return value
+}
+
+/** Arguments from `from` on, each checked as a key. */
+function keysFrom(args: readonly Buffer[], from: number, limits: RespLimits): Buffer[] {
+  return args.slice(from).map((key) => checkKey(key, limits))
+}
+
+const get: CommandSpec = {
+  name: 'get',
+  arity: 2,
+  flags: ['readonly', 'fast'],
+  keys: [1, 1, 1],
+  run: async (args, { backend, server }) => bulkReply(await backend.get(checkKey(arg(args, 1), server.limits))),
+}
+
+/**
+ * Plain SET only. NX/XX/GET would need a conditional write in the backend and EX/PX/KEEPTTL need
+ * expiry, which the replicated KV does not have; they are refused rather than silently ignored.
+ */
+const set: CommandSpec = {
+  name: 'set',
+  arity: -3,
+  flags: ['write'],
+  keys: [1, 1, 1],
+  run: async (args, { backend, server }) => {
+    if (args.length > 3) {
+      throw new RespError('ERR', `syntax error: SET options are not supported (got '${argText(args, 3)}'); use SET key value`)
+    }
+    await backend.set(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits))
+    return OK_REPLY
+  },
+}
+
+const append: CommandSpec = {
+  name: 'append',
+  arity: 3,
+  flags: ['write'],
+  keys: [1, 1, 1],
+  run: async (args, { backend, server }) =>
+    integerReply(await backend.append(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits))),
+}
+
+const del: CommandSpec = {
+  name: 'del',
+  arity: -2,
+  flags: ['write'],
+  keys: [1, -1, 1],
+  run: async (args, { backend, server }) => integerReply(await backend.del(keysFrom(args, 1, server.limits))),
+}
+
+const exists: CommandSpec = {
+  name: 'exists',
+  arity: -2,
+  flags: ['readonly', 'fast'],
+  keys: [1, -1, 1],
+  run: async (args, { backend, server }) => integerReply(await backend.exists(keysFrom(args, 1, server.limits))),
+}
+
+export const kvCommands: readonly CommandSpec[] = [get, set, append, del, exists]
