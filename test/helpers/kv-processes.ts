@@ -1,0 +1,178 @@
+// A lograft KV cluster of real `lograft node` processes for the process tests: free loopback ports,
+// RESP connections to its nodes, their INFO fields, and the command-line tools (redis-cli,
+// redis-benchmark, `lograft log`) run as child processes.
+
+import { spawn } from 'node:child_process'
+import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { LocalCluster, type LocalNode, localLayout } from '../../src/cli/supervisor.js'
+import { RespClient } from '../../src/resp/client.js'
+import type { RespReply } from '../../src/resp/reply.js'
+import { makeTempDir } from './log.js'
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+const HOST = '127.0.0.1'
+/**
+ * Below Linux's ephemeral range (32768–60999): a port chosen there could be taken by any outgoing
+ * connection between the probe and a node's (re)start.
+ */
+const LOWEST_BASE_PORT = 20_000
+const HIGHEST_BASE_PORT = 32_000
+const MAX_PORT_ATTEMPTS = 50
+const INFO_TIMEOUT_MS = 1000
+const POLL_INTERVAL_MS = 50
+/** A command-line tool still running after this is stuck; it is killed and reported. */
+const TOOL_TIMEOUT_MS = 30_000
+
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, HOST, () => server.close(() => resolve(true)))
+  })
+}
+
+/** A base such that base+1..base+count were all free a moment ago. */
+async function freePortBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < MAX_PORT_ATTEMPTS; attempt++) {
+    const base = LOWEST_BASE_PORT + Math.floor(Math.random() * (HIGHEST_BASE_PORT - LOWEST_BASE_PORT))
+    const ports = Array.from({ length: count }, (_, i) => base + i + 1)
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base
+  }
+  throw new Error(`found no ${count} consecutive free ports on ${HOST} in ${MAX_PORT_ATTEMPTS} attempts`)
+}
+
+export interface KvProcessCluster {
+  readonly cluster: LocalCluster
+  readonly nodes: readonly LocalNode[]
+  /** Holds node-1, node-2, ... */
+  readonly dataDirectory: string
+  /** Stops every node and removes the data directories (unless `keepData`). */
+  stop(keepData: boolean): Promise<void>
+}
+
+/**
+ * Starts `count` nodes (raft on base+1..base+count, RESP on the `count` ports after those) with
+ * their data in a fresh temp directory. `extraArgs` go to every `lograft node`.
+ */
+export async function startKvCluster(
+  count: number,
+  extraArgs: readonly string[] = [],
+  onExit?: (id: string, code: number | null, signal: NodeJS.Signals | null) => void,
+): Promise<KvProcessCluster> {
+  const data = makeTempDir('kv-processes')
+  const base = await freePortBlock(2 * count)
+  const layout = localLayout(count, data.path, HOST, base, base + count)
+  const cluster = new LocalCluster(layout, extraArgs, onExit)
+  try {
+    await cluster.startAll()
+  } catch (error) {
+    await cluster.stopAll()
+    data.remove()
+    throw error
+  }
+  return {
+    cluster,
+    nodes: layout.nodes,
+    dataDirectory: data.path,
+    async stop(keepData) {
+      await cluster.stopAll()
+      if (!keepData) data.remove()
+    },
+  }
+}
+
+export function respPort(node: LocalNode): number {
+  return Number(node.respAddress.slice(node.respAddress.lastIndexOf(':') + 1))
+}
+
+export class ErrorReply extends Error {
+  readonly code = 'ERR_RESP_ERROR_REPLY'
+  constructor(readonly reply: Extract<RespReply, { kind: 'error' }>) {
+    super(`${reply.prefix} ${reply.message}`)
+  }
+}
+
+/** A reply as text (bulk strings as latin1, one character per byte; nil as ''); throws ErrorReply on an error reply. */
+export function replyText(reply: RespReply): string {
+  switch (reply.kind) {
+    case 'error':
+      throw new ErrorReply(reply)
+    case 'bulk':
+      return reply.value === null ? '' : Buffer.from(reply.value).toString('latin1')
+    case 'simple':
+    case 'integer':
+      return String(reply.value)
+    case 'array':
+      throw new Error(`expected a single value, got an array of ${reply.items?.length ?? 'nil'}`)
+  }
+}
+
+/** INFO of the node on `port` as field → value, or null if it does not answer in time. */
+export async function infoFields(port: number): Promise<Map<string, string> | null> {
+  const client = await RespClient.connect(port).catch(() => null)
+  if (!client) return null
+  try {
+    const reply = await Promise.race([client.call('INFO'), pause(INFO_TIMEOUT_MS).then(() => null)])
+    if (reply === null || reply.kind !== 'bulk') return null
+    const fields = new Map<string, string>()
+    for (const line of replyText(reply).split('\r\n')) {
+      const colon = line.indexOf(':')
+      if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1))
+    }
+    return fields
+  } catch {
+    // The node died mid-call: it is not the leader we are looking for.
+    return null
+  } finally {
+    await client.close()
+  }
+}
+
+/** The running node whose INFO says role:leader, polled until `timeoutMs`; null if none. */
+export async function waitForLeader(cluster: LocalCluster, timeoutMs: number): Promise<LocalNode | null> {
+  const deadline = performance.now() + timeoutMs
+  do {
+    for (const node of cluster.layout.nodes) {
+      if (!cluster.isRunning(node.id)) continue
+      if ((await infoFields(respPort(node)))?.get('role') === 'leader') return node
+    }
+    await pause(POLL_INTERVAL_MS)
+  } while (performance.now() < deadline)
+  return null
+}
+
+export interface ToolRun {
+  code: number | null
+  stdout: Buffer
+  stderr: string
+}
+
+/** Runs `program` with `args`, feeding it `stdin`; resolves when it exits (killed after 30 s). */
+export function runTool(program: string, args: readonly string[], stdin: string | Buffer = ''): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    const stdout: Buffer[] = []
+    let stderr = ''
+    const timer = setTimeout(() => child.kill('SIGKILL'), TOOL_TIMEOUT_MS)
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout: Buffer.concat(stdout), stderr })
+    })
+    // A tool that exits without reading all of stdin closes the pipe; that is its answer, not ours to report.
+    child.stdin.on('error', () => {})
+    child.stdin.end(stdin)
+  })
+}
+
+/** Runs `lograft ARGS` (the compiled CLI) in its own process. */
+export function lograft(...args: string[]): Promise<ToolRun> {
+  return runTool(process.execPath, [MAIN, ...args])
+}
