@@ -157,7 +157,7 @@ export async function demoKv(dataDirectory: string, exitAfter: boolean): Promise
   say(`${stats.completed} operations completed, ${stats.unknown} with unknown outcome (in flight during the failover)`)
   if (result.outcome === 'illegal') {
     const report = join(dataDirectory, 'demo', 'linearizability.html')
-    writeHtmlReport(result, report)
+    await writeHtmlReport(result, report)
     say(formatReport(result))
     say(`NOT linearizable: timeline in ${report}`)
     process.exitCode = 1
