@@ -11,6 +11,8 @@ export interface SimTransportOptions {
   server: SimServer
   /** The end this node uses to reach each peer. */
   ends: ReadonlyMap<string, SimClientEnd>
+  /** For peers not in `ends` (e.g. servers of other groups): an end made on first use, or undefined. */
+  endFor?: (peer: string) => SimClientEnd | undefined
   clock: Clock
   /** Applies when a call gives no timeout. Default: none (the network model decides). */
   defaultTimeoutMs?: number
@@ -20,6 +22,8 @@ export class SimTransport implements Transport {
   readonly self: string
   private readonly server: SimServer
   private readonly ends: ReadonlyMap<string, SimClientEnd>
+  private readonly endFor: ((peer: string) => SimClientEnd | undefined) | undefined
+  private readonly madeEnds = new Map<string, SimClientEnd>()
   private readonly clock: Clock
   private readonly defaultTimeoutMs: number | undefined
   private closed = false
@@ -30,8 +34,18 @@ export class SimTransport implements Transport {
     this.self = options.self
     this.server = options.server
     this.ends = options.ends
+    this.endFor = options.endFor
     this.clock = options.clock
     this.defaultTimeoutMs = options.defaultTimeoutMs
+  }
+
+  private madeEnd(peer: string): SimClientEnd | undefined {
+    let end = this.madeEnds.get(peer)
+    if (!end && this.endFor) {
+      end = this.endFor(peer)
+      if (end) this.madeEnds.set(peer, end)
+    }
+    return end
   }
 
   register(service: string, handlers: Readonly<Record<string, Handler>>): void {
@@ -40,7 +54,7 @@ export class SimTransport implements Transport {
 
   call(peer: string, method: string, request: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new RpcError('CLOSED', `transport of ${this.self} is closed`, peer, method))
-    const end = this.ends.get(peer)
+    const end = this.ends.get(peer) ?? this.madeEnd(peer)
     if (!end) return Promise.reject(new RpcError('UNREACHABLE', `${this.self} has no end for peer ${peer}`, peer, method))
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs
     return new Promise((resolve, reject) => {

@@ -20,6 +20,7 @@ export interface RunningReplica<State, Command, Result> {
   readonly raft: RaftNode
   readonly replica: ReplicatedStateMachine<State, Command, Result>
   readonly transport: SimTransport
+  readonly store: LogStore
   /** Stops what `attach` started alongside the replica. */
   readonly detach: () => void
 }
@@ -38,6 +39,8 @@ export interface ReplicaGroupOptions<State, Command, Result> {
    * its background work. Returns how to stop that work when the server is shut down.
    */
   attach?: (server: Omit<RunningReplica<State, Command, Result>, 'detach'>) => (() => void) | void
+  /** Let servers call any other server on the network (other groups, a controller), not only their peers. */
+  reachOutside?: boolean
 }
 
 export class ReplicaGroup<State, Command, Result> {
@@ -106,7 +109,13 @@ export class ReplicaGroup<State, Command, Result> {
     this.ends[i] = ends
     const store = await LogStore.open(this.databases[i] as LevelDatabase, { name: self })
     const server = new SimServer()
-    const transport = new SimTransport({ self, server, ends: endsByPeer, clock: this.world.clock })
+    const transport = new SimTransport({
+      self,
+      server,
+      ends: endsByPeer,
+      clock: this.world.clock,
+      ...(this.options.reachOutside ? { endFor: (peer: string) => this.outsideEnd(self, generation, peer) } : {}),
+    })
     const rng = this.world.rng.fork()
     const raft = await RaftNode.create({
       id: self,
@@ -126,9 +135,9 @@ export class ReplicaGroup<State, Command, Result> {
       wallClockMs: () => this.world.clock.now(),
       logger: silentLogger,
     })
-    const detach = this.options.attach?.({ index: i, name: self, raft, replica, transport }) ?? (() => {})
+    const detach = this.options.attach?.({ index: i, name: self, raft, replica, transport, store }) ?? (() => {})
     replica.start()
-    this.servers[i] = { index: i, name: self, raft, replica, transport, detach }
+    this.servers[i] = { index: i, name: self, raft, replica, transport, store, detach }
     this.world.network.addServer(self, server)
     this.applyLinks(i)
   }
@@ -156,6 +165,14 @@ export class ReplicaGroup<State, Command, Result> {
       this.disconnect(i, p1)
       this.connect(i, p2)
     }
+  }
+
+  /** An enabled end from server `self` (in its `generation`) to a server outside the group. */
+  private outsideEnd(self: string, generation: number, peer: string): SimClientEnd {
+    const end = this.world.network.makeEnd(`${self}->${peer}#${generation}`, self)
+    this.world.network.connect(end.name, peer)
+    this.world.network.enable(end.name, true)
+    return end
   }
 
   /** A transport for a client called `name`, with an enabled end to every server of the group. */

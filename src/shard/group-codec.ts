@@ -1,0 +1,175 @@
+// Binary encodings of the sharded-KV group's log entries, results and snapshot. The snapshot keeps
+// each shard in its own section, so a migration source can take one shard out without the rest.
+
+import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { fromBinaryString, kvCommandCodec, kvResultCodec, toBinaryString } from '../statemachine/kv.js'
+import type { SessionLimits } from '../statemachine/sessions.js'
+import type { ShardConfig } from './config.js'
+import type { ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-machine.js'
+import { decodeShard, encodeShard, type ShardState } from './shard-state.js'
+
+/** One piece of a shard on its way to a new owner. */
+export type ChunkPayload =
+  | { kind: 'data'; entries: Array<[string, string]> }
+  | { kind: 'sessions'; encoded: Uint8Array }
+  /** A segment of the source's log: the operations on the shard since its snapshot, in order. */
+  | { kind: 'ops'; operations: ClientOperation[] }
+  /** The last chunk: the digest the rebuilt shard must have. */
+  | { kind: 'end'; digest: Uint8Array }
+
+const COMMAND_KINDS = ['op', 'config', 'chunk', 'delete', 'gc-done'] as const
+const PAYLOAD_KINDS = ['data', 'sessions', 'ops', 'end'] as const
+const ERRORS: readonly GroupError[] = ['OK', 'ErrWrongGroup', 'ErrNotReady', 'ErrStale']
+const EVENTS: readonly GroupResult['event'][] = ['none', 'op', 'complete']
+const text = { encoder: new TextEncoder(), decoder: new TextDecoder() }
+
+function writeConfig(writer: BinaryWriter, config: ShardConfig): BinaryWriter {
+  return writer.bytes(text.encoder.encode(JSON.stringify(config)))
+}
+
+function readConfig(reader: BinaryReader): ShardConfig {
+  return JSON.parse(text.decoder.decode(reader.bytes())) as ShardConfig
+}
+
+export function writeOperation(writer: BinaryWriter, operation: ClientOperation): BinaryWriter {
+  return writer.uint64(operation.clientId).uint64(operation.sequence).uint64(operation.timeMs).bytes(kvCommandCodec.encode(operation.command))
+}
+
+export function readOperation(reader: BinaryReader): ClientOperation {
+  return { clientId: reader.uint64(), sequence: reader.uint64(), timeMs: reader.uint64(), command: kvCommandCodec.decode(reader.bytes()) }
+}
+
+export function encodeChunkPayload(writer: BinaryWriter, payload: ChunkPayload): BinaryWriter {
+  writer.uint8(PAYLOAD_KINDS.indexOf(payload.kind))
+  switch (payload.kind) {
+    case 'data':
+      writer.uint32(payload.entries.length)
+      for (const [key, value] of payload.entries) writer.bytes(fromBinaryString(key)).bytes(fromBinaryString(value))
+      return writer
+    case 'sessions':
+      return writer.bytes(payload.encoded)
+    case 'ops':
+      writer.uint32(payload.operations.length)
+      for (const operation of payload.operations) writeOperation(writer, operation)
+      return writer
+    case 'end':
+      return writer.bytes(payload.digest)
+  }
+}
+
+export function decodeChunkPayload(reader: BinaryReader): ChunkPayload {
+  const kind = PAYLOAD_KINDS[reader.uint8()]
+  switch (kind) {
+    case 'data': {
+      const count = reader.uint32()
+      const entries: Array<[string, string]> = []
+      for (let i = 0; i < count; i++) entries.push([toBinaryString(reader.bytes()), toBinaryString(reader.bytes())])
+      return { kind, entries }
+    }
+    case 'sessions':
+      return { kind, encoded: reader.bytes() }
+    case 'ops': {
+      const count = reader.uint32()
+      const operations: ClientOperation[] = []
+      for (let i = 0; i < count; i++) operations.push(readOperation(reader))
+      return { kind, operations }
+    }
+    case 'end':
+      return { kind, digest: reader.bytes() }
+    default:
+      throw new Error('unknown chunk payload kind')
+  }
+}
+
+export function encodeGroupCommand(command: GroupCommand): Uint8Array {
+  const writer = new BinaryWriter().uint8(COMMAND_KINDS.indexOf(command.kind))
+  switch (command.kind) {
+    case 'op':
+      writeOperation(writer, command)
+      break
+    case 'config':
+      writeConfig(writer, command.config)
+      break
+    case 'chunk':
+      writer.uint64(command.configNum).uint32(command.shard).string(command.transferId).uint32(command.index)
+      encodeChunkPayload(writer, command.payload)
+      break
+    case 'delete':
+    case 'gc-done':
+      writer.uint64(command.configNum).uint32(command.shard)
+      break
+  }
+  return writer.finish()
+}
+
+export function decodeGroupCommand(bytes: Uint8Array): GroupCommand {
+  const reader = new BinaryReader(bytes)
+  const kind = COMMAND_KINDS[reader.uint8()]
+  switch (kind) {
+    case 'op':
+      return { kind, ...readOperation(reader) }
+    case 'config':
+      return { kind, config: readConfig(reader) }
+    case 'chunk':
+      return { kind, configNum: reader.uint64(), shard: reader.uint32(), transferId: reader.string(), index: reader.uint32(), payload: decodeChunkPayload(reader) }
+    case 'delete':
+    case 'gc-done':
+      return { kind, configNum: reader.uint64(), shard: reader.uint32() }
+    default:
+      throw new Error('unknown group command kind')
+  }
+}
+
+export function encodeGroupResult(result: GroupResult): Uint8Array {
+  const writer = new BinaryWriter()
+    .uint8(ERRORS.indexOf(result.err))
+    .uint8(EVENTS.indexOf(result.event))
+    .uint32(result.shard + 1)
+  if (result.kv) writer.uint8(1).bytes(kvResultCodec.encode(result.kv))
+  else writer.uint8(0)
+  return writer.finish()
+}
+
+export function decodeGroupResult(bytes: Uint8Array): GroupResult {
+  const reader = new BinaryReader(bytes)
+  const err = ERRORS[reader.uint8()] as GroupError
+  const event = EVENTS[reader.uint8()] as GroupResult['event']
+  const shard = reader.uint32() - 1
+  const kv = reader.uint8() === 1 ? kvResultCodec.decode(reader.bytes()) : null
+  return { err, event, shard, kv }
+}
+
+export function encodeGroupState(state: GroupState): Uint8Array {
+  const writer = new BinaryWriter().uint64(state.gid)
+  writeConfig(writer, state.config)
+  writeConfig(writer, state.previous)
+  writer.uint32(state.shards.size)
+  for (const [shard, held] of state.shards) writer.uint32(shard).bytes(encodeShard(held))
+  return writer.finish()
+}
+
+export function decodeGroupState(bytes: Uint8Array, limits: SessionLimits): GroupState {
+  const reader = new BinaryReader(bytes)
+  const gid = reader.uint64()
+  const config = readConfig(reader)
+  const previous = readConfig(reader)
+  const shards = new Map<number, ShardState>()
+  const count = reader.uint32()
+  for (let i = 0; i < count; i++) shards.set(reader.uint32(), decodeShard(reader.bytes(), limits))
+  return { gid, config, previous, shards }
+}
+
+/** One shard out of an encoded group snapshot, without decoding the others. */
+export function extractShard(bytes: Uint8Array, shardId: number, limits: SessionLimits): { configNum: number; shard: ShardState | null } {
+  const reader = new BinaryReader(bytes)
+  reader.uint64()
+  const config = readConfig(reader)
+  readConfig(reader)
+  const count = reader.uint32()
+  for (let i = 0; i < count; i++) {
+    const id = reader.uint32()
+    const section = reader.bytes()
+    if (id === shardId) return { configNum: config.num, shard: decodeShard(section, limits) }
+  }
+  return { configNum: config.num, shard: null }
+}

@@ -1,0 +1,270 @@
+// A sharded-KV replica group server: the driver around the group's state machine. It serves client
+// operations (writes through the log, reads by ReadIndex, ErrWrongGroup for shards it does not
+// serve), serves its frozen shards to their new owners, and — on the leader — polls the controller
+// for the next configuration, pulls incoming shards chunk by chunk through its own log, and tells
+// previous owners when they may delete what it now holds.
+
+import { NotLeaderError, RaftTimeoutError } from '../raft/errors.js'
+import type { LogStore } from '../log/log-store.js'
+import { handler, invoke } from '../rpc/service.js'
+import type { Transport } from '../rpc/transport.js'
+import { type Clock, type TimerHandle } from '../sim/clock.js'
+import type { KvResult } from '../statemachine/kv.js'
+import { EMPTY_RESULT, type KvReply, type KvRequest, kvCommandMethod } from '../statemachine/kv-rpc.js'
+import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import type { SessionLimits } from '../statemachine/sessions.js'
+import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import type { Logger } from '../util/logger.js'
+import type { KeyToShard, ShardConfig } from './config.js'
+import { decodeChunkPayload, encodeChunkPayload } from './group-codec.js'
+import { type GroupCommand, type GroupResult, type GroupState, isSettled, serves } from './group-machine.js'
+import { ShardOperationTracker, type TransferPlan, planTransfer } from './migration-source.js'
+import { type DeleteReply, type FetchReply, type FetchRequest, deleteShardMethod, fetchShardMethod } from './shard-rpc.js'
+
+export type GroupReplica = ReplicatedStateMachine<GroupState, GroupCommand, GroupResult>
+
+/** What a group needs of the controller. */
+export interface ConfigSource {
+  query(num: number): Promise<ShardConfig>
+}
+
+export interface GroupServerOptions {
+  replica: GroupReplica
+  store: LogStore
+  transport: Transport
+  controller: ConfigSource
+  clock: Clock
+  wallClockMs: () => number
+  keyToShard: KeyToShard
+  shardCount: number
+  sessionLimits: SessionLimits
+  logger: Logger
+  /** How often the leader looks for a new configuration, shards to pull and deletions to confirm. Default 100 ms. */
+  pollIntervalMs?: number
+  /** Bytes of keys and values per migration chunk. Default 256 KiB. */
+  maxChunkBytes?: number
+  /** Per-RPC timeout towards other groups and the controller. Default 1000 ms. */
+  rpcTimeoutMs?: number
+}
+
+interface OutgoingTransfer {
+  readonly id: string
+  readonly plan: Promise<TransferPlan>
+}
+
+export class GroupServer {
+  private readonly replica: GroupReplica
+  private readonly options: GroupServerOptions
+  private readonly tracker = new ShardOperationTracker()
+  private readonly outgoing = new Map<string, OutgoingTransfer>()
+  private readonly pulling = new Set<number>()
+  private readonly confirming = new Set<number>()
+  private pollTimer: TimerHandle | null = null
+  private polling = false
+  private stopped = false
+  private transferCounter = 0
+
+  constructor(options: GroupServerOptions) {
+    this.options = options
+    this.replica = options.replica
+    // Subscribed before the replica starts, so the tracker sees the log replayed from the snapshot.
+    this.replica.outcomes$.subscribe((outcome) => {
+      this.tracker.observe(outcome, this.replica.state)
+      this.tracker.prune(options.store.snapshotMeta?.lastIncludedIndex ?? 0)
+    })
+    options.transport.register('KV', { Command: handler(kvCommandMethod, (request) => this.serveClient(request)) })
+    options.transport.register('Shard', {
+      Fetch: handler(fetchShardMethod, (request) => this.serveFetch(request)),
+      Delete: handler(deleteShardMethod, (request) => this.serveDelete(request.configNum, request.shard)),
+    })
+  }
+
+  start(): void {
+    this.schedulePoll()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.pollTimer !== null) this.options.clock.clearTimeout(this.pollTimer)
+  }
+
+  // ---------------------------------------------------------------- serving
+
+  private async serveClient(request: KvRequest): Promise<KvReply> {
+    const { command } = request
+    const shard = this.options.keyToShard(command.key, this.options.shardCount)
+    try {
+      if (command.op === 'get') {
+        const found = await this.replica.query((state): KvResult | null => {
+          if (!serves(state, shard)) return null
+          const value = state.shards.get(shard)?.data.get(command.key)
+          return value === undefined ? EMPTY_RESULT : { value, found: true, length: value.length }
+        })
+        return found ? reply('OK', found) : reply('ErrWrongGroup')
+      }
+      const result = await this.replica.execute({
+        kind: 'op',
+        clientId: request.clientId,
+        sequence: request.sequence,
+        timeMs: Math.floor(this.options.wallClockMs()),
+        command,
+      })
+      if (!result || result.err === 'ErrWrongGroup') return reply('ErrWrongGroup')
+      return reply('OK', result.kv ?? EMPTY_RESULT)
+    } catch (error) {
+      if (error instanceof RaftTimeoutError) return reply('ErrTimeout')
+      return { ...reply('ErrWrongLeader'), leaderHint: error instanceof NotLeaderError ? (error.leaderId ?? '') : '' }
+    }
+  }
+
+  /** Serves a chunk of a frozen shard to its new owner (leader only, so one source per transfer). */
+  private async serveFetch(request: FetchRequest): Promise<FetchReply> {
+    const refused = (err: FetchReply['err']): FetchReply => ({ err, transferId: '', chunkCount: 0, payload: new Uint8Array(0) })
+    if (this.replica.raft.status().role !== 'leader') return refused('ErrWrongLeader')
+    const state = this.replica.state
+    if (state.config.num < request.configNum) return refused('ErrNotReady')
+    const held = state.shards.get(request.shard)
+    if (state.config.num > request.configNum || !held || held.status !== 'offering') return refused('ErrStale')
+    const key = `${request.configNum}/${request.shard}`
+    let transfer = this.outgoing.get(key)
+    if (!transfer) {
+      transfer = {
+        id: `${this.options.transport.self}:${++this.transferCounter}`,
+        plan: planTransfer({
+          store: this.options.store,
+          frozen: held,
+          shardId: request.shard,
+          tracker: this.tracker,
+          limits: this.options.sessionLimits,
+          maxChunkBytes: this.options.maxChunkBytes ?? 256 * 1024,
+        }),
+      }
+      this.outgoing.set(key, transfer)
+      transfer.plan.then(
+        (plan) =>
+          this.options.logger.info('serving shard', { shard: request.shard, config: request.configNum, from: plan.source, chunks: plan.chunks.length, segmentOperations: plan.segmentOperations }),
+        () => this.outgoing.delete(key),
+      )
+    }
+    const plan = await transfer.plan
+    const index = request.transferId === transfer.id ? request.index : 0
+    const chunk = plan.chunks[index]
+    if (!chunk) return refused('ErrStale')
+    return { err: 'OK', transferId: transfer.id, chunkCount: plan.chunks.length, payload: encodeChunkPayload(new BinaryWriter(), chunk).finish() }
+  }
+
+  private async serveDelete(configNum: number, shard: number): Promise<DeleteReply> {
+    try {
+      const result = await this.replica.execute({ kind: 'delete', configNum, shard })
+      if (result?.err === 'OK') this.outgoing.delete(`${configNum}/${shard}`)
+      return { err: result?.err === 'OK' ? 'OK' : 'ErrNotReady' }
+    } catch {
+      return { err: 'ErrWrongLeader' }
+    }
+  }
+
+  // ---------------------------------------------------------------- leader's background work
+
+  private schedulePoll(): void {
+    if (this.stopped) return
+    this.pollTimer = this.options.clock.setTimeout(() => {
+      void this.poll().finally(() => this.schedulePoll())
+    }, this.options.pollIntervalMs ?? 100)
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.replica.raft.status().role !== 'leader') return
+    this.polling = true
+    try {
+      const state = this.replica.state
+      for (const [shard, held] of state.shards) {
+        if (held.status === 'pulling' && !this.pulling.has(shard)) void this.pull(shard, state.config.num)
+        if (held.status === 'serving' && held.gcPending && !this.confirming.has(shard)) void this.confirmDeletion(shard, state.config.num)
+      }
+      if (isSettled(state)) await this.nextConfig(state.config.num)
+    } catch (error) {
+      this.options.logger.warn('group poll failed', { reason: String(error) })
+    } finally {
+      this.polling = false
+    }
+  }
+
+  private async nextConfig(current: number): Promise<void> {
+    const config = await this.options.controller.query(current + 1)
+    if (config.num !== current + 1 || this.stopped) return
+    await this.replica.execute({ kind: 'config', config }).catch(() => undefined)
+  }
+
+  /** The previous owner's servers for `shard`, as the group's previous configuration names them. */
+  private previousOwners(shard: number): readonly string[] {
+    const previous = this.replica.state.previous
+    return previous.groups[previous.shards[shard] as number] ?? []
+  }
+
+  private stillPulling(shard: number, configNum: number): boolean {
+    const state = this.replica.state
+    return !this.stopped && state.config.num === configNum && state.shards.get(shard)?.status === 'pulling' && this.replica.raft.status().role === 'leader'
+  }
+
+  /** Pulls one shard chunk by chunk, each chunk through this group's log. */
+  private async pull(shard: number, configNum: number): Promise<void> {
+    this.pulling.add(shard)
+    try {
+      const sources = this.previousOwners(shard)
+      let sourceIndex = 0
+      while (this.stillPulling(shard, configNum)) {
+        const progress = this.replica.state.shards.get(shard)?.transfer
+        const request: FetchRequest = { configNum, shard, transferId: progress?.id ?? '', index: progress?.nextChunk ?? 0 }
+        const reply = await this.call(sources[sourceIndex % Math.max(1, sources.length)], fetchShardMethod, request)
+        if (!reply || reply.err !== 'OK') {
+          sourceIndex++
+          if (sourceIndex % Math.max(1, sources.length) === 0) await this.pause()
+          continue
+        }
+        const index = reply.transferId === request.transferId ? request.index : 0
+        const payload = decodeChunkPayload(new BinaryReader(reply.payload))
+        await this.replica.execute({ kind: 'chunk', configNum, shard, transferId: reply.transferId, index, payload }).catch(() => undefined)
+      }
+    } finally {
+      this.pulling.delete(shard)
+    }
+  }
+
+  /** Tells the previous owner it may delete `shard`, then records that it did. */
+  private async confirmDeletion(shard: number, configNum: number): Promise<void> {
+    this.confirming.add(shard)
+    try {
+      const sources = this.previousOwners(shard)
+      for (let attempt = 0; attempt < Math.max(1, sources.length) && !this.stopped; attempt++) {
+        const reply = await this.call(sources[attempt], deleteShardMethod, { configNum, shard })
+        if (reply?.err === 'OK') {
+          await this.replica.execute({ kind: 'gc-done', configNum, shard }).catch(() => undefined)
+          return
+        }
+      }
+    } finally {
+      this.confirming.delete(shard)
+    }
+  }
+
+  private async call<Request, Reply>(
+    server: string | undefined,
+    method: Parameters<typeof invoke<Request, Reply>>[2],
+    request: Request,
+  ): Promise<Reply | null> {
+    if (!server) return null
+    try {
+      return await invoke(this.options.transport, server, method, request, { timeoutMs: this.options.rpcTimeoutMs ?? 1000 })
+    } catch {
+      return null
+    }
+  }
+
+  private pause(): Promise<void> {
+    return new Promise((resolve) => this.options.clock.setTimeout(resolve, this.options.pollIntervalMs ?? 100))
+  }
+}
+
+function reply(err: KvReply['err'], result: KvResult = EMPTY_RESULT): KvReply {
+  return { err, result, leaderHint: '' }
+}

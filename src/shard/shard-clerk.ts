@@ -1,0 +1,91 @@
+// The sharded KV's clerk: maps each key to its shard and the shard to its group by the latest
+// configuration it knows, retries across the group's servers, and on ErrWrongGroup (or a group it
+// cannot reach) asks the controller for the latest configuration and tries again — forever, as
+// the lab's clerk does. One request at a time, with an exactly-once session.
+
+import { invoke } from '../rpc/service.js'
+import type { Transport } from '../rpc/transport.js'
+import { type Clock, sleep, systemClock } from '../sim/clock.js'
+import type { KvCommand, KvResult } from '../statemachine/kv.js'
+import { kvCommandMethod } from '../statemachine/kv-rpc.js'
+import { type KeyToShard, type ShardConfig, firstByteShard, initialConfig } from './config.js'
+import type { ConfigSource } from './group-server.js'
+
+export interface ShardClerkOptions {
+  controller: ConfigSource
+  transport: Transport
+  shardCount: number
+  keyToShard?: KeyToShard
+  clientId?: number
+  random?: () => number
+  clock?: Clock
+  rpcTimeoutMs?: number
+  /** Pause before asking the controller again. Default 100 ms. */
+  retryPauseMs?: number
+}
+
+export class ShardClerk {
+  readonly clientId: number
+  private config: ShardConfig
+  private sequence = 0
+  private readonly leaders = new Map<number, number>()
+  private queue: Promise<unknown> = Promise.resolve()
+  private readonly clock: Clock
+  private readonly keyToShard: KeyToShard
+
+  constructor(private readonly options: ShardClerkOptions) {
+    this.clock = options.clock ?? systemClock
+    this.keyToShard = options.keyToShard ?? firstByteShard
+    this.clientId = options.clientId ?? 1 + Math.floor((options.random ?? Math.random)() * 2 ** 52)
+    this.config = initialConfig(options.shardCount)
+  }
+
+  async get(key: string): Promise<string> {
+    return (await this.execute({ op: 'get', key, value: '' })).value
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await this.execute({ op: 'put', key, value })
+  }
+
+  append(key: string, value: string): Promise<KvResult> {
+    return this.execute({ op: 'append', key, value })
+  }
+
+  execute(command: KvCommand): Promise<KvResult> {
+    const run = this.queue.then(() => this.attempt(command))
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+
+  private async attempt(command: KvCommand): Promise<KvResult> {
+    const sequence = command.op === 'get' ? 0 : ++this.sequence
+    const shard = this.keyToShard(command.key, this.options.shardCount)
+    const callOptions = { timeoutMs: this.options.rpcTimeoutMs ?? 1000 }
+    for (;;) {
+      const gid = this.config.shards[shard] as number
+      const servers = this.config.groups[gid] ?? []
+      let leader = this.leaders.get(gid) ?? 0
+      for (let tried = 0; tried < servers.length; tried++) {
+        const server = servers[leader % servers.length] as string
+        try {
+          const reply = await invoke(this.options.transport, server, kvCommandMethod, { clientId: this.clientId, sequence, command }, callOptions)
+          if (reply.err === 'OK') {
+            this.leaders.set(gid, leader % servers.length)
+            return reply.result
+          }
+          if (reply.err === 'ErrWrongGroup') break
+        } catch {
+          // Lost, unreachable or timed out: try the group's next server.
+        }
+        leader++
+      }
+      this.leaders.set(gid, leader % Math.max(1, servers.length))
+      await sleep(this.clock, this.options.retryPauseMs ?? 100)
+      this.config = await this.options.controller.query(-1)
+    }
+  }
+}

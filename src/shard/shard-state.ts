@@ -1,0 +1,72 @@
+// One shard as a replica group holds it: its key/value data, its own client sessions (so
+// exactly-once survives the shard moving to another group), and where it is in its life here.
+
+import { createHash } from 'node:crypto'
+import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { type KvResult, fromBinaryString, kvResultCodec, toBinaryString } from '../statemachine/kv.js'
+import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
+
+export type ShardStatus =
+  /** Owned in the current configuration and complete: requests are served. */
+  | 'serving'
+  /** Owned in the current configuration, but its data is still arriving from the previous owner. */
+  | 'pulling'
+  /** Owned in the previous configuration only: frozen, kept until the new owner confirms it has it. */
+  | 'offering'
+
+export interface IncomingTransfer {
+  /** Identifies one attempt by one source replica; chunks of another attempt are ignored. */
+  readonly id: string
+  nextChunk: number
+}
+
+export interface ShardState {
+  status: ShardStatus
+  data: Map<string, string>
+  sessions: SessionTable<KvResult>
+  /** Serving, but the previous owner has not yet confirmed it deleted its copy. */
+  gcPending: boolean
+  transfer: IncomingTransfer | null
+}
+
+export function emptyShard(status: ShardStatus, limits: SessionLimits): ShardState {
+  return { status, data: new Map(), sessions: new SessionTable(limits), gcPending: false, transfer: null }
+}
+
+const STATUS_CODES: readonly ShardStatus[] = ['serving', 'pulling', 'offering']
+
+/** A fingerprint of the shard's data and sessions, to check that a migration rebuilt it exactly. */
+export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8Array {
+  const hash = createHash('sha256')
+  for (const key of [...shard.data.keys()].sort()) {
+    const value = shard.data.get(key) as string
+    hash.update(`${key.length}:`, 'latin1').update(key, 'latin1').update(`${value.length}:`, 'latin1').update(value, 'latin1')
+  }
+  hash.update(shard.sessions.encode(kvResultCodec))
+  return hash.digest()
+}
+
+export function encodeShard(shard: ShardState): Uint8Array {
+  const writer = new BinaryWriter()
+    .uint8(STATUS_CODES.indexOf(shard.status))
+    .uint8(shard.gcPending ? 1 : 0)
+    .string(shard.transfer?.id ?? '')
+    .uint32(shard.transfer?.nextChunk ?? 0)
+    .bytes(shard.sessions.encode(kvResultCodec))
+    .uint32(shard.data.size)
+  for (const [key, value] of shard.data) writer.bytes(fromBinaryString(key)).bytes(fromBinaryString(value))
+  return writer.finish()
+}
+
+export function decodeShard(bytes: Uint8Array, limits: SessionLimits): ShardState {
+  const reader = new BinaryReader(bytes)
+  const status = STATUS_CODES[reader.uint8()] as ShardStatus
+  const gcPending = reader.uint8() === 1
+  const transferId = reader.string()
+  const nextChunk = reader.uint32()
+  const sessions = SessionTable.decode(reader.bytes(), kvResultCodec, limits)
+  const data = new Map<string, string>()
+  const count = reader.uint32()
+  for (let i = 0; i < count; i++) data.set(toBinaryString(reader.bytes()), toBinaryString(reader.bytes()))
+  return { status, data, sessions, gcPending, transfer: transferId ? { id: transferId, nextChunk } : null }
+}
