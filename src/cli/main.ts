@@ -5,6 +5,7 @@ import { CLUSTER_USAGE, clusterCommand } from './cluster-command.js'
 import { demoFoundation } from './demo-foundation.js'
 import { demoKv } from './demo-kv.js'
 import { LOG_USAGE, inspectCommand, replayCommand } from './log-commands.js'
+import { MR_USAGE, mrCommand } from './mr-command.js'
 import { NODE_USAGE, nodeCommand } from './node-command.js'
 import { UsageError, parseFlags } from './usage.js'
 
@@ -17,6 +18,8 @@ commands:
                                      run a local cluster of node processes until Ctrl-C
   ${LOG_USAGE.split('\n').join('\n  ')}
                                      look inside a stopped node's data directory
+  ${MR_USAGE.split('\n').join('\n  ')}
+                                     MapReduce: a local job, a coordinator or worker, the sequential run
   lograft demo [--data DIR] [--exit] 3-node cluster, workload, leader killed, history checked
   lograft demo foundation [--data DIR]
                                      tour of the durable log, the TCP transport and the simulator
@@ -36,6 +39,8 @@ async function main(argv: string[]): Promise<void> {
       if (what === 'replay') return replayCommand(flags)
       throw new UsageError(`unknown log command "${what ?? ''}"\n${LOG_USAGE}`)
     }
+    case 'mr':
+      return mrCommand(rest)
     case 'demo': {
       if (rest[0] === 'foundation') {
         const { values } = parseFlags({ args: rest.slice(1), strict: true, options: { data: { type: 'string', default: './data' } } })

@@ -1,0 +1,93 @@
+// `lograft mr`: MapReduce jobs. `run` is a whole job on this machine; `coordinator` and `worker`
+// run one across machines that share a filesystem; `seq` is the sequential reference run.
+
+import { hostname } from 'node:os'
+import { loadApp, runSequential, runWorker } from '../mapreduce/index.js'
+import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
+import { sleep, systemClock } from '../sim/clock.js'
+import { JOB_FLAGS, JOB_FLAGS_USAGE, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
+import { runLocalJob } from './mr-run.js'
+import { UsageError, parseFlags, requireInteger } from './usage.js'
+
+export const MR_USAGE = `lograft mr run --app APP [--workers N] [job options] FILES...
+lograft mr coordinator --listen HOST:PORT [job options] FILES...
+lograft mr worker --app APP --coordinator HOST:PORT [--dir DIR] [--coordinator-timeout-ms MS]
+lograft mr seq --app APP [--out FILE] FILES...
+  ${JOB_FLAGS_USAGE}`
+
+/** After the job, the coordinator answers "exit" this long, so workers between tasks hear it. */
+const COORDINATOR_LINGER_MS = 1000
+
+function checkAddress(flag: string, text: string): string {
+  try {
+    parseAddress(text)
+    return text
+  } catch (error) {
+    throw new UsageError(`--${flag}: ${(error as Error).message}`)
+  }
+}
+
+export async function mrCommand(args: string[]): Promise<void> {
+  const [what, ...rest] = args
+  switch (what) {
+    case 'run':
+      return runLocalJob(rest)
+    case 'coordinator':
+      return coordinatorCommand(rest)
+    case 'worker':
+      return workerCommand(rest)
+    case 'seq':
+      return sequentialCommand(rest)
+    default:
+      throw new UsageError(`unknown mr command "${what ?? ''}"\n${MR_USAGE}`)
+  }
+}
+
+async function coordinatorCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags({ args, strict: true, allowPositionals: true, options: { ...JOB_FLAGS, listen: { type: 'string' } } })
+  if (!values.listen) throw new UsageError(`mr coordinator needs --listen HOST:PORT\n  ${MR_USAGE.split('\n')[1]}`)
+  const listen = parseAddress(checkAddress('listen', values.listen))
+  const settings = jobSettings(values, positionals)
+  await prepareJob(settings)
+  const transport = await TcpTransport.start({ self: 'coordinator', listen, logger: quietLogger })
+  const address = transport.address
+  process.stdout.write(`coordinator listening on ${address?.host}:${address?.port}\n`)
+  try {
+    await coordinateJob(settings, transport, new Promise<never>(() => {}))
+    await sleep(systemClock, COORDINATOR_LINGER_MS)
+  } finally {
+    await transport.close()
+  }
+}
+
+async function workerCommand(args: string[]): Promise<void> {
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    options: { app: { type: 'string' }, coordinator: { type: 'string' }, dir: { type: 'string', default: '.' }, 'coordinator-timeout-ms': { type: 'string' } },
+  })
+  if (!values.app || !values.coordinator) throw new UsageError(`mr worker needs --app and --coordinator\n  ${MR_USAGE.split('\n')[2]}`)
+  const coordinator = checkAddress('coordinator', values.coordinator)
+  const coordinatorTimeoutMs = requireInteger('coordinator-timeout-ms', values['coordinator-timeout-ms'], 3000, 1)
+  const app = await loadApp(values.app)
+  const workerId = `${hostname()}-${process.pid}`
+  const transport = await TcpTransport.start({ self: workerId, logger: quietLogger, backoffMaxMs: 500 })
+  try {
+    await runWorker({ app, transport, coordinator, workerId, directory: values.dir, coordinatorTimeoutMs })
+  } finally {
+    await transport.close()
+  }
+}
+
+async function sequentialCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { app: { type: 'string' }, out: { type: 'string', default: 'mr-out-0' } },
+  })
+  if (!values.app) throw new UsageError(`mr seq needs --app\n  ${MR_USAGE.split('\n')[3]}`)
+  if (positionals.length === 0) throw new UsageError('mr seq needs at least one input file')
+  const app = await loadApp(values.app)
+  await runSequential(app, positionals, values.out)
+}

@@ -1,0 +1,98 @@
+// What `lograft mr run` and `lograft mr coordinator` share: the job flags, and running a
+// coordinator on a transport until every output is final, with progress, clean-up and summary.
+
+import { mkdir } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { type JobStatus, type SchedulerTuning, Coordinator, checkInputFiles, outputName, removeIntermediateFiles } from '../mapreduce/index.js'
+import type { Transport } from '../rpc/transport.js'
+import { systemClock } from '../sim/clock.js'
+import { type Logger, stderrLogger } from '../util/logger.js'
+import { JobProgress } from './mr-progress.js'
+import { formatSummary } from './mr-summary.js'
+import { UsageError, requireInteger } from './usage.js'
+
+/** Reports only errors: a worker that crashes or exits resets its connection, which is expected here. */
+export const quietLogger: Logger = { error: stderrLogger.error, warn: () => {}, info: () => {} }
+
+export const JOB_FLAGS_USAGE = `job options: --reduce N (10)  --dir DIR (.)  --task-timeout-ms MS (10000)  --backup-tasks
+               --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate`
+
+export const JOB_FLAGS = {
+  reduce: { type: 'string' },
+  dir: { type: 'string', default: '.' },
+  'task-timeout-ms': { type: 'string' },
+  'backup-tasks': { type: 'boolean', default: false },
+  'backup-after-ms': { type: 'string' },
+  'skip-bad-records': { type: 'boolean', default: false },
+  'max-task-failures': { type: 'string' },
+  'keep-intermediate': { type: 'boolean', default: false },
+} as const
+
+interface JobFlagValues {
+  reduce?: string | undefined
+  dir: string
+  'task-timeout-ms'?: string | undefined
+  'backup-tasks': boolean
+  'backup-after-ms'?: string | undefined
+  'skip-bad-records': boolean
+  'max-task-failures'?: string | undefined
+  'keep-intermediate': boolean
+}
+
+export interface JobSettings {
+  inputFiles: string[]
+  nReduce: number
+  directory: string
+  keepIntermediate: boolean
+  tuning: Partial<SchedulerTuning>
+}
+
+export function jobSettings(values: JobFlagValues, inputFiles: string[]): JobSettings {
+  if (inputFiles.length === 0) throw new UsageError('mr needs at least one input file')
+  const tuning: Partial<SchedulerTuning> = { backupTasks: values['backup-tasks'], skipBadRecords: values['skip-bad-records'] }
+  if (values['task-timeout-ms'] !== undefined) tuning.taskTimeoutMs = requireInteger('task-timeout-ms', values['task-timeout-ms'], 0, 1)
+  if (values['backup-after-ms'] !== undefined) tuning.backupAfterMs = requireInteger('backup-after-ms', values['backup-after-ms'], 0)
+  if (values['max-task-failures'] !== undefined) tuning.maxTaskFailures = requireInteger('max-task-failures', values['max-task-failures'], 0, 1)
+  return {
+    inputFiles,
+    nReduce: requireInteger('reduce', values.reduce, 10, 1),
+    directory: values.dir,
+    keepIntermediate: values['keep-intermediate'],
+    tuning,
+  }
+}
+
+/** Checks the inputs and makes the job's directory; run before anything is started. */
+export async function prepareJob(settings: JobSettings): Promise<void> {
+  await checkInputFiles(settings.inputFiles)
+  await mkdir(settings.directory, { recursive: true })
+}
+
+/**
+ * Serves the job on `transport` until every output is final (or the job fails, or `abort`
+ * rejects), prints progress and the summary, and removes the intermediate files.
+ */
+export async function coordinateJob(settings: JobSettings, transport: Transport, abort: Promise<never>): Promise<JobStatus> {
+  const startMs = systemClock.now()
+  const progress = new JobProgress(process.stdout, () => systemClock.now(), startMs)
+  const coordinator = Coordinator.start({
+    transport,
+    inputFiles: settings.inputFiles,
+    nReduce: settings.nReduce,
+    ...settings.tuning,
+    onEvent: (event, status) => progress.onEvent(event, status),
+  })
+  try {
+    const status = await Promise.race([coordinator.finished, abort])
+    progress.finish(status)
+    if (!settings.keepIntermediate) await removeIntermediateFiles(settings.directory, settings.inputFiles.length, settings.nReduce)
+    const outputs = Array.from({ length: settings.nReduce }, (_, task) => outputName(task))
+    process.stdout.write(formatSummary(status, systemClock.now() - startMs, resolve(settings.directory), outputs))
+    return status
+  } catch (error) {
+    progress.finish(coordinator.status())
+    throw error
+  } finally {
+    coordinator.stop()
+  }
+}

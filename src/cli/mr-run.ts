@@ -1,0 +1,103 @@
+// `lograft mr run`: a whole job on this machine. The coordinator runs in this process on a
+// loopback port; the workers are `lograft mr worker` child processes, relaunched (a bounded number
+// of times) if one dies before the job is done. When the job ends, workers that do not exit on
+// their own (one stuck in a duplicate attempt) are killed.
+
+import { type ChildProcess, spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { isBuiltinApp, loadApp } from '../mapreduce/index.js'
+import { TcpTransport } from '../rpc/tcp-transport.js'
+import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
+import { UsageError, parseFlags, requireInteger } from './usage.js'
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
+/** After the job, workers get this long to hear "exit" and leave before they are killed. */
+const WORKER_EXIT_GRACE_MS = 2000
+/** Keep only the end of a worker's stderr, for the error when workers keep dying. */
+const MAX_STDERR_CHARS = 4000
+
+export async function runLocalJob(args: string[]): Promise<void> {
+  const { values, positionals } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { ...JOB_FLAGS, app: { type: 'string' }, workers: { type: 'string' }, 'max-worker-restarts': { type: 'string' } },
+  })
+  if (!values.app) throw new UsageError('mr run needs --app (a built-in app such as wc, or a path to a module)')
+  const workerCount = requireInteger('workers', values.workers, 4, 1)
+  const maxRestarts = requireInteger('max-worker-restarts', values['max-worker-restarts'], 20)
+  const settings = jobSettings(values, positionals)
+  await prepareJob(settings)
+  // Load the app here first, so a broken one is one clear error instead of dying workers.
+  await loadApp(values.app)
+  const app = isBuiltinApp(values.app) ? values.app : resolve(values.app)
+
+  const transport = await TcpTransport.start({ self: 'coordinator', listen: { host: '127.0.0.1', port: 0 }, logger: quietLogger })
+  const address = `127.0.0.1:${transport.address?.port}`
+  const workers = new LocalWorkers(['mr', 'worker', '--app', app, '--coordinator', address, '--dir', settings.directory], maxRestarts)
+  try {
+    workers.start(workerCount)
+    await coordinateJob(settings, transport, workers.allDied)
+    await workers.stop(WORKER_EXIT_GRACE_MS)
+  } finally {
+    await workers.stop(0)
+    await transport.close()
+  }
+}
+
+/** The job's worker processes: relaunched when one dies early, killed if they outstay the job. */
+class LocalWorkers {
+  /** Rejects if every worker has died and no relaunch is left. */
+  readonly allDied: Promise<never>
+  private readonly running = new Set<ChildProcess>()
+  private restartsLeft: number
+  private stopping = false
+  private lastStderr = ''
+  private fail: (error: Error) => void = () => {}
+
+  constructor(
+    private readonly args: readonly string[],
+    maxRestarts: number,
+  ) {
+    this.restartsLeft = maxRestarts
+    this.allDied = new Promise<never>((_, reject) => (this.fail = reject))
+    this.allDied.catch(() => {})
+  }
+
+  start(count: number): void {
+    for (let i = 0; i < count; i++) this.launch()
+  }
+
+  /** Waits up to `graceMs` for the workers to exit, then kills the rest. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true
+    const exits = [...this.running].map((child) => new Promise((resolve) => child.once('close', resolve)))
+    if (graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([Promise.all(exits), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))])
+      clearTimeout(timer)
+    }
+    for (const child of this.running) child.kill('SIGKILL')
+    await Promise.all(exits)
+  }
+
+  private launch(): void {
+    const child = spawn(process.execPath, [MAIN, ...this.args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    this.running.add(child)
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-MAX_STDERR_CHARS)))
+    child.once('close', (code, signal) => {
+      this.running.delete(child)
+      if (this.stopping) return
+      if (stderr !== '') this.lastStderr = stderr
+      if (code !== 0 && this.restartsLeft > 0) {
+        this.restartsLeft--
+        this.launch()
+      } else if (this.running.size === 0) {
+        const how = signal ? `signal ${signal}` : `exit code ${code}`
+        this.fail(new Error(`every worker has exited before the job was done (relaunches left: ${this.restartsLeft}); the last one ended with ${how}\n${this.lastStderr.trimEnd()}`))
+      }
+    })
+  }
+}

@@ -1,0 +1,74 @@
+// The shapes shared by the coordinator, the workers and the apps: what an app exports, what a
+// worker is told to do, and what it reports back.
+
+export interface KeyValue {
+  readonly key: string
+  readonly value: string
+}
+
+/** Handed to map, reduce and combine calls: the app's way to count things for the job summary. */
+export interface TaskContext {
+  /** Adds `by` (default 1) to the app counter `name`; only the attempt that commits is counted. */
+  increment(name: string, by?: number): void
+}
+
+export type MapFunction = (filename: string, contents: string, context: TaskContext) => KeyValue[] | Promise<KeyValue[]>
+export type ReduceFunction = (key: string, values: string[], context: TaskContext) => string | Promise<string>
+
+/** A MapReduce application: the module named by `--app` exports these. */
+export interface MapReduceApp {
+  readonly map: MapFunction
+  readonly reduce: ReduceFunction
+  /**
+   * Optional: folds one map task's values for a key before they are written, as reduce would (it
+   * must be associative and commutative, and its result must be a valid reduce input).
+   */
+  readonly combine?: ReduceFunction
+}
+
+export type TaskKind = 'map' | 'reduce'
+
+export type Assignment =
+  | {
+      readonly kind: 'map'
+      readonly task: number
+      readonly attempt: number
+      readonly inputFile: string
+      readonly nReduce: number
+      readonly skipRecords: readonly string[]
+    }
+  | {
+      readonly kind: 'reduce'
+      readonly task: number
+      readonly attempt: number
+      readonly nMap: number
+      readonly skipRecords: readonly string[]
+    }
+  /** Nothing to hand out now (tasks of this phase are all running): ask again. */
+  | { readonly kind: 'wait' }
+  /** The job is over: the worker exits. */
+  | { readonly kind: 'exit' }
+
+export type TaskAssignment = Extract<Assignment, { kind: TaskKind }>
+
+/** Counters of an attempt or a job: the framework's own and the app's. */
+export interface Counters {
+  readonly framework: Readonly<Record<string, number>>
+  readonly app: Readonly<Record<string, number>>
+}
+
+interface ReportBase {
+  readonly workerId: string
+  readonly kind: TaskKind
+  readonly task: number
+  readonly attempt: number
+}
+
+export type TaskReport =
+  | (ReportBase & { readonly ok: true; readonly counters: Counters })
+  | (ReportBase & {
+      readonly ok: false
+      readonly error: string
+      /** The record (map: input file, reduce: key) the app failed on, or null if the failure was elsewhere. */
+      readonly badRecord: string | null
+    })
