@@ -45,6 +45,17 @@ export interface GroupServerOptions {
   maxChunkBytes?: number
   /** Per-RPC timeout towards other groups and the controller. Default 1000 ms. */
   rpcTimeoutMs?: number
+  /** Hears about each shard this server starts sending (for progress displays and tests). */
+  onTransferPlanned?: (report: TransferReport) => void
+}
+
+export interface TransferReport {
+  configNum: number
+  shard: number
+  /** 'snapshot+log': the shard's snapshot plus the log segment since; 'live': the frozen shard as it is. */
+  source: TransferPlan['source']
+  chunks: number
+  segmentOperations: number
 }
 
 interface OutgoingTransfer {
@@ -141,8 +152,11 @@ export class GroupServer {
       }
       this.outgoing.set(key, transfer)
       transfer.plan.then(
-        (plan) =>
-          this.options.logger.info('serving shard', { shard: request.shard, config: request.configNum, from: plan.source, chunks: plan.chunks.length, segmentOperations: plan.segmentOperations }),
+        (plan) => {
+          const report = { configNum: request.configNum, shard: request.shard, source: plan.source, chunks: plan.chunks.length, segmentOperations: plan.segmentOperations }
+          this.options.logger.info('sending shard', { ...report })
+          this.options.onTransferPlanned?.(report)
+        },
         () => this.outgoing.delete(key),
       )
     }

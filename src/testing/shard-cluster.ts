@@ -7,7 +7,7 @@ import { SimTransport } from '../rpc/sim-transport.js'
 import type { SimWorld } from '../sim/world.js'
 import { type KeyToShard, firstByteShard } from '../shard/config.js'
 import { type GroupCommand, type GroupResult, type GroupState, groupMachine } from '../shard/group-machine.js'
-import { GroupServer } from '../shard/group-server.js'
+import { GroupServer, type TransferReport } from '../shard/group-server.js'
 import { ShardClerk } from '../shard/shard-clerk.js'
 import { controllerMachine } from '../shard/controller-machine.js'
 import { MachineClerk } from '../statemachine/machine-service.js'
@@ -35,6 +35,8 @@ export class ShardCluster {
   readonly shardCount: number
   /** The administrator's controller clerk (the lab's mck). */
   readonly admin: ControllerClerk
+  /** Every shard transfer a group server planned, in order. */
+  readonly transfers: TransferReport[] = []
   private readonly world: SimWorld
   private readonly keyToShard: KeyToShard
   private nextClient = 0
@@ -70,6 +72,7 @@ export class ShardCluster {
             shardCount: this.shardCount,
             sessionLimits: DEFAULT_SESSION_LIMITS,
             logger: silentLogger,
+            onTransferPlanned: (report) => this.transfers.push(report),
           })
           server.start()
           void raft
