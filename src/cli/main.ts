@@ -64,6 +64,12 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// Output piped into a program that stops reading (`lograft log inspect DIR | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
+
 main(process.argv.slice(2)).then(
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
