@@ -1,9 +1,10 @@
 // The lograft side of bench/kv.ts: three `lograft node` processes (classic-level, synced writes)
 // started by the CLI's own LocalCluster on loopback, and RESP clients that SET through any node.
 //
-// LOGRAFT_NODE_OPTIONS, when set, becomes NODE_OPTIONS of the node processes only (not of this
-// one), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where a node spends its time.
+// LOGRAFT_CPU_PROFILE_DIR, when set, has every node process write a V8 CPU profile there as it
+// exits (bench/cpu-profile.ts), to see where a node spends its time; open it in Chrome DevTools.
 
+import { mkdirSync } from 'node:fs'
 import { LocalCluster, type LocalNode, localLayout } from '../src/cli/supervisor.js'
 import { RespClient } from '../src/resp/client.js'
 import type { RespReply } from '../src/resp/reply.js'
@@ -11,6 +12,7 @@ import type { KvSystem, SetClient } from './kv-load.js'
 import { freePortRange } from './kv-ports.js'
 
 const HOST = '127.0.0.1'
+const CPU_PROFILE_PRELOAD = new URL('./cpu-profile.js', import.meta.url).href
 const MEMBER_COUNT = 3
 const LEADER_TIMEOUT_MS = 15_000
 const LEADER_POLL_MS = 50
@@ -23,12 +25,16 @@ export async function startLograft(dataDirectory: string): Promise<KvSystem> {
   const base = await freePortRange(2 * MEMBER_COUNT)
   const layout = localLayout(MEMBER_COUNT, dataDirectory, HOST, base, base + MEMBER_COUNT)
   const cluster = new LocalCluster(layout)
-  const nodeOptions = process.env.LOGRAFT_NODE_OPTIONS
+  const profileDirectory = process.env.LOGRAFT_CPU_PROFILE_DIR
   const ownNodeOptions = process.env.NODE_OPTIONS
-  if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions
+  if (profileDirectory) {
+    mkdirSync(profileDirectory, { recursive: true })
+    process.env.CPU_PROFILE_DIR = profileDirectory
+    process.env.NODE_OPTIONS = `${ownNodeOptions ?? ''} --import=${CPU_PROFILE_PRELOAD}`.trim()
+  }
   // The nodes are spawned synchronously inside startAll, so they alone see the changed NODE_OPTIONS.
   const started = cluster.startAll()
-  if (nodeOptions) restoreNodeOptions(ownNodeOptions)
+  if (profileDirectory) restoreNodeOptions(ownNodeOptions)
   try {
     await started
   } catch (error) {

@@ -9,6 +9,7 @@
 // etcd is installed with apt-get when missing and this is root; otherwise its rows are skipped.
 //
 // Run with `npm run bench:kv`; MEASURE_MS, WARMUP_MS (per row) and ROUNDS override the defaults.
+// LOGRAFT_CPU_PROFILE_DIR=DIR has each lograft node write a CPU profile to DIR when it stops.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
