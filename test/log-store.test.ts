@@ -181,6 +181,15 @@ function conformance(t: Test, backend: Backend): void {
     await store.close()
   })
 
+  scenario('an entry whose term is past 2^53 is refused, not stored unreadable, and changes nothing', async (t, location) => {
+    const store = await location.open()
+    await store.append(makeEntries(1, 5, 1))
+    await t.rejects(store.append(makeEntries(3, 1, 2 ** 53)), { code: 'ERR_INVARIANT', message: /uint64 out of range/ })
+    t.equal(store.lastIndex, 5, 'the entries past the refused one are still in the view')
+    t.same(plain(await store.readEntries(1)), makeEntries(1, 5, 1))
+    await store.close()
+  })
+
   scenario('a snapshot at an entry the log holds with the same term keeps the suffix', async (t, location) => {
     let store = await location.open()
     await store.append(makeEntries(1, 10, 1))

@@ -1,7 +1,7 @@
 // Key layout in the underlying LevelDB. Entry keys are a prefix byte plus the index as 8 big-endian
 // bytes, so LevelDB's byte order is index order.
 
-import { readUint64, writeUint64 } from '../util/bytes.js'
+import { readUint64, writeUint32, writeUint64 } from '../util/bytes.js'
 
 const HARD_STATE = 0x01
 const ENTRY = 0x02
@@ -13,11 +13,18 @@ export const hardStateKey = Uint8Array.of(HARD_STATE)
 export const snapshotMetaKey = Uint8Array.of(SNAPSHOT_META)
 export const identityKey = Uint8Array.of(IDENTITY)
 
+export const ENTRY_KEY_BYTES = 9
+
 export function entryKey(index: number): Uint8Array {
-  const key = new Uint8Array(9)
-  key[0] = ENTRY
-  writeUint64(key, 1, index)
+  const key = new Uint8Array(ENTRY_KEY_BYTES)
+  writeEntryKey(key, 0, index)
   return key
+}
+
+/** Writes the key of the entry at `index` into `target` at `offset` (ENTRY_KEY_BYTES bytes). */
+export function writeEntryKey(target: Uint8Array, offset: number, index: number): void {
+  target[offset] = ENTRY
+  writeUint64(target, offset + 1, index)
 }
 
 export function indexOfEntryKey(key: Uint8Array): number {
@@ -31,7 +38,7 @@ export function snapshotChunkKey(generation: number, chunkNumber: number): Uint8
   const key = new Uint8Array(13)
   key[0] = SNAPSHOT_CHUNK
   writeUint64(key, 1, generation)
-  new DataView(key.buffer).setUint32(9, chunkNumber)
+  writeUint32(key, 9, chunkNumber)
   return key
 }
 

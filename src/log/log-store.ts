@@ -33,11 +33,12 @@ import {
   decodeHardState,
   decodeIdentity,
   decodeSnapshotMeta,
-  encodeEntryValue,
+  encodeEntryPuts,
   encodeHardState,
   encodeIdentity,
   encodeSnapshotMeta,
   seal,
+  storedEntryBytes,
   unseal,
 } from './records.js'
 import { EMPTY_HARD_STATE, type HardState, type LogEntry, type NodeIdentity, type SnapshotMeta } from './types.js'
@@ -74,7 +75,6 @@ export interface SnapshotPoint {
 
 const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024
 const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1024 * 1024
-const ENTRY_KEY_BYTES = 9
 
 export class LogStore {
   readonly name: string
@@ -419,31 +419,32 @@ export class LogStore {
     if (head.index > this.lastIndex + 1) {
       throw new NonContiguousAppendError(this.name, `append at ${head.index} would leave a gap after the last index ${this.lastIndex}`)
     }
+    // Plain loops rather than forEach: this runs for every appended entry.
     let previousTerm = this.termAt(head.index - 1)
-    entries.forEach((entry, offset) => {
+    for (let offset = 0; offset < entries.length; offset++) {
+      const entry = entries[offset] as LogEntry
       if (entry.index !== head.index + offset) {
         throw new NonContiguousAppendError(this.name, `entries are not contiguous: ${entry.index} follows ${head.index + offset - 1}`)
       }
       assert(entry.term >= previousTerm, () => `log terms must not decrease: ${entry.term} at ${entry.index} after ${previousTerm}`)
       previousTerm = entry.term
-    })
+    }
     const newLast = head.index + entries.length - 1
     for (let index = newLast + 1; index <= this.lastIndex; index++) ops.push({ type: 'del', key: entryKey(index) })
+    // Encoded before the view changes: the encoder refuses an index or term out of range.
+    const valueBytes = encodeEntryPuts(entries, ops)
     const keep = head.index - this.first
     this.retainedEntryBytes -= sum(this.entryBytes, keep, this.entryBytes.length)
     this.entryTerms.length = keep
     this.entryBytes.length = keep
-    let bytes = 0
-    for (const entry of entries) {
-      const key = entryKey(entry.index)
-      const value = encodeEntryValue(key, entry)
-      ops.push({ type: 'put', key, value })
+    for (let offset = 0; offset < entries.length; offset++) {
+      const entry = entries[offset] as LogEntry
+      const entryBytes = storedEntryBytes(entry)
       this.entryTerms.push(entry.term)
-      this.entryBytes.push(ENTRY_KEY_BYTES + value.length)
-      bytes += value.length
+      this.entryBytes.push(entryBytes)
+      this.retainedEntryBytes += entryBytes
     }
-    this.retainedEntryBytes += bytes + ENTRY_KEY_BYTES * entries.length
-    return bytes
+    return valueBytes
   }
 
   private checkHardState(state: HardState): void {

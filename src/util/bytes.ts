@@ -4,12 +4,25 @@ import { assert } from './assert.js'
 
 const TWO_POW_32 = 0x1_0000_0000
 
+// The writers store bytes one by one instead of going through a DataView: they run for every
+// appended entry, and a DataView per call was a measurable share of the append cost.
+
 /** Writes a non-negative safe integer as 8 big-endian bytes at `offset`. */
 export function writeUint64(target: Uint8Array, offset: number, value: number): void {
   assert(Number.isSafeInteger(value) && value >= 0, () => `uint64 out of range: ${value}`)
-  const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
-  view.setUint32(offset, Math.floor(value / TWO_POW_32))
-  view.setUint32(offset + 4, value >>> 0)
+  writeUint32(target, offset, Math.floor(value / TWO_POW_32))
+  writeUint32(target, offset + 4, value >>> 0)
+}
+
+/** Writes `value` modulo 2^32 as 4 big-endian bytes at `offset`, as DataView.setUint32 would. */
+export function writeUint32(target: Uint8Array, offset: number, value: number): void {
+  // A DataView would throw past the end; a typed-array store would silently drop the byte.
+  assert(offset >= 0 && offset + 4 <= target.length, () => `uint32 at offset ${offset} is outside ${target.length} bytes`)
+  // A Uint8Array store keeps the low 8 bits, so no masking is needed.
+  target[offset] = value >>> 24
+  target[offset + 1] = value >>> 16
+  target[offset + 2] = value >>> 8
+  target[offset + 3] = value >>> 0
 }
 
 export function readUint64(source: Uint8Array, offset: number): number {
@@ -33,7 +46,7 @@ export class BinaryWriter {
 
   uint32(value: number): this {
     const bytes = new Uint8Array(4)
-    new DataView(bytes.buffer).setUint32(0, value)
+    writeUint32(bytes, 0, value)
     return this.push(bytes)
   }
 
