@@ -1,6 +1,8 @@
 // `lograft mr` as a user meets it: the summary and progress of a local run, and bad input — a
 // missing file, an app that does not load or is not an app, an unreachable coordinator, a wrong
 // flag — each refused with one clear message and a non-zero exit, never a hang.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { JobProgress } from '../src/cli/mr-progress.js'
@@ -40,6 +42,16 @@ t.test('on a terminal the progress is one line redrawn in place, with a bar for 
   progress.finish(scheduler.status())
   t.equal(written[0], '\r\x1b[2Kmap [#####---------------] 1/4  reduce [--------------------] 0/2  running 0  re-executed 0  1.5 s')
   t.equal(written.at(-1), '\n', 'finish ends the line')
+})
+
+t.test('a coordinator and a worker can meet on a Unix socket instead of TCP, and the socket is gone after the job', async (t) => {
+  const job = new MrJob(t)
+  const socket = join(job.directory, 'coordinator.sock')
+  const { process: coordinator, address } = await job.coordinator(['--reduce', '3', ...BOOKS], REFUSAL_LIMIT_MS, `unix:${socket}`)
+  t.equal(address, `unix:${socket}`)
+  await expectCleanExits(t, [coordinator, job.worker('wc', address)])
+  t.same(job.output(), await job.sequential('wc'))
+  t.notOk(existsSync(socket), 'the coordinator removed its socket')
 })
 
 t.test('a missing input file is refused, naming it, by run, coordinator and seq', async (t) => {

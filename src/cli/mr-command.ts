@@ -3,6 +3,7 @@
 
 import { hostname } from 'node:os'
 import { loadApp, runSequential, runWorker } from '../mapreduce/index.js'
+import { formatAddress } from '../rpc/tcp-peer-link.js'
 import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
 import { sleep, systemClock } from '../sim/clock.js'
 import { JOB_FLAGS, JOB_FLAGS_USAGE, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
@@ -10,8 +11,8 @@ import { runLocalJob } from './mr-run.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 
 export const MR_USAGE = `lograft mr run --app APP [--workers N] [job options] FILES...
-lograft mr coordinator --listen HOST:PORT [job options] FILES...
-lograft mr worker --app APP --coordinator HOST:PORT [--dir DIR] [--coordinator-timeout-ms MS]
+lograft mr coordinator --listen HOST:PORT|unix:PATH [job options] FILES...
+lograft mr worker --app APP --coordinator HOST:PORT|unix:PATH [--dir DIR] [--coordinator-timeout-ms MS]
 lograft mr seq --app APP [--out FILE] FILES...
   ${JOB_FLAGS_USAGE}`
 
@@ -50,8 +51,7 @@ async function coordinatorCommand(args: string[]): Promise<void> {
   const settings = jobSettings(values, positionals)
   await prepareJob(settings)
   const transport = await TcpTransport.start({ self: 'coordinator', listen, logger: quietLogger })
-  const address = transport.address
-  process.stdout.write(`coordinator listening on ${address?.host}:${address?.port}\n`)
+  process.stdout.write(`coordinator listening on ${transport.address ? formatAddress(transport.address) : values.listen}\n`)
   try {
     await coordinateJob(settings, transport, new Promise<never>(() => {}))
     await sleep(systemClock, COORDINATOR_LINGER_MS)

@@ -12,6 +12,13 @@ import { FrameDecoder, FrameTooLargeError, lengthPrefixed } from './framing.js'
 export interface PeerAddress {
   host: string
   port: number
+  /** A Unix domain socket to use instead of host and port (written "unix:PATH"). */
+  path?: string
+}
+
+/** "host:port", or "unix:PATH" for a Unix domain socket. */
+export function formatAddress(address: PeerAddress): string {
+  return address.path === undefined ? `${address.host}:${address.port}` : `unix:${address.path}`
 }
 
 export interface PeerLinkOptions {
@@ -89,8 +96,8 @@ export class PeerLink {
 
   private connect(): void {
     this.state = 'connecting'
-    const { host, port } = this.options.address
-    const socket = net.connect({ host, port })
+    const { host, port, path } = this.options.address
+    const socket = path === undefined ? net.connect({ host, port }) : net.connect({ path })
     this.socket = socket
     socket.setNoDelay(true)
     const decoder = new FrameDecoder(this.options.maxFrameBytes)
@@ -128,7 +135,7 @@ export class PeerLink {
       this.failAll(
         connected
           ? this.error('CONNECTION_LOST', 'connection closed with the call in flight')
-          : this.error('UNREACHABLE', `cannot connect to ${host}:${port}`),
+          : this.error('UNREACHABLE', `cannot connect to ${formatAddress(this.options.address)}`),
       )
       if (connected) {
         this.state = 'idle'

@@ -6,6 +6,7 @@ import type { Logger } from '../util/logger.js'
 import { RpcError } from './errors.js'
 import { type Frame, FrameKind, frameCodec } from './frame.js'
 import { FrameDecoder, FrameTooLargeError, lengthPrefixed } from './framing.js'
+import { type PeerAddress, formatAddress } from './tcp-peer-link.js'
 import type { HandlerTable } from './transport.js'
 
 export interface TcpServerOptions {
@@ -25,17 +26,21 @@ export class TcpServer {
   }
 
   /** Resolves with the bound address, or rejects (e.g. EADDRINUSE) with a clear message. */
-  listen(host: string, port: number): Promise<net.AddressInfo> {
+  listen(address: PeerAddress): Promise<PeerAddress> {
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
-        const reason = error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message
-        reject(new RpcError('UNREACHABLE', `cannot listen on ${host}:${port}: ${reason}`))
+        const inUse = address.path === undefined ? 'the port is already in use' : 'the socket file exists (remove it if nothing serves there)'
+        const reason = error.code === 'EADDRINUSE' ? inUse : error.message
+        reject(new RpcError('UNREACHABLE', `cannot listen on ${formatAddress(address)}: ${reason}`))
       }
       this.server.once('error', onError)
-      this.server.listen(port, host, () => {
+      const onListening = (): void => {
         this.server.off('error', onError)
-        resolve(this.server.address() as net.AddressInfo)
-      })
+        const bound = this.server.address()
+        resolve(typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : address)
+      }
+      if (address.path === undefined) this.server.listen(address.port, address.host, onListening)
+      else this.server.listen(address.path, onListening)
     })
   }
 

@@ -1,7 +1,6 @@
 // The Transport for real deployments: length-prefixed protobuf frames over TCP, many concurrent
 // calls per connection, reconnect with backoff, per-call timeouts and a maximum frame size.
 
-import type { AddressInfo } from 'node:net'
 import { type Clock, systemClock } from '../sim/clock.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import { RpcError } from './errors.js'
@@ -12,7 +11,7 @@ import { type CallOptions, type Handler, HandlerTable, type Transport } from './
 export interface TcpTransportOptions {
   /** This node's id. */
   self: string
-  /** Where to accept calls; omit for a client-only transport. Port 0 picks a free port. */
+  /** Where to accept calls (an address or a Unix socket path); omit for a client-only transport. Port 0 picks a free port. */
   listen?: PeerAddress
   /** Peer ids to "host:port". A call may also name a "host:port" directly. */
   peers?: Readonly<Record<string, string>>
@@ -29,8 +28,13 @@ export interface TcpTransportOptions {
   maxConcurrentRequests?: number
 }
 
-/** Parses "host:port", throwing a clear error for anything else. */
+/** Parses "host:port" or "unix:PATH", throwing a clear error for anything else. */
 export function parseAddress(text: string): PeerAddress {
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length)
+    if (path === '') throw new Error(`no socket path in "${text}"`)
+    return { host: '', port: 0, path }
+  }
   const match = /^(.+):(\d{1,5})$/.exec(text.trim())
   const port = match ? Number(match[2]) : NaN
   if (!match || port > 65535) throw new Error(`not a host:port address: "${text}"`)
@@ -50,7 +54,7 @@ export class TcpTransport implements Transport {
   private readonly connectTimeoutMs: number
   private readonly backoffInitialMs: number
   private readonly backoffMaxMs: number
-  private boundAddress: AddressInfo | null = null
+  private boundAddress: PeerAddress | null = null
   private nextRequestId = 1
   private closed = false
 
@@ -75,13 +79,13 @@ export class TcpTransport implements Transport {
   /** Creates the transport and, if `listen` is given, starts accepting calls. */
   static async start(options: TcpTransportOptions): Promise<TcpTransport> {
     const transport = new TcpTransport(options)
-    if (options.listen) transport.boundAddress = await transport.server.listen(options.listen.host, options.listen.port)
+    if (options.listen) transport.boundAddress = await transport.server.listen(options.listen)
     return transport
   }
 
   /** The address this transport listens on, if any. */
   get address(): PeerAddress | null {
-    return this.boundAddress ? { host: this.boundAddress.address, port: this.boundAddress.port } : null
+    return this.boundAddress
   }
 
   setPeer(id: string, address: string): void {

@@ -96,9 +96,9 @@ export class MrJob {
     return started
   }
 
-  /** Starts a coordinator on a free loopback port and resolves with it and its address. */
-  async coordinator(args: readonly string[], limitMs = PROCESS_LIMIT_MS): Promise<{ process: MrProcess; address: string }> {
-    const coordinator = this.lograft('coordinator', ['mr', 'coordinator', '--listen', '127.0.0.1:0', ...args], limitMs)
+  /** Starts a coordinator (by default on a free loopback port) and resolves with it and its address. */
+  async coordinator(args: readonly string[], limitMs = PROCESS_LIMIT_MS, listen = '127.0.0.1:0'): Promise<{ process: MrProcess; address: string }> {
+    const coordinator = this.lograft('coordinator', ['mr', 'coordinator', '--listen', listen, ...args], limitMs)
     const address = await new Promise<string>((resolve, reject) => {
       const poll = setInterval(() => {
         const match = /coordinator listening on (\S+)/.exec(coordinator.stdout)
