@@ -58,9 +58,7 @@ t.test('skipping bad records: a book whose map always throws and a word whose re
   const run = job.lograft('mr run', ['mr', 'run', '--app', fixtureApp('mr-poison-app'), '--workers', '2', '--skip-bad-records', ...BOOKS])
   await expectCleanExits(t, [run])
   const healthyBooks = BOOKS.filter((book) => book !== 'pg-metamorphosis.txt')
-  const reference = job.lograft('seq', ['mr', 'seq', '--app', 'wc', '--out', 'healthy.out', ...healthyBooks])
-  await expectCleanExits(t, [reference])
-  const expected = sortedLines(readFileSync(join(job.directory, 'healthy.out'), 'utf8')).filter((line) => !line.startsWith('Holmes '))
+  const expected = (await job.sequential('wc', healthyBooks)).filter((line) => !line.startsWith('Holmes '))
   t.same(
     job.output().filter((line) => line !== ''),
     expected,

@@ -28,8 +28,6 @@ export interface WorkerOptions {
   retryIntervalMs?: number
   /** Per call; must exceed the coordinator's pollWaitMs. Default 10 000 ms. */
   callTimeoutMs?: number
-  /** Called when a task starts and when it ends, for logs. */
-  onTask?: (assignment: TaskAssignment, report: TaskReport | null) => void
 }
 
 export type WorkerExitReason =
@@ -83,9 +81,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     if (assignment.kind === 'exit') return { reason: 'job-done', tasks }
     if (assignment.kind === 'wait') continue
     tasks++
-    options.onTask?.(assignment, null)
     const report = await runTask(options.app, assignment, directory, workerId)
-    options.onTask?.(assignment, report)
     try {
       await invoke(options.transport, options.coordinator, reportTaskMethod, encodeReport(report), { timeoutMs: callTimeoutMs })
     } catch (error) {

@@ -2,14 +2,14 @@
 // the Gutenberg books, a coordinator and workers as `lograft mr` child processes (each killed if it
 // outlives its time limit), the sorted output of a job, and the sequential reference output.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 
-export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 const BOOKS_DIRECTORY = fileURLToPath(new URL('../../../fixtures/gutenberg/', import.meta.url))
 /** The lab's limit for one process. */
 export const PROCESS_LIMIT_MS = 45_000
@@ -115,8 +115,8 @@ export class MrJob {
     return { process: coordinator, address }
   }
 
-  worker(app: string, address: string, limitMs = PROCESS_LIMIT_MS, extra: readonly string[] = []): MrProcess {
-    return this.lograft(`worker ${this.processes.length}`, ['mr', 'worker', '--app', app, '--coordinator', address, ...extra], limitMs)
+  worker(app: string, address: string, limitMs = PROCESS_LIMIT_MS): MrProcess {
+    return this.lograft(`worker ${this.processes.length}`, ['mr', 'worker', '--app', app, '--coordinator', address], limitMs)
   }
 
   /** Every non-empty line of the mr-out-* files, sorted (the lab's `sort mr-out* | grep .`). */
@@ -129,14 +129,14 @@ export class MrJob {
     )
   }
 
-  /** The sequential run of `app` on the books, in its own directory, sorted. */
-  async sequential(app: string): Promise<string[]> {
-    const out = join(this.directory, `seq-${app}.out`)
-    await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, [MAIN, 'mr', 'seq', '--app', app, '--out', out, ...BOOKS], { cwd: this.directory }, (error) => (error ? reject(error) : resolve())),
-    )
-    const lines = sortedLines(readFileSync(out, 'utf8'))
-    rmSync(out)
+  /** `lograft mr seq` of `app` on `books` in the job directory (the same file names as the job's), sorted. */
+  async sequential(app: string, books: readonly string[] = BOOKS): Promise<string[]> {
+    const out = `seq-${app}.out`
+    const run = this.lograft(`mr seq --app ${app}`, ['mr', 'seq', '--app', app, '--out', out, ...books])
+    const exit = await run.exited
+    if (exit.code !== 0) throw new Error(run.describe(exit))
+    const lines = sortedLines(readFileSync(join(this.directory, out), 'utf8'))
+    rmSync(join(this.directory, out))
     return lines
   }
 }
