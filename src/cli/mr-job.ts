@@ -7,7 +7,7 @@ import { type JobStatus, type SchedulerTuning, Coordinator, checkInputFiles, out
 import type { Transport } from '../rpc/transport.js'
 import { systemClock } from '../sim/clock.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
-import { JobProgress } from './mr-progress.js'
+import { JobProgress, REFRESH_INTERVAL_MS } from './mr-progress.js'
 import { formatSummary } from './mr-summary.js'
 import { UsageError, requireInteger } from './usage.js'
 
@@ -82,8 +82,10 @@ export async function coordinateJob(settings: JobSettings, transport: Transport,
     ...settings.tuning,
     onEvent: (event, status) => progress.onEvent(event, status),
   })
+  const refresher = setInterval(() => progress.refresh(coordinator.status()), REFRESH_INTERVAL_MS)
   try {
     const status = await Promise.race([coordinator.finished, abort])
+    clearInterval(refresher)
     progress.finish(status)
     if (!settings.keepIntermediate) await removeIntermediateFiles(settings.directory, settings.inputFiles.length, settings.nReduce)
     const outputs = Array.from({ length: settings.nReduce }, (_, task) => outputName(task))
@@ -93,6 +95,7 @@ export async function coordinateJob(settings: JobSettings, transport: Transport,
     progress.finish(coordinator.status())
     throw error
   } finally {
+    clearInterval(refresher)
     coordinator.stop()
   }
 }

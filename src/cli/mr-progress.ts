@@ -7,6 +7,8 @@ import type { JobStatus, SchedulerEvent } from '../mapreduce/index.js'
 const BAR_WIDTH = 20
 /** A terminal line is redrawn at most this often. */
 const REDRAW_INTERVAL_MS = 100
+/** …and at least this often, from refresh(). */
+export const REFRESH_INTERVAL_MS = 250
 
 export interface ProgressStream {
   write(text: string): unknown
@@ -40,6 +42,11 @@ export class JobProgress {
     }
     const line = this.describe(event, status)
     if (line !== null) this.out.write(`${seconds(this.now() - this.startMs).padStart(7)}  ${line}\n`)
+  }
+
+  /** Redraws the terminal line (its clock moves even while no task starts or ends). */
+  refresh(status: JobStatus): void {
+    if (this.out.isTTY) this.draw(status, this.now())
   }
 
   /** Leaves the terminal line in its final state, followed by a newline. */
