@@ -7,6 +7,7 @@ import { demoKv } from './demo-kv.js'
 import { LOG_USAGE, inspectCommand, replayCommand } from './log-commands.js'
 import { MR_USAGE, mrCommand } from './mr-command.js'
 import { NODE_USAGE, nodeCommand } from './node-command.js'
+import { SHARD_USAGE, shardCommand } from './shard-command.js'
 import { UsageError, parseFlags } from './usage.js'
 
 const USAGE = `usage: lograft <command> [options]
@@ -20,6 +21,8 @@ commands:
                                      look inside a stopped node's data directory
   ${MR_USAGE.split('\n').join('\n  ')}
                                      MapReduce: a local job, a coordinator or worker, the sequential run
+  ${SHARD_USAGE.split('\n').join('\n  ')}
+                                     sharded KV: controller and group servers, admin, a local demo
   lograft demo [--data DIR] [--exit] 3-node cluster, workload, leader killed, history checked
   lograft demo foundation [--data DIR]
                                      tour of the durable log, the TCP transport and the simulator
@@ -41,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'mr':
       return mrCommand(rest)
+    case 'shard':
+      return shardCommand(rest)
     case 'demo': {
       if (rest[0] === 'foundation') {
         const { values } = parseFlags({ args: rest.slice(1), strict: true, options: { data: { type: 'string', default: './data' } } })

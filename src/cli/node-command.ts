@@ -2,6 +2,7 @@
 
 import { KvNode } from '../node/kv-node.js'
 import { parsePeers } from '../node/peers.js'
+import { untilShutdown } from './shutdown.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 
 export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--resp HOST:PORT]
@@ -35,15 +36,6 @@ export async function nodeCommand(args: string[]): Promise<void> {
   })
   const self = peers.find((peer) => peer.id === values.id)
   process.stdout.write(`lograft node ${node.id} ready raft=${self?.address ?? ''} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}\n`)
-  await new Promise<void>((resolve) => {
-    const shutdown = (): void => resolve()
-    process.once('SIGINT', shutdown)
-    process.once('SIGTERM', shutdown)
-    if (values.supervised) {
-      // Started by `lograft cluster`: when the supervisor goes away (its pipe closes), so does the node.
-      process.stdin.on('end', shutdown)
-      process.stdin.resume()
-    }
-  })
+  await untilShutdown(values.supervised)
   await node.stop()
 }

@@ -1,5 +1,7 @@
-// Runs a local cluster of `lograft node` processes: starts them, waits until each is ready, kills
-// and restarts them (the demo and the crash tests do), and stops them all cleanly.
+// Runs local lograft processes: starts each with its arguments, waits until it reports ready, kills
+// and restarts it (the demos and the crash tests do), and stops them all cleanly. `LocalCluster` is
+// a KV cluster of `lograft node` processes on top of it; `lograft shard demo` supervises a
+// controller group and replica groups the same way.
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -8,6 +10,80 @@ import { fileURLToPath } from 'node:url'
 import { formatPeers } from '../node/peers.js'
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
+/** Error output kept of a process that is starting, for the error that says why it did not. */
+const MAX_KEPT_ERROR_CHARS = 20_000
+
+export interface ProcessSpec {
+  /** Unique among the supervisor's processes. */
+  readonly id: string
+  /** The arguments after `lograft` (without --supervised, which the supervisor adds). */
+  readonly args: readonly string[]
+  /** A line of standard output that contains this says the process is ready. */
+  readonly readyText: string
+  /** Created before the process starts. */
+  readonly dataDirectory: string
+}
+
+export class NodeStartError extends Error {
+  readonly code = 'ERR_NODE_START'
+}
+
+export type ExitListener = (id: string, code: number | null, signal: NodeJS.Signals | null) => void
+
+export class ProcessSupervisor {
+  private readonly processes = new Map<string, ChildProcess>()
+
+  constructor(private readonly onExit: ExitListener = () => {}) {}
+
+  /** Starts a process and resolves once it reports ready; rejects with its error output if it exits first. */
+  start(spec: ProcessSpec): Promise<void> {
+    mkdirSync(spec.dataDirectory, { recursive: true })
+    const child = spawn(process.execPath, ['--enable-source-maps', MAIN, ...spec.args, '--supervised'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.processes.set(spec.id, child)
+    return new Promise((resolve, reject) => {
+      let errors = ''
+      let ready = false
+      child.stderr.on('data', (chunk: Buffer) => {
+        errors += chunk.toString()
+        if (errors.length > MAX_KEPT_ERROR_CHARS) errors = errors.slice(-MAX_KEPT_ERROR_CHARS / 2)
+      })
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (!ready && chunk.toString().includes(spec.readyText)) {
+          ready = true
+          resolve()
+        }
+      })
+      child.on('exit', (code, signal) => {
+        if (this.processes.get(spec.id) === child) this.processes.delete(spec.id)
+        if (!ready) reject(new NodeStartError(`${spec.id} exited before it was ready (${signal ?? `code ${code}`}): ${errors.trim()}`))
+        else this.onExit(spec.id, code, signal)
+      })
+    })
+  }
+
+  /** SIGKILL: the process gets no chance to clean up. */
+  kill(id: string): Promise<void> {
+    return this.signal(id, 'SIGKILL')
+  }
+
+  /** Stops every process with SIGTERM and waits for them to exit. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((id) => this.signal(id, 'SIGTERM')))
+  }
+
+  isRunning(id: string): boolean {
+    return this.processes.has(id)
+  }
+
+  private signal(id: string, signal: NodeJS.Signals): Promise<void> {
+    const child = this.processes.get(id)
+    if (!child) return Promise.resolve()
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve())
+      child.kill(signal)
+    })
+  }
+}
 
 export interface LocalNode {
   readonly id: string
@@ -33,18 +109,17 @@ export function localLayout(count: number, dataDirectory: string, host: string, 
   return { nodes, peers: formatPeers(nodes.map((node) => ({ id: node.id, address: node.raftAddress }))) }
 }
 
-export class NodeStartError extends Error {
-  readonly code = 'ERR_NODE_START'
-}
-
+/** A KV cluster of `lograft node` processes. */
 export class LocalCluster {
-  private readonly processes = new Map<string, ChildProcess>()
+  private readonly supervisor: ProcessSupervisor
 
   constructor(
     readonly layout: LocalClusterLayout,
     private readonly extraArgs: readonly string[] = [],
-    private readonly onExit: (id: string, code: number | null, signal: NodeJS.Signals | null) => void = () => {},
-  ) {}
+    onExit?: ExitListener,
+  ) {
+    this.supervisor = new ProcessSupervisor(onExit)
+  }
 
   async startAll(): Promise<void> {
     await Promise.all(this.layout.nodes.map((node) => this.start(node.id)))
@@ -53,74 +128,31 @@ export class LocalCluster {
   /** Starts node `id` and resolves once it reports ready; rejects with its error output if it exits. */
   start(id: string): Promise<void> {
     const node = this.node(id)
-    mkdirSync(node.dataDirectory, { recursive: true })
-    const child = spawn(
-      process.execPath,
-      [
-        '--enable-source-maps',
-        MAIN,
-        'node',
-        '--id',
-        node.id,
-        '--peers',
-        this.layout.peers,
-        '--data',
-        node.dataDirectory,
-        '--resp',
-        node.respAddress,
-        '--supervised',
-        ...this.extraArgs,
-      ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    )
-    this.processes.set(id, child)
-    return new Promise((resolve, reject) => {
-      let errors = ''
-      let ready = false
-      child.stderr.on('data', (chunk: Buffer) => {
-        errors += chunk.toString()
-        if (errors.length > 20_000) errors = errors.slice(-10_000)
-      })
-      child.stdout.on('data', (chunk: Buffer) => {
-        if (!ready && chunk.toString().includes(`lograft node ${id} ready`)) {
-          ready = true
-          resolve()
-        }
-      })
-      child.on('exit', (code, signal) => {
-        if (this.processes.get(id) === child) this.processes.delete(id)
-        if (!ready) reject(new NodeStartError(`node ${id} exited before it was ready (${signal ?? `code ${code}`}): ${errors.trim()}`))
-        else this.onExit(id, code, signal)
-      })
+    return this.supervisor.start({
+      id,
+      args: ['node', '--id', node.id, '--peers', this.layout.peers, '--data', node.dataDirectory, '--resp', node.respAddress, ...this.extraArgs],
+      readyText: `lograft node ${id} ready`,
+      dataDirectory: node.dataDirectory,
     })
   }
 
   /** SIGKILL: the node gets no chance to clean up. */
   kill(id: string): Promise<void> {
-    return this.signal(id, 'SIGKILL')
+    return this.supervisor.kill(id)
   }
 
   /** Stops every node with SIGTERM and waits for them to exit. */
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.processes.keys()].map((id) => this.signal(id, 'SIGTERM')))
+  stopAll(): Promise<void> {
+    return this.supervisor.stopAll()
   }
 
   isRunning(id: string): boolean {
-    return this.processes.has(id)
+    return this.supervisor.isRunning(id)
   }
 
   node(id: string): LocalNode {
     const node = this.layout.nodes.find((candidate) => candidate.id === id)
     if (!node) throw new Error(`no node ${id} in this cluster`)
     return node
-  }
-
-  private signal(id: string, signal: NodeJS.Signals): Promise<void> {
-    const child = this.processes.get(id)
-    if (!child) return Promise.resolve()
-    return new Promise((resolve) => {
-      child.once('exit', () => resolve())
-      child.kill(signal)
-    })
   }
 }

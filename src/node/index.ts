@@ -1,3 +1,6 @@
-// Public surface of the assembled KV replica.
+// Public surface of the assembled replicas: the KV node, and the sharded KV's controller and group nodes.
 export { KvNode, type KvNodeOptions } from './kv-node.js'
 export { parsePeers, formatPeers, PeerListError, type Peer } from './peers.js'
+export { ShardControllerNode, type ShardControllerNodeOptions } from './shard-controller-node.js'
+export { ShardGroupNode, type ShardGroupNodeOptions, DEPLOYMENT_KEY_TO_SHARD } from './shard-group-node.js'
+export { ShardForwardingBackend, type ShardForwardingBackendOptions } from './shard-kv-backend.js'

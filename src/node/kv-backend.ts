@@ -3,10 +3,11 @@
 // so concurrent connections use distinct sessions.
 
 import { RespError } from '../resp/errors.js'
-import type { KvBackend, KvInfoSections } from '../resp/backend.js'
+import type { KvInfoSections } from '../resp/backend.js'
 import type { Transport } from '../rpc/transport.js'
 import { KvClerk, KvDeadlineError, KvValueTooLargeError } from '../statemachine/kv-clerk.js'
 import type { KvCommand, KvResult } from '../statemachine/kv.js'
+import { CommandBackend } from './command-backend.js'
 
 export interface ClerkPoolBackendOptions {
   transport: Transport
@@ -17,43 +18,14 @@ export interface ClerkPoolBackendOptions {
   info: () => KvInfoSections
 }
 
-export class ClerkPoolBackend implements KvBackend {
+export class ClerkPoolBackend extends CommandBackend {
   private readonly idle: KvClerk[] = []
 
-  constructor(private readonly options: ClerkPoolBackendOptions) {}
-
-  async get(key: Buffer): Promise<Buffer | null> {
-    const result = await this.run({ op: 'get', key: key.toString('latin1'), value: '' })
-    return result.found ? Buffer.from(result.value, 'latin1') : null
+  constructor(private readonly options: ClerkPoolBackendOptions) {
+    super(options.info)
   }
 
-  async set(key: Buffer, value: Buffer): Promise<void> {
-    await this.run({ op: 'put', key: key.toString('latin1'), value: value.toString('latin1') })
-  }
-
-  async append(key: Buffer, suffix: Buffer): Promise<number> {
-    return (await this.run({ op: 'append', key: key.toString('latin1'), value: suffix.toString('latin1') })).length
-  }
-
-  async del(keys: Buffer[]): Promise<number> {
-    let deleted = 0
-    for (const key of new Set(keys.map((k) => k.toString('latin1')))) {
-      if ((await this.run({ op: 'delete', key, value: '' })).found) deleted++
-    }
-    return deleted
-  }
-
-  async exists(keys: Buffer[]): Promise<number> {
-    let found = 0
-    for (const key of keys) if ((await this.run({ op: 'get', key: key.toString('latin1'), value: '' })).found) found++
-    return found
-  }
-
-  async info(): Promise<KvInfoSections> {
-    return this.options.info()
-  }
-
-  private async run(command: KvCommand): Promise<KvResult> {
+  protected async run(command: KvCommand): Promise<KvResult> {
     const clerk =
       this.idle.pop() ??
       new KvClerk({

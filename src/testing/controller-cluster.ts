@@ -2,32 +2,13 @@
 // and clerks that join, leave, move and query.
 
 import type { SimWorld } from '../sim/world.js'
-import type { ShardConfig } from '../shard/config.js'
+import { ControllerClerk } from '../shard/controller-clerk.js'
 import { type ControllerCommand, type ControllerResult, type ControllerState, controllerMachine } from '../shard/controller-machine.js'
 import { MachineClerk, serveMachine } from '../statemachine/machine-service.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { ReplicaGroup } from './replica-group.js'
 
-/** The controller clerk's operations (the lab's shardctrler Clerk). */
-export class ControllerClerk {
-  constructor(private readonly clerk: MachineClerk<ControllerState, ControllerCommand, ControllerResult>) {}
-
-  async query(num: number): Promise<ShardConfig> {
-    return (await this.clerk.execute({ kind: 'query', num })).config
-  }
-
-  async join(servers: Record<number, string[]>): Promise<ShardConfig> {
-    return (await this.clerk.execute({ kind: 'join', servers })).config
-  }
-
-  async leave(gids: number[]): Promise<ShardConfig> {
-    return (await this.clerk.execute({ kind: 'leave', gids })).config
-  }
-
-  async move(shard: number, gid: number): Promise<ControllerResult> {
-    return this.clerk.execute({ kind: 'move', shard, gid })
-  }
-}
+export { ControllerClerk }
 
 export class ControllerCluster extends ReplicaGroup<ControllerState, ControllerCommand, ControllerResult> {
   private nextClient = 0

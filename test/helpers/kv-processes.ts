@@ -37,7 +37,7 @@ function isFree(port: number): Promise<boolean> {
 }
 
 /** A base such that base+1..base+count were all free a moment ago. */
-async function freePortBlock(count: number): Promise<number> {
+export async function freePortBlock(count: number): Promise<number> {
   for (let attempt = 0; attempt < MAX_PORT_ATTEMPTS; attempt++) {
     const base = LOWEST_BASE_PORT + Math.floor(Math.random() * (HIGHEST_BASE_PORT - LOWEST_BASE_PORT))
     const ports = Array.from({ length: count }, (_, i) => base + i + 1)

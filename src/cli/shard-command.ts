@@ -1,0 +1,117 @@
+// `lograft shard`: the sharded KV's processes (a controller replica, a group replica), its admin
+// commands, and its demo.
+
+import { parsePeers, type Peer } from '../node/peers.js'
+import { ShardControllerNode } from '../node/shard-controller-node.js'
+import { ShardGroupNode } from '../node/shard-group-node.js'
+import { addressList, joinCommand, singleAddress, leaveCommand, moveCommand, queryCommand } from './shard-admin.js'
+import { demoShard } from './shard-demo.js'
+import { untilShutdown } from './shutdown.js'
+import { UsageError, parseFlags, requireInteger } from './usage.js'
+
+export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES]
+lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,...
+                    [--resp HOST:PORT] [--max-raft-state BYTES]
+lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...
+lograft shard leave --controller HOST:PORT,... --gid G[,G...]
+lograft shard move --controller HOST:PORT,... --shard S --gid G
+lograft shard query --controller HOST:PORT,... [--num N] [--json]
+lograft shard demo [--data DIR] [--exit]`
+
+const DEFAULT_MAX_RAFT_STATE_BYTES = 4 * 1024 * 1024
+
+function usageLine(command: string): string {
+  return SHARD_USAGE.split('\n')
+    .filter((line, i, lines) => line.startsWith(`lograft shard ${command} `) || (line.startsWith(' ') && lines[i - 1]?.startsWith(`lograft shard ${command} `)))
+    .join('\n  ')
+}
+
+/** A bad --peers is bad input: it is reported as a usage error. */
+function peersFlag(text: string): Peer[] {
+  try {
+    return parsePeers(text)
+  } catch (error) {
+    throw new UsageError(`--peers: ${(error as Error).message}`)
+  }
+}
+
+export async function shardCommand(args: string[]): Promise<void> {
+  const [what, ...rest] = args
+  switch (what) {
+    case 'controller':
+      return controllerCommand(rest)
+    case 'group':
+      return groupCommand(rest)
+    case 'join':
+      return joinCommand(rest, usageLine('join'))
+    case 'leave':
+      return leaveCommand(rest, usageLine('leave'))
+    case 'move':
+      return moveCommand(rest, usageLine('move'))
+    case 'query':
+      return queryCommand(rest, usageLine('query'))
+    case 'demo': {
+      const { values } = parseFlags({ args: rest, strict: true, options: { data: { type: 'string', default: './data' }, exit: { type: 'boolean', default: false } } })
+      return demoShard(values.data, values.exit)
+    }
+    default:
+      throw new UsageError(`unknown shard command "${what ?? ''}"\n${SHARD_USAGE}`)
+  }
+}
+
+async function controllerCommand(args: string[]): Promise<void> {
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    options: {
+      id: { type: 'string' },
+      peers: { type: 'string' },
+      data: { type: 'string' },
+      'max-raft-state': { type: 'string' },
+      supervised: { type: 'boolean', default: false },
+    },
+  })
+  if (!values.id || !values.peers || !values.data) throw new UsageError(`shard controller needs --id, --peers and --data\n  ${usageLine('controller')}`)
+  const node = await ShardControllerNode.start({
+    id: values.id,
+    peers: peersFlag(values.peers),
+    dataDirectory: values.data,
+    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
+  })
+  process.stdout.write(`lograft shard controller ${node.id} ready raft=${node.address}\n`)
+  await untilShutdown(values.supervised)
+  await node.stop()
+}
+
+async function groupCommand(args: string[]): Promise<void> {
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    options: {
+      gid: { type: 'string' },
+      id: { type: 'string' },
+      peers: { type: 'string' },
+      data: { type: 'string' },
+      controller: { type: 'string' },
+      resp: { type: 'string' },
+      'max-raft-state': { type: 'string' },
+      supervised: { type: 'boolean', default: false },
+    },
+  })
+  if (!values.gid || !values.id || !values.peers || !values.data || !values.controller) {
+    throw new UsageError(`shard group needs --gid, --id, --peers, --data and --controller\n  ${usageLine('group')}`)
+  }
+  const node = await ShardGroupNode.start({
+    gid: requireInteger('gid', values.gid, 0, 1),
+    id: values.id,
+    peers: peersFlag(values.peers),
+    dataDirectory: values.data,
+    controllers: addressList('controller', values.controller),
+    ...(values.resp ? { respAddress: singleAddress('resp', values.resp) } : {}),
+    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
+  })
+  const resp = node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`
+  process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}\n`)
+  await untilShutdown(values.supervised)
+  await node.stop()
+}

@@ -1,0 +1,44 @@
+// A KvBackend for the RESP endpoint that turns each Redis command into KV commands and hands them to
+// `run`: the Raft KV's clerk pool and the sharded KV's forwarding pool differ only in how they run
+// one command.
+
+import type { KvBackend, KvInfoSections } from '../resp/backend.js'
+import type { KvCommand, KvResult } from '../statemachine/kv.js'
+
+export abstract class CommandBackend implements KvBackend {
+  /** Runs one command exactly once, or throws a RespError saying why it could not. */
+  protected abstract run(command: KvCommand): Promise<KvResult>
+
+  constructor(private readonly infoSections: () => KvInfoSections) {}
+
+  async info(): Promise<KvInfoSections> {
+    return this.infoSections()
+  }
+
+  async get(key: Buffer): Promise<Buffer | null> {
+    const result = await this.run({ op: 'get', key: key.toString('latin1'), value: '' })
+    return result.found ? Buffer.from(result.value, 'latin1') : null
+  }
+
+  async set(key: Buffer, value: Buffer): Promise<void> {
+    await this.run({ op: 'put', key: key.toString('latin1'), value: value.toString('latin1') })
+  }
+
+  async append(key: Buffer, suffix: Buffer): Promise<number> {
+    return (await this.run({ op: 'append', key: key.toString('latin1'), value: suffix.toString('latin1') })).length
+  }
+
+  async del(keys: Buffer[]): Promise<number> {
+    let deleted = 0
+    for (const key of new Set(keys.map((k) => k.toString('latin1')))) {
+      if ((await this.run({ op: 'delete', key, value: '' })).found) deleted++
+    }
+    return deleted
+  }
+
+  async exists(keys: Buffer[]): Promise<number> {
+    let found = 0
+    for (const key of keys) if ((await this.run({ op: 'get', key: key.toString('latin1'), value: '' })).found) found++
+    return found
+  }
+}

@@ -1,0 +1,62 @@
+// The shard controller as a real replica: the controller state machine folded over a Raft log in
+// classic-level, over TcpTransport, served with serveMachine (`ShardController.Execute`).
+// `lograft shard controller` is a thin shell over this.
+
+import { DEFAULT_SHARD_COUNT } from '../shard/config.js'
+import { type ControllerCommand, type ControllerResult, type ControllerState, controllerMachine } from '../shard/controller-machine.js'
+import { serveMachine } from '../statemachine/machine-service.js'
+import { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import { type Logger, stderrLogger } from '../util/logger.js'
+import type { Peer } from './peers.js'
+import { type RaftHost, startRaftHost } from './raft-host.js'
+
+export type ControllerReplica = ReplicatedStateMachine<ControllerState, ControllerCommand, ControllerResult>
+
+export interface ShardControllerNodeOptions {
+  id: string
+  peers: readonly Peer[]
+  dataDirectory: string
+  /** Default 10; every group and clerk of the deployment must use the same count. */
+  shardCount?: number
+  /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
+  maxRaftStateBytes?: number
+  logger?: Logger
+}
+
+/** The data directory's cluster id, so a controller never opens a group's directory or the reverse. */
+export const CONTROLLER_CLUSTER_ID = 'lograft-shard-controller'
+
+export class ShardControllerNode {
+  private constructor(
+    readonly id: string,
+    readonly replica: ControllerReplica,
+    private readonly host: RaftHost,
+  ) {}
+
+  static async start(options: ShardControllerNodeOptions): Promise<ShardControllerNode> {
+    const logger = options.logger ?? stderrLogger
+    return startRaftHost({ ...options, clusterId: CONTROLLER_CLUSTER_ID, logger }, async (host) => {
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
+      const replica: ControllerReplica = new ReplicatedStateMachine({
+        raft: host.raft,
+        machine: controllerMachine(options.shardCount ?? DEFAULT_SHARD_COUNT),
+        ...(maxRaftStateBytes > 0 ? { maxRaftStateBytes } : {}),
+        logger,
+      })
+      serveMachine(replica, host.transport)
+      replica.start()
+      return new ShardControllerNode(options.id, replica, host)
+    })
+  }
+
+  /** This node's "host:port", the name groups and clerks call it by. */
+  get address(): string {
+    return this.host.address
+  }
+
+  async stop(): Promise<void> {
+    await this.replica.stop()
+    await this.host.transport.close()
+    await this.host.store.close()
+  }
+}

@@ -1,0 +1,170 @@
+// A sharded-KV replica group server as a real replica: the group state machine folded over a Raft
+// log in classic-level, over TcpTransport, driven by a GroupServer that polls the controller and
+// moves shards between groups, plus (optionally) a RESP endpoint that forwards every command to the
+// group owning its key. `lograft shard group` is a thin shell over this.
+//
+// Servers are named by their "host:port" in configurations (TcpTransport calls such a name
+// directly), so a group reaches the controller and other groups by the addresses it is told or
+// learns from configurations; only its own Raft peers need ids.
+
+import { RespServer } from '../resp/server.js'
+import type { KvInfoSections } from '../resp/backend.js'
+import { parseAddress } from '../rpc/tcp-transport.js'
+import { DEFAULT_SHARD_COUNT, type KeyToShard, hashShard } from '../shard/config.js'
+import { ControllerClerk } from '../shard/controller-clerk.js'
+import { type GroupCommand, type GroupResult, type GroupState, groupMachine } from '../shard/group-machine.js'
+import { GroupServer, type GroupReplica, type TransferReport } from '../shard/group-server.js'
+import type { ShardStatus } from '../shard/shard-state.js'
+import { systemClock } from '../sim/clock.js'
+import { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
+import { type Logger, stderrLogger } from '../util/logger.js'
+import type { Peer } from './peers.js'
+import { type RaftHost, raftInfo, startRaftHost } from './raft-host.js'
+import { ShardForwardingBackend } from './shard-kv-backend.js'
+
+/** How a deployment maps keys to shards: a hash of the whole key, so keys sharing a prefix spread out. */
+export const DEPLOYMENT_KEY_TO_SHARD: KeyToShard = hashShard
+
+export interface ShardGroupNodeOptions {
+  gid: number
+  id: string
+  /** The group's own servers (Raft members), by id. */
+  peers: readonly Peer[]
+  dataDirectory: string
+  /** The controller's servers, "host:port" each. */
+  controllers: readonly string[]
+  /** Default 10; the same for the controller, every group and every clerk. */
+  shardCount?: number
+  /** "host:port" for the RESP endpoint; omit for none. */
+  respAddress?: string
+  /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
+  maxRaftStateBytes?: number
+  /** Largest value a RESP client may write. Default 64 MiB. */
+  maxValueBytes?: number
+  /** A RESP request that cannot complete in this time fails with -TRYAGAIN. Default 5000 ms. */
+  requestTimeoutMs?: number
+  /** Forwarding clerks at once on the RESP endpoint. Default 1024. */
+  maxForwardingClerks?: number
+  /** Bytes of keys and values per migration chunk. Default: GroupServer's (256 KiB). */
+  maxChunkBytes?: number
+  /** Per-RPC timeout towards the controller and other groups. Default 1000 ms. */
+  rpcTimeoutMs?: number
+  logger?: Logger
+  onTransferPlanned?: (report: TransferReport) => void
+}
+
+export type ShardGroupReplica = ReplicatedStateMachine<GroupState, GroupCommand, GroupResult>
+
+/** A group's data directory names its gid, so it is never opened as another group's. */
+export function groupClusterId(gid: number): string {
+  return `lograft-shard-group-${gid}`
+}
+
+export class ShardGroupNode {
+  private constructor(
+    readonly gid: number,
+    readonly id: string,
+    readonly replica: ShardGroupReplica,
+    private readonly host: RaftHost,
+    private readonly server: GroupServer,
+    private readonly resp: RespServer | null,
+    readonly respPort: number | null,
+  ) {}
+
+  static async start(options: ShardGroupNodeOptions): Promise<ShardGroupNode> {
+    const logger = options.logger ?? stderrLogger
+    const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT
+    const rpcTimeoutMs = options.rpcTimeoutMs ?? 1000
+    return startRaftHost({ ...options, clusterId: groupClusterId(options.gid), logger }, async (host) => {
+      const { raft, store, transport } = host
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
+      const replica: ShardGroupReplica = new ReplicatedStateMachine({
+        raft,
+        machine: groupMachine({ gid: options.gid, shardCount, keyToShard: DEPLOYMENT_KEY_TO_SHARD, sessionLimits: DEFAULT_SESSION_LIMITS }),
+        ...(maxRaftStateBytes > 0 ? { maxRaftStateBytes } : {}),
+        logger,
+      })
+      // The group's own controller clerk, so its polls never queue behind clients' queries.
+      const controllerClerk = (): ControllerClerk => ControllerClerk.connect({ transport, servers: options.controllers, shardCount, rpcTimeoutMs })
+      const server = new GroupServer({
+        replica,
+        store,
+        transport,
+        controller: controllerClerk(),
+        clock: systemClock,
+        wallClockMs: Date.now,
+        keyToShard: DEPLOYMENT_KEY_TO_SHARD,
+        shardCount,
+        sessionLimits: DEFAULT_SESSION_LIMITS,
+        logger,
+        rpcTimeoutMs,
+        ...(options.maxChunkBytes === undefined ? {} : { maxChunkBytes: options.maxChunkBytes }),
+        ...(options.onTransferPlanned ? { onTransferPlanned: options.onTransferPlanned } : {}),
+      })
+      let resp: RespServer | null = null
+      let respPort: number | null = null
+      if (options.respAddress) {
+        const address = parseAddress(options.respAddress)
+        const maxValueBytes = options.maxValueBytes ?? 64 * 1024 * 1024
+        const backend = new ShardForwardingBackend({
+          transport,
+          controller: controllerClerk(),
+          shardCount,
+          keyToShard: DEPLOYMENT_KEY_TO_SHARD,
+          requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+          rpcTimeoutMs,
+          retryPauseMs: 25,
+          maxClerks: options.maxForwardingClerks ?? 1024,
+          info: () => groupInfo(options.gid, options.id, replica),
+        })
+        resp = new RespServer({ host: address.host, port: address.port, backend, logger, maxValueBytes, info: { lograft_node: options.id, lograft_gid: options.gid } })
+        respPort = (await resp.listen()).port
+      }
+      server.start()
+      replica.start()
+      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp, respPort)
+    })
+  }
+
+  /** This server's "host:port", its name in configurations. */
+  get address(): string {
+    return this.host.address
+  }
+
+  /** Stops serving and closes the store; every acknowledged write is already durable. */
+  async stop(): Promise<void> {
+    await this.resp?.close()
+    this.server.stop()
+    await this.replica.stop()
+    await this.host.transport.close()
+    await this.host.store.close()
+  }
+}
+
+function shardsIn(replica: GroupReplica, status: ShardStatus): string {
+  return [...replica.state.shards]
+    .filter(([, held]) => held.status === status)
+    .map(([shard]) => shard)
+    .sort((a, b) => a - b)
+    .join(',')
+}
+
+/** INFO of a group server: Raft's sections, and which shards it holds at which configuration. */
+function groupInfo(gid: number, id: string, replica: GroupReplica): KvInfoSections {
+  const state = replica.state
+  let keys = 0
+  for (const held of state.shards.values()) keys += held.data.size
+  return {
+    ...raftInfo(id, replica.raft),
+    Shards: {
+      gid,
+      config_num: state.config.num,
+      serving: shardsIn(replica, 'serving'),
+      pulling: shardsIn(replica, 'pulling'),
+      offering: shardsIn(replica, 'offering'),
+      gc_pending: [...state.shards].filter(([, held]) => held.gcPending).map(([shard]) => shard).sort((a, b) => a - b).join(','),
+    },
+    Keyspace: { db0: `keys=${keys}` },
+  }
+}
