@@ -26,7 +26,7 @@ export interface RaftNodeOptions {
   clock?: Clock
   /** Source of randomness for election timeouts; pass a seeded one in simulation. */
   random?: () => number
-  /** Granularity of the core's clock. Default 10 ms. */
+  /** Granularity of the core's clock. Default 20 ms: fine enough for randomized timeouts, cheap when idle. */
   tickMs?: number
   /** Default 100 ms: at most ten heartbeats a second. */
   heartbeatIntervalMs?: number
@@ -66,6 +66,7 @@ interface IndexWaiter {
 }
 
 const SERVICE = 'Raft'
+const DEFAULT_TICK_MS = 20
 
 export class RaftNode {
   readonly id: string
@@ -106,7 +107,7 @@ export class RaftNode {
     this.transport = options.transport
     this.clock = options.clock ?? systemClock
     this.logger = options.logger ?? stderrLogger
-    this.tickMs = options.tickMs ?? 10
+    this.tickMs = options.tickMs ?? DEFAULT_TICK_MS
     const electionTimeoutMs = options.electionTimeoutMs ?? 300
     this.operationTimeoutMs = options.operationTimeoutMs ?? 4 * electionTimeoutMs
     // The snapshot (if any) is re-emitted at start, so nothing counts as applied before it.
@@ -117,7 +118,7 @@ export class RaftNode {
   /** Recovers the node's state from its store. Subscribe to committed$, then call start(). */
   static async create(options: RaftNodeOptions): Promise<RaftNode> {
     const store = options.store
-    const tickMs = options.tickMs ?? 10
+    const tickMs = options.tickMs ?? DEFAULT_TICK_MS
     const heartbeatTicks = Math.max(1, Math.round((options.heartbeatIntervalMs ?? 100) / tickMs))
     const electionTicks = Math.max(heartbeatTicks + 1, Math.round((options.electionTimeoutMs ?? 300) / tickMs))
     const snapshot = store.snapshotMeta
@@ -167,7 +168,8 @@ export class RaftNode {
   propose(command: Uint8Array): ProposeResult {
     if (this.stopped) return { index: -1, term: this.core.status().term, isLeader: false }
     const result = this.core.propose(command, EntryType.Command)
-    // Proposals made in the same turn of the event loop go out in one AppendEntries per follower.
+    // Proposals that arrive together (in one turn of the event loop, or from sockets read in the
+    // same I/O phase) go out in one AppendEntries per follower.
     if (result.isLeader) this.schedulePump()
     return result
   }
@@ -268,7 +270,7 @@ export class RaftNode {
   private schedulePump(): void {
     if (this.pumpScheduled) return
     this.pumpScheduled = true
-    queueMicrotask(() => {
+    this.clock.defer(() => {
       this.pumpScheduled = false
       this.pump()
     })

@@ -9,6 +9,11 @@ export interface Clock {
   now(): number
   setTimeout(callback: () => void, delayMs: number): TimerHandle
   clearTimeout(handle: TimerHandle): void
+  /**
+   * Runs `callback` soon, after the work already queued (other sockets' data, due timers): how a
+   * node lets requests that arrive together be handled as one batch.
+   */
+  defer(callback: () => void): void
 }
 
 /**
@@ -19,6 +24,7 @@ export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, delayMs),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+  defer: (callback) => void globalThis.setImmediate(callback),
 }
 
 /** A promise that resolves after `delayMs` on `clock`. */

@@ -63,6 +63,11 @@ export class VirtualClock implements Clock {
     return timer
   }
 
+  /** At the current instant, after every timer already due: the simulated "next turn of the loop". */
+  defer(callback: () => void): void {
+    this.setTimeout(callback, 0)
+  }
+
   clearTimeout(handle: TimerHandle): void {
     const timer = handle as ScheduledTimer | undefined
     if (timer && !timer.cancelled) {
