@@ -7,5 +7,7 @@ export { type Logger, stderrLogger, silentLogger, MemoryLogger } from './util/lo
 export * from './raft/index.js'
 export * from './statemachine/index.js'
 export * from './node/index.js'
+export { ControllerClerk, type ControllerClerkOptions } from './shard/controller-clerk.js'
+export { type ShardConfig, DEFAULT_SHARD_COUNT } from './shard/config.js'
 export { RespServer, RespClient, type KvBackend } from './resp/index.js'
 export * from './mapreduce/index.js'

@@ -3,12 +3,12 @@
 // see. Afterwards the history must be linearizable, every acknowledged APPEND must be in the final
 // value read through every node, and the three data directories must replay to the same state.
 
-import { join } from 'node:path'
 import t from 'tap'
 import { RespClient } from '../src/resp/client.js'
-import { type KvInput, type KvOutput, HistoryRecorder, checkOperations, formatReport, kvModel, writeHtmlReport } from '../src/testing/linearizability/index.js'
+import type { KvInput, KvOutput, HistoryRecorder } from '../src/testing/linearizability/index.js'
 import type { LocalCluster, LocalNode } from '../src/cli/supervisor.js'
-import { ErrorReply, lograft, pause, replyText, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { type ClientScript, type Workload, between, checkAppends, checkLinearizable, finalRead, newWorkload, pick, runClient } from './helpers/chaos.js'
+import { lograft, pause, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const NODES = 3
 const CLIENTS = 5
@@ -28,19 +28,6 @@ const MAX_RAFT_STATE_BYTES = 256 * 1024
 const MIN_KILLS = 5
 const MIN_COMPLETED = 500
 const LEADER_TIMEOUT_MS = 15_000
-const FINAL_READ_ATTEMPTS = 10
-const CHECK_TIMEOUT_MS = 30_000
-
-interface Workload {
-  readonly history: HistoryRecorder<KvInput, KvOutput>
-  /** Per append-only key: every suffix sent, and those whose APPEND was acknowledged. */
-  readonly sent: Map<string, Set<string>>
-  readonly acknowledged: Map<string, Set<string>>
-  completed: number
-  unknown: number
-  /** Error replies by prefix (-TRYAGAIN is the only one a crash should cause). */
-  readonly errorReplies: Map<string, number>
-}
 
 interface ChaosRun {
   readonly workload: Workload
@@ -48,27 +35,6 @@ interface ChaosRun {
   readonly finalValues: Map<string, Map<string, string>>
   readonly kills: number
   readonly leaderKills: number
-}
-
-function between([lowMs, highMs]: readonly [number, number]): number {
-  return lowMs + Math.random() * (highMs - lowMs)
-}
-
-function pick<T>(items: readonly T[]): T {
-  return items[Math.floor(Math.random() * items.length)] as T
-}
-
-function words(input: KvInput): string[] {
-  switch (input.op) {
-    case 'get':
-      return ['GET', input.key]
-    case 'put':
-      return ['SET', input.key, input.value]
-    case 'append':
-      return ['APPEND', input.key, input.value]
-    case 'delete':
-      return ['DEL', input.key]
-  }
 }
 
 /** Operation `n` of `client`; values are unique, so the final value says which appends took effect. */
@@ -83,47 +49,16 @@ function randomInput(client: number, n: number): KvInput {
   return choice < 0.65 ? { op: 'put', key, value } : choice < 0.8 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
 }
 
-function addTo(sets: Map<string, Set<string>>, key: string, item: string): void {
-  const set = sets.get(key) ?? new Set<string>()
-  set.add(item)
-  sets.set(key, set)
-}
-
-async function connectToRunningNode(cluster: LocalCluster): Promise<RespClient | null> {
-  const running = cluster.layout.nodes.filter((node) => cluster.isRunning(node.id))
-  if (running.length === 0) return null
-  // Refused while the node is still starting, or already dead: the caller tries again.
-  return RespClient.connect(respPort(pick(running))).catch(() => null)
-}
-
-/** One client: random operations through a random running node, switching node whenever one fails. */
-async function runClient(client: number, cluster: LocalCluster, workload: Workload, stopped: () => boolean): Promise<void> {
-  let connection: RespClient | null = null
-  for (let n = 0; !stopped(); n++) {
-    connection ??= await connectToRunningNode(cluster)
-    if (!connection) {
-      await pause(50)
-      continue
-    }
-    const input = randomInput(client, n)
-    const appendOnly = APPEND_KEYS.includes(input.key)
-    if (appendOnly && input.op === 'append') addTo(workload.sent, input.key, input.value)
-    const operation = workload.history.begin(client, input, performance.now())
-    try {
-      const text = replyText(await connection.call(...words(input)))
-      operation.end(input.op === 'get' ? { value: text } : undefined, performance.now())
-      workload.completed++
-      if (appendOnly && input.op === 'append') addTo(workload.acknowledged, input.key, input.value)
-    } catch (error) {
-      // The node died under the request, or answered -TRYAGAIN: it may or may not have taken effect.
-      operation.giveUp()
-      workload.unknown++
-      if (error instanceof ErrorReply) workload.errorReplies.set(error.reply.prefix, (workload.errorReplies.get(error.reply.prefix) ?? 0) + 1)
-      await connection.close()
-      connection = null
-    }
+/** Random operations through a random running node. */
+function script(cluster: LocalCluster): ClientScript {
+  return {
+    connect: async () => {
+      const running = cluster.layout.nodes.filter((node) => cluster.isRunning(node.id))
+      return running.length === 0 ? null : RespClient.connect(respPort(pick(running)))
+    },
+    input: randomInput,
+    appendOnly: (key) => APPEND_KEYS.includes(key),
   }
-  await connection?.close()
 }
 
 /** Kills one node at a time until `untilMs`, restarting each before the next kill. */
@@ -143,26 +78,6 @@ async function chaos(cluster: LocalCluster, untilMs: number): Promise<{ kills: n
   return { kills, leaderKills }
 }
 
-/** GET of `key` through the node on `port`, recorded as `client`; retried while the cluster settles. */
-async function finalRead(port: number, key: string, client: number, history: HistoryRecorder<KvInput, KvOutput>): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    // Every node is running and ready by now: a refused connection is a failure, not a retry.
-    const connection = await RespClient.connect(port)
-    const operation = history.begin(client, { op: 'get', key, value: '' }, performance.now())
-    try {
-      const value = replyText(await connection.call('GET', key))
-      operation.end({ value }, performance.now())
-      return value
-    } catch (error) {
-      operation.giveUp()
-      if (attempt === FINAL_READ_ATTEMPTS) throw error
-    } finally {
-      await connection.close()
-    }
-    await pause(200)
-  }
-}
-
 /** Node id → key → value, each read recorded in the history as a client of its own per node. */
 async function readEveryKeyThroughEveryNode(nodes: readonly LocalNode[], history: HistoryRecorder<KvInput, KvOutput>): Promise<Map<string, Map<string, string>>> {
   const finalValues = new Map<string, Map<string, string>>()
@@ -172,11 +87,6 @@ async function readEveryKeyThroughEveryNode(nodes: readonly LocalNode[], history
     finalValues.set(node.id, values)
   }
   return finalValues
-}
-
-/** Appended suffixes in order (each ends with ';'). */
-function suffixesOf(value: string): string[] {
-  return value.split(';').slice(0, -1).map((suffix) => `${suffix};`)
 }
 
 // The chaos alone takes 30 s, past tap's default 30 s per file; the whole file takes about 50.
@@ -198,9 +108,9 @@ let run: ChaosRun | null = null
 t.test(`${CLIENTS} RESP clients keep getting answers while one node at a time is SIGKILLed and restarted for ${CHAOS_MS / 1000} s`, async (t) => {
   const startedMs = performance.now()
   if (!(await waitForLeader(kv.cluster, LEADER_TIMEOUT_MS))) throw new Error(`no leader within ${LEADER_TIMEOUT_MS} ms of start`)
-  const workload: Workload = { history: new HistoryRecorder(), sent: new Map(), acknowledged: new Map(), completed: 0, unknown: 0, errorReplies: new Map() }
+  const workload = newWorkload()
   let stopped = false
-  const clients = Array.from({ length: CLIENTS }, (_, client) => runClient(client, kv.cluster, workload, () => stopped))
+  const clients = Array.from({ length: CLIENTS }, (_, client) => runClient(client, script(kv.cluster), workload, () => stopped))
   const { kills, leaderKills } = await chaos(kv.cluster, performance.now() + CHAOS_MS)
   await pause(SETTLE_MS)
   stopped = true
@@ -223,35 +133,13 @@ t.test(`${CLIENTS} RESP clients keep getting answers while one node at a time is
 
 t.test('the recorded history, final reads included, is linearizable', async (t) => {
   if (!run) return t.fail('the chaos run did not finish')
-  const result = checkOperations(kvModel({ appendReturnsOld: false }), run.workload.history.operations(), { timeoutMs: CHECK_TIMEOUT_MS })
-  t.comment(`checked ${result.operationsTotal} operations on ${result.partitionsTotal} keys in ${result.elapsedMs.toFixed(0)} ms`)
-  if (result.outcome === 'illegal') {
-    // Kept after the test ends (tap reads this flag when the directory is made).
-    t.saveFixture = true
-    const report = join(t.testdir(), 'linearizability.html')
-    await writeHtmlReport(result, report)
-    t.fail(`not linearizable (timeline in ${report}):\n${formatReport(result)}`)
-  } else {
-    t.equal(result.outcome, 'ok', `the check finished within ${CHECK_TIMEOUT_MS} ms`)
-  }
+  await checkLinearizable(t, run.workload.history)
 })
 
 t.test('every acknowledged APPEND is in the final value read through every node, and no append took effect twice', async (t) => {
   if (!run) return t.fail('the chaos run did not finish')
   for (const [id, values] of run.finalValues) {
-    for (const key of APPEND_KEYS) {
-      const present = suffixesOf(values.get(key) ?? '')
-      const presentSet = new Set(present)
-      const sent = run.workload.sent.get(key) ?? new Set<string>()
-      const missing = [...(run.workload.acknowledged.get(key) ?? [])].filter((suffix) => !presentSet.has(suffix))
-      t.same(missing, [], `node ${id}, ${key}: no acknowledged append is missing (${present.length} present)`)
-      t.equal(presentSet.size, present.length, `node ${id}, ${key}: no suffix appears twice`)
-      t.same(
-        present.filter((suffix) => !sent.has(suffix)),
-        [],
-        `node ${id}, ${key}: every suffix present was sent by a client`,
-      )
-    }
+    for (const key of APPEND_KEYS) checkAppends(t, run.workload, key, values.get(key) ?? '', `node ${id}, `)
   }
 })
 

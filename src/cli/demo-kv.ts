@@ -4,50 +4,17 @@
 
 import { join } from 'node:path'
 import { RespClient } from '../resp/client.js'
-import type { RespReply } from '../resp/reply.js'
-import { type KvInput, type KvOutput, HistoryRecorder, checkOperations, formatReport, kvModel, writeHtmlReport } from '../testing/linearizability/index.js'
 import { loadOrCreateLayout } from './cluster-command.js'
+import { DemoWorkload, pause, say } from './demo-workload.js'
+import { infoFields } from './resp-probe.js'
+import { untilShutdown } from './shutdown.js'
 import { LocalCluster, type LocalNode } from './supervisor.js'
 
 const CLIENTS = 4
 const KEYS = 5
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`)
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 function respPort(node: LocalNode): number {
   return Number(node.respAddress.replace(/^.*:/, ''))
-}
-
-function text(reply: RespReply): string {
-  if (reply.kind === 'bulk') return reply.value === null ? '' : Buffer.from(reply.value).toString('latin1')
-  if (reply.kind === 'error') throw new Error(`${reply.prefix} ${reply.message}`)
-  return reply.kind === 'simple' ? reply.value : String(reply.kind === 'integer' ? reply.value : '')
-}
-
-/** INFO fields of one node, or null if it does not answer. */
-async function info(node: LocalNode): Promise<Map<string, string> | null> {
-  let client: RespClient | null = null
-  try {
-    client = await RespClient.connect(respPort(node))
-    const reply = await Promise.race([client.call('INFO'), pause(1000).then(() => null)])
-    if (!reply) return null
-    return new Map(
-      text(reply)
-        .split(/\r?\n/)
-        .filter((line) => line.includes(':'))
-        .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)] as [string, string]),
-    )
-  } catch {
-    return null
-  } finally {
-    await client?.close()
-  }
 }
 
 async function findLeader(nodes: readonly LocalNode[], cluster: LocalCluster, timeoutMs: number): Promise<{ node: LocalNode; term: string } | null> {
@@ -55,65 +22,12 @@ async function findLeader(nodes: readonly LocalNode[], cluster: LocalCluster, ti
   while (Date.now() < deadline) {
     for (const node of nodes) {
       if (!cluster.isRunning(node.id)) continue
-      const fields = await info(node)
+      const fields = await infoFields(respPort(node))
       if (fields?.get('role') === 'leader') return { node, term: fields.get('term') ?? '?' }
     }
     await pause(50)
   }
   return null
-}
-
-interface WorkloadStats {
-  completed: number
-  unknown: number
-}
-
-/** One client: random SET/APPEND/GET on a few keys through any running node, recording each operation. */
-async function runClient(
-  client: number,
-  runId: string,
-  cluster: LocalCluster,
-  nodes: readonly LocalNode[],
-  history: HistoryRecorder<KvInput, KvOutput>,
-  stopped: () => boolean,
-  stats: WorkloadStats,
-): Promise<void> {
-  let connection: RespClient | null = null
-  let sequence = 0
-  while (!stopped()) {
-    if (!connection) {
-      const running = nodes.filter((node) => cluster.isRunning(node.id))
-      const node = running[(client + sequence) % Math.max(1, running.length)]
-      try {
-        connection = node ? await RespClient.connect(respPort(node)) : null
-      } catch {
-        connection = null
-      }
-      if (!connection) {
-        await pause(50)
-        continue
-      }
-    }
-    const key = `${runId}:k${Math.floor(Math.random() * KEYS)}`
-    const value = `${client}.${sequence++};`
-    const choice = Math.random()
-    const input: KvInput = choice < 0.2 ? { op: 'put', key, value } : choice < 0.6 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
-    const op = history.begin(client, input, performance.now())
-    try {
-      const words = input.op === 'put' ? ['SET', key, value] : input.op === 'append' ? ['APPEND', key, value] : ['GET', key]
-      const reply = await connection.call(...words)
-      if (reply.kind === 'error') throw new Error(`${reply.prefix} ${reply.message}`)
-      op.end(input.op === 'get' ? { value: text(reply) } : undefined, performance.now())
-      stats.completed++
-    } catch {
-      // The node died or could not reach a quorum in time: the outcome is unknown.
-      op.giveUp()
-      stats.unknown++
-      await connection.close()
-      connection = null
-    }
-  }
-  await connection?.close()
 }
 
 export async function demoKv(dataDirectory: string, exitAfter: boolean): Promise<void> {
@@ -126,14 +40,15 @@ export async function demoKv(dataDirectory: string, exitAfter: boolean): Promise
   if (!first) throw new Error('no leader was elected within 10 s')
   say(`node ${first.node.id} is leader (term ${first.term})`)
 
-  const runId = `demo-${Date.now().toString(36)}`
-  const history = new HistoryRecorder<KvInput, KvOutput>()
-  const stats: WorkloadStats = { completed: 0, unknown: 0 }
-  let stopped = false
   say(`\n== ${CLIENTS} clients run SET/APPEND/GET over RESP on ${KEYS} keys`)
-  const clients = Array.from({ length: CLIENTS }, (_, client) => runClient(client, runId, cluster, layout.nodes, history, () => stopped, stats))
+  let connections = 0
+  const workload = new DemoWorkload(CLIENTS, `demo-${Date.now().toString(36)}`, KEYS, async () => {
+    const running = layout.nodes.filter((node) => cluster.isRunning(node.id))
+    const node = running[connections++ % Math.max(1, running.length)]
+    return node ? RespClient.connect(respPort(node)) : null
+  })
   await pause(1500)
-  say(`${stats.completed} operations so far`)
+  say(`${workload.completed} operations so far`)
 
   say(`\n== SIGKILL the leader, node ${first.node.id}`)
   const killedAt = performance.now()
@@ -149,21 +64,10 @@ export async function demoKv(dataDirectory: string, exitAfter: boolean): Promise
   say(`restarting node ${first.node.id} from its data directory`)
   await cluster.start(first.node.id)
   await pause(1500)
-  stopped = true
-  await Promise.all(clients)
+  await workload.stop()
 
   say('\n== checking the recorded history for linearizability')
-  const result = checkOperations(kvModel({ appendReturnsOld: false }), history.operations(), { timeoutMs: 30_000 })
-  say(`${stats.completed} operations completed, ${stats.unknown} with unknown outcome (in flight during the failover)`)
-  if (result.outcome === 'illegal') {
-    const report = join(dataDirectory, 'demo', 'linearizability.html')
-    await writeHtmlReport(result, report)
-    say(formatReport(result))
-    say(`NOT linearizable: timeline in ${report}`)
-    process.exitCode = 1
-  } else {
-    say(`linearizable: ${result.outcome === 'ok' ? 'yes' : 'check timed out'} (${result.operationsTotal} operations on ${result.partitionsTotal} keys, checked in ${result.elapsedMs.toFixed(0)} ms)`)
-  }
+  await workload.check(join(dataDirectory, 'demo', 'linearizability.html'), ' (in flight during the failover)')
 
   say(`\nthe cluster keeps running; try:  redis-cli -p ${respPort(layout.nodes[0] as LocalNode)}   (then: SET x 1, GET x, APPEND x 2, INFO)`)
   if (exitAfter) {
@@ -171,10 +75,7 @@ export async function demoKv(dataDirectory: string, exitAfter: boolean): Promise
     return
   }
   say('Ctrl-C stops it')
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
-  })
+  await untilShutdown(false)
   say('\nstopping…')
   await cluster.stopAll()
 }

@@ -11,7 +11,7 @@ import { UsageError, parseFlags, requireInteger } from './usage.js'
 
 export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES]
 lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,...
-                    [--resp HOST:PORT] [--max-raft-state BYTES]
+                    [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES]
 lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...
 lograft shard leave --controller HOST:PORT,... --gid G[,G...]
 lograft shard move --controller HOST:PORT,... --shard S --gid G
@@ -95,6 +95,7 @@ async function groupCommand(args: string[]): Promise<void> {
       controller: { type: 'string' },
       resp: { type: 'string' },
       'max-raft-state': { type: 'string' },
+      'max-chunk-bytes': { type: 'string' },
       supervised: { type: 'boolean', default: false },
     },
   })
@@ -109,6 +110,7 @@ async function groupCommand(args: string[]): Promise<void> {
     controllers: addressList('controller', values.controller),
     ...(values.resp ? { respAddress: singleAddress('resp', values.resp) } : {}),
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
+    ...(values['max-chunk-bytes'] === undefined ? {} : { maxChunkBytes: requireInteger('max-chunk-bytes', values['max-chunk-bytes'], 0, 1) }),
   })
   const resp = node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`
   process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}\n`)

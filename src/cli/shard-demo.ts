@@ -8,10 +8,10 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { RespClient } from '../resp/client.js'
 import type { ShardConfig } from '../shard/config.js'
-import { type KvInput, type KvOutput, HistoryRecorder, checkOperations, formatReport, kvModel, writeHtmlReport } from '../testing/linearizability/index.js'
-import { replyText } from './resp-probe.js'
+import { DemoWorkload, pause, say } from './demo-workload.js'
 import { LocalShardDeployment, type MigrationEvent } from './shard-deployment.js'
 import { type ShardProcess, respPortOf, shardLayout } from './shard-layout.js'
+import { untilShutdown } from './shutdown.js'
 
 const GIDS = [100, 101, 102]
 const CLIENTS = 4
@@ -21,55 +21,8 @@ const STEP_TIMEOUT_MS = 30_000
 /** The clients run this long between steps, so every step happens under load. */
 const BETWEEN_STEPS_MS = 1500
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`)
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`
-}
-
-interface WorkloadStats {
-  completed: number
-  unknown: number
-}
-
-/** One client: random SET/APPEND/GET on a few keys through a random group server, recording each operation. */
-async function runClient(client: number, runId: string, deployment: LocalShardDeployment, history: HistoryRecorder<KvInput, KvOutput>, stopped: () => boolean, stats: WorkloadStats): Promise<void> {
-  let connection: RespClient | null = null
-  for (let n = 0; !stopped(); n++) {
-    if (!connection) {
-      const servers = deployment.runningServers()
-      const server = servers[Math.floor(Math.random() * servers.length)]
-      connection = server ? await RespClient.connect(respPortOf(server)).catch(() => null) : null
-      if (!connection) {
-        await pause(50)
-        continue
-      }
-    }
-    const key = `${runId}:k${Math.floor(Math.random() * KEYS)}`
-    const value = `${client}.${n};`
-    const choice = Math.random()
-    const input: KvInput = choice < 0.2 ? { op: 'put', key, value } : choice < 0.6 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
-    const op = history.begin(client, input, performance.now())
-    try {
-      const words = input.op === 'put' ? ['SET', key, value] : input.op === 'append' ? ['APPEND', key, value] : ['GET', key]
-      const text = replyText(await connection.call(...words))
-      op.end(input.op === 'get' ? { value: text } : undefined, performance.now())
-      stats.completed++
-    } catch {
-      // -TRYAGAIN or a lost connection: the outcome is unknown.
-      op.giveUp()
-      stats.unknown++
-      await connection.close()
-      connection = null
-    }
-  }
-  await connection?.close()
 }
 
 function plural(count: number, word: string): string {
@@ -118,12 +71,12 @@ export async function demoShard(dataDirectory: string, exitAfter: boolean): Prom
     const [first, second, third] = GIDS as [number, number, number]
     await step(`group ${first} joins`, deployment, () => deployment.join([first]))
 
-    const runId = `demo-${Date.now().toString(36)}`
-    const history = new HistoryRecorder<KvInput, KvOutput>()
-    const stats: WorkloadStats = { completed: 0, unknown: 0 }
-    let stopped = false
     say(`\n== ${CLIENTS} clients run SET/APPEND/GET over RESP on ${KEYS} keys, each through a random group server (forwarding)`)
-    const clients = Array.from({ length: CLIENTS }, (_, client) => runClient(client, runId, deployment, history, () => stopped, stats))
+    const workload = new DemoWorkload(CLIENTS, `demo-${Date.now().toString(36)}`, KEYS, async () => {
+      const servers = deployment.runningServers()
+      const server = servers[Math.floor(Math.random() * servers.length)]
+      return server ? RespClient.connect(respPortOf(server)) : null
+    })
     await pause(BETWEEN_STEPS_MS)
 
     await step(`group ${second} joins`, deployment, () => deployment.join([second]))
@@ -136,21 +89,10 @@ export async function demoShard(dataDirectory: string, exitAfter: boolean): Prom
     await pause(BETWEEN_STEPS_MS)
     await step(`group ${second} leaves`, deployment, () => deployment.admin.leave([second]))
     await pause(BETWEEN_STEPS_MS)
-    stopped = true
-    await Promise.all(clients)
+    await workload.stop()
 
     say('\n== checking the recorded history for linearizability')
-    const result = checkOperations(kvModel({ appendReturnsOld: false }), history.operations(), { timeoutMs: 30_000 })
-    say(`${stats.completed} operations completed, ${stats.unknown} with unknown outcome`)
-    if (result.outcome === 'illegal') {
-      const report = join(directory, 'linearizability.html')
-      await writeHtmlReport(result, report)
-      say(formatReport(result))
-      say(`NOT linearizable: timeline in ${report}`)
-      process.exitCode = 1
-    } else {
-      say(`linearizable: ${result.outcome === 'ok' ? 'yes' : 'check timed out'} (${result.operationsTotal} operations on ${result.partitionsTotal} keys, checked in ${result.elapsedMs.toFixed(0)} ms)`)
-    }
+    await workload.check(join(directory, 'linearizability.html'))
   } catch (error) {
     await deployment.stop()
     throw error
@@ -164,10 +106,7 @@ export async function demoShard(dataDirectory: string, exitAfter: boolean): Prom
     return
   }
   say('Ctrl-C stops it')
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
-  })
+  await untilShutdown(false)
   say('\nstopping…')
   await deployment.stop()
 }

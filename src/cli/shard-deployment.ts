@@ -147,6 +147,13 @@ export class LocalShardDeployment {
     }
   }
 
+  /** Waits until every group has reached the latest configuration and finished moving shards for it. */
+  async settle(timeoutMs: number): Promise<ShardConfig> {
+    const latest = await this.admin.query(-1)
+    await this.waitForConfig(await this.admin.query(Math.max(0, latest.num - 1)), latest, timeoutMs)
+    return latest
+  }
+
   async stop(): Promise<void> {
     await this.supervisor.stopAll()
     await this.adminTransport.close()

@@ -2,19 +2,19 @@
 // the KV state machine and service, and (optionally) a RESP endpoint that redis-cli can talk to.
 // `lograft node` is a thin shell over this; embedders can start one in their own process.
 
-import { openDiskLog } from '../log/backends.js'
 import type { LogStore } from '../log/log-store.js'
-import { RaftNode } from '../raft/node.js'
+import type { RaftNode } from '../raft/node.js'
 import { RespServer } from '../resp/server.js'
 import type { KvInfoSections } from '../resp/backend.js'
-import { TcpTransport } from '../rpc/tcp-transport.js'
+import type { TcpTransport } from '../rpc/tcp-transport.js'
 import { KvService } from '../statemachine/kv-service.js'
 import { kvMachine } from '../statemachine/kv.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { KvReplica } from '../statemachine/kv-service.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
-import { type Peer, PeerListError } from './peers.js'
+import type { Peer } from './peers.js'
+import { raftInfo, startRaftHost } from './raft-host.js'
 import { parseAddress } from '../rpc/tcp-transport.js'
 
 export interface KvNodeOptions {
@@ -47,28 +47,7 @@ export class KvNode {
 
   static async start(options: KvNodeOptions): Promise<KvNode> {
     const logger = options.logger ?? stderrLogger
-    const self = options.peers.find((peer) => peer.id === options.id)
-    if (!self) throw new PeerListError(`node ${options.id} is not in the peer list (${options.peers.map((peer) => peer.id).join(', ')})`)
-    const store = await openDiskLog(options.dataDirectory, {
-      name: options.dataDirectory,
-      identity: { clusterId: options.clusterId ?? 'lograft', nodeId: options.id },
-    })
-    let transport: TcpTransport | null = null
-    let resp: RespServer | null = null
-    try {
-      transport = await TcpTransport.start({
-        self: options.id,
-        listen: self.parsed,
-        peers: Object.fromEntries(options.peers.map((peer) => [peer.id, peer.address])),
-        logger,
-      })
-      const raft = await RaftNode.create({
-        id: options.id,
-        members: options.peers.map((peer) => peer.id),
-        transport,
-        store,
-        logger,
-      })
+    return startRaftHost({ ...options, clusterId: options.clusterId ?? 'lograft', logger }, async ({ raft, transport, store }) => {
       const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
       const replica: KvReplica = new ReplicatedStateMachine({
         raft,
@@ -77,6 +56,7 @@ export class KvNode {
         logger,
       })
       new KvService(replica, { maxValueBytes: options.maxValueBytes ?? 64 * 1024 * 1024 }).register(transport)
+      let resp: RespServer | null = null
       let respPort: number | null = null
       if (options.respAddress) {
         const address = parseAddress(options.respAddress)
@@ -99,12 +79,7 @@ export class KvNode {
       }
       replica.start()
       return new KvNode(options.id, raft, replica, transport, store, resp, respPort)
-    } catch (error) {
-      await resp?.close()
-      await transport?.close()
-      await store.close()
-      throw error
-    }
+    })
   }
 
   /** Stops serving and closes the store; every acknowledged write is already durable. */
@@ -117,23 +92,8 @@ export class KvNode {
 }
 
 function infoSections(id: string, raft: RaftNode, replica: KvReplica): KvInfoSections {
-  const status = raft.status()
-  const sizes = raft.sizes()
   return {
-    Replication: {
-      role: status.role,
-      node: id,
-      term: status.term,
-      leader: status.leaderId ?? '',
-      commit_index: status.commitIndex,
-      applied_index: status.appliedIndex,
-      last_index: status.lastIndex,
-      snapshot_index: status.snapshotIndex,
-    },
-    Persistence: {
-      raft_state_bytes: sizes.raftStateBytes,
-      snapshot_bytes: sizes.snapshotBytes,
-    },
+    ...raftInfo(id, raft),
     Keyspace: { db0: `keys=${replica.state.size}` },
     Sessions: { sessions: replica.sessionCount },
   }

@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { LocalCluster, type LocalNode, localLayout } from '../../src/cli/supervisor.js'
-import { RespClient } from '../../src/resp/client.js'
-import type { RespReply } from '../../src/resp/reply.js'
+import { infoFields } from '../../src/cli/resp-probe.js'
 import { makeTempDir } from './log.js'
+
+export { RespErrorReply as ErrorReply, infoFields, replyText } from '../../src/cli/resp-probe.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 const HOST = '127.0.0.1'
@@ -19,7 +20,6 @@ const HOST = '127.0.0.1'
 const LOWEST_BASE_PORT = 20_000
 const HIGHEST_BASE_PORT = 32_000
 const MAX_PORT_ATTEMPTS = 50
-const INFO_TIMEOUT_MS = 1000
 const POLL_INTERVAL_MS = 50
 /** A command-line tool still running after this is stuck; it is killed and reported. */
 const TOOL_TIMEOUT_MS = 30_000
@@ -88,49 +88,6 @@ export async function startKvCluster(
 
 export function respPort(node: LocalNode): number {
   return Number(node.respAddress.slice(node.respAddress.lastIndexOf(':') + 1))
-}
-
-export class ErrorReply extends Error {
-  readonly code = 'ERR_RESP_ERROR_REPLY'
-  constructor(readonly reply: Extract<RespReply, { kind: 'error' }>) {
-    super(`${reply.prefix} ${reply.message}`)
-  }
-}
-
-/** A reply as text (bulk strings as latin1, one character per byte; nil as ''); throws ErrorReply on an error reply. */
-export function replyText(reply: RespReply): string {
-  switch (reply.kind) {
-    case 'error':
-      throw new ErrorReply(reply)
-    case 'bulk':
-      return reply.value === null ? '' : Buffer.from(reply.value).toString('latin1')
-    case 'simple':
-    case 'integer':
-      return String(reply.value)
-    case 'array':
-      throw new Error(`expected a single value, got an array of ${reply.items?.length ?? 'nil'}`)
-  }
-}
-
-/** INFO of the node on `port` as field → value, or null if it does not answer in time. */
-export async function infoFields(port: number): Promise<Map<string, string> | null> {
-  const client = await RespClient.connect(port).catch(() => null)
-  if (!client) return null
-  try {
-    const reply = await Promise.race([client.call('INFO'), pause(INFO_TIMEOUT_MS).then(() => null)])
-    if (reply === null || reply.kind !== 'bulk') return null
-    const fields = new Map<string, string>()
-    for (const line of replyText(reply).split('\r\n')) {
-      const colon = line.indexOf(':')
-      if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1))
-    }
-    return fields
-  } catch {
-    // The node died mid-call: it is not the leader we are looking for.
-    return null
-  } finally {
-    await client.close()
-  }
 }
 
 /** The running node whose INFO says role:leader, polled until `timeoutMs`; null if none. */

@@ -1,0 +1,200 @@
+// Moving a big shard between two 3-server groups of real processes on loopback, and what the move
+// costs everyone else. A shard is filled with KEYS keys of VALUE_BYTES bytes through RESP, then
+// moved to the other group with the controller's Move; the table gives the time until the new owner
+// serves it (and until the old owner has deleted its copy), as MB/s of keys and values, and the
+// p50/p99 latency of GET/SET to the other shards while it moves, next to the same workload with no
+// move before and after.
+//
+// Run with `npm run bench:shard`; KEYS, VALUE_BYTES, CLIENTS and BASELINE_MS override the defaults,
+// and GROUP_ARGS adds arguments to every `lograft shard group` (e.g. "--max-chunk-bytes 1048576").
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LocalShardDeployment } from '../src/cli/shard-deployment.js'
+import { type ShardProcess, respPortOf, shardLayout, shardLayoutPorts } from '../src/cli/shard-layout.js'
+import { DEPLOYMENT_KEY_TO_SHARD } from '../src/node/shard-group-node.js'
+import { RespClient } from '../src/resp/client.js'
+import { DEFAULT_SHARD_COUNT } from '../src/shard/config.js'
+import { freePortRange } from './kv-ports.js'
+
+const KEYS = Number(process.env.KEYS ?? 100_000)
+const VALUE_BYTES = Number(process.env.VALUE_BYTES ?? 100)
+/** Closed-loop clients of the latency workload, each on its own connection. */
+const CLIENTS = Number(process.env.CLIENTS ?? 8)
+/** The no-move window before the move. */
+const BASELINE_MS = Number(process.env.BASELINE_MS ?? 5000)
+/** Connections that fill the shard, each sending batches of pipelined SETs. */
+const LOAD_CONNECTIONS = 32
+const LOAD_BATCH = 50
+/** Keys of the other shards that the latency workload reads and writes. */
+const OTHER_KEYS = 1000
+const MOVE_TIMEOUT_MS = 600_000
+const GIDS = [100, 101] as const
+const GROUP_ARGS = (process.env.GROUP_ARGS ?? '').split(' ').filter((word) => word !== '')
+
+interface Window {
+  name: string
+  latenciesMs: number[]
+  elapsedMs: number
+  errors: number
+}
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number)
+}
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`)
+}
+
+/** `count` keys that the deployment maps to `shard` (or, with `avoid`, to any other shard). */
+function keysOf(shard: number, count: number, prefix: string, avoid = false): string[] {
+  const keys: string[] = []
+  for (let i = 0; keys.length < count; i++) {
+    const key = `${prefix}:${i}`
+    if ((DEPLOYMENT_KEY_TO_SHARD(key, DEFAULT_SHARD_COUNT) === shard) !== avoid) keys.push(key)
+  }
+  return keys
+}
+
+async function connectAll(servers: readonly ShardProcess[], count: number): Promise<RespClient[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => RespClient.connect(respPortOf(servers[i % servers.length] as ShardProcess))))
+}
+
+/** Fills the shard: each connection takes every LOAD_CONNECTIONS-th key, in pipelined batches. */
+async function load(connections: readonly RespClient[], keys: readonly string[], value: string): Promise<void> {
+  await Promise.all(
+    connections.map(async (connection, c) => {
+      const mine = keys.filter((_, i) => i % connections.length === c)
+      for (let at = 0; at < mine.length; at += LOAD_BATCH) {
+        const replies = await connection.pipeline(mine.slice(at, at + LOAD_BATCH).map((key) => ['SET', key, value]))
+        const failed = replies.find((reply) => reply.kind === 'error')
+        if (failed?.kind === 'error') throw new Error(`loading failed: ${failed.prefix} ${failed.message}`)
+      }
+    }),
+  )
+}
+
+/** Closed-loop GET/SET on `keys` from every connection until `done` resolves. */
+async function workload(name: string, connections: readonly RespClient[], keys: readonly string[], done: Promise<unknown>): Promise<Window> {
+  const window: Window = { name, latenciesMs: [], elapsedMs: 0, errors: 0 }
+  let finished = false
+  void done.finally(() => (finished = true))
+  const startedMs = performance.now()
+  const value = 'w'.repeat(VALUE_BYTES)
+  await Promise.all(
+    connections.map(async (connection) => {
+      while (!finished) {
+        const key = keys[Math.floor(Math.random() * keys.length)] as string
+        const sentMs = performance.now()
+        const reply = await connection.call(...(Math.random() < 0.5 ? ['GET', key] : ['SET', key, value]))
+        if (reply.kind === 'error') window.errors++
+        else window.latenciesMs.push(performance.now() - sentMs)
+      }
+    }),
+  )
+  window.elapsedMs = performance.now() - startedMs
+  window.latenciesMs.sort((a, b) => a - b)
+  return window
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+const root = mkdtempSync(join(tmpdir(), 'lograft-bench-shard-'))
+const serversPerGroup = 3
+const counts = { controllerServers: 1, gids: GIDS, serversPerGroup, groupArgs: GROUP_ARGS }
+const raftPorts = shardLayoutPorts(counts)
+const base = await freePortRange(raftPorts * 2)
+const layout = shardLayout({ ...counts, dataDirectory: root, host: '127.0.0.1', raftBasePort: base, respBasePort: base + raftPorts })
+const loadBefore = loadavg()
+const deployment = await LocalShardDeployment.start(layout)
+const connections: RespClient[] = []
+let cleaning: Promise<void> | null = null
+const cleanUp = (): Promise<void> =>
+  (cleaning ??= (async () => {
+    await Promise.all(connections.map((connection) => connection.close()))
+    await deployment.stop()
+    rmSync(root, { recursive: true, force: true })
+  })())
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the deployment and removing ${root}\n`)
+    void cleanUp().finally(() => process.exit(130))
+  })
+}
+
+try {
+  await deployment.join(GIDS)
+  const initial = await deployment.settle(MOVE_TIMEOUT_MS)
+  const [from, to] = GIDS
+  const shard = initial.shards.indexOf(from)
+  const bigKeys = keysOf(shard, KEYS, 'big')
+  const otherKeys = keysOf(shard, OTHER_KEYS, 'other', true)
+  const shardBytes = bigKeys.reduce((total, key) => total + key.length + VALUE_BYTES, 0)
+
+  say(`filling shard ${shard} (group ${from}) with ${KEYS} keys of ${VALUE_BYTES} bytes through RESP…`)
+  const loadStartedMs = performance.now()
+  const loaders = await connectAll(deployment.group(from).servers, LOAD_CONNECTIONS)
+  connections.push(...loaders)
+  await load(loaders, bigKeys, 'v'.repeat(VALUE_BYTES))
+  await load(loaders, otherKeys, 'o'.repeat(VALUE_BYTES))
+  const loadMs = performance.now() - loadStartedMs
+  say(`filled in ${(loadMs / 1000).toFixed(1)} s (${((KEYS + OTHER_KEYS) / (loadMs / 1000)).toFixed(0)} SET/s)`)
+
+  const clients = await connectAll([...deployment.group(from).servers, ...deployment.group(to).servers], CLIENTS)
+  connections.push(...clients)
+  await workload('warm-up', clients, otherKeys, pause(1000))
+  const before = await workload('no move (before)', clients, otherKeys, pause(BASELINE_MS))
+
+  say(`moving shard ${shard} from group ${from} to group ${to}…`)
+  const previous = await deployment.admin.query(-1)
+  const moveStartedMs = performance.now()
+  const moved = (await deployment.admin.move(shard, to)).config
+  let servedMs = NaN
+  const settled = deployment.waitForConfig(previous, moved, MOVE_TIMEOUT_MS, (event) => {
+    if (event.kind === 'served' && event.shards.includes(shard)) servedMs = performance.now() - moveStartedMs
+  })
+  const during = await workload('during the move', clients, otherKeys, settled)
+  await settled
+  const settledMs = performance.now() - moveStartedMs
+  const after = await workload('no move (after)', clients, otherKeys, pause(Math.max(1000, settledMs)))
+
+  const loadAfter = loadavg()
+  const mb = shardBytes / 1e6
+  console.log(`moving shard ${shard} (${KEYS} keys × ${VALUE_BYTES} B values, ${mb.toFixed(1)} MB of keys and values) from a 3-server group to another, on loopback, fsync on`)
+  if (GROUP_ARGS.length > 0) console.log(`group servers run with ${GROUP_ARGS.join(' ')}`)
+  console.log(`load average (1/5/15 min): ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${loadAfter.map((v) => v.toFixed(2)).join(' ')} after`)
+  console.log()
+  printTable(
+    ['move', 'seconds', 'MB/s'],
+    [
+      ['until served by the new owner', (servedMs / 1000).toFixed(2), (mb / (servedMs / 1000)).toFixed(2)],
+      ['until the old owner deleted it', (settledMs / 1000).toFixed(2), (mb / (settledMs / 1000)).toFixed(2)],
+    ],
+  )
+  console.log()
+  console.log(`GET/SET (50/50) to the other ${DEFAULT_SHARD_COUNT - 1} shards from ${CLIENTS} closed-loop clients over both groups' servers:`)
+  printTable(
+    ['window', 'seconds', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+    [before, during, after].map((window) => [
+      window.name,
+      (window.elapsedMs / 1000).toFixed(1),
+      String(window.latenciesMs.length),
+      (window.latenciesMs.length / (window.elapsedMs / 1000)).toFixed(0),
+      percentile(window.latenciesMs, 0.5).toFixed(2),
+      percentile(window.latenciesMs, 0.99).toFixed(2),
+      String(window.errors),
+    ]),
+  )
+} finally {
+  await cleanUp()
+}
+
+function printTable(header: readonly string[], lines: readonly string[][]): void {
+  const all = [header, ...lines]
+  const widths = header.map((_, column) => Math.max(...all.map((line) => (line[column] ?? '').length)))
+  for (const line of all) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))
+}

@@ -1,0 +1,144 @@
+// Shared pieces of the SIGKILL chaos tests on real processes: random timing, the record of what RESP
+// clients sent and saw, the final reads, and the checks on the recorded history.
+
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { RespClient } from '../../src/resp/client.js'
+import { type KvInput, type KvOutput, HistoryRecorder, checkOperations, formatReport, kvModel, writeHtmlReport } from '../../src/testing/linearizability/index.js'
+import { ErrorReply, pause, replyText } from './kv-processes.js'
+
+const FINAL_READ_ATTEMPTS = 10
+const CHECK_TIMEOUT_MS = 30_000
+
+export interface Workload {
+  readonly history: HistoryRecorder<KvInput, KvOutput>
+  /** Per append-only key: every suffix sent, and those whose APPEND was acknowledged. */
+  readonly sent: Map<string, Set<string>>
+  readonly acknowledged: Map<string, Set<string>>
+  completed: number
+  unknown: number
+  /** Error replies by prefix (-TRYAGAIN is the only one a crash should cause). */
+  readonly errorReplies: Map<string, number>
+}
+
+export function newWorkload(): Workload {
+  return { history: new HistoryRecorder(), sent: new Map(), acknowledged: new Map(), completed: 0, unknown: 0, errorReplies: new Map() }
+}
+
+export function between([lowMs, highMs]: readonly [number, number]): number {
+  return lowMs + Math.random() * (highMs - lowMs)
+}
+
+export function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)] as T
+}
+
+function addTo(sets: Map<string, Set<string>>, key: string, item: string): void {
+  const set = sets.get(key) ?? new Set<string>()
+  set.add(item)
+  sets.set(key, set)
+}
+
+export interface ClientScript {
+  /** A connection to some running server; null (or a rejection) while there is none to be had. */
+  connect(): Promise<RespClient | null>
+  /** Operation `n` of `client`; values should be unique, so a final value says which appends took effect. */
+  input(client: number, n: number): KvInput
+  /** Keys no one SETs: their acknowledged appends must all be in the final value. */
+  appendOnly(key: string): boolean
+}
+
+function words(input: KvInput): string[] {
+  switch (input.op) {
+    case 'get':
+      return ['GET', input.key]
+    case 'put':
+      return ['SET', input.key, input.value]
+    case 'append':
+      return ['APPEND', input.key, input.value]
+    case 'delete':
+      return ['DEL', input.key]
+  }
+}
+
+/** One client: the script's operations, recorded in `workload`, reconnecting whenever a server fails it. */
+export async function runClient(client: number, script: ClientScript, workload: Workload, stopped: () => boolean): Promise<void> {
+  let connection: RespClient | null = null
+  for (let n = 0; !stopped(); n++) {
+    // Refused while the server is still starting, or already dead: try again.
+    connection ??= await script.connect().catch(() => null)
+    if (!connection) {
+      await pause(50)
+      continue
+    }
+    const input = script.input(client, n)
+    const tracked = input.op === 'append' && script.appendOnly(input.key)
+    if (tracked) addTo(workload.sent, input.key, input.value)
+    const operation = workload.history.begin(client, input, performance.now())
+    try {
+      const text = replyText(await connection.call(...words(input)))
+      operation.end(input.op === 'get' ? { value: text } : undefined, performance.now())
+      workload.completed++
+      if (tracked) addTo(workload.acknowledged, input.key, input.value)
+    } catch (error) {
+      // The server died under the request, or answered -TRYAGAIN: it may or may not have taken effect.
+      operation.giveUp()
+      workload.unknown++
+      if (error instanceof ErrorReply) workload.errorReplies.set(error.reply.prefix, (workload.errorReplies.get(error.reply.prefix) ?? 0) + 1)
+      await connection.close()
+      connection = null
+    }
+  }
+  await connection?.close()
+}
+
+/** Appended suffixes in order (each ends with ';'). */
+function suffixesOf(value: string): string[] {
+  return value.split(';').slice(0, -1).map((suffix) => `${suffix};`)
+}
+
+/** GET of `key` through the server on `port`, recorded as `client`; retried while the cluster settles. */
+export async function finalRead(port: number, key: string, client: number, history: HistoryRecorder<KvInput, KvOutput>): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    // Every server is running and ready by now: a refused connection is a failure, not a retry.
+    const connection = await RespClient.connect(port)
+    const operation = history.begin(client, { op: 'get', key, value: '' }, performance.now())
+    try {
+      const value = replyText(await connection.call('GET', key))
+      operation.end({ value }, performance.now())
+      return value
+    } catch (error) {
+      operation.giveUp()
+      if (attempt === FINAL_READ_ATTEMPTS) throw error
+    } finally {
+      await connection.close()
+    }
+    await pause(200)
+  }
+}
+
+/** Checks the history for linearizability; a violation fails `t` with the report and keeps an HTML timeline. */
+export async function checkLinearizable(t: Test, history: HistoryRecorder<KvInput, KvOutput>): Promise<void> {
+  const result = checkOperations(kvModel({ appendReturnsOld: false }), history.operations(), { timeoutMs: CHECK_TIMEOUT_MS })
+  t.comment(`checked ${result.operationsTotal} operations on ${result.partitionsTotal} keys in ${result.elapsedMs.toFixed(0)} ms`)
+  if (result.outcome === 'illegal') {
+    // Kept after the test ends (tap reads this flag when the directory is made).
+    t.saveFixture = true
+    const report = join(t.testdir(), 'linearizability.html')
+    await writeHtmlReport(result, report)
+    t.fail(`not linearizable (timeline in ${report}):\n${formatReport(result)}`)
+  } else {
+    t.equal(result.outcome, 'ok', `the check finished within ${CHECK_TIMEOUT_MS} ms`)
+  }
+}
+
+/** Every acknowledged suffix of `key` is in `value` exactly once, and every suffix in it was sent. */
+export function checkAppends(t: Test, workload: Workload, key: string, value: string, where: string): void {
+  const present = suffixesOf(value)
+  const presentSet = new Set(present)
+  const sent = workload.sent.get(key) ?? new Set<string>()
+  const acknowledged = [...(workload.acknowledged.get(key) ?? [])]
+  t.same(acknowledged.filter((suffix) => !presentSet.has(suffix)), [], `${where}${key}: no acknowledged append is missing (${acknowledged.length} acknowledged, ${present.length} present)`)
+  t.equal(presentSet.size, present.length, `${where}${key}: no suffix appears twice`)
+  t.same(present.filter((suffix) => !sent.has(suffix)), [], `${where}${key}: every suffix present was sent by a client`)
+}
