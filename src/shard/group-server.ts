@@ -187,6 +187,7 @@ export class GroupServer {
   }
 
   private async poll(): Promise<void> {
+    this.forgetFinishedTransfers()
     if (this.polling || this.replica.raft.status().role !== 'leader') return
     this.polling = true
     try {
@@ -200,6 +201,19 @@ export class GroupServer {
       this.options.logger.warn('group poll failed', { reason: String(error) })
     } finally {
       this.polling = false
+    }
+  }
+
+  /**
+   * Drops the plans of shards this group no longer offers. The leader that serves Delete drops its
+   * own plan; a server that planned a transfer and then lost leadership would otherwise keep a copy
+   * of the whole shard until it restarts.
+   */
+  private forgetFinishedTransfers(): void {
+    const state = this.replica.state
+    for (const key of this.outgoing.keys()) {
+      const [configNum, shard] = key.split('/').map(Number) as [number, number]
+      if (configNum !== state.config.num || state.shards.get(shard)?.status !== 'offering') this.outgoing.delete(key)
     }
   }
 
