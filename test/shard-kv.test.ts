@@ -297,6 +297,13 @@ simTest(t, 'Migration sends the shard snapshot plus the log segment of operation
     }
   }
   await cluster.join(1)
+  // Wait for group 101 to serve its new shards, so the transfers have happened.
+  const target = (await cluster.admin.query(-1)).num
+  for (let waitedMs = 0; waitedMs < 10_000; waitedMs += 100) {
+    const moved = cluster.group(1).servers.some((server) => server?.replica.state.config.num === target && [...server.replica.state.shards.values()].every((shard) => shard.status === 'serving'))
+    if (moved) break
+    await sleep(world.clock, 100)
+  }
   for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
   const fromLog = cluster.transfers.filter((report) => report.source === 'snapshot+log')
   t.ok(fromLog.length > 0, `${fromLog.length} of ${cluster.transfers.length} shards moved as a snapshot plus a log segment`)
@@ -438,7 +445,9 @@ simTest(t, 'Challenge1Delete (moved shards are deleted: all 9 servers store ≤ 
   t.ok(total <= expected, `raft state + snapshots over all 9 servers: ${total} bytes (≤ ${expected})`)
   for (let i = 0; i < 30; i++) await check(t, clerk, keys[i] as string, values[i] as string)
   cluster.cleanup()
-}, limits)
+  // 9000: a leader dropped a newer snapshot send to a follower while an older one was in flight,
+  // leaving the follower behind forever; and a snapshot due while another was being written was skipped.
+}, { ...limits, regressionSeeds: [9000] })
 
 simTest(t, 'Challenge2Unaffected (shards that stay keep serving while another group is gone)', async (world, t) => {
   const cluster = await ShardCluster.create(world, { unreliable: true, maxRaftStateBytes: 100 })

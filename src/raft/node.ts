@@ -81,6 +81,8 @@ export class RaftNode {
   private readonly committed = new Subject<AppliedMessage>()
   private readonly receiver: SnapshotReceiver
   private readonly snapshotSends = new Set<string>()
+  /** The snapshot index the core last asked to send to each peer. */
+  private readonly snapshotWanted = new Map<string, number>()
   private tickTimer: TimerHandle | null = null
   private lastWrite: Promise<void> = Promise.resolve()
   private applyQueue: ApplyItem[] = []
@@ -366,6 +368,9 @@ export class RaftNode {
   }
 
   private startSnapshotSend(to: string, index: number): void {
+    // While one send is in flight the core may ask for a newer snapshot; remember the latest ask
+    // and start it when the current send ends, instead of dropping it.
+    this.snapshotWanted.set(to, index)
     if (this.snapshotSends.has(to)) return
     this.snapshotSends.add(to)
     const { term } = this.core.status()
@@ -386,6 +391,12 @@ export class RaftNode {
       .then((outcome) => {
         this.snapshotSends.delete(to)
         if (this.stopped) return
+        const wanted = this.snapshotWanted.get(to) as number
+        if (wanted !== index) {
+          this.startSnapshotSend(to, wanted)
+          return
+        }
+        this.snapshotWanted.delete(to)
         this.core.onSnapshotSent(to, index, outcome.replyTerm, outcome.accepted)
         this.pump()
       })

@@ -170,6 +170,7 @@ export class ReplicatedStateMachine<State, Command, Result> {
     const limit = this.options.maxRaftStateBytes
     if (limit === undefined || limit <= 0 || this.snapshotInFlight) return
     if (this.raft.sizes().raftStateBytes < limit) return
+    if (folded.index <= this.raft.status().snapshotIndex) return
     // Encoded now: the fold updates the state in place, so later entries must not leak into it.
     const checkpoint = encodeCheckpoint(this.machine, folded)
     this.snapshotInFlight = true
@@ -180,6 +181,8 @@ export class ReplicatedStateMachine<State, Command, Result> {
       })
       .finally(() => {
         this.snapshotInFlight = false
+        // Entries applied while this snapshot was being written may need one of their own.
+        if (!this.raft.isStopped && !this.failure) this.maybeSnapshot(this.folded)
       })
   }
 

@@ -8,14 +8,18 @@ import { SimWorld } from '../../src/sim/world.js'
 
 export interface SimTestOptions extends RunLimits {
   trace?: boolean
+  /** Seeds that once found a bug: run on every default run too, so the bug stays fixed. */
+  regressionSeeds?: readonly number[]
 }
 
 /**
  * Declares `name` as a subtest of `t` that runs `body` once per seed. For tests that build their
  * own worlds (e.g. to run one seed twice); everything else uses simTest.
  */
-export function seededTest(t: Test, name: string, body: (seed: number, t: Test) => Promise<void>): void {
-  for (const seed of seedsFor(name, process.env)) {
+export function seededTest(t: Test, name: string, body: (seed: number, t: Test) => Promise<void>, regressionSeeds: readonly number[] = []): void {
+  const chosen = process.env.SEED || process.env.SEEDS
+  const seeds = chosen ? seedsFor(name, process.env) : [...seedsFor(name, process.env), ...regressionSeeds]
+  for (const seed of seeds) {
     void t.test(`${name} (seed ${seed})`, async (st) => {
       try {
         await body(seed, st)
@@ -34,8 +38,13 @@ export function simTest(
   scenario: (world: SimWorld, t: Test) => Promise<void>,
   options: SimTestOptions = {},
 ): void {
-  seededTest(t, name, async (seed, st) => {
-    const world = new SimWorld({ seed, trace: options.trace ?? false })
-    await world.run(() => scenario(world, st), options)
-  })
+  seededTest(
+    t,
+    name,
+    async (seed, st) => {
+      const world = new SimWorld({ seed, trace: options.trace ?? false })
+      await world.run(() => scenario(world, st), options)
+    },
+    options.regressionSeeds,
+  )
 }
