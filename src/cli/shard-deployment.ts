@@ -4,6 +4,7 @@
 
 import { TcpTransport } from '../rpc/tcp-transport.js'
 import { DEFAULT_SHARD_COUNT, type ShardConfig } from '../shard/config.js'
+import { sleep, systemClock } from '../sim/clock.js'
 import { ControllerClerk } from '../shard/controller-clerk.js'
 import { quietLogger } from './mr-job.js'
 import { infoFields } from './resp-probe.js'
@@ -35,10 +36,6 @@ export class ShardMigrationTimeoutError extends Error {
 
 function shardList(text: string | undefined): number[] {
   return text ? text.split(',').map(Number) : []
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 export class LocalShardDeployment {
@@ -143,7 +140,7 @@ export class LocalShardDeployment {
           `configuration ${config.num} not settled after ${timeoutMs} ms: ${statuses.map((status, i) => (status ? `group ${status.gid} at config ${status.configNum} pulling [${status.pulling}] offering [${status.offering}] gc [${status.gcPending}]` : `group ${this.layout.groups[i]?.gid} not answering`)).join('; ')}`,
         )
       }
-      await pause(POLL_INTERVAL_MS)
+      await sleep(systemClock, POLL_INTERVAL_MS)
     }
   }
 
