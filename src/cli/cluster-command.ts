@@ -6,7 +6,6 @@ import { join } from 'node:path'
 import { LocalCluster, type LocalClusterLayout, localLayout } from './supervisor.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 
-export const CLUSTER_USAGE = `lograft cluster [--nodes N] [--data DIR] [--host HOST] [--port BASE] [--resp-port BASE]`
 
 interface SavedLayout {
   nodes: number
@@ -70,3 +69,4 @@ export async function clusterCommand(args: string[]): Promise<void> {
   await cluster.stopAll()
   process.stdout.write('stopped\n')
 }
+

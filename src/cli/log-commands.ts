@@ -12,9 +12,8 @@ import { type Folded, foldMessage, initialFold } from '../statemachine/fold.js'
 import { type KvCommand, type KvResult, type KvState, kvCommandCodec, kvMachine } from '../statemachine/kv.js'
 import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
+import { LOG_USAGE } from './usage-text.js'
 
-export const LOG_USAGE = `lograft log inspect DIR [--from N] [--to N] [--json]
-lograft log replay DIR --to N [--key KEY] [--json]`
 
 async function openForReading(directory: string): Promise<LogStore> {
   try {
@@ -157,3 +156,4 @@ export async function replayCommand(args: string[]): Promise<void> {
     await store.close()
   }
 }
+

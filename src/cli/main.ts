@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 // The lograft command line: a thin shell over the library.
 
-import { CLUSTER_USAGE, clusterCommand } from './cluster-command.js'
-import { demoFoundation } from './demo-foundation.js'
-import { demoKv } from './demo-kv.js'
-import { LOG_USAGE, inspectCommand, replayCommand } from './log-commands.js'
-import { MR_USAGE, mrCommand } from './mr-command.js'
-import { NODE_USAGE, nodeCommand } from './node-command.js'
-import { SHARD_USAGE, shardCommand } from './shard-command.js'
 import { UsageError, parseFlags } from './usage.js'
+import { CLUSTER_USAGE, LOG_USAGE, MR_USAGE, NODE_USAGE, SHARD_USAGE } from './usage-text.js'
+
+// Each command's code is loaded only when it runs, so a process (a MapReduce worker, a node)
+// starts without loading every other command.
 
 const USAGE = `usage: lograft <command> [options]
 
@@ -33,30 +30,30 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   switch (command) {
     case 'node':
-      return nodeCommand(rest)
+      return (await import('./node-command.js')).nodeCommand(rest)
     case 'cluster':
-      return clusterCommand(rest)
+      return (await import('./cluster-command.js')).clusterCommand(rest)
     case 'log': {
       const [what, ...flags] = rest
-      if (what === 'inspect') return inspectCommand(flags)
-      if (what === 'replay') return replayCommand(flags)
+      if (what === 'inspect') return (await import('./log-commands.js')).inspectCommand(flags)
+      if (what === 'replay') return (await import('./log-commands.js')).replayCommand(flags)
       throw new UsageError(`unknown log command "${what ?? ''}"\n${LOG_USAGE}`)
     }
     case 'mr':
-      return mrCommand(rest)
+      return (await import('./mr-command.js')).mrCommand(rest)
     case 'shard':
-      return shardCommand(rest)
+      return (await import('./shard-command.js')).shardCommand(rest)
     case 'demo': {
       if (rest[0] === 'foundation') {
         const { values } = parseFlags({ args: rest.slice(1), strict: true, options: { data: { type: 'string', default: './data' } } })
-        return demoFoundation(values.data)
+        return (await import('./demo-foundation.js')).demoFoundation(values.data)
       }
       const { values } = parseFlags({
         args: rest,
         strict: true,
         options: { data: { type: 'string', default: './data' }, exit: { type: 'boolean', default: false } },
       })
-      return demoKv(values.data, values.exit)
+      return (await import('./demo-kv.js')).demoKv(values.data, values.exit)
     }
     case undefined:
     case 'help':

@@ -6,15 +6,10 @@ import { loadApp, runSequential, runWorker } from '../mapreduce/index.js'
 import { formatAddress } from '../rpc/tcp-peer-link.js'
 import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
 import { sleep, systemClock } from '../sim/clock.js'
-import { JOB_FLAGS, JOB_FLAGS_USAGE, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
+import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
 import { runLocalJob } from './mr-run.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
-
-export const MR_USAGE = `lograft mr run --app APP [--workers N] [job options] FILES...
-lograft mr coordinator --listen HOST:PORT|unix:PATH [job options] FILES...
-lograft mr worker --app APP --coordinator HOST:PORT|unix:PATH [--dir DIR] [--coordinator-timeout-ms MS]
-lograft mr seq --app APP [--out FILE] FILES...
-  ${JOB_FLAGS_USAGE}`
+import { MR_USAGE } from './usage-text.js'
 
 /** After the job, the coordinator answers "exit" this long, so workers between tasks hear it. */
 const COORDINATOR_LINGER_MS = 1000
@@ -91,3 +86,4 @@ async function sequentialCommand(args: string[]): Promise<void> {
   const app = await loadApp(values.app)
   await runSequential(app, positionals, values.out)
 }
+

@@ -14,8 +14,6 @@ import { UsageError, requireInteger } from './usage.js'
 /** Reports only errors: a worker that crashes or exits resets its connection, which is expected here. */
 export const quietLogger: Logger = { error: stderrLogger.error, warn: () => {}, info: () => {} }
 
-export const JOB_FLAGS_USAGE = `job options: --reduce N (10)  --dir DIR (.)  --task-timeout-ms MS (10000)  --backup-tasks
-               --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate`
 
 export const JOB_FLAGS = {
   reduce: { type: 'string' },
@@ -99,3 +97,4 @@ export async function coordinateJob(settings: JobSettings, transport: Transport,
     coordinator.stop()
   }
 }
+

@@ -4,9 +4,8 @@ import { KvNode } from '../node/kv-node.js'
 import { parsePeers } from '../node/peers.js'
 import { untilShutdown } from './shutdown.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
+import { NODE_USAGE } from './usage-text.js'
 
-export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--resp HOST:PORT]
-             [--cluster NAME] [--max-raft-state BYTES] [--max-value-bytes BYTES]`
 
 export async function nodeCommand(args: string[]): Promise<void> {
   const { values } = parseFlags({
@@ -39,3 +38,4 @@ export async function nodeCommand(args: string[]): Promise<void> {
   await untilShutdown(values.supervised)
   await node.stop()
 }
+

@@ -8,15 +8,8 @@ import { addressList, joinCommand, singleAddress, leaveCommand, moveCommand, que
 import { demoShard } from './shard-demo.js'
 import { untilShutdown } from './shutdown.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
+import { SHARD_USAGE } from './usage-text.js'
 
-export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES]
-lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,...
-                    [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES]
-lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...
-lograft shard leave --controller HOST:PORT,... --gid G[,G...]
-lograft shard move --controller HOST:PORT,... --shard S --gid G
-lograft shard query --controller HOST:PORT,... [--num N] [--json]
-lograft shard demo [--data DIR] [--exit]`
 
 const DEFAULT_MAX_RAFT_STATE_BYTES = 4 * 1024 * 1024
 
@@ -117,3 +110,4 @@ async function groupCommand(args: string[]): Promise<void> {
   await untilShutdown(values.supervised)
   await node.stop()
 }
+

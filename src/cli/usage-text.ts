@@ -1,0 +1,28 @@
+// The command line's usage texts, in a module of their own so that printing help or dispatching a
+// command does not load every command's code.
+
+export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--resp HOST:PORT]
+             [--cluster NAME] [--max-raft-state BYTES] [--max-value-bytes BYTES]`
+
+export const CLUSTER_USAGE = `lograft cluster [--nodes N] [--data DIR] [--host HOST] [--port BASE] [--resp-port BASE]`
+
+export const LOG_USAGE = `lograft log inspect DIR [--from N] [--to N] [--json]
+lograft log replay DIR --to N [--key KEY] [--json]`
+
+export const JOB_FLAGS_USAGE = `job options: --reduce N (10)  --dir DIR (.)  --task-timeout-ms MS (10000)  --backup-tasks
+               --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate`
+
+export const MR_USAGE = `lograft mr run --app APP [--workers N] [job options] FILES...
+lograft mr coordinator --listen HOST:PORT|unix:PATH [job options] FILES...
+lograft mr worker --app APP --coordinator HOST:PORT|unix:PATH [--dir DIR] [--coordinator-timeout-ms MS]
+lograft mr seq --app APP [--out FILE] FILES...
+  ${JOB_FLAGS_USAGE}`
+
+export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES]
+lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,...
+                    [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES]
+lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...
+lograft shard leave --controller HOST:PORT,... --gid G[,G...]
+lograft shard move --controller HOST:PORT,... --shard S --gid G
+lograft shard query --controller HOST:PORT,... [--num N] [--json]
+lograft shard demo [--data DIR] [--exit]`
