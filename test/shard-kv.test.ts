@@ -6,7 +6,7 @@ import { invoke } from '../src/rpc/service.js'
 import { kvCommandMethod } from '../src/statemachine/kv-rpc.js'
 import { ShardCluster } from '../src/testing/shard-cluster.js'
 import { simTest } from './helpers/sim.js'
-import { check, putKeys, randomString } from './helpers/shard.js'
+import { check, checkAll, checkAndAppend, putKeys, randomString } from './helpers/shard.js'
 import { checkLinearizable, newHistory } from './helpers/kv.js'
 
 const limits = { maxVirtualMs: 600_000 }
@@ -16,8 +16,9 @@ simTest(t, 'StaticShards (with one group down, exactly the 5 keys of the other g
   const clerk = cluster.makeClient()
   await cluster.join(0)
   await cluster.join(1)
-  const { keys, values } = await putKeys(world, clerk, 10, 20)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  const data = await putKeys(world, clerk, 10, 20)
+  const { keys, values } = data
+  await checkAll(t, clerk, data)
   cluster.shutdownGroup(1)
   t.equal(cluster.largestSnapshotBytes(), 0, 'no snapshots without maxraftstate')
   let completed = 0
@@ -31,7 +32,7 @@ simTest(t, 'StaticShards (with one group down, exactly the 5 keys of the other g
   await sleep(world.clock, 2000)
   t.equal(completed, 5, 'exactly 5 of 10 Gets complete with one of two groups down')
   await cluster.startGroup(1)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   cluster.cleanup()
 }, limits)
 
@@ -39,7 +40,8 @@ simTest(t, 'Rejection (a group answers ErrWrongGroup for shards it does not own,
   const cluster = await ShardCluster.create(world, {})
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 5)
+  const data = await putKeys(world, clerk, 10, 5)
+  const { keys, values } = data
   await cluster.join(1)
   const config = await cluster.admin.query(-1)
   await sleep(world.clock, 2000)
@@ -68,7 +70,7 @@ simTest(t, 'Rejection (a group answers ErrWrongGroup for shards it does not own,
     command: { op: 'put', key: keys.find((key) => config.shards[firstByteShard(key, 10)] !== 100) as string, value: 'stale' },
   })
   t.equal(write.err, 'ErrWrongGroup', 'a write to a shard the group gave away is refused too')
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   cluster.cleanup()
 }, limits)
 
@@ -76,26 +78,16 @@ simTest(t, 'JoinLeave', async (world, t) => {
   const cluster = await ShardCluster.create(world, {})
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 5)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  const data = await putKeys(world, clerk, 10, 5)
+  await checkAll(t, clerk, data)
   await cluster.join(1)
-  for (let i = 0; i < 10; i++) {
-    await check(t, clerk, keys[i] as string, values[i] as string)
-    const x = randomString(world, 5)
-    await clerk.append(keys[i] as string, x)
-    values[i] += x
-  }
+  await checkAndAppend(t, world, clerk, data, 5)
   await cluster.leave(0)
-  for (let i = 0; i < 10; i++) {
-    await check(t, clerk, keys[i] as string, values[i] as string)
-    const x = randomString(world, 5)
-    await clerk.append(keys[i] as string, x)
-    values[i] += x
-  }
+  await checkAndAppend(t, world, clerk, data, 5)
   await sleep(world.clock, 1000)
   t.equal(cluster.largestSnapshotBytes(), 0, 'no snapshots without maxraftstate')
   cluster.shutdownGroup(0)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   t.pass('every value intact after the first group left and shut down')
   cluster.cleanup()
 }, limits)
@@ -104,32 +96,22 @@ simTest(t, 'Snapshot', async (world, t) => {
   const cluster = await ShardCluster.create(world, { maxRaftStateBytes: 1000 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 30, 20)
-  for (let i = 0; i < 30; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  const data = await putKeys(world, clerk, 30, 20)
+  await checkAll(t, clerk, data)
   await cluster.join(1)
   await cluster.join(2)
   await cluster.leave(0)
-  for (let i = 0; i < 30; i++) {
-    await check(t, clerk, keys[i] as string, values[i] as string)
-    const x = randomString(world, 20)
-    await clerk.append(keys[i] as string, x)
-    values[i] += x
-  }
+  await checkAndAppend(t, world, clerk, data, 20)
   await cluster.leave(1)
   await cluster.join(0)
-  for (let i = 0; i < 30; i++) {
-    await check(t, clerk, keys[i] as string, values[i] as string)
-    const x = randomString(world, 20)
-    await clerk.append(keys[i] as string, x)
-    values[i] += x
-  }
+  await checkAndAppend(t, world, clerk, data, 20)
   await sleep(world.clock, 1000)
-  for (let i = 0; i < 30; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   await sleep(world.clock, 1000)
   t.ok(cluster.largestLogBytes() <= 8 * 1000, `raft state ${cluster.largestLogBytes()} bytes ≤ 8 × 1000`)
   for (let gi = 0; gi < 3; gi++) cluster.shutdownGroup(gi)
   for (let gi = 0; gi < 3; gi++) await cluster.startGroup(gi)
-  for (let i = 0; i < 30; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   t.pass('every value intact after all groups restarted from their snapshots')
   cluster.cleanup()
 }, limits)
@@ -138,7 +120,8 @@ simTest(t, 'MissChange (servers down during reconfigurations catch up on every c
   const cluster = await ShardCluster.create(world, { maxRaftStateBytes: 1000 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 20)
+  const data = await putKeys(world, clerk, 10, 20)
+  const { keys, values } = data
   const checkAll = async (andAppend: boolean): Promise<void> => {
     for (let i = 0; i < 10; i++) {
       await check(t, clerk, keys[i] as string, values[i] as string)
@@ -193,7 +176,8 @@ simTest(t, 'Concurrent1 (appends go on while groups join, leave, shut down and r
   const cluster = await ShardCluster.create(world, { maxRaftStateBytes: 100 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 5)
+  const data = await putKeys(world, clerk, 10, 5)
+  const { keys, values } = data
   let done = false
   const appenders = keys.map((key, i) => appender(world, cluster, key, values, i, 5, 10, () => done))
   await sleep(world.clock, 150)
@@ -218,7 +202,7 @@ simTest(t, 'Concurrent1 (appends go on while groups join, leave, shut down and r
   await sleep(world.clock, 1000)
   done = true
   await Promise.all(appenders)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   t.pass(`all ${keys.length} keys hold exactly their appends`)
   cluster.cleanup()
 }, limits)
@@ -229,7 +213,8 @@ simTest(t, 'Concurrent2 (restarting groups fetch shard contents from each possib
   await cluster.join(1)
   await cluster.join(0)
   await cluster.join(2)
-  const { keys, values } = await putKeys(world, clerk, 10, 1)
+  const data = await putKeys(world, clerk, 10, 1)
+  const { keys, values } = data
   let done = false
   const appenders = keys.map((key, i) => appender(world, cluster, key, values, i, 1, 50, () => done))
   await cluster.leave(0)
@@ -251,7 +236,7 @@ simTest(t, 'Concurrent2 (restarting groups fetch shard contents from each possib
   await sleep(world.clock, 2000)
   done = true
   await Promise.all(appenders)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   t.pass(`all ${keys.length} keys hold exactly their appends`)
   cluster.cleanup()
 }, limits)
@@ -260,7 +245,8 @@ simTest(t, 'Concurrent3 (12 s of joins, leaves and whole-deployment restarts und
   const cluster = await ShardCluster.create(world, { maxRaftStateBytes: 300 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 1)
+  const data = await putKeys(world, clerk, 10, 1)
+  const { keys, values } = data
   let done = false
   const appenders = keys.map((key, i) => appender(world, cluster, key, values, i, 1, 0, () => done))
   const started = world.clock.now()
@@ -278,7 +264,7 @@ simTest(t, 'Concurrent3 (12 s of joins, leaves and whole-deployment restarts und
   await sleep(world.clock, 2000)
   done = true
   await Promise.all(appenders)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   t.pass(`all ${keys.length} keys hold exactly their appends`)
   cluster.cleanup()
 }, limits)
@@ -287,7 +273,8 @@ simTest(t, 'Migration sends the shard snapshot plus the log segment of operation
   const cluster = await ShardCluster.create(world, { maxRaftStateBytes: 4000 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 50)
+  const data = await putKeys(world, clerk, 10, 50)
+  const { keys, values } = data
   // Enough writes for snapshots, then a few more that only the log holds.
   for (let round = 0; round < 6; round++) {
     for (let i = 0; i < 10; i++) {
@@ -304,7 +291,7 @@ simTest(t, 'Migration sends the shard snapshot plus the log segment of operation
     if (moved) break
     await sleep(world.clock, 100)
   }
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   const fromLog = cluster.transfers.filter((report) => report.source === 'snapshot+log')
   t.ok(fromLog.length > 0, `${fromLog.length} of ${cluster.transfers.length} shards moved as a snapshot plus a log segment`)
   t.ok(
@@ -318,7 +305,8 @@ simTest(t, 'Unreliable1', async (world, t) => {
   const cluster = await ShardCluster.create(world, { unreliable: true, maxRaftStateBytes: 100 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 5)
+  const data = await putKeys(world, clerk, 10, 5)
+  const { keys, values } = data
   await cluster.join(1)
   await cluster.join(2)
   await cluster.leave(0)
@@ -340,7 +328,8 @@ simTest(t, 'Unreliable2', async (world, t) => {
   const cluster = await ShardCluster.create(world, { unreliable: true, maxRaftStateBytes: 100 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 10, 5)
+  const data = await putKeys(world, clerk, 10, 5)
+  const { keys, values } = data
   let done = false
   const appenders = keys.map((key, i) => appender(world, cluster, key, values, i, 5, 0, () => done))
   await sleep(world.clock, 150)
@@ -358,7 +347,7 @@ simTest(t, 'Unreliable2', async (world, t) => {
   done = true
   world.network.setReliable(true)
   await Promise.all(appenders)
-  for (let i = 0; i < 10; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   t.pass(`all ${keys.length} keys hold exactly their appends`)
   cluster.cleanup()
 }, limits)
@@ -419,31 +408,31 @@ simTest(t, 'Challenge1Delete (moved shards are deleted: all 9 servers store ≤ 
   const cluster = await ShardCluster.create(world, { maxRaftStateBytes: 1 })
   const clerk = cluster.makeClient()
   await cluster.join(0)
-  const { keys, values } = await putKeys(world, clerk, 30, 1000)
-  for (let i = 0; i < 3; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  const data = await putKeys(world, clerk, 30, 1000)
+  await checkAll(t, clerk, data)
   for (let iteration = 0; iteration < 2; iteration++) {
     await cluster.join(1)
     await cluster.leave(0)
     await cluster.join(2)
     await sleep(world.clock, 3000)
-    for (let i = 0; i < 3; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+    await checkAll(t, clerk, data)
     await cluster.leave(1)
     await cluster.join(0)
     await cluster.leave(2)
     await sleep(world.clock, 3000)
-    for (let i = 0; i < 3; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+    await checkAll(t, clerk, data)
   }
   await cluster.join(1)
   await cluster.join(2)
   for (let round = 0; round < 3; round++) {
     await sleep(world.clock, 1000)
-    for (let i = 0; i < 3; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+    await checkAll(t, clerk, data)
   }
   const total = cluster.totalStoredBytes()
   // 27 keys stored once and 3 also in client tables, on 3 replicas, plus slop (the lab's bound).
   const expected = 3 * ((30 - 3) * 1000 + 2 * 3 * 1000 + 6000)
   t.ok(total <= expected, `raft state + snapshots over all 9 servers: ${total} bytes (≤ ${expected})`)
-  for (let i = 0; i < 30; i++) await check(t, clerk, keys[i] as string, values[i] as string)
+  await checkAll(t, clerk, data)
   cluster.cleanup()
   // 9000: a leader dropped a newer snapshot send to a follower while an older one was in flight,
   // leaving the follower behind forever; and a snapshot due while another was being written was skipped.

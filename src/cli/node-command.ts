@@ -6,7 +6,6 @@ import { untilShutdown } from './shutdown.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
 
-
 export async function nodeCommand(args: string[]): Promise<void> {
   const { values } = parseFlags({
     args,

@@ -519,19 +519,19 @@ export class RaftCore {
   /** An empty AppendEntries at a point the follower is known to hold: resets its timer, carries commit and the read round. */
   private sendHeartbeat(peer: string, progress: Progress): void {
     const prevLogIndex = progress.match >= this.log.snapshotIndex ? progress.match : this.log.snapshotIndex
-    this.outbox.push({
-      kind: 'append',
-      to: peer,
-      request: {
-        term: this.term,
-        leaderId: this.id,
-        prevLogIndex,
-        prevLogTerm: this.log.term(prevLogIndex) as number,
-        entries: [],
-        leaderCommit: Math.min(this.log.committed, prevLogIndex),
-        readRound: this.reads.round,
-      },
-    })
+    this.outbox.push({ kind: 'append', to: peer, request: this.appendRequest(prevLogIndex, [], Math.min(this.log.committed, prevLogIndex)) })
+  }
+
+  private appendRequest(prevLogIndex: number, entries: readonly LogEntry[], leaderCommit: number): AppendEntriesRequest {
+    return {
+      term: this.term,
+      leaderId: this.id,
+      prevLogIndex,
+      prevLogTerm: this.log.term(prevLogIndex) as number,
+      entries: entries.map((entry) => ({ term: entry.term, type: entry.type, data: entry.data })),
+      leaderCommit,
+      readRound: this.reads.round,
+    }
   }
 
   /** Sends as many appends as the follower's state allows (one when probing, a pipeline when replicating). */
@@ -546,19 +546,7 @@ export class RaftCore {
       const prevLogIndex = progress.next - 1
       const entries = progress.next <= this.log.lastIndex ? this.log.slice(progress.next, this.options.maxAppendEntries, this.options.maxAppendBytes) : []
       if (progress.state === 'replicate' && entries.length === 0) return
-      this.outbox.push({
-        kind: 'append',
-        to: peer,
-        request: {
-          term: this.term,
-          leaderId: this.id,
-          prevLogIndex,
-          prevLogTerm: this.log.term(prevLogIndex) as number,
-          entries: entries.map((entry) => ({ term: entry.term, type: entry.type, data: entry.data })),
-          leaderCommit: this.log.committed,
-          readRound: this.reads.round,
-        },
-      })
+      this.outbox.push({ kind: 'append', to: peer, request: this.appendRequest(prevLogIndex, entries, this.log.committed) })
       if (progress.state === 'probe') {
         progress.probeSent = true
         return

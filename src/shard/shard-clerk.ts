@@ -10,6 +10,7 @@ import type { KvCommand, KvResult } from '../statemachine/kv.js'
 import { kvCommandMethod } from '../statemachine/kv-rpc.js'
 import { type KeyToShard, type ShardConfig, firstByteShard, initialConfig } from './config.js'
 import type { ConfigSource } from './group-server.js'
+import { SerialQueue } from '../util/serial-queue.js'
 
 export interface ShardClerkOptions {
   controller: ConfigSource
@@ -29,7 +30,7 @@ export class ShardClerk {
   private config: ShardConfig
   private sequence = 0
   private readonly leaders = new Map<number, number>()
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly queue = new SerialQueue()
   private readonly clock: Clock
   private readonly keyToShard: KeyToShard
 
@@ -53,12 +54,7 @@ export class ShardClerk {
   }
 
   execute(command: KvCommand): Promise<KvResult> {
-    const run = this.queue.then(() => this.attempt(command))
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    return run
+    return this.queue.run(() => this.attempt(command))
   }
 
   private async attempt(command: KvCommand): Promise<KvResult> {

@@ -7,6 +7,7 @@ import type { Transport } from '../rpc/transport.js'
 import { type Clock, sleep, systemClock } from '../sim/clock.js'
 import type { KvCommand, KvResult } from './kv.js'
 import { kvCommandMethod } from './kv-rpc.js'
+import { SerialQueue } from '../util/serial-queue.js'
 
 export interface KvClerkOptions {
   transport: Transport
@@ -40,15 +41,13 @@ export class KvValueTooLargeError extends Error {
   }
 }
 
-function ignore(): void {}
-
 export class KvClerk {
   readonly clientId: number
   private readonly options: KvClerkOptions
   private readonly clock: Clock
   private sequence = 0
   private leader = 0
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly queue = new SerialQueue()
 
   constructor(options: KvClerkOptions) {
     this.options = options
@@ -76,10 +75,7 @@ export class KvClerk {
 
   /** Runs one command, after this clerk's earlier ones. */
   execute(command: KvCommand): Promise<KvResult> {
-    const run = this.queue.then(() => this.attempt(command))
-    // The queue only orders requests; it must not keep the last result (a value may be large).
-    this.queue = run.then(ignore, ignore)
-    return run
+    return this.queue.run(() => this.attempt(command))
   }
 
   private async attempt(command: KvCommand): Promise<KvResult> {

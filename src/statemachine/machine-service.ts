@@ -9,6 +9,7 @@ import type { Transport } from '../rpc/transport.js'
 import { type Clock, sleep, systemClock } from '../sim/clock.js'
 import type { ReplicatedStateMachine } from './runtime.js'
 import type { StateMachine } from './types.js'
+import { SerialQueue } from '../util/serial-queue.js'
 
 interface MachineRequest {
   clientId: number
@@ -68,7 +69,7 @@ export class MachineClerk<State, Command, Result> {
   readonly clientId: number
   private sequence = 0
   private leader = 0
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly queue = new SerialQueue()
   private readonly clock: Clock
   private readonly method: ReturnType<typeof executeMethod>
 
@@ -82,12 +83,7 @@ export class MachineClerk<State, Command, Result> {
   }
 
   execute(command: Command): Promise<Result> {
-    const run = this.queue.then(() => this.attempt(command))
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    return run
+    return this.queue.run(() => this.attempt(command))
   }
 
   private async attempt(command: Command): Promise<Result> {

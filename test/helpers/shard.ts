@@ -18,8 +18,14 @@ export async function check(t: Test, clerk: ShardClerk, key: string, expected: s
   if (value !== expected) t.fail(`Get(${key}): expected ${JSON.stringify(expected)}, received ${JSON.stringify(value)}`)
 }
 
-/** Puts n random values under keys "0".."n-1" (keys in many shards); returns keys and values. */
-export async function putKeys(world: SimWorld, clerk: ShardClerk, n: number, valueLength: number): Promise<{ keys: string[]; values: string[] }> {
+/** Keys "0".."n-1" (spread over many shards) and the value each should hold. */
+export interface KeyedValues {
+  keys: string[]
+  values: string[]
+}
+
+/** Puts n random values under keys "0".."n-1"; returns keys and values. */
+export async function putKeys(world: SimWorld, clerk: ShardClerk, n: number, valueLength: number): Promise<KeyedValues> {
   const keys: string[] = []
   const values: string[] = []
   for (let i = 0; i < n; i++) {
@@ -28,4 +34,19 @@ export async function putKeys(world: SimWorld, clerk: ShardClerk, n: number, val
     await clerk.put(keys[i] as string, values[i] as string)
   }
   return { keys, values }
+}
+
+/** Checks every key holds its value. */
+export async function checkAll(t: Test, clerk: ShardClerk, data: KeyedValues): Promise<void> {
+  for (let i = 0; i < data.keys.length; i++) await check(t, clerk, data.keys[i] as string, data.values[i] as string)
+}
+
+/** For every key: checks its value, then appends `length` random characters to it. */
+export async function checkAndAppend(t: Test, world: SimWorld, clerk: ShardClerk, data: KeyedValues, length: number): Promise<void> {
+  for (let i = 0; i < data.keys.length; i++) {
+    await check(t, clerk, data.keys[i] as string, data.values[i] as string)
+    const x = randomString(world, length)
+    await clerk.append(data.keys[i] as string, x)
+    data.values[i] += x
+  }
 }
