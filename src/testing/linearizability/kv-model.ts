@@ -1,0 +1,65 @@
+// The sequential specification of a key/value service (6.5840's KV labs): get, put, append and
+// delete on string values, checked one key at a time.
+
+import { partitionByKey } from './kv-partition.js'
+import type { Model, StepResult } from './types.js'
+import { quote } from './text.js'
+
+export interface KvInput {
+  readonly op: 'get' | 'put' | 'append' | 'delete'
+  readonly key: string
+  /** The value to put or append; ignored by get and delete. */
+  readonly value: string
+}
+
+/** What get returns (missing key = ''), and what append returns when it returns the old value. */
+export interface KvOutput {
+  readonly value: string
+}
+
+export interface KvModelOptions {
+  /** Whether append returns the value it appended to (as in 6.5840's kvsrv lab). */
+  appendReturnsOld: boolean
+}
+
+/**
+ * The state is the value of one key, since histories are partitioned by key. A missing key is
+ * the empty string: no operation can tell the two apart, and one state memoises better than two.
+ */
+export type KvState = string
+
+export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutput> {
+  const observed = (output: KvOutput | undefined, value: string): boolean => output === undefined || output.value === value
+  return {
+    init: () => '',
+    step(state: KvState, input: KvInput, output: KvOutput | undefined): StepResult<KvState> {
+      switch (input.op) {
+        case 'get':
+          return { ok: observed(output, state), state }
+        case 'put':
+          return { ok: true, state: input.value }
+        case 'append':
+          return { ok: !options.appendReturnsOld || observed(output, state), state: state + input.value }
+        case 'delete':
+          return { ok: true, state: '' }
+      }
+    },
+    readOnly: (input) => input.op === 'get',
+    partition: (operations) => partitionByKey(operations, options.appendReturnsOld),
+    key: (state) => state,
+    describeState: (state) => quote(state),
+    describeOperation(input: KvInput, output: KvOutput | undefined): string {
+      const result = output === undefined ? '?' : quote(output.value)
+      switch (input.op) {
+        case 'get':
+          return `get(${quote(input.key)}) → ${result}`
+        case 'put':
+          return `put(${quote(input.key)}, ${quote(input.value)})`
+        case 'append':
+          return `append(${quote(input.key)}, ${quote(input.value)})${options.appendReturnsOld ? ` → ${result}` : ''}`
+        case 'delete':
+          return `delete(${quote(input.key)})`
+      }
+    },
+  }
+}
