@@ -428,3 +428,22 @@ t.test('a pathological history with a tiny budget gives unknown instead of hangi
   t.ok(result.elapsedMs < 1_000, 'the budget is honoured')
   t.match(formatReport(result), /^unknown: the 20 ms budget ran out/)
 })
+
+t.test('appends that return the new length are placed by it: a consistent history is ok, a doubled length is illegal', async (t) => {
+  const model = kvModel({ appendReturnsOld: false, appendReturnsLength: true })
+  const appendWithLength = (clientId: number, value: string, callMs: number, returnMs: number, length: number): KvOperation => ({
+    clientId,
+    input: { op: 'append', key: 'k', value },
+    output: { value: '', length },
+    callMs,
+    returnMs,
+  })
+  // Twelve concurrent appends to one key: their lengths fix the order, so the check is immediate.
+  const concurrent = Array.from({ length: 12 }, (_, i) => appendWithLength(i, `<${String(i).padStart(2, '0')}>`, 0, 100, 4 * (12 - i)))
+  const final = get(99, 'k', Array.from({ length: 12 }, (_, i) => `<${String(11 - i).padStart(2, '0')}>`).join(''), 200, 210)
+  const ok = checkOperations(model, [...concurrent, final], { timeoutMs: 5000 })
+  t.equal(ok.outcome, 'ok')
+  t.ok(ok.elapsedMs < 1000, `checked in ${ok.elapsedMs.toFixed(1)} ms`)
+  const doubled = [appendWithLength(1, 'ab', 0, 10, 2), appendWithLength(2, 'cd', 20, 30, 2)]
+  t.equal(checkOperations(model, doubled).outcome, 'illegal', 'two appends cannot both leave the value 2 long')
+})

@@ -37,7 +37,7 @@ export class DemoWorkload {
 
   /** Checks the history; on a violation writes the timeline to `reportPath` and sets a failing exit code. */
   async check(reportPath: string, unknownNote = ''): Promise<void> {
-    const result = checkOperations(kvModel({ appendReturnsOld: false }), this.history.operations(), { timeoutMs: CHECK_TIMEOUT_MS })
+    const result = checkOperations(kvModel({ appendReturnsOld: false, appendReturnsLength: true }), this.history.operations(), { timeoutMs: CHECK_TIMEOUT_MS })
     say(`${this.completed} operations completed, ${this.unknown} with unknown outcome${unknownNote}`)
     if (result.outcome === 'illegal') {
       await writeHtmlReport(result, reportPath)
@@ -65,7 +65,7 @@ export class DemoWorkload {
       try {
         const words = input.op === 'put' ? ['SET', key, value] : input.op === 'append' ? ['APPEND', key, value] : ['GET', key]
         const text = replyText(await connection.call(...words))
-        op.end(input.op === 'get' ? { value: text } : undefined, performance.now())
+        op.end(outputOf(input, text), performance.now())
         this.completed++
       } catch {
         // A server died, or could not complete the request in time: the outcome is unknown.
@@ -79,3 +79,10 @@ export class DemoWorkload {
   }
 }
 
+
+/** What the history records of a reply: a GET's value, an APPEND's new length (RESP's integer reply). */
+function outputOf(input: KvInput, text: string): KvOutput | undefined {
+  if (input.op === 'get') return { value: text }
+  if (input.op === 'append') return { value: '', length: Number(text) }
+  return undefined
+}

@@ -77,7 +77,7 @@ export async function runClient(client: number, script: ClientScript, workload: 
     const operation = workload.history.begin(client, input, performance.now())
     try {
       const text = replyText(await connection.call(...words(input)))
-      operation.end(input.op === 'get' ? { value: text } : undefined, performance.now())
+      operation.end(outputOf(input, text), performance.now())
       workload.completed++
       if (tracked) addTo(workload.acknowledged, input.key, input.value)
     } catch (error) {
@@ -119,7 +119,7 @@ export async function finalRead(port: number, key: string, client: number, histo
 
 /** Checks the history for linearizability; a violation fails `t` with the report and keeps an HTML timeline. */
 export async function checkLinearizable(t: Test, history: HistoryRecorder<KvInput, KvOutput>): Promise<void> {
-  const result = checkOperations(kvModel({ appendReturnsOld: false }), history.operations(), { timeoutMs: CHECK_TIMEOUT_MS })
+  const result = checkOperations(kvModel({ appendReturnsOld: false, appendReturnsLength: true }), history.operations(), { timeoutMs: CHECK_TIMEOUT_MS })
   t.comment(`checked ${result.operationsTotal} operations on ${result.partitionsTotal} keys in ${result.elapsedMs.toFixed(0)} ms`)
   if (result.outcome === 'illegal') {
     // Kept after the test ends (tap reads this flag when the directory is made).
@@ -141,4 +141,11 @@ export function checkAppends(t: Test, workload: Workload, key: string, value: st
   t.same(acknowledged.filter((suffix) => !presentSet.has(suffix)), [], `${where}${key}: no acknowledged append is missing (${acknowledged.length} acknowledged, ${present.length} present)`)
   t.equal(presentSet.size, present.length, `${where}${key}: no suffix appears twice`)
   t.same(present.filter((suffix) => !sent.has(suffix)), [], `${where}${key}: every suffix present was sent by a client`)
+}
+
+/** What the history records of a reply: a GET's value, an APPEND's new length (RESP's integer reply). */
+function outputOf(input: KvInput, text: string): KvOutput | undefined {
+  if (input.op === 'get') return { value: text }
+  if (input.op === 'append') return { value: '', length: Number(text) }
+  return undefined
 }

@@ -45,7 +45,7 @@ export async function append(
 ): Promise<string> {
   const op = history?.begin(client, { op: 'append', key, value }, world.clock.now())
   const result = await clerk.append(key, value)
-  op?.end(returnsOld ? { value: result.value } : undefined, world.clock.now())
+  op?.end(returnsOld ? { value: result.value } : { value: '', length: result.length }, world.clock.now())
   return result.value
 }
 
@@ -84,7 +84,7 @@ export function checkConcurrentAppends(t: Test, value: string, counts: readonly 
 
 /** Runs the checker over the history; on a violation writes an HTML report and fails with the text one. */
 export function checkLinearizable(t: Test, history: KvHistory, appendReturnsOld: boolean, reportName: string): void {
-  const result = checkOperations(kvModel({ appendReturnsOld }), history.operations(), { timeoutMs: 20_000 })
+  const result = checkOperations(kvModel({ appendReturnsOld, appendReturnsLength: !appendReturnsOld }), history.operations(), { timeoutMs: 20_000 })
   if (result.outcome === 'illegal') {
     const path = `${process.env.TMPDIR ?? '/tmp'}/lograft-${reportName}-linearizability.html`
     writeHtmlReport(result, path)

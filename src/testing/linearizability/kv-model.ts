@@ -15,11 +15,18 @@ export interface KvInput {
 /** What get returns (missing key = ''), and what append returns when it returns the old value. */
 export interface KvOutput {
   readonly value: string
+  /** What append returns when it returns the new length (as Redis's APPEND and lograft's KV do). */
+  readonly length?: number
 }
 
 export interface KvModelOptions {
   /** Whether append returns the value it appended to (as in 6.5840's kvsrv lab). */
   appendReturnsOld: boolean
+  /**
+   * Whether append outputs carry the value's new length. Each then pins down its place among the
+   * appends, which keeps the search linear on histories of many concurrent appends to one key.
+   */
+  appendReturnsLength?: boolean
 }
 
 /**
@@ -38,8 +45,11 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
           return { ok: observed(output, state), state }
         case 'put':
           return { ok: true, state: input.value }
-        case 'append':
-          return { ok: !options.appendReturnsOld || observed(output, state), state: state + input.value }
+        case 'append': {
+          const next = state + input.value
+          const lengthOk = !options.appendReturnsLength || output?.length === undefined || output.length === next.length
+          return { ok: lengthOk && (!options.appendReturnsOld || observed(output, state)), state: next }
+        }
         case 'delete':
           return { ok: true, state: '' }
       }
@@ -56,7 +66,9 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
         case 'put':
           return `put(${quote(input.key)}, ${quote(input.value)})`
         case 'append':
-          return `append(${quote(input.key)}, ${quote(input.value)})${options.appendReturnsOld ? ` → ${result}` : ''}`
+          if (options.appendReturnsOld) return `append(${quote(input.key)}, ${quote(input.value)}) → ${result}`
+          if (options.appendReturnsLength) return `append(${quote(input.key)}, ${quote(input.value)}) → length ${output?.length ?? '?'}`
+          return `append(${quote(input.key)}, ${quote(input.value)})`
         case 'delete':
           return `delete(${quote(input.key)})`
       }
