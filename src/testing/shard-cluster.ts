@@ -57,7 +57,7 @@ export class ShardCluster {
         machine: groupMachine({ gid, shardCount: this.shardCount, keyToShard: this.keyToShard, sessionLimits: DEFAULT_SESSION_LIMITS }),
         ...(options.maxRaftStateBytes === undefined ? {} : { maxRaftStateBytes: options.maxRaftStateBytes }),
         reachOutside: true,
-        attach: ({ replica, transport, store, raft }) => {
+        attach: ({ replica, transport, store }) => {
           const rng = world.rng.fork()
           const server = new GroupServer({
             replica,
@@ -75,7 +75,6 @@ export class ShardCluster {
             onTransferPlanned: (report) => this.transfers.push(report),
           })
           server.start()
-          void raft
           return () => server.stop()
         },
       })
