@@ -207,3 +207,32 @@ simTest(t, 'InstallSnapshot streams a large snapshot in chunks, never as one mes
   t.equal(nodes.get(lagging)?.status().snapshotIndex, last, 'and its log starts after it')
   for (const raft of nodes.values()) await raft.stop()
 }, { ...limits, trace: true })
+
+simTest(t, 'A lagging follower catches up while the leader keeps taking newer snapshots mid-transfer', async (world, t) => {
+  const servers = 3
+  // A snapshot after every command: each InstallSnapshot is overtaken by a newer snapshot.
+  const cluster = await RaftCluster.create(world, servers, { snapshots: true, snapshotInterval: 1 })
+  // Replies that arrive late let a heartbeat's answer overtake an InstallSnapshot's.
+  world.network.setLatency(1, 20)
+  cluster.setLongReordering(true)
+  await cluster.one(1, servers, true)
+  const leader = await cluster.checkOneLeader()
+  const lagging = (leader + 1) % servers
+  cluster.disconnect(lagging)
+  for (let i = 0; i < 30; i++) await cluster.one(100 + i, servers - 1, true)
+  cluster.connect(lagging)
+  let stop = false
+  const proposer = (async () => {
+    for (let i = 0; !stop; i++) {
+      cluster.start(leader, 1000 + i)
+      await cluster.sleep(5)
+    }
+  })()
+  await cluster.sleep(3000)
+  stop = true
+  await proposer
+  const last = await cluster.one(99_999, servers, true)
+  t.ok(cluster.nCommitted(last).count === servers, `the lagging follower applied index ${last} with the others`)
+  cluster.cleanup()
+  // 103, 105: the leader dropped a newer snapshot send asked for while an older one was in flight.
+}, { ...limits, regressionSeeds: [103, 105] })

@@ -1,12 +1,13 @@
 // MIT 6.5840 Lab 5B (the sharded KV) and both challenges, on the simulated network.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { sleep } from '../src/sim/clock.js'
 import { firstByteShard } from '../src/shard/config.js'
 import { invoke } from '../src/rpc/service.js'
 import { kvCommandMethod } from '../src/statemachine/kv-rpc.js'
 import { ShardCluster } from '../src/testing/shard-cluster.js'
 import { simTest } from './helpers/sim.js'
-import { check, checkAll, checkAndAppend, putKeys, randomString } from './helpers/shard.js'
+import { type KeyedValues, check, checkAll, checkAndAppend, putKeys, randomString } from './helpers/shard.js'
+import type { ShardClerk } from '../src/shard/shard-clerk.js'
 import { checkLinearizable, newHistory } from './helpers/kv.js'
 
 const limits = { maxVirtualMs: 600_000 }
@@ -159,6 +160,14 @@ simTest(t, 'MissChange (servers down during reconfigurations catch up on every c
   cluster.cleanup()
 }, limits)
 
+/** Waits for the appenders to stop, then checks every key holds exactly its appends. */
+async function finishAppenders(t: Test, cluster: ShardCluster, clerk: ShardClerk, data: KeyedValues, appenders: Array<Promise<void>>): Promise<void> {
+  await Promise.all(appenders)
+  await checkAll(t, clerk, data)
+  t.pass(`all ${data.keys.length} keys hold exactly their appends`)
+  cluster.cleanup()
+}
+
 /** The Concurrent tests' appender: appends to its key until told to stop, pausing `pauseMs` between appends. */
 function appender(world: Parameters<typeof randomString>[0], cluster: ShardCluster, key: string, values: string[], i: number, length: number, pauseMs: number, stopped: () => boolean): Promise<void> {
   const clerk = cluster.makeClient()
@@ -201,10 +210,7 @@ simTest(t, 'Concurrent1 (appends go on while groups join, leave, shut down and r
   await cluster.join(1)
   await sleep(world.clock, 1000)
   done = true
-  await Promise.all(appenders)
-  await checkAll(t, clerk, data)
-  t.pass(`all ${keys.length} keys hold exactly their appends`)
-  cluster.cleanup()
+  await finishAppenders(t, cluster, clerk, data, appenders)
 }, limits)
 
 simTest(t, 'Concurrent2 (restarting groups fetch shard contents from each possible source)', async (world, t) => {
@@ -235,10 +241,7 @@ simTest(t, 'Concurrent2 (restarting groups fetch shard contents from each possib
   await cluster.startGroup(2)
   await sleep(world.clock, 2000)
   done = true
-  await Promise.all(appenders)
-  await checkAll(t, clerk, data)
-  t.pass(`all ${keys.length} keys hold exactly their appends`)
-  cluster.cleanup()
+  await finishAppenders(t, cluster, clerk, data, appenders)
 }, limits)
 
 simTest(t, 'Concurrent3 (12 s of joins, leaves and whole-deployment restarts under appends)', async (world, t) => {
@@ -263,10 +266,7 @@ simTest(t, 'Concurrent3 (12 s of joins, leaves and whole-deployment restarts und
   }
   await sleep(world.clock, 2000)
   done = true
-  await Promise.all(appenders)
-  await checkAll(t, clerk, data)
-  t.pass(`all ${keys.length} keys hold exactly their appends`)
-  cluster.cleanup()
+  await finishAppenders(t, cluster, clerk, data, appenders)
 }, limits)
 
 simTest(t, 'Migration sends the shard snapshot plus the log segment of operations since', async (world, t) => {
@@ -346,10 +346,7 @@ simTest(t, 'Unreliable2', async (world, t) => {
   await sleep(world.clock, 2000)
   done = true
   world.network.setReliable(true)
-  await Promise.all(appenders)
-  await checkAll(t, clerk, data)
-  t.pass(`all ${keys.length} keys hold exactly their appends`)
-  cluster.cleanup()
+  await finishAppenders(t, cluster, clerk, data, appenders)
 }, limits)
 
 simTest(t, 'Unreliable3 (linearizable under reconfiguration on an unreliable network)', async (world, t) => {

@@ -41,7 +41,7 @@ export interface RaftNodeOptions {
   maxAppendBytes?: number
   /** Appends pipelined to one follower. Default 64. */
   maxInflightAppends?: number
-  /** A ReadIndex or leader transfer that is not done in this time fails. Default 2 × electionTimeoutMs... × 2. */
+  /** A ReadIndex or leader transfer not done in this time fails. Default 4 × electionTimeoutMs. */
   operationTimeoutMs?: number
   /** Per-RPC timeout; default the transport's. */
   rpcTimeoutMs?: number
