@@ -271,3 +271,21 @@ t.test('closing a server with connections and calls open does not hang', async (
   t.ok(elapsedMsSince(startedMs) < 100, `close() took ${Math.round(elapsedMsSince(startedMs))} ms`)
   t.equal(await call, 'CONNECTION_LOST')
 })
+
+t.test('a typed call to this node itself runs the handler in-process, without encoding', async (t) => {
+  const transport = await TcpTransport.start({ self: 'solo', listen: { host: '127.0.0.1', port: 0 }, logger: new MemoryLogger() })
+  t.teardown(() => transport.close())
+  const seen: unknown[] = []
+  transport.register('Echo', {
+    Echo: handler(echoMethod, (request, context) => {
+      seen.push(request)
+      return echoReply({ text: request.text, servedBy: context.from })
+    }),
+  })
+  const request = echoRequest({ text: 'hello' })
+  const reply = await invoke(transport, 'solo', echoMethod, request)
+  t.same(reply, echoReply({ text: 'hello', servedBy: 'solo' }))
+  t.equal(seen[0], request, 'the handler got the very request object: nothing was encoded or decoded')
+  const viaBytes = await transport.call('solo', 'Echo.Echo', echoMethod.request.encode(request))
+  t.equal(echoMethod.reply.decode(viaBytes).text, 'hello', 'a byte-level call to itself still works')
+})

@@ -1,8 +1,14 @@
 // Typed RPC methods on top of a byte-level Transport: a method pairs a name with its request and
 // reply codecs, so callers and servers exchange messages, not bytes.
 
+import { RpcError } from './errors.js'
 import type { MessageCodec } from './proto.js'
 import type { CallContext, CallOptions, Handler, Transport } from './transport.js'
+
+type TypedServe = (request: unknown, context: CallContext) => Promise<unknown> | unknown
+
+/** The typed function behind each Handler made by handler(), for in-process calls. */
+const typedServes = new WeakMap<Handler, TypedServe>()
 
 export interface RpcMethod<Request, Reply> {
   readonly service: string
@@ -29,6 +35,17 @@ export async function invoke<Request, Reply>(
   request: Request,
   options?: CallOptions,
 ): Promise<Reply> {
+  // A call a transport serves in this process skips encoding and decoding altogether.
+  const local = transport.localHandler?.(peer, method.fullName)
+  const serve = local ? typedServes.get(local) : undefined
+  if (serve) {
+    try {
+      return (await serve(request, { from: transport.self })) as Reply
+    } catch (error) {
+      if (error instanceof RpcError) throw error
+      throw new RpcError('REMOTE', error instanceof Error ? error.message : String(error), peer, method.fullName)
+    }
+  }
   const reply = await transport.call(peer, method.fullName, method.request.encode(request), options)
   return method.reply.decode(reply)
 }
@@ -38,5 +55,7 @@ export function handler<Request, Reply>(
   method: RpcMethod<Request, Reply>,
   serve: (request: Request, context: CallContext) => Promise<Reply> | Reply,
 ): Handler {
-  return async (bytes, context) => method.reply.encode(await serve(method.request.decode(bytes), context))
+  const bytesHandler: Handler = async (bytes, context) => method.reply.encode(await serve(method.request.decode(bytes), context))
+  typedServes.set(bytesHandler, serve as TypedServe)
+  return bytesHandler
 }

@@ -132,6 +132,10 @@ export class TcpTransport implements Transport {
     })
   }
 
+  localHandler(peer: string, method: string): Handler | undefined {
+    return peer === this.self && this.boundAddress && !this.closed ? this.handlers.lookup(method) : undefined
+  }
+
   /** A call to this node itself skips the socket: the handler runs in-process. */
   private async callSelf(method: string, request: Uint8Array): Promise<Uint8Array> {
     const handle = this.handlers.lookup(method)

@@ -25,6 +25,12 @@ export interface Transport {
   call(peer: string, method: string, request: Uint8Array, options?: CallOptions): Promise<Uint8Array>
   /** Stops serving and fails calls in flight with CLOSED. */
   close(): Promise<void>
+  /**
+   * The handler that serves `method` in this very process when `peer` is this node, if the
+   * transport allows calls to skip the wire (TCP does; the simulated network does not, so every
+   * simulated call goes through its fault model).
+   */
+  localHandler?(peer: string, method: string): Handler | undefined
 }
 
 /** Handlers keyed by "Service.Method", shared by both transports' server sides. */
