@@ -61,6 +61,9 @@ interface LeaderTransfer {
   timeoutNowSent: boolean
 }
 
+/** How far the commit index may run ahead of the one saved in the hard state. */
+const COMMIT_PERSIST_INTERVAL_ENTRIES = 256
+
 export class RaftCore {
   readonly id: string
   private readonly options: RaftCoreOptions
@@ -76,6 +79,8 @@ export class RaftCore {
   private votes = new Map<string, boolean>()
   private progress = new Map<string, Progress>()
   private hardStateDirty = false
+  /** The commit index in the last hard state handed to storage. */
+  private persistedCommit: number
   private outbox: Outgoing[] = []
   private replicationPending = false
   private termCommitted = false
@@ -93,6 +98,7 @@ export class RaftCore {
     this.term = recovered.hardState.term
     this.votedFor = recovered.hardState.votedFor
     this.log = new RaftLog(recovered.snapshotIndex, recovered.snapshotTerm, recovered.entries, recovered.hardState.commitIndex)
+    this.persistedCommit = recovered.hardState.commitIndex
     this.resetElectionTimeout()
   }
 
@@ -325,13 +331,14 @@ export class RaftCore {
   /** Hard state and entries to make durable now, or null. */
   takePersistence(): PersistWork | null {
     const unstable = this.log.takeUnstable()
-    if (!unstable && !this.hardStateDirty) return null
+    // The commit index is saved now and then, not with every write: a stale one on restart only
+    // means re-learning the rest from the leader, and leaving it out halves the records per write.
+    const commitDue = this.log.committed - this.persistedCommit >= COMMIT_PERSIST_INTERVAL_ENTRIES
+    if (!unstable && !this.hardStateDirty && !commitDue) return null
+    const hardState = this.hardStateDirty || commitDue ? { term: this.term, votedFor: this.votedFor, commitIndex: this.log.committed } : null
     this.hardStateDirty = false
-    return {
-      hardState: { term: this.term, votedFor: this.votedFor, commitIndex: this.log.committed },
-      entries: unstable?.entries ?? [],
-      handoff: unstable?.handoff ?? null,
-    }
+    if (hardState) this.persistedCommit = hardState.commitIndex
+    return { hardState, entries: unstable?.entries ?? [], handoff: unstable?.handoff ?? null }
   }
 
   takeMessages(): Outgoing[] {
