@@ -150,7 +150,9 @@ t.test('the three data directories replay to the same state at their common comm
       const inspect = await lograft('log', 'inspect', node.dataDirectory, '--json', '--to', '0')
       if (inspect.code !== 0) throw new Error(`log inspect of node ${node.id} failed: ${inspect.stderr}`)
       const header = JSON.parse(inspect.stdout.toString()) as { hardState: { commitIndex: number }; snapshot: { lastIncludedIndex: number } | null }
-      return { commitIndex: header.hardState.commitIndex, snapshotIndex: header.snapshot?.lastIncludedIndex ?? 0 }
+      // A snapshot only ever covers committed entries, so it is a lower bound on the commit index.
+      const snapshotIndex = header.snapshot?.lastIncludedIndex ?? 0
+      return { commitIndex: Math.max(header.hardState.commitIndex, snapshotIndex), snapshotIndex }
     }),
   )
   const commonIndex = Math.min(...logs.map((log) => log.commitIndex))

@@ -447,3 +447,16 @@ t.test('appends that return the new length are placed by it: a consistent histor
   const doubled = [appendWithLength(1, 'ab', 0, 10, 2), appendWithLength(2, 'cd', 20, 30, 2)]
   t.equal(checkOperations(model, doubled).outcome, 'illegal', 'two appends cannot both leave the value 2 long')
 })
+
+t.test('a given-up append that no read saw still counts when a later append’s length shows it', async (t) => {
+  const model = kvModel({ appendReturnsOld: false, appendReturnsLength: true })
+  const history: KvOperation[] = [
+    { clientId: 1, input: { op: 'append', key: 'k', value: 'aa' }, output: undefined, callMs: 0, returnMs: Infinity },
+    { clientId: 2, input: { op: 'append', key: 'k', value: 'bb' }, output: { value: '', length: 4 }, callMs: 10, returnMs: 20 },
+    put(2, 'k', 'x', 30, 40),
+    get(3, 'k', 'x', 50, 60),
+  ]
+  t.equal(checkOperations(model, history).outcome, 'ok', 'the unknown append took effect before the one that saw length 4')
+  const impossible = [...history.slice(1, 2).map((op) => ({ ...op, output: { value: '', length: 6 } })), ...history.slice(2)]
+  t.equal(checkOperations(model, impossible).outcome, 'illegal', 'but no history explains a length of 6')
+})

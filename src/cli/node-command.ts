@@ -29,7 +29,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     dataDirectory: values.data,
     ...(values.resp ? { respAddress: values.resp } : {}),
     ...(values.cluster ? { clusterId: values.cluster } : {}),
-    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 4 * 1024 * 1024),
+    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
     maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], 64 * 1024 * 1024, 1),
   })
   const self = peers.find((peer) => peer.id === values.id)

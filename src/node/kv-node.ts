@@ -25,7 +25,7 @@ export interface KvNodeOptions {
   clusterId?: string
   /** "host:port" for the RESP endpoint; omit for none. */
   respAddress?: string
-  /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
+  /** Snapshot when the raft state reaches this many bytes. Default 32 MiB; 0: never. */
   maxRaftStateBytes?: number
   /** Largest value a client may write. Default 64 MiB. */
   maxValueBytes?: number
@@ -48,7 +48,7 @@ export class KvNode {
   static async start(options: KvNodeOptions): Promise<KvNode> {
     const logger = options.logger ?? stderrLogger
     return startRaftHost({ ...options, clusterId: options.clusterId ?? 'lograft', logger }, async ({ raft, transport, store }) => {
-      const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
       const replica: KvReplica = new ReplicatedStateMachine({
         raft,
         machine: kvMachine({ appendReturnsOldValue: false }),

@@ -322,6 +322,11 @@ export class RaftCore {
     this.log.compact(index)
   }
 
+  /** Term, vote and commit index as they are now (not necessarily saved yet). */
+  hardState(): HardState {
+    return { term: this.term, votedFor: this.votedFor, commitIndex: this.log.committed }
+  }
+
   termAt(index: number): number | undefined {
     return this.log.term(index)
   }

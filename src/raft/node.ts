@@ -249,8 +249,13 @@ export class RaftNode {
   /** Stops ticking and serving, waits for accepted writes to be durable. The store stays open. */
   async stop(): Promise<void> {
     if (this.stopped) return
+    // The commit index is saved only now and then while running; a clean stop saves the latest,
+    // so a restart (and `lograft log inspect`) starts from it.
+    const hardState = this.core.hardState()
     this.halt()
     await this.lastWrite.catch(() => {})
+    // A store that failed or was closed has nothing more to keep; the running commit index stays as saved.
+    if (hardState.commitIndex > this.store.hardState.commitIndex) await this.store.saveHardState(hardState).catch(() => {})
   }
 
   /**

@@ -55,7 +55,7 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
       }
     },
     readOnly: (input) => input.op === 'get',
-    partition: (operations) => partitionByKey(operations, options.appendReturnsOld),
+    partition: (operations) => partitionByKey(operations, options.appendReturnsOld, options.appendReturnsLength ?? false),
     key: (state) => state,
     describeState: (state) => quote(state),
     describeOperation(input: KvInput, output: KvOutput | undefined): string {

@@ -7,14 +7,14 @@ import type { Operation, Partition } from './types.js'
 
 type KvOperation = Operation<KvInput, KvOutput>
 
-export function partitionByKey(operations: readonly KvOperation[], appendReturnsOld: boolean): Partition<KvInput, KvOutput>[] {
+export function partitionByKey(operations: readonly KvOperation[], appendReturnsOld: boolean, appendReturnsLength: boolean): Partition<KvInput, KvOutput>[] {
   const byKey = new Map<string, KvOperation[]>()
   for (const operation of operations) {
     const list = byKey.get(operation.input.key)
     if (list === undefined) byKey.set(operation.input.key, [operation])
     else list.push(operation)
   }
-  return [...byKey].map(([key, keyOperations]) => ({ key, operations: withoutUnobservable(keyOperations, appendReturnsOld) }))
+  return [...byKey].map(([key, keyOperations]) => ({ key, operations: withoutUnobservable(keyOperations, appendReturnsOld, appendReturnsLength) }))
 }
 
 /**
@@ -26,7 +26,7 @@ export function partitionByKey(operations: readonly KvOperation[], appendReturns
  * - likewise a delete, when no such output is empty or starts with an appended value.
  * Each dropped operation is one a linearization can do without, since nothing saw it.
  */
-function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOld: boolean): KvOperation[] {
+function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOld: boolean, appendReturnsLength: boolean): KvOperation[] {
   const observers = operations.filter((operation) => operation.output !== undefined && (operation.input.op === 'get' || appendReturnsOld))
   const appendedValues = operations.filter((operation) => operation.input.op === 'append').map((operation) => operation.input.value)
   // An observer returning at the very moment of the call counts: ties are concurrent (EventList).
@@ -35,9 +35,11 @@ function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOl
   return operations.filter((operation) => {
     if (operation.returnMs !== Infinity) return true
     const { op, value } = operation.input
+    if (op === 'get') return false
+    // When appends report the new length, any write can show in a later append's output even if
+    // its value is never read back: keep them all.
+    if (appendReturnsLength) return true
     switch (op) {
-      case 'get':
-        return false
       case 'put':
       case 'append':
         return seenAfter(operation.callMs, (output) => output.includes(value))
