@@ -277,7 +277,7 @@ export class RaftCore {
       progress.readRoundAcked = request.readRound
       this.confirmReads()
     }
-    if (reply.success) this.onAppendAccepted(from, progress, reply.matchIndex)
+    if (reply.success) this.onAppendAccepted(progress, reply.matchIndex)
     else this.onAppendRejected(from, progress, request.prevLogIndex, reply)
   }
 
@@ -568,7 +568,7 @@ export class RaftCore {
     }
   }
 
-  private onAppendAccepted(from: string, progress: Progress, matchIndex: number): void {
+  private onAppendAccepted(progress: Progress, matchIndex: number): void {
     progress.inflight = Math.max(0, progress.inflight - 1)
     if (matchIndex > progress.match) progress.match = matchIndex
     if (progress.state === 'probe') progress.becomeReplicate()
@@ -576,7 +576,9 @@ export class RaftCore {
     else if (progress.next <= progress.match) progress.next = progress.match + 1
     this.maybeCommit()
     this.maybeSendTimeoutNow()
-    if (this.role === 'leader') this.sendAppend(from)
+    // More entries go out with everything else at the end of this turn (takeMessages), so the
+    // replies and proposals that arrive together are answered by one AppendEntries per follower.
+    if (this.role === 'leader') this.replicationPending = true
   }
 
   private onAppendRejected(from: string, progress: Progress, rejectedIndex: number, reply: AppendEntriesReply): void {

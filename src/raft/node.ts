@@ -358,16 +358,18 @@ export class RaftNode {
 
   /** Feeds an RPC's reply (or null if it failed) back into the core. */
   private rpc<Reply>(call: Promise<Reply>, deliver: (reply: Reply | null) => void): void {
+    // Replies are handled as they come but acted on once per turn (schedulePump), so a burst of
+    // replies and proposals produces one round of messages, not one per reply.
     call.then(
       (reply) => {
         if (this.stopped) return
         deliver(reply)
-        this.pump()
+        this.schedulePump()
       },
       () => {
         if (this.stopped) return
         deliver(null)
-        this.pump()
+        this.schedulePump()
       },
     )
   }
