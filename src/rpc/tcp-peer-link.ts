@@ -5,6 +5,7 @@
 import net from 'node:net'
 import type { Clock, TimerHandle } from '../sim/clock.js'
 import type { Logger } from '../util/logger.js'
+import { writeCoalesced } from './coalesced-write.js'
 import { RpcError, parseRpcErrorCode } from './errors.js'
 import { type Frame, FrameKind, frameCodec } from './frame.js'
 import { FrameDecoder, FrameTooLargeError, lengthPrefixed } from './framing.js'
@@ -158,7 +159,7 @@ export class PeerLink {
 
   private write(call: PendingCall): void {
     this.inFlight.set(call.id, call)
-    this.socket?.write(call.frame)
+    if (this.socket) writeCoalesced(this.socket, call.frame)
   }
 
   private onReplyFrame(frame: Frame): void {

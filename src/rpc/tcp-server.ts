@@ -3,6 +3,7 @@
 
 import net from 'node:net'
 import type { Logger } from '../util/logger.js'
+import { writeCoalesced } from './coalesced-write.js'
 import { RpcError } from './errors.js'
 import { type Frame, FrameKind, frameCodec } from './frame.js'
 import { FrameDecoder, FrameTooLargeError, lengthPrefixed } from './framing.js'
@@ -109,7 +110,7 @@ export class TcpServer {
         errorFrame(frame.id, 'FRAME_TOO_LARGE', `reply of ${body.length} bytes exceeds the maximum frame of ${this.options.maxFrameBytes}`),
       )
     }
-    socket.write(lengthPrefixed(body))
+    writeCoalesced(socket, lengthPrefixed(body))
   }
 }
 

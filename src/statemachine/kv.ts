@@ -2,7 +2,8 @@
 // strings (one character per byte, "latin1"), so any bytes round-trip and V8 stores them compactly.
 
 import { protoCodec } from '../rpc/proto.js'
-import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { assert } from '../util/assert.js'
+import { BinaryReader } from '../util/bytes.js'
 import type { Codec, StateMachine } from './types.js'
 
 export type KvOp = 'get' | 'put' | 'append' | 'delete'
@@ -86,16 +87,27 @@ export const kvResultCodec: Codec<KvResult> = {
 }
 
 export const kvStateCodec: Codec<KvState> = {
+  // One exact-size buffer, written in place: a snapshot encodes the whole map while the node waits,
+  // and a field-by-field writer spent as long again collecting its garbage as encoding.
   encode: (state) => {
-    const writer = new BinaryWriter().uint32(state.size)
-    for (const [key, value] of state) writer.bytes(fromBinaryString(key)).bytes(fromBinaryString(value))
-    return writer.finish()
+    let size = 4
+    for (const [key, value] of state) size += 8 + key.length + value.length
+    const out = Buffer.allocUnsafe(size)
+    let offset = out.writeUInt32BE(state.size, 0)
+    for (const [key, value] of state) {
+      offset = out.writeUInt32BE(key.length, offset)
+      offset += out.write(key, offset, 'latin1')
+      offset = out.writeUInt32BE(value.length, offset)
+      offset += out.write(value, offset, 'latin1')
+    }
+    assert(offset === size, () => `KV state encoded to ${offset} bytes, expected ${size}`)
+    return out
   },
   decode: (bytes) => {
     const reader = new BinaryReader(bytes)
     const state: KvState = new Map()
     const count = reader.uint32()
-    for (let i = 0; i < count; i++) state.set(toBinaryString(reader.bytes()), toBinaryString(reader.bytes()))
+    for (let i = 0; i < count; i++) state.set(reader.latin1(), reader.latin1())
     return state
   },
 }

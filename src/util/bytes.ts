@@ -92,9 +92,11 @@ export class TruncatedRecordError extends Error {
 export class BinaryReader {
   private offset = 0
   private readonly view: DataView
+  private readonly buffer: Buffer
 
   constructor(private readonly source: Uint8Array) {
     this.view = new DataView(source.buffer, source.byteOffset, source.byteLength)
+    this.buffer = Buffer.from(source.buffer, source.byteOffset, source.byteLength)
   }
 
   uint8(): number {
@@ -126,6 +128,15 @@ export class BinaryReader {
 
   string(): string {
     return textDecoder.decode(this.bytes())
+  }
+
+  /** A length-prefixed field as a binary string (one character per byte), without an interim view. */
+  latin1(): string {
+    const length = this.uint32()
+    this.need(length)
+    const value = this.buffer.toString('latin1', this.offset, this.offset + length)
+    this.offset += length
+    return value
   }
 
   /** Everything not read yet. */
