@@ -73,11 +73,32 @@ export interface BatchFaults {
 }
 
 /** `db` with batches that fail on demand, as a full disk or an I/O error would make them. */
+function injectedBatchFailure(): Error {
+  return new Error('injected batch failure')
+}
+
+function failingChainedBatch(db: LevelDatabase): ReturnType<LevelDatabase['batch']> {
+  const real = db.batch()
+  return new Proxy(real, {
+    get(target, property) {
+      if (property === 'write') {
+        return async () => {
+          await target.close()
+          throw injectedBatchFailure()
+        }
+      }
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
 export function withBatchFaults(db: LevelDatabase, faults: BatchFaults): LevelDatabase {
   return new Proxy(db, {
     get(target, property) {
       if (property === 'batch' && faults.failBatches) {
-        return () => Promise.reject(new Error('injected batch failure'))
+        // Both forms: db.batch(ops) rejects; db.batch() gives a chained batch whose write rejects.
+        return (...args: unknown[]) => (args.length === 0 ? failingChainedBatch(target) : Promise.reject(injectedBatchFailure()))
       }
       const value: unknown = Reflect.get(target, property, target)
       // Methods must run on the real database: its private state is not reachable via the proxy.
