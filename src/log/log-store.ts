@@ -209,11 +209,15 @@ export class LogStore {
     return new SnapshotWriter(this, this.nextGeneration++, this.snapshotChunkBytes)
   }
 
-  /** Writes `data` as the snapshot through `point` and discards the log it covers. */
-  async saveSnapshot(point: SnapshotPoint, data: Uint8Array): Promise<SnapshotMeta> {
+  /**
+   * Writes `data` as the snapshot through `point` and discards the log it covers. `data` may come
+   * in pieces, produced while the writes of earlier pieces are under way.
+   */
+  async saveSnapshot(point: SnapshotPoint, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<SnapshotMeta> {
     const writer = this.beginSnapshot()
     try {
-      await writer.write(data)
+      if (data instanceof Uint8Array) await writer.write(data)
+      else for await (const piece of data) await writer.write(piece)
       return await writer.commit(point)
     } catch (error) {
       await writer.abort()

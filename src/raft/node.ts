@@ -188,8 +188,9 @@ export class RaftNode {
   /**
    * The state machine's snapshot of everything through `index` (which it has applied): persisted,
    * after which the log up to `index` is discarded. Older than the current snapshot: ignored.
+   * `data` may be a stream of pieces (a state encoded piece by piece while the node runs on).
    */
-  async snapshot(index: number, data: Uint8Array, appMeta: Uint8Array = new Uint8Array(0)): Promise<void> {
+  async snapshot(index: number, data: Uint8Array | AsyncIterable<Uint8Array>, appMeta: Uint8Array = new Uint8Array(0)): Promise<void> {
     if (this.stopped) throw new NodeStoppedError(this.id)
     if (index <= (this.store.snapshotMeta?.lastIncludedIndex ?? 0)) return
     if (index > this.applied) throw new SnapshotAheadError(index, this.applied)

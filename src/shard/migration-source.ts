@@ -9,9 +9,8 @@ import { CompactedError } from '../log/errors.js'
 import type { LogStore } from '../log/log-store.js'
 import { envelopeCodec } from '../statemachine/envelope.js'
 import { kvResultCodec } from '../statemachine/kv.js'
-import type { Outcome } from '../statemachine/fold.js'
+import { type Outcome, checkpointStateBytes } from '../statemachine/fold.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
-import { BinaryReader } from '../util/bytes.js'
 import { type ChunkPayload, decodeGroupCommand, extractShard } from './group-codec.js'
 import type { ClientOperation, GroupResult, GroupState } from './group-machine.js'
 import { type ShardState, shardDigest } from './shard-state.js'
@@ -116,7 +115,7 @@ async function fromSnapshotAndLog(options: BuildOptions): Promise<{ base: ShardS
   if (!meta || !history || history.completeSince === null || history.completeSince > meta.lastIncludedIndex) return null
   const checkpoint = await options.store.readSnapshot()
   if (options.store.snapshotMeta !== meta) return null // A newer snapshot arrived meanwhile; the caller retries.
-  const stateBytes = new BinaryReader(checkpoint).bytes()
+  const stateBytes = checkpointStateBytes(checkpoint)
   const { shard } = extractShard(stateBytes, options.shardId, options.limits)
   if (!shard || shard.status === 'pulling') return null
   const wanted = new Set(history.operationIndexes.filter((index) => index > meta.lastIncludedIndex))

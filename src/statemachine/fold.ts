@@ -46,11 +46,12 @@ export function initialFold<State, Command, Result>(
   return { state: machine.initial(), sessions: new SessionTable<Result>(limits), index: 0, term: 0, last: null }
 }
 
-/** Applies one committed message to `folded` (in place) and returns it. */
+/** Applies one committed message to `folded` (in place) and returns it; `beforeApply` sees each command just before it runs. */
 export function foldMessage<State, Command, Result>(
   machine: StateMachine<State, Command, Result>,
   folded: Folded<State, Result>,
   message: AppliedMessage,
+  beforeApply?: (command: Command) => void,
 ): Folded<State, Result> {
   folded.index = message.index
   folded.term = message.term
@@ -67,7 +68,7 @@ export function foldMessage<State, Command, Result>(
   }
   const envelope = envelopeCodec.decode(message.data)
   const command = machine.commandCodec.decode(envelope.command)
-  const { kind, result } = applyCommand(machine, folded, envelope.clientId, envelope.sequence, envelope.timeMs, command)
+  const { kind, result } = applyCommand(machine, folded, envelope.clientId, envelope.sequence, envelope.timeMs, command, beforeApply)
   folded.last = outcome(kind, message, envelope.clientId, envelope.sequence, result)
   return folded
 }
@@ -83,6 +84,7 @@ export function applyCommand<State, Command, Result>(
   sequence: number,
   timeMs: number,
   command: Command,
+  beforeApply?: (command: Command) => void,
 ): { kind: 'applied' | 'duplicate' | 'stale'; result: Result | undefined } {
   folded.sessions.advanceTime(timeMs)
   const tracked = clientId !== 0 && !machine.isReadOnly(command)
@@ -91,6 +93,7 @@ export function applyCommand<State, Command, Result>(
     if (check.kind === 'duplicate') return { kind: 'duplicate', result: check.result }
     if (check.kind === 'stale') return { kind: 'stale', result: undefined }
   }
+  beforeApply?.(command)
   const { state, result } = machine.apply(folded.state, command)
   folded.state = state
   if (tracked) folded.sessions.record(clientId, sequence, result, timeMs)
@@ -107,15 +110,35 @@ function outcome<Result>(
   return { kind, index: message.index, term: message.term, clientId, sequence, result }
 }
 
-/** The snapshot of a fold: the machine's state and the session table. */
+/**
+ * The snapshot of a fold: the session table, then the machine's state. The state comes last, and
+ * runs to the end, so it can be written piece by piece after the head (see checkpointHead).
+ */
 export function encodeCheckpoint<State, Command, Result>(
   machine: StateMachine<State, Command, Result>,
   folded: Folded<State, Result>,
 ): Uint8Array {
-  return new BinaryWriter()
-    .bytes(machine.stateCodec.encode(folded.state))
-    .bytes(folded.sessions.encode(machine.resultCodec))
-    .finish()
+  const head = checkpointHead(machine, folded)
+  const state = machine.stateCodec.encode(folded.state)
+  const checkpoint = new Uint8Array(head.length + state.length)
+  checkpoint.set(head, 0)
+  checkpoint.set(state, head.length)
+  return checkpoint
+}
+
+/** What a checkpoint holds before the state: the length-prefixed session table. */
+export function checkpointHead<State, Command, Result>(
+  machine: StateMachine<State, Command, Result>,
+  folded: Folded<State, Result>,
+): Uint8Array {
+  return new BinaryWriter().bytes(folded.sessions.encode(machine.resultCodec)).finish()
+}
+
+/** The machine's state bytes within a checkpoint, without decoding anything else. */
+export function checkpointStateBytes(checkpoint: Uint8Array): Uint8Array {
+  const reader = new BinaryReader(checkpoint)
+  reader.bytes()
+  return reader.rest()
 }
 
 export function decodeCheckpoint<State, Command, Result>(
@@ -124,7 +147,7 @@ export function decodeCheckpoint<State, Command, Result>(
   limits: SessionLimits,
 ): { state: State; sessions: SessionTable<Result> } {
   const reader = new BinaryReader(bytes)
-  const state = machine.stateCodec.decode(reader.bytes())
   const sessions = SessionTable.decode(reader.bytes(), machine.resultCodec, limits)
+  const state = machine.stateCodec.decode(reader.rest())
   return { state, sessions }
 }

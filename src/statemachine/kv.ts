@@ -2,8 +2,8 @@
 // strings (one character per byte, "latin1"), so any bytes round-trip and V8 stores them compactly.
 
 import { protoCodec } from '../rpc/proto.js'
-import { assert } from '../util/assert.js'
 import { BinaryReader } from '../util/bytes.js'
+import { KvStateEncoding } from './kv-state-encoding.js'
 import type { Codec, StateMachine } from './types.js'
 
 export type KvOp = 'get' | 'put' | 'append' | 'delete'
@@ -87,22 +87,9 @@ export const kvResultCodec: Codec<KvResult> = {
 }
 
 export const kvStateCodec: Codec<KvState> = {
-  // One exact-size buffer, written in place: a snapshot encodes the whole map while the node waits,
-  // and a field-by-field writer spent as long again collecting its garbage as encoding.
-  encode: (state) => {
-    let size = 4
-    for (const [key, value] of state) size += 8 + key.length + value.length
-    const out = Buffer.allocUnsafe(size)
-    let offset = out.writeUInt32BE(state.size, 0)
-    for (const [key, value] of state) {
-      offset = out.writeUInt32BE(key.length, offset)
-      offset += out.write(key, offset, 'latin1')
-      offset = out.writeUInt32BE(value.length, offset)
-      offset += out.write(value, offset, 'latin1')
-    }
-    assert(offset === size, () => `KV state encoded to ${offset} bytes, expected ${size}`)
-    return out
-  },
+  // One exact-size buffer, written in place: a field-by-field writer spent as long again
+  // collecting its garbage as encoding.
+  encode: (state) => new KvStateEncoding(state).next(Number.POSITIVE_INFINITY) as Uint8Array,
   decode: (bytes) => {
     const reader = new BinaryReader(bytes)
     const state: KvState = new Map()
@@ -122,6 +109,7 @@ export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCo
     commandCodec: kvCommandCodec,
     resultCodec: kvResultCodec,
     stateCodec: kvStateCodec,
+    encodeIncrementally: (state) => new KvStateEncoding(state),
     apply(state, command) {
       const old = state.get(command.key)
       const found = old !== undefined

@@ -11,9 +11,9 @@ import { type Clock, type TimerHandle, systemClock } from '../sim/clock.js'
 import type { Logger } from '../util/logger.js'
 import { stderrLogger } from '../util/logger.js'
 import { envelopeCodec } from './envelope.js'
-import { type Folded, type Outcome, encodeCheckpoint, foldMessage, initialFold } from './fold.js'
+import { type Folded, type Outcome, checkpointHead, encodeCheckpoint, foldMessage, initialFold } from './fold.js'
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions.js'
-import type { StateMachine } from './types.js'
+import type { StateEncoding, StateMachine } from './types.js'
 
 /** The entry proposed for a command was replaced by another leader's; the outcome is unknown, so retry. */
 export class ProposalLostError extends RaftError {
@@ -21,6 +21,9 @@ export class ProposalLostError extends RaftError {
     super('ERR_PROPOSAL_LOST', `the entry proposed at index ${index} did not commit as proposed; retry`)
   }
 }
+
+/** An incrementally encoded state goes to the log store in pieces of about this many bytes. */
+const SNAPSHOT_PIECE_BYTES = 1024 * 1024
 
 export interface ClientSession {
   clientId: number
@@ -65,6 +68,8 @@ export class ReplicatedStateMachine<State, Command, Result> {
   private readonly waiters = new Map<number, Waiter<Result>>()
   private folded: Folded<State, Result>
   private snapshotInFlight = false
+  /** The state encoding of the snapshot being written, which must see every command applied meanwhile. */
+  private encoding: StateEncoding<Command> | null = null
   private failure: Error | null = null
 
   constructor(options: ReplicatedStateMachineOptions<State, Command, Result>) {
@@ -78,7 +83,7 @@ export class ReplicatedStateMachine<State, Command, Result> {
     const limits = options.sessionLimits ?? DEFAULT_SESSION_LIMITS
     this.folded = initialFold(this.machine, limits)
     const folded$ = this.raft.committed$.pipe(
-      scan((folded, message) => foldMessage(this.machine, folded, message), this.folded),
+      scan((folded, message) => foldMessage(this.machine, folded, message, (command) => this.encoding?.preserve(command)), this.folded),
       takeUntil(this.stopped),
       share(),
     )
@@ -171,8 +176,10 @@ export class ReplicatedStateMachine<State, Command, Result> {
     if (limit === undefined || limit <= 0 || this.snapshotInFlight) return
     if (this.raft.sizes().raftStateBytes < limit) return
     if (folded.index <= this.raft.status().snapshotIndex) return
-    // Encoded now: the fold updates the state in place, so later entries must not leak into it.
-    const checkpoint = encodeCheckpoint(this.machine, folded)
+    // The fold updates the state in place, so the checkpoint is taken now: whole, or (where the
+    // machine can) as an encoding that keeps what later commands change.
+    const encoding = this.machine.encodeIncrementally?.(folded.state)
+    const checkpoint = encoding ? this.checkpointPieces(folded, encoding) : encodeCheckpoint(this.machine, folded)
     this.snapshotInFlight = true
     this.raft
       .snapshot(folded.index, checkpoint)
@@ -180,10 +187,24 @@ export class ReplicatedStateMachine<State, Command, Result> {
         if (!this.raft.isStopped) this.logger.warn('snapshot failed', { node: this.raft.id, index: folded.index, reason: String(error) })
       })
       .finally(() => {
+        this.encoding = null
         this.snapshotInFlight = false
         // Entries applied while this snapshot was being written may need one of their own.
         if (!this.raft.isStopped && !this.failure) this.maybeSnapshot(this.folded)
       })
+  }
+
+  /**
+   * The checkpoint of `folded` as it is now, in pieces: the head at once, then the state (begun as
+   * `encoding`) a piece at a time as the log store takes them, while later commands apply.
+   */
+  private checkpointPieces(folded: Folded<State, Result>, encoding: StateEncoding<Command>): AsyncIterable<Uint8Array> {
+    const head = checkpointHead(this.machine, folded)
+    this.encoding = encoding
+    return (async function* () {
+      yield head
+      for (let piece = encoding.next(SNAPSHOT_PIECE_BYTES); piece !== null; piece = encoding.next(SNAPSHOT_PIECE_BYTES)) yield piece
+    })()
   }
 
   private rejectAll(makeError: () => Error): void {

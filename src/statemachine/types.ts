@@ -21,4 +21,18 @@ export interface StateMachine<State, Command, Result> {
   readonly resultCodec: Codec<Result>
   /** The snapshot format of the state. */
   readonly stateCodec: Codec<State>
+  /**
+   * Optional: encodes the state piece by piece while commands go on applying, so that a large
+   * state does not stop the node (and its heartbeats) for as long as encoding all of it takes.
+   * The pieces together must equal stateCodec.encode(state) as `state` was at this call.
+   */
+  encodeIncrementally?(state: State): StateEncoding<Command>
+}
+
+/** A state encoding in progress: the state as it was when it began, whatever is applied meanwhile. */
+export interface StateEncoding<Command> {
+  /** Called before each command applied while the encoding is unfinished: keep what it will change. */
+  preserve(command: Command): void
+  /** The next piece, of about `budgetBytes` or more; null once the whole state has been given. */
+  next(budgetBytes: number): Uint8Array | null
 }

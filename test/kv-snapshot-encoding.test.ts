@@ -1,0 +1,103 @@
+// A KV snapshot encoded piece by piece while commands keep applying holds the state as it was when
+// the snapshot began: the encoding alone under random interleavings, and the runtime writing one
+// to a log store that takes its time while a client keeps writing.
+import t from 'tap'
+import { memoryDatabase } from '../src/log/backends.js'
+import { type LevelDatabase, LogStore } from '../src/log/log-store.js'
+import { RaftNode } from '../src/raft/node.js'
+import type { AppliedMessage } from '../src/raft/node.js'
+import { sleep } from '../src/sim/clock.js'
+import { Rng } from '../src/sim/rng.js'
+import { encodeCheckpoint, foldMessage, initialFold } from '../src/statemachine/fold.js'
+import { type KvCommand, type KvState, kvMachine, kvStateCodec } from '../src/statemachine/kv.js'
+import { KvStateEncoding } from '../src/statemachine/kv-state-encoding.js'
+import { ReplicatedStateMachine } from '../src/statemachine/runtime.js'
+import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
+import { seededTest, simTest } from './helpers/sim.js'
+
+const machine = kvMachine({ appendReturnsOldValue: false })
+
+function randomText(rng: Rng, maxLength: number): string {
+  return Buffer.from(rng.bytes(rng.int(maxLength + 1))).toString('latin1')
+}
+
+function randomCommand(rng: Rng, keys: readonly string[]): KvCommand {
+  const key = rng.chance(0.7) && keys.length > 0 ? (keys[rng.int(keys.length)] as string) : `new:${rng.int(1_000_000)}`
+  const op = (['get', 'put', 'append', 'delete'] as const)[rng.int(4)] ?? 'put'
+  return { op, key, value: op === 'put' || op === 'append' ? randomText(rng, 40) : '' }
+}
+
+seededTest(t, 'pieces encoded between commands equal the whole encoding of the state at the start', async (seed, t) => {
+  const rng = new Rng(seed)
+  let state: KvState = new Map()
+  for (let i = 0; i < 2000; i++) state.set(`key:${rng.int(5000)}`, randomText(rng, 60))
+  const expected = Buffer.from(kvStateCodec.encode(state))
+  const keys = [...state.keys()]
+  const encoding = new KvStateEncoding(state)
+  const pieces: Uint8Array[] = []
+  let applied = 0
+  for (let piece = encoding.next(1 + rng.int(4096)); piece !== null; piece = encoding.next(1 + rng.int(4096))) {
+    pieces.push(piece)
+    for (let n = rng.int(30); n > 0; n--) {
+      const command = randomCommand(rng, keys)
+      encoding.preserve(command)
+      state = machine.apply(state, command).state
+      applied++
+    }
+  }
+  t.ok(pieces.length > 10, `${pieces.length} pieces, ${applied} commands applied between them`)
+  t.ok(Buffer.concat(pieces).equals(expected), 'the pieces are the state as it was, byte for byte')
+  t.notOk(Buffer.from(kvStateCodec.encode(state)).equals(expected), 'while the state itself moved on')
+})
+
+/** A database whose puts (snapshot chunks) each take a millisecond of simulated time. */
+function slowPuts(db: LevelDatabase, pause: () => Promise<void>): LevelDatabase {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'put') {
+        return async (...args: Parameters<LevelDatabase['put']>) => {
+          await pause()
+          return target.put(...args)
+        }
+      }
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+simTest(t, 'the runtime writes a multi-piece snapshot while commands apply, and it holds the state at its index', async (world, t) => {
+  const store = await LogStore.open(slowPuts(memoryDatabase(), () => sleep(world.clock, 1)), { name: 'a', snapshotChunkBytes: 16 * 1024 })
+  const attachment = world.attachNode('a', [])
+  const rng = world.rng.fork()
+  const raft = await RaftNode.create({ id: 'a', members: ['a'], transport: attachment.transport, store, clock: world.clock, random: () => rng.float() })
+  const committed: AppliedMessage[] = []
+  raft.committed$.subscribe((message) => committed.push(message))
+  const replica = new ReplicatedStateMachine({
+    raft,
+    machine,
+    maxRaftStateBytes: 3 * 1024 * 1024,
+    clock: world.clock,
+    wallClockMs: () => world.clock.now(),
+  })
+  replica.start()
+  while (raft.status().role !== 'leader') await sleep(world.clock, 10)
+  // Values of 4 KiB over up to 1000 keys: a state of a few MiB, so the snapshot goes in several 1 MiB pieces.
+  // One command at a time, a millisecond apart (as long as a chunk write takes), so any applied
+  // past the snapshot's index ran while it was being written.
+  let sequence = 0
+  while (raft.status().snapshotIndex === 0) {
+    await replica.execute({ op: 'put', key: `key:${rng.int(1000)}`, value: 'v'.repeat(4096 - 8) + String(sequence).padStart(8, '0') }, { clientId: 7, sequence: ++sequence })
+    await sleep(world.clock, 1)
+  }
+  const snapshotIndex = raft.status().snapshotIndex
+  t.ok(replica.appliedIndex > snapshotIndex + 10, `commands applied while the snapshot was written (applied ${replica.appliedIndex}, snapshot at ${snapshotIndex})`)
+  const stored = await store.readSnapshot()
+  t.ok(stored.length > 2 * 1024 * 1024, `a snapshot of ${stored.length} bytes`)
+  // The reference: the same fold over the committed messages up to the snapshot's index, whole.
+  let reference = initialFold(machine, DEFAULT_SESSION_LIMITS)
+  for (const message of committed) if (message.index <= snapshotIndex) reference = foldMessage(machine, reference, message)
+  t.equal(reference.index, snapshotIndex)
+  t.ok(Buffer.from(stored).equals(Buffer.from(encodeCheckpoint(machine, reference))), 'the stored snapshot is exactly the checkpoint at its index')
+  await replica.stop()
+}, { maxVirtualMs: 600_000 })
