@@ -8,11 +8,12 @@ import { RaftNode } from '../src/raft/node.js'
 import type { AppliedMessage } from '../src/raft/node.js'
 import { sleep } from '../src/sim/clock.js'
 import { Rng } from '../src/sim/rng.js'
-import { encodeCheckpoint, foldMessage, initialFold } from '../src/statemachine/fold.js'
+import { decodeCheckpoint, encodeCheckpoint, foldMessage, initialFold } from '../src/statemachine/fold.js'
 import { type KvCommand, type KvState, kvMachine, kvStateCodec } from '../src/statemachine/kv.js'
 import { KvStateEncoding } from '../src/statemachine/kv-state-encoding.js'
 import { ReplicatedStateMachine } from '../src/statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
+import { BinaryWriter } from '../src/util/bytes.js'
 import { seededTest, simTest } from './helpers/sim.js'
 
 const machine = kvMachine({ appendReturnsOldValue: false })
@@ -101,3 +102,19 @@ simTest(t, 'the runtime writes a multi-piece snapshot while commands apply, and 
   t.ok(Buffer.from(stored).equals(Buffer.from(encodeCheckpoint(machine, reference))), 'the stored snapshot is exactly the checkpoint at its index')
   await replica.stop()
 }, { maxVirtualMs: 600_000 })
+
+t.test('a checkpoint round-trips, and one in another layout is refused, not misread', async (t) => {
+  let folded = initialFold(machine, DEFAULT_SESSION_LIMITS)
+  folded.state.set('x', 'one')
+  folded.sessions.record(5, 1, { value: '', found: false, length: 3 }, 0)
+  const checkpoint = encodeCheckpoint(machine, folded)
+  const restored = decodeCheckpoint(machine, checkpoint, DEFAULT_SESSION_LIMITS)
+  t.same([...restored.state], [['x', 'one']])
+  t.equal(restored.sessions.size, 1)
+  // The layout before the magic: the state first, then the sessions, each length-prefixed.
+  const older = new BinaryWriter().bytes(kvStateCodec.encode(folded.state)).bytes(folded.sessions.encode(machine.resultCodec)).finish()
+  t.throws(() => decodeCheckpoint(machine, older, DEFAULT_SESSION_LIMITS), { code: 'ERR_CHECKPOINT_FORMAT', message: /checkpoint magic/ })
+  t.throws(() => decodeCheckpoint(machine, new Uint8Array(0), DEFAULT_SESSION_LIMITS), { code: 'ERR_CHECKPOINT_FORMAT' })
+  folded = initialFold(machine, DEFAULT_SESSION_LIMITS)
+  t.equal(decodeCheckpoint(machine, encodeCheckpoint(machine, folded), DEFAULT_SESSION_LIMITS).state.size, 0, 'an empty fold too')
+})

@@ -4,7 +4,7 @@
 // session table.
 
 import type { AppliedMessage } from '../raft/node.js'
-import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { BinaryReader, BinaryWriter, bytesEqual } from '../util/bytes.js'
 import { envelopeCodec } from './envelope.js'
 import { type SessionLimits, SessionTable } from './sessions.js'
 import type { StateMachine } from './types.js'
@@ -111,8 +111,19 @@ function outcome<Result>(
 }
 
 /**
- * The snapshot of a fold: the session table, then the machine's state. The state comes last, and
- * runs to the end, so it can be written piece by piece after the head (see checkpointHead).
+ * Opens every checkpoint, naming its layout: a snapshot from a build with another layout (or
+ * bytes that are no checkpoint at all) is refused with a clear error instead of misread.
+ */
+const CHECKPOINT_MAGIC = Uint8Array.from(Buffer.from('LRC2', 'latin1'))
+
+/** A snapshot's data is not a checkpoint this build can read. */
+export class CheckpointFormatError extends Error {
+  readonly code = 'ERR_CHECKPOINT_FORMAT'
+}
+
+/**
+ * The snapshot of a fold: a magic, the session table, then the machine's state. The state comes
+ * last, and runs to the end, so it can be written piece by piece after the head (checkpointHead).
  */
 export function encodeCheckpoint<State, Command, Result>(
   machine: StateMachine<State, Command, Result>,
@@ -126,19 +137,33 @@ export function encodeCheckpoint<State, Command, Result>(
   return checkpoint
 }
 
-/** What a checkpoint holds before the state: the length-prefixed session table. */
+/** What a checkpoint holds before the state: the magic and the length-prefixed session table. */
 export function checkpointHead<State, Command, Result>(
   machine: StateMachine<State, Command, Result>,
   folded: Folded<State, Result>,
 ): Uint8Array {
-  return new BinaryWriter().bytes(folded.sessions.encode(machine.resultCodec)).finish()
+  const sessions = folded.sessions.encode(machine.resultCodec)
+  return new BinaryWriter().raw(CHECKPOINT_MAGIC).bytes(sessions).finish()
 }
 
 /** The machine's state bytes within a checkpoint, without decoding anything else. */
 export function checkpointStateBytes(checkpoint: Uint8Array): Uint8Array {
-  const reader = new BinaryReader(checkpoint)
+  const reader = openCheckpoint(checkpoint)
   reader.bytes()
   return reader.rest()
+}
+
+/** A reader past the checkpoint's magic; throws CheckpointFormatError if it is not there. */
+function openCheckpoint(checkpoint: Uint8Array): BinaryReader {
+  const magic = checkpoint.subarray(0, CHECKPOINT_MAGIC.length)
+  if (!bytesEqual(magic, CHECKPOINT_MAGIC)) {
+    throw new CheckpointFormatError(
+      `snapshot data of ${checkpoint.length} bytes does not start with the checkpoint magic ${JSON.stringify('LRC2')}: written by another layout of lograft, or not a checkpoint`,
+    )
+  }
+  const reader = new BinaryReader(checkpoint)
+  reader.uint32()
+  return reader
 }
 
 export function decodeCheckpoint<State, Command, Result>(
@@ -146,7 +171,7 @@ export function decodeCheckpoint<State, Command, Result>(
   bytes: Uint8Array,
   limits: SessionLimits,
 ): { state: State; sessions: SessionTable<Result> } {
-  const reader = new BinaryReader(bytes)
+  const reader = openCheckpoint(bytes)
   const sessions = SessionTable.decode(reader.bytes(), machine.resultCodec, limits)
   const state = machine.stateCodec.decode(reader.rest())
   return { state, sessions }

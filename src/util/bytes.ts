@@ -66,6 +66,11 @@ export class BinaryWriter {
     return this.bytes(textEncoder.encode(value))
   }
 
+  /** The bytes as they are, with no length before them (a magic, or a field that runs to the end). */
+  raw(value: Uint8Array): this {
+    return this.push(value)
+  }
+
   finish(): Uint8Array {
     const out = new Uint8Array(this.length)
     let offset = 0
