@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import { BinaryReader, BinaryWriter } from '../util/bytes.js'
-import { type KvResult, fromBinaryString, kvResultCodec, toBinaryString } from '../statemachine/kv.js'
+import { type KvResult, kvResultCodec, kvStateCodec } from '../statemachine/kv.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
 
 export type ShardStatus =
@@ -46,16 +46,16 @@ export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8
   return hash.digest()
 }
 
+/** The shard's status, transfer and sessions, then its data in the KV state's encoding, to the end. */
 export function encodeShard(shard: ShardState): Uint8Array {
-  const writer = new BinaryWriter()
+  return new BinaryWriter()
     .uint8(STATUS_CODES.indexOf(shard.status))
     .uint8(shard.gcPending ? 1 : 0)
     .string(shard.transfer?.id ?? '')
     .uint32(shard.transfer?.nextChunk ?? 0)
     .bytes(shard.sessions.encode(kvResultCodec))
-    .uint32(shard.data.size)
-  for (const [key, value] of shard.data) writer.bytes(fromBinaryString(key)).bytes(fromBinaryString(value))
-  return writer.finish()
+    .raw(kvStateCodec.encode(shard.data))
+    .finish()
 }
 
 export function decodeShard(bytes: Uint8Array, limits: SessionLimits): ShardState {
@@ -65,8 +65,6 @@ export function decodeShard(bytes: Uint8Array, limits: SessionLimits): ShardStat
   const transferId = reader.string()
   const nextChunk = reader.uint32()
   const sessions = SessionTable.decode(reader.bytes(), kvResultCodec, limits)
-  const data = new Map<string, string>()
-  const count = reader.uint32()
-  for (let i = 0; i < count; i++) data.set(toBinaryString(reader.bytes()), toBinaryString(reader.bytes()))
+  const data = kvStateCodec.decode(reader.rest())
   return { status, data, sessions, gcPending, transfer: transferId ? { id: transferId, nextChunk } : null }
 }
