@@ -139,13 +139,19 @@ export function decodeGroupResult(bytes: Uint8Array): GroupResult {
   return { err, event, shard, kv }
 }
 
+/** The group's id, configurations and shard count, then each shard as its id and a length-prefixed section. */
 export function encodeGroupState(state: GroupState): Uint8Array {
+  const writer = new BinaryWriter().raw(encodeGroupHead(state))
+  for (const [shard, held] of state.shards) writer.uint32(shard).bytes(encodeShard(held))
+  return writer.finish()
+}
+
+/** Everything of an encoded group state before its shard sections. */
+export function encodeGroupHead(state: GroupState): Uint8Array {
   const writer = new BinaryWriter().uint64(state.gid)
   writeConfig(writer, state.config)
   writeConfig(writer, state.previous)
-  writer.uint32(state.shards.size)
-  for (const [shard, held] of state.shards) writer.uint32(shard).bytes(encodeShard(held))
-  return writer.finish()
+  return writer.uint32(state.shards.size).finish()
 }
 
 export function decodeGroupState(bytes: Uint8Array, limits: SessionLimits): GroupState {

@@ -10,6 +10,7 @@ import { bytesEqual } from '../util/bytes.js'
 import { assert } from '../util/assert.js'
 import { NO_GROUP, type KeyToShard, type ShardConfig, initialConfig } from './config.js'
 import { type ChunkPayload, decodeGroupCommand, decodeGroupResult, decodeGroupState, encodeGroupCommand, encodeGroupResult, encodeGroupState } from './group-codec.js'
+import { GroupStateEncoding } from './group-state-encoding.js'
 import { type ShardState, emptyShard, shardDigest } from './shard-state.js'
 
 export interface GroupState {
@@ -149,6 +150,7 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     commandCodec: { encode: encodeGroupCommand, decode: decodeGroupCommand },
     resultCodec: { encode: encodeGroupResult, decode: decodeGroupResult },
     stateCodec: { encode: encodeGroupState, decode: (bytes) => decodeGroupState(bytes, limits) },
+    encodeIncrementally: (state) => new GroupStateEncoding(state, options.keyToShard, options.shardCount),
     apply(state, command) {
       switch (command.kind) {
         case 'op': {

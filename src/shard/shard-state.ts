@@ -46,15 +46,19 @@ export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8
   return hash.digest()
 }
 
-/** The shard's status, transfer and sessions, then its data in the KV state's encoding, to the end. */
+/** The shard's status, transfer and sessions (encodeShardHead), then its data in the KV state's encoding, to the end. */
 export function encodeShard(shard: ShardState): Uint8Array {
+  return new BinaryWriter().raw(encodeShardHead(shard)).raw(kvStateCodec.encode(shard.data)).finish()
+}
+
+/** Everything of an encoded shard before its data. */
+export function encodeShardHead(shard: ShardState): Uint8Array {
   return new BinaryWriter()
     .uint8(STATUS_CODES.indexOf(shard.status))
     .uint8(shard.gcPending ? 1 : 0)
     .string(shard.transfer?.id ?? '')
     .uint32(shard.transfer?.nextChunk ?? 0)
     .bytes(shard.sessions.encode(kvResultCodec))
-    .raw(kvStateCodec.encode(shard.data))
     .finish()
 }
 

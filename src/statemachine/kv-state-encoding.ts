@@ -21,6 +21,13 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
     this.keys = [...state.keys()]
   }
 
+  /** The length of the whole encoding (as of the start, like every piece). */
+  totalBytes(): number {
+    let size = COUNT_BYTES
+    for (const key of this.keys) size += 2 * LENGTH_BYTES + key.length + this.valueAtStart(key).length
+    return size
+  }
+
   preserve(command: KvCommand): void {
     if (command.op === 'get' || this.before.has(command.key)) return
     this.before.set(command.key, this.state.get(command.key))
