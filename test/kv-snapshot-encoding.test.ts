@@ -14,6 +14,7 @@ import { KvStateEncoding } from '../src/statemachine/kv-state-encoding.js'
 import { ReplicatedStateMachine } from '../src/statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
 import { BinaryWriter } from '../src/util/bytes.js'
+import { withOverrides } from './helpers/log.js'
 import { seededTest, simTest } from './helpers/sim.js'
 
 const machine = kvMachine({ appendReturnsOldValue: false })
@@ -53,18 +54,11 @@ seededTest(t, 'pieces encoded between commands equal the whole encoding of the s
 
 /** A database whose puts (snapshot chunks) each take a millisecond of simulated time. */
 function slowPuts(db: LevelDatabase, pause: () => Promise<void>): LevelDatabase {
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === 'put') {
-        return async (...args: Parameters<LevelDatabase['put']>) => {
-          await pause()
-          return target.put(...args)
-        }
-      }
-      const value: unknown = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  const put = async (...args: Parameters<LevelDatabase['put']>): Promise<void> => {
+    await pause()
+    return db.put(...args)
+  }
+  return withOverrides(db, (property) => (property === 'put' ? put : undefined))
 }
 
 simTest(t, 'the runtime writes a multi-piece snapshot while commands apply, and it holds the state at its index', async (world, t) => {

@@ -216,8 +216,7 @@ export class LogStore {
   async saveSnapshot(point: SnapshotPoint, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<SnapshotMeta> {
     const writer = this.beginSnapshot()
     try {
-      if (data instanceof Uint8Array) await writer.write(data)
-      else for await (const piece of data) await writer.write(piece)
+      for await (const piece of data instanceof Uint8Array ? [data] : data) await writer.write(piece)
       return await writer.commit(point)
     } catch (error) {
       await writer.abort()

@@ -2,11 +2,11 @@
 // each shard in its own section, so a migration source can take one shard out without the rest.
 
 import { BinaryReader, BinaryWriter } from '../util/bytes.js'
-import { fromBinaryString, kvCommandCodec, kvResultCodec, toBinaryString } from '../statemachine/kv.js'
+import { fromBinaryString, kvCommandCodec, kvResultCodec, kvStateCodec, toBinaryString } from '../statemachine/kv.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import type { ShardConfig } from './config.js'
 import type { ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-machine.js'
-import { decodeShard, encodeShard, type ShardState } from './shard-state.js'
+import { decodeShard, encodeShardHead, type ShardState } from './shard-state.js'
 
 /** One piece of a shard on its way to a new owner. */
 export type ChunkPayload =
@@ -142,8 +142,16 @@ export function decodeGroupResult(bytes: Uint8Array): GroupResult {
 /** The group's id, configurations and shard count, then each shard as its id and a length-prefixed section. */
 export function encodeGroupState(state: GroupState): Uint8Array {
   const writer = new BinaryWriter().raw(encodeGroupHead(state))
-  for (const [shard, held] of state.shards) writer.uint32(shard).bytes(encodeShard(held))
+  for (const [shard, held] of state.shards) {
+    const data = kvStateCodec.encode(held.data)
+    writer.raw(shardSectionHead(shard, encodeShardHead(held), data.length)).raw(data)
+  }
   return writer.finish()
+}
+
+/** A shard section up to its data: the shard's id, the section's length, and the shard's head. */
+export function shardSectionHead(shard: number, shardHead: Uint8Array, dataBytes: number): Uint8Array {
+  return new BinaryWriter().uint32(shard).uint32(shardHead.length + dataBytes).raw(shardHead).finish()
 }
 
 /** Everything of an encoded group state before its shard sections. */

@@ -7,9 +7,8 @@
 
 import { KvStateEncoding } from '../statemachine/kv-state-encoding.js'
 import type { StateEncoding } from '../statemachine/types.js'
-import { BinaryWriter } from '../util/bytes.js'
 import type { KeyToShard } from './config.js'
-import { encodeGroupHead } from './group-codec.js'
+import { encodeGroupHead, shardSectionHead } from './group-codec.js'
 import type { GroupCommand, GroupState } from './group-machine.js'
 import { encodeShardHead } from './shard-state.js'
 
@@ -72,7 +71,7 @@ export class GroupStateEncoding implements StateEncoding<GroupCommand> {
       if (!section) break
       if (!section.started) {
         section.started = true
-        add(new BinaryWriter().uint32(section.id).uint32(section.head.length + section.data.totalBytes()).raw(section.head).finish())
+        add(shardSectionHead(section.id, section.head, section.data.totalBytes()))
       }
       const piece = section.data.next(budgetBytes - size)
       if (piece === null) this.current++

@@ -46,12 +46,10 @@ export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8
   return hash.digest()
 }
 
-/** The shard's status, transfer and sessions (encodeShardHead), then its data in the KV state's encoding, to the end. */
-export function encodeShard(shard: ShardState): Uint8Array {
-  return new BinaryWriter().raw(encodeShardHead(shard)).raw(kvStateCodec.encode(shard.data)).finish()
-}
-
-/** Everything of an encoded shard before its data. */
+/**
+ * Everything of an encoded shard before its data: status, transfer and sessions. The data follows
+ * in the KV state's encoding, to the end (see encodeGroupState).
+ */
 export function encodeShardHead(shard: ShardState): Uint8Array {
   return new BinaryWriter()
     .uint8(STATUS_CODES.indexOf(shard.status))

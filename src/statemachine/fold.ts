@@ -114,7 +114,8 @@ function outcome<Result>(
  * Opens every checkpoint, naming its layout: a snapshot from a build with another layout (or
  * bytes that are no checkpoint at all) is refused with a clear error instead of misread.
  */
-const CHECKPOINT_MAGIC = Uint8Array.from(Buffer.from('LRC2', 'latin1'))
+const CHECKPOINT_MAGIC_TEXT = 'LRC2'
+const CHECKPOINT_MAGIC = Uint8Array.from(Buffer.from(CHECKPOINT_MAGIC_TEXT, 'latin1'))
 
 /** A snapshot's data is not a checkpoint this build can read. */
 export class CheckpointFormatError extends Error {
@@ -129,12 +130,7 @@ export function encodeCheckpoint<State, Command, Result>(
   machine: StateMachine<State, Command, Result>,
   folded: Folded<State, Result>,
 ): Uint8Array {
-  const head = checkpointHead(machine, folded)
-  const state = machine.stateCodec.encode(folded.state)
-  const checkpoint = new Uint8Array(head.length + state.length)
-  checkpoint.set(head, 0)
-  checkpoint.set(state, head.length)
-  return checkpoint
+  return new BinaryWriter().raw(checkpointHead(machine, folded)).raw(machine.stateCodec.encode(folded.state)).finish()
 }
 
 /** What a checkpoint holds before the state: the magic and the length-prefixed session table. */
@@ -158,12 +154,10 @@ function openCheckpoint(checkpoint: Uint8Array): BinaryReader {
   const magic = checkpoint.subarray(0, CHECKPOINT_MAGIC.length)
   if (!bytesEqual(magic, CHECKPOINT_MAGIC)) {
     throw new CheckpointFormatError(
-      `snapshot data of ${checkpoint.length} bytes does not start with the checkpoint magic ${JSON.stringify('LRC2')}: written by another layout of lograft, or not a checkpoint`,
+      `snapshot data of ${checkpoint.length} bytes does not start with the checkpoint magic ${JSON.stringify(CHECKPOINT_MAGIC_TEXT)}: written by another layout of lograft, or not a checkpoint`,
     )
   }
-  const reader = new BinaryReader(checkpoint)
-  reader.uint32()
-  return reader
+  return new BinaryReader(checkpoint.subarray(CHECKPOINT_MAGIC.length))
 }
 
 export function decodeCheckpoint<State, Command, Result>(

@@ -38,9 +38,10 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
     const values: string[] = []
     let size = this.countWritten ? 0 : COUNT_BYTES
     for (let i = this.position; i < this.keys.length && (values.length === 0 || size < budgetBytes); i++) {
-      const value = this.valueAtStart(this.keys[i] as string)
+      const key = this.keys[i] as string
+      const value = this.valueAtStart(key)
       values.push(value)
-      size += 2 * LENGTH_BYTES + (this.keys[i] as string).length + value.length
+      size += 2 * LENGTH_BYTES + key.length + value.length
     }
     const piece = Buffer.allocUnsafe(size)
     let offset = 0

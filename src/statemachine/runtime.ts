@@ -82,8 +82,9 @@ export class ReplicatedStateMachine<State, Command, Result> {
     this.wallClockMs = options.wallClockMs ?? Date.now
     const limits = options.sessionLimits ?? DEFAULT_SESSION_LIMITS
     this.folded = initialFold(this.machine, limits)
+    const preserveForSnapshot = (command: Command): void => this.encoding?.preserve(command)
     const folded$ = this.raft.committed$.pipe(
-      scan((folded, message) => foldMessage(this.machine, folded, message, (command) => this.encoding?.preserve(command)), this.folded),
+      scan((folded, message) => foldMessage(this.machine, folded, message, preserveForSnapshot), this.folded),
       takeUntil(this.stopped),
       share(),
     )
@@ -178,8 +179,9 @@ export class ReplicatedStateMachine<State, Command, Result> {
     if (folded.index <= this.raft.status().snapshotIndex) return
     // The fold updates the state in place, so the checkpoint is taken now: whole, or (where the
     // machine can) as an encoding that keeps what later commands change.
-    const encoding = this.machine.encodeIncrementally?.(folded.state)
-    const checkpoint = encoding ? this.checkpointPieces(folded, encoding) : encodeCheckpoint(this.machine, folded)
+    const encoding = this.machine.encodeIncrementally?.(folded.state) ?? null
+    const checkpoint = encoding ? checkpointPieces(checkpointHead(this.machine, folded), encoding) : encodeCheckpoint(this.machine, folded)
+    this.encoding = encoding
     this.snapshotInFlight = true
     this.raft
       .snapshot(folded.index, checkpoint)
@@ -192,19 +194,6 @@ export class ReplicatedStateMachine<State, Command, Result> {
         // Entries applied while this snapshot was being written may need one of their own.
         if (!this.raft.isStopped && !this.failure) this.maybeSnapshot(this.folded)
       })
-  }
-
-  /**
-   * The checkpoint of `folded` as it is now, in pieces: the head at once, then the state (begun as
-   * `encoding`) a piece at a time as the log store takes them, while later commands apply.
-   */
-  private checkpointPieces(folded: Folded<State, Result>, encoding: StateEncoding<Command>): AsyncIterable<Uint8Array> {
-    const head = checkpointHead(this.machine, folded)
-    this.encoding = encoding
-    return (async function* () {
-      yield head
-      for (let piece = encoding.next(SNAPSHOT_PIECE_BYTES); piece !== null; piece = encoding.next(SNAPSHOT_PIECE_BYTES)) yield piece
-    })()
   }
 
   private rejectAll(makeError: () => Error): void {
@@ -220,4 +209,13 @@ export class ReplicatedStateMachine<State, Command, Result> {
     this.logger.error('state machine stopped', { node: this.raft.id, reason: this.failure.message })
     this.rejectAll(() => this.failure as Error)
   }
+}
+
+/**
+ * A checkpoint in pieces: its head (taken already), then the state a piece at a time, each encoded
+ * only when the log store asks for it, while later commands apply.
+ */
+async function* checkpointPieces<Command>(head: Uint8Array, encoding: StateEncoding<Command>): AsyncIterable<Uint8Array> {
+  yield head
+  for (let piece = encoding.next(SNAPSHOT_PIECE_BYTES); piece !== null; piece = encoding.next(SNAPSHOT_PIECE_BYTES)) yield piece
 }

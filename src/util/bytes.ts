@@ -97,11 +97,11 @@ export class TruncatedRecordError extends Error {
 export class BinaryReader {
   private offset = 0
   private readonly view: DataView
-  private readonly buffer: Buffer
+  /** A Buffer over the source, made on the first latin1() (most records never need one). */
+  private buffer: Buffer | null = null
 
   constructor(private readonly source: Uint8Array) {
     this.view = new DataView(source.buffer, source.byteOffset, source.byteLength)
-    this.buffer = Buffer.from(source.buffer, source.byteOffset, source.byteLength)
   }
 
   uint8(): number {
@@ -139,6 +139,7 @@ export class BinaryReader {
   latin1(): string {
     const length = this.uint32()
     this.need(length)
+    this.buffer ??= Buffer.from(this.source.buffer, this.source.byteOffset, this.source.byteLength)
     const value = this.buffer.toString('latin1', this.offset, this.offset + length)
     this.offset += length
     return value

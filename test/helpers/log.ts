@@ -72,37 +72,40 @@ export interface BatchFaults {
   failBatches: boolean
 }
 
-/** `db` with batches that fail on demand, as a full disk or an I/O error would make them. */
+/**
+ * `target` with some of its properties replaced: `override` returns the replacement, or undefined
+ * to pass the property through. Methods passed through run on the real object, whose private
+ * state is not reachable via the proxy.
+ */
+export function withOverrides<T extends object>(target: T, override: (property: string | symbol) => unknown): T {
+  return new Proxy(target, {
+    get(real, property) {
+      const replacement = override(property)
+      if (replacement !== undefined) return replacement
+      const value: unknown = Reflect.get(real, property, real)
+      return typeof value === 'function' ? value.bind(real) : value
+    },
+  })
+}
+
 function injectedBatchFailure(): Error {
   return new Error('injected batch failure')
 }
 
-function failingChainedBatch(db: LevelDatabase): ReturnType<LevelDatabase['batch']> {
-  const real = db.batch()
-  return new Proxy(real, {
-    get(target, property) {
-      if (property === 'write') {
-        return async () => {
-          await target.close()
-          throw injectedBatchFailure()
-        }
-      }
-      const value: unknown = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-}
-
+/** `db` with batches that fail on demand, as a full disk or an I/O error would make them. */
 export function withBatchFaults(db: LevelDatabase, faults: BatchFaults): LevelDatabase {
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === 'batch' && faults.failBatches) {
-        // Both forms: db.batch(ops) rejects; db.batch() gives a chained batch whose write rejects.
-        return (...args: unknown[]) => (args.length === 0 ? failingChainedBatch(target) : Promise.reject(injectedBatchFailure()))
-      }
-      const value: unknown = Reflect.get(target, property, target)
-      // Methods must run on the real database: its private state is not reachable via the proxy.
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  // Both forms: db.batch(ops) rejects; db.batch() gives a chained batch whose write rejects.
+  const failingBatch = (...args: unknown[]): unknown => {
+    if (args.length > 0) return Promise.reject(injectedBatchFailure())
+    const batch = db.batch()
+    return withOverrides(batch, (property) =>
+      property === 'write'
+        ? async () => {
+            await batch.close()
+            throw injectedBatchFailure()
+          }
+        : undefined,
+    )
+  }
+  return withOverrides(db, (property) => (property === 'batch' && faults.failBatches ? failingBatch : undefined))
 }
