@@ -104,7 +104,8 @@ for (const seed of seedsFor('log crash test', process.env)) {
         const ackedOnly = writer.issued.slice(0, writer.acked).reduce(applyOp, model)
         t.fail(
           `${label}: durable state is no prefix of the ${writer.issued.length} issued writes (${writer.acked} acknowledged); ` +
-            `against the acknowledged ones alone: ${mismatch(durable, ackedOnly)}; ${replay}`,
+            `against the acknowledged ones alone: ${mismatch(durable, ackedOnly)}; ` +
+            `against all issued: ${mismatch(durable, expected)}; the unacknowledged writes: ${JSON.stringify(writer.issued.slice(writer.acked))}; ${replay}`,
         )
         return
       }
