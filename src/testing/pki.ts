@@ -1,0 +1,66 @@
+// A throwaway certificate authority for tests, demos and first deployments: a CA and one
+// certificate per name, made with the openssl command line (node:crypto cannot issue X.509
+// certificates). lograft reads a node's id from its certificate's subject CN, so each certificate's
+// CN is the name it is made for; each also names localhost and 127.0.0.1 so plain hostname checks pass.
+
+import { execFile } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+export interface IssuedCertificate {
+  /** PEM files. */
+  readonly certFile: string
+  readonly keyFile: string
+}
+
+export interface TestPki {
+  readonly caFile: string
+  readonly caKeyFile: string
+  readonly certificates: Readonly<Record<string, IssuedCertificate>>
+}
+
+export interface TestPkiOptions {
+  /** The CA's subject CN; two CAs with different names do not trust each other's certificates. */
+  caName?: string
+  /** Validity of every certificate. Default 825 days. */
+  days?: number
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+
+/** Makes `directory`/ca.crt and, for each name, `name`.crt and `name`.key signed by that CA. */
+export async function createTestPki(directory: string, names: readonly string[], options: TestPkiOptions = {}): Promise<TestPki> {
+  await mkdir(directory, { recursive: true })
+  const days = String(options.days ?? 825)
+  const caFile = join(directory, 'ca.crt')
+  const caKeyFile = join(directory, 'ca.key')
+  const caName = options.caName ?? 'lograft test CA'
+  await run('openssl', ['req', '-x509', ...EC_KEY, '-keyout', caKeyFile, '-out', caFile, '-subj', `/CN=${caName}`, '-days', days])
+  const certificates: Record<string, IssuedCertificate> = {}
+  for (const name of names) certificates[name] = await issueCertificate(directory, { caFile, caKeyFile }, name, days)
+  return { caFile, caKeyFile, certificates }
+}
+
+/** Issues one more certificate with subject CN `name` from an existing CA. */
+export async function issueCertificate(
+  directory: string,
+  ca: { caFile: string; caKeyFile: string },
+  name: string,
+  days = '825',
+): Promise<IssuedCertificate> {
+  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_')
+  const keyFile = join(directory, `${safe}.key`)
+  const requestFile = join(directory, `${safe}.csr`)
+  const certFile = join(directory, `${safe}.crt`)
+  const extensionsFile = join(directory, `${safe}.ext`)
+  await writeFile(extensionsFile, 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth,clientAuth\n')
+  await run('openssl', ['req', ...EC_KEY, '-keyout', keyFile, '-out', requestFile, '-subj', `/CN=${name}`])
+  await run('openssl', [
+    'x509', '-req', '-in', requestFile, '-CA', ca.caFile, '-CAkey', ca.caKeyFile, '-CAcreateserial',
+    '-out', certFile, '-days', days, '-extfile', extensionsFile,
+  ])
+  return { certFile, keyFile }
+}
