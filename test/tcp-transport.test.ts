@@ -10,6 +10,7 @@ import { handler, invoke, rpcMethod } from '../src/rpc/service.js'
 import { TcpTransport, type TcpTransportOptions } from '../src/rpc/tcp-transport.js'
 import { sleep, systemClock } from '../src/sim/clock.js'
 import { MemoryLogger } from '../src/util/logger.js'
+import { connectRaw, sendHello } from './helpers/raw-connection.js'
 import { type EchoReply, type EchoRequest, echoMethod, echoReply, echoReplyCodec, echoRequest, echoRequestCodec } from './helpers/echo.js'
 
 const HOST = '127.0.0.1'
@@ -144,7 +145,10 @@ t.test('a frame header over maxFrameBytes closes that connection and the server 
   const server = await startEchoNode(t, 'server', { maxFrameBytes: 1024 })
   const client = await startClient(t)
 
-  await writeRawAndAwaitClose(server.port, Buffer.from([0, 1, 0, 0]))
+  const raw = await connectRaw(server.port)
+  t.match(await sendHello(raw, {}), { accepted: true }, 'a client hello is accepted')
+  raw.socket.write(Buffer.from([0, 1, 0, 0]))
+  await raw.closed
 
   t.match(server.logger.events, [
     { level: 'error', message: 'closing connection after a bad frame', fields: { reason: 'frame of 65536 bytes exceeds the maximum of 1024' } },

@@ -8,7 +8,7 @@ import { sleep } from '../sim/clock.js'
 import type { Rng } from '../sim/rng.js'
 import { assert } from '../util/assert.js'
 import { RpcError } from './errors.js'
-import { type CallContext, type Handler, HandlerTable } from './transport.js'
+import { type CallContext, type Handler, HandlerTable, type ServiceAccess } from './transport.js'
 
 /** How often a call in progress checks whether its server has died (labrpc: 100 ms). */
 const SERVER_DEATH_POLL_MS = 100
@@ -45,8 +45,8 @@ export class SimServer {
   private readonly handlers = new HandlerTable()
   private dispatched = 0
 
-  register(service: string, handlers: Readonly<Record<string, Handler>>): void {
-    this.handlers.register(service, handlers)
+  register(service: string, handlers: Readonly<Record<string, Handler>>, access?: ServiceAccess): void {
+    this.handlers.register(service, handlers, access)
   }
 
   get rpcCount(): number {

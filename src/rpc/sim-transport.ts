@@ -4,7 +4,7 @@
 import type { Clock, TimerHandle } from '../sim/clock.js'
 import { RpcError } from './errors.js'
 import type { SimClientEnd, SimServer } from './sim-network.js'
-import type { CallOptions, Handler, Transport } from './transport.js'
+import type { CallOptions, Handler, ServiceAccess, Transport } from './transport.js'
 
 export interface SimTransportOptions {
   self: string
@@ -48,8 +48,8 @@ export class SimTransport implements Transport {
     return end
   }
 
-  register(service: string, handlers: Readonly<Record<string, Handler>>): void {
-    this.server.register(service, handlers)
+  register(service: string, handlers: Readonly<Record<string, Handler>>, access?: ServiceAccess): void {
+    this.server.register(service, handlers, access)
   }
 
   call(peer: string, method: string, request: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {

@@ -1,14 +1,19 @@
-// The outgoing side of the TCP transport: one connection to one peer, shared by many concurrent
-// calls matched to replies by request id. A failed connect puts the link into backoff (doubling
-// up to a maximum) during which calls fail fast as UNREACHABLE instead of piling up.
+// The outgoing side of the TCP transport: one connection to one peer (plain TCP or mutual TLS),
+// opened with a hello that the peer must accept before any call goes out, then shared by many
+// concurrent calls matched to replies by request id. A failed connect or a refused hello puts the
+// link into backoff (doubling up to a maximum) during which calls fail fast as UNREACHABLE.
 
 import net from 'node:net'
+import tls from 'node:tls'
 import type { Clock, TimerHandle } from '../sim/clock.js'
 import type { Logger } from '../util/logger.js'
 import { writeCoalesced } from './coalesced-write.js'
 import { RpcError, parseRpcErrorCode } from './errors.js'
-import { type Frame, FrameKind, frameCodec } from './frame.js'
+import { type Frame, FrameKind, controlFrame, frameCodec, helloCodec, helloReplyCodec } from './frame.js'
 import { FrameDecoder, FrameTooLargeError, lengthPrefixed } from './framing.js'
+import { type HandshakeRules, judgeHelloReply } from './handshake.js'
+import { MAX_HELLO_FRAME_BYTES } from './tcp-inbound.js'
+import { type TlsConfig, tlsClientOptions } from './tls.js'
 
 export interface PeerAddress {
   host: string
@@ -25,9 +30,17 @@ export function formatAddress(address: PeerAddress): string {
 export interface PeerLinkOptions {
   peer: string
   address: PeerAddress
+  /** The node id this link means to reach (checked against the answer); null when dialing an address. */
+  expectedId: string | null
+  /** Present ourselves as a member of the cluster (a peer), or as a client. */
+  asPeer: boolean
+  rules: HandshakeRules
+  bootId: string
+  tls: TlsConfig | null
   clock: Clock
   logger: Logger
   maxFrameBytes: number
+  /** For the TCP (and TLS) connect and the hello's answer together. */
   connectTimeoutMs: number
   backoffInitialMs: number
   backoffMaxMs: number
@@ -51,6 +64,8 @@ export class PeerLink {
   private backoffMs: number
   private backoffTimer: TimerHandle | null = null
   private backoffUntilMs = 0
+  /** The last refusal logged, so a peer refusing again and again is logged once per reason. */
+  private lastRefusal: string | null = null
 
   constructor(private readonly options: PeerLinkOptions) {
     this.backoffMs = options.backoffInitialMs
@@ -98,26 +113,42 @@ export class PeerLink {
   private connect(): void {
     this.state = 'connecting'
     const { host, port, path } = this.options.address
-    const socket = path === undefined ? net.connect({ host, port }) : net.connect({ path })
+    const endpoint = path === undefined ? { host, port } : { path }
+    const { tls: tlsConfig } = this.options
+    const socket = tlsConfig ? tls.connect({ ...endpoint, ...tlsClientOptions(tlsConfig, this.options.expectedId) }) : net.connect(endpoint)
     this.socket = socket
     socket.setNoDelay(true)
-    const decoder = new FrameDecoder(this.options.maxFrameBytes)
+    const decoder = new FrameDecoder(MAX_HELLO_FRAME_BYTES)
     let connected = false
+    let opened = false
+    let refusal: string | null = null
     const connectTimer = this.options.clock.setTimeout(() => {
-      if (!connected) socket.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs}ms`))
+      if (!opened) socket.destroy(new Error(`no accepted hello within ${this.options.connectTimeoutMs}ms`))
     }, this.options.connectTimeoutMs)
 
-    socket.on('connect', () => {
-      connected = true
-      this.options.clock.clearTimeout(connectTimer)
+    socket.on('connect', () => (connected = true))
+    socket.on(tlsConfig ? 'secureConnect' : 'connect', () => {
       if (this.state !== 'connecting' || this.socket !== socket) return
-      this.state = 'open'
-      this.backoffMs = this.options.backoffInitialMs
-      for (const call of this.waiting.splice(0)) this.write(call)
+      writeCoalesced(socket, lengthPrefixed(frameCodec.encode(controlFrame(FrameKind.Hello, this.hello()))))
     })
     socket.on('data', (chunk: Buffer) => {
       try {
-        for (const body of decoder.push(chunk)) this.onReplyFrame(frameCodec.decode(body))
+        for (const body of decoder.push(chunk)) {
+          const frame = frameCodec.decode(body)
+          if (opened) {
+            this.onReplyFrame(frame)
+            continue
+          }
+          refusal = this.judgeAnswer(frame)
+          if (refusal !== null) {
+            socket.destroy()
+            return
+          }
+          opened = true
+          this.options.clock.clearTimeout(connectTimer)
+          decoder.limit(this.options.maxFrameBytes)
+          this.onOpen()
+        }
       } catch (error) {
         const reason = error instanceof FrameTooLargeError ? error.message : `undecodable frame: ${(error as Error).message}`
         this.options.logger.error('closing connection after a bad frame from peer', { peer: this.options.peer, reason })
@@ -125,25 +156,59 @@ export class PeerLink {
       }
     })
     socket.on('error', (error) => {
-      if (this.state !== 'closed' && connected) {
-        this.options.logger.warn('connection to peer failed', { peer: this.options.peer, reason: error.message })
-      }
+      if (this.state === 'closed') return
+      if (opened) this.options.logger.warn('connection to peer failed', { peer: this.options.peer, reason: error.message })
+      else if (connected) refusal ??= error.message
     })
     socket.on('close', () => {
       this.options.clock.clearTimeout(connectTimer)
       if (this.socket !== socket || this.state === 'closed') return
       this.socket = null
-      this.failAll(
-        connected
-          ? this.error('CONNECTION_LOST', 'connection closed with the call in flight')
-          : this.error('UNREACHABLE', `cannot connect to ${formatAddress(this.options.address)}`),
-      )
-      if (connected) {
+      if (refusal !== null) this.logRefusal(refusal)
+      const failure = opened
+        ? this.error('CONNECTION_LOST', 'connection closed with the call in flight')
+        : this.error('UNREACHABLE', refusal ?? `cannot connect to ${formatAddress(this.options.address)}`)
+      this.failAll(failure)
+      if (opened) {
         this.state = 'idle'
       } else {
         this.enterBackoff()
       }
     })
+  }
+
+  private hello(): Uint8Array {
+    const { rules, asPeer } = this.options
+    return helloCodec.encode({
+      clusterId: rules.cluster?.clusterId ?? '',
+      nodeId: rules.self,
+      asPeer,
+      expectedId: this.options.expectedId ?? '',
+      membersDigest: asPeer ? (rules.cluster?.membersDigest ?? '') : '',
+      incarnation: asPeer ? (rules.cluster?.incarnation ?? '') : '',
+      bootId: this.options.bootId,
+    })
+  }
+
+  /** Null if `frame` is an accepting answer to our hello that we accept in turn, else why not. */
+  private judgeAnswer(frame: Frame): string | null {
+    if (frame.kind !== FrameKind.HelloReply) return `the peer answered the hello with a frame of kind ${frame.kind}`
+    return judgeHelloReply(this.options.rules, this.options.expectedId, this.options.asPeer, helloReplyCodec.decode(frame.payload))
+  }
+
+  private onOpen(): void {
+    if (this.state !== 'connecting') return
+    if (this.lastRefusal !== null) this.options.logger.info('connected to peer', { peer: this.options.peer })
+    this.lastRefusal = null
+    this.state = 'open'
+    this.backoffMs = this.options.backoffInitialMs
+    for (const call of this.waiting.splice(0)) this.write(call)
+  }
+
+  private logRefusal(reason: string): void {
+    if (reason === this.lastRefusal) return
+    this.lastRefusal = reason
+    this.options.logger.error('cannot use the connection to peer', { peer: this.options.peer, address: formatAddress(this.options.address), reason })
   }
 
   private enterBackoff(): void {

@@ -1,29 +1,55 @@
-// The incoming side of the TCP transport: accepts connections, decodes request frames, runs
-// handlers and writes replies on the same connection. A bad frame closes only its connection.
+// The incoming side of the TCP transport: listens (plain TCP or mutual TLS), bounds the number of
+// connections, and hands each accepted socket to an InboundConnection, which does the handshake
+// and serves requests.
 
 import net from 'node:net'
+import tls from 'node:tls'
+import type { Clock } from '../sim/clock.js'
 import type { Logger } from '../util/logger.js'
-import { writeCoalesced } from './coalesced-write.js'
 import { RpcError } from './errors.js'
-import { type Frame, FrameKind, frameCodec } from './frame.js'
-import { FrameDecoder, FrameTooLargeError, lengthPrefixed } from './framing.js'
+import type { HandshakeRules } from './handshake.js'
+import { InboundConnection, PeerConnections } from './tcp-inbound.js'
 import { type PeerAddress, formatAddress } from './tcp-peer-link.js'
+import { type TlsConfig, tlsServerOptions } from './tls.js'
 import type { HandlerTable } from './transport.js'
 
 export interface TcpServerOptions {
   handlers: HandlerTable
+  rules: HandshakeRules
   logger: Logger
+  clock: Clock
+  /** Mutual TLS: clients must present a certificate from the CA. Null: plain TCP. */
+  tls: TlsConfig | null
   maxFrameBytes: number
   /** Requests handled at once per connection; beyond it requests are refused as OVERLOADED. */
   maxConcurrentRequests: number
+  /** Connections open at once; more are closed as they arrive (logged). */
+  maxConnections: number
+  handshakeTimeoutMs: number
+  idleTimeoutMs: number
+  /** How long a peer's connection must have been quiet before a new process claiming its id may replace it. */
+  peerQuietMs: number
 }
 
 export class TcpServer {
   private readonly server: net.Server
   private readonly sockets = new Set<net.Socket>()
+  private readonly peers: PeerConnections
 
   constructor(private readonly options: TcpServerOptions) {
-    this.server = net.createServer((socket) => this.accept(socket))
+    this.peers = new PeerConnections(options.clock, options.peerQuietMs)
+    if (options.tls) {
+      const server = tls.createServer({ ...tlsServerOptions(options.tls), handshakeTimeout: options.handshakeTimeoutMs }, (socket) => this.accept(socket))
+      server.on('tlsClientError', (error, socket) => {
+        options.logger.warn('refused a TLS connection', { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: error.message })
+      })
+      this.server = server
+    } else {
+      this.server = net.createServer((socket) => this.accept(socket))
+    }
+    // Counted before TLS, so a flood of half-open handshakes is bounded too.
+    this.server.maxConnections = options.maxConnections
+    this.server.on('drop', (data) => options.logger.warn('refused a connection: too many open', { remote: data?.remoteAddress, maxConnections: options.maxConnections }))
   }
 
   /** Resolves with the bound address, or rejects (e.g. EADDRINUSE) with a clear message. */
@@ -55,65 +81,19 @@ export class TcpServer {
 
   private accept(socket: net.Socket): void {
     this.sockets.add(socket)
-    socket.setNoDelay(true)
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`
-    const decoder = new FrameDecoder(this.options.maxFrameBytes)
-    let active = 0
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[]
-      try {
-        frames = decoder.push(chunk).map((body) => frameCodec.decode(body))
-      } catch (error) {
-        const reason = error instanceof FrameTooLargeError ? error.message : `undecodable frame: ${(error as Error).message}`
-        this.options.logger.error('closing connection after a bad frame', { remote, reason })
-        socket.destroy()
-        return
-      }
-      for (const frame of frames) {
-        if (frame.kind !== FrameKind.Request) {
-          this.options.logger.error('closing connection after a non-request frame', { remote, kind: frame.kind })
-          socket.destroy()
-          return
-        }
-        if (active >= this.options.maxConcurrentRequests) {
-          this.reply(socket, errorFrame(frame.id, 'OVERLOADED', `more than ${this.options.maxConcurrentRequests} requests in flight`))
-          continue
-        }
-        active++
-        void this.serve(frame).then((reply) => {
-          active--
-          this.reply(socket, reply)
-        })
-      }
-    })
-    socket.on('error', (error) => this.options.logger.warn('connection error', { remote, reason: error.message }))
     socket.on('close', () => this.sockets.delete(socket))
+    socket.setNoDelay(true)
+    const { options } = this
+    new InboundConnection(socket, {
+      handlers: options.handlers,
+      rules: options.rules,
+      peers: this.peers,
+      logger: options.logger,
+      clock: options.clock,
+      maxFrameBytes: options.maxFrameBytes,
+      maxConcurrentRequests: options.maxConcurrentRequests,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+    })
   }
-
-  private async serve(request: Frame): Promise<Frame> {
-    const handle = this.options.handlers.lookup(request.method)
-    if (!handle) return errorFrame(request.id, 'NO_HANDLER', `no handler for ${request.method}`)
-    try {
-      const payload = await handle(request.payload, { from: request.from })
-      return { kind: FrameKind.Reply, id: request.id, method: '', payload, errorCode: '', errorMessage: '', from: '' }
-    } catch (error) {
-      if (error instanceof RpcError) return errorFrame(request.id, error.code, error.message)
-      return errorFrame(request.id, 'REMOTE', error instanceof Error ? error.message : String(error))
-    }
-  }
-
-  private reply(socket: net.Socket, frame: Frame): void {
-    if (socket.destroyed) return
-    let body = frameCodec.encode(frame)
-    if (body.length > this.options.maxFrameBytes) {
-      body = frameCodec.encode(
-        errorFrame(frame.id, 'FRAME_TOO_LARGE', `reply of ${body.length} bytes exceeds the maximum frame of ${this.options.maxFrameBytes}`),
-      )
-    }
-    writeCoalesced(socket, lengthPrefixed(body))
-  }
-}
-
-function errorFrame(id: number, code: string, message: string): Frame {
-  return { kind: FrameKind.Error, id, method: '', payload: new Uint8Array(0), errorCode: code, errorMessage: message, from: '' }
 }

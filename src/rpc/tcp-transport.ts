@@ -1,12 +1,20 @@
-// The Transport for real deployments: length-prefixed protobuf frames over TCP, many concurrent
-// calls per connection, reconnect with backoff, per-call timeouts and a maximum frame size.
+// The Transport for real deployments: length-prefixed protobuf frames over TCP or mutual TLS,
+// a handshake on every connection (cluster id and node id first; nothing reaches a handler before
+// it), many concurrent calls per connection, reconnect with backoff, per-call timeouts, and limits
+// on frame size, connections, handshake time and idle time.
 
+import { randomUUID } from 'node:crypto'
 import { type Clock, systemClock } from '../sim/clock.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import { RpcError } from './errors.js'
+import type { ClusterIdentity, HandshakeRules, IncarnationCheck } from './handshake.js'
 import { type PeerAddress, PeerLink, requestFrame } from './tcp-peer-link.js'
 import { TcpServer } from './tcp-server.js'
-import { type CallOptions, type Handler, HandlerTable, type Transport } from './transport.js'
+import type { TlsConfig } from './tls.js'
+import { type CallOptions, type Handler, HandlerTable, type ServiceAccess, type Transport } from './transport.js'
+
+/** The default largest frame: a few MiB. Snapshots and shard moves travel in chunks well below it. */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024
 
 export interface TcpTransportOptions {
   /** This node's id. */
@@ -15,17 +23,35 @@ export interface TcpTransportOptions {
   listen?: PeerAddress
   /** Peer ids to "host:port". A call may also name a "host:port" directly. */
   peers?: Readonly<Record<string, string>>
+  /**
+   * Membership of a cluster: given on the cluster's members, which then call the ids in `peers` as
+   * peers and accept those ids as peers. Absent on clients and standalone servers (MapReduce).
+   */
+  cluster?: ClusterIdentity
+  /** Refuses a peer whose data directory is not the one this node knew (it lost its state). */
+  checkIncarnation?: IncarnationCheck
+  /** Mutual TLS on every connection, both ways. Absent: plain TCP. */
+  tls?: TlsConfig
   clock?: Clock
   logger?: Logger
-  /** Largest frame sent or accepted. Default 64 MiB. */
+  /** Largest frame sent or accepted. Default DEFAULT_MAX_FRAME_BYTES (4 MiB). */
   maxFrameBytes?: number
   /** Timeout for calls that set none. Default 5000 ms. */
   callTimeoutMs?: number
+  /** For the connect, TLS and the hello's answer together. Default 2000 ms. */
   connectTimeoutMs?: number
   backoffInitialMs?: number
   backoffMaxMs?: number
   /** Per incoming connection. Default 4096. */
   maxConcurrentRequests?: number
+  /** Incoming connections open at once. Default 1024. */
+  maxConnections?: number
+  /** An incoming connection must complete TLS and its hello within this time. Default 5000 ms. */
+  handshakeTimeoutMs?: number
+  /** An incoming connection with no request for this long is closed (the caller reconnects when it needs to). Default 300000 ms; 0: never. */
+  idleTimeoutMs?: number
+  /** A new process claiming a peer's id replaces that peer's connection only once it has been quiet this long. Default 10000 ms. */
+  peerQuietMs?: number
 }
 
 /** Parses "host:port" or "unix:PATH", throwing a clear error for anything else. */
@@ -54,6 +80,10 @@ export class TcpTransport implements Transport {
   private readonly connectTimeoutMs: number
   private readonly backoffInitialMs: number
   private readonly backoffMaxMs: number
+  private readonly rules: HandshakeRules
+  private readonly tls: TlsConfig | null
+  /** Tells this process's connections from those of another process with the same id. */
+  private readonly bootId = randomUUID()
   private boundAddress: PeerAddress | null = null
   private nextRequestId = 1
   private closed = false
@@ -62,17 +92,32 @@ export class TcpTransport implements Transport {
     this.self = options.self
     this.clock = options.clock ?? systemClock
     this.logger = options.logger ?? stderrLogger
-    this.maxFrameBytes = options.maxFrameBytes ?? 64 * 1024 * 1024
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.callTimeoutMs = options.callTimeoutMs ?? 5000
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2000
     this.backoffInitialMs = options.backoffInitialMs ?? 50
     this.backoffMaxMs = options.backoffMaxMs ?? 2000
     for (const [id, address] of Object.entries(options.peers ?? {})) this.peers.set(id, parseAddress(address))
+    this.tls = options.tls ?? null
+    this.rules = {
+      self: options.self,
+      cluster: options.cluster ?? null,
+      isMember: (id) => id !== options.self && this.peers.has(id),
+      checkIncarnation: options.checkIncarnation ?? null,
+      tls: this.tls !== null,
+    }
     this.server = new TcpServer({
       handlers: this.handlers,
+      rules: this.rules,
       logger: this.logger,
+      clock: this.clock,
+      tls: this.tls,
       maxFrameBytes: this.maxFrameBytes,
       maxConcurrentRequests: options.maxConcurrentRequests ?? 4096,
+      maxConnections: options.maxConnections ?? 1024,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      peerQuietMs: options.peerQuietMs ?? 10_000,
     })
   }
 
@@ -94,8 +139,8 @@ export class TcpTransport implements Transport {
     this.links.delete(id)
   }
 
-  register(service: string, handlers: Readonly<Record<string, Handler>>): void {
-    this.handlers.register(service, handlers)
+  register(service: string, handlers: Readonly<Record<string, Handler>>, access?: ServiceAccess): void {
+    this.handlers.register(service, handlers, access)
   }
 
   call(peer: string, method: string, request: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
@@ -133,12 +178,12 @@ export class TcpTransport implements Transport {
   }
 
   localHandler(peer: string, method: string): Handler | undefined {
-    return peer === this.self && this.boundAddress && !this.closed ? this.handlers.lookup(method) : undefined
+    return peer === this.self && this.boundAddress && !this.closed ? this.handlers.lookup(method, this.rules.cluster !== null) : undefined
   }
 
   /** A call to this node itself skips the socket: the handler runs in-process. */
   private async callSelf(method: string, request: Uint8Array): Promise<Uint8Array> {
-    const handle = this.handlers.lookup(method)
+    const handle = this.handlers.lookup(method, this.rules.cluster !== null)
     if (!handle) throw new RpcError('NO_HANDLER', `no handler for ${method}`, this.self, method)
     try {
       return await handle(request, { from: this.self })
@@ -160,6 +205,7 @@ export class TcpTransport implements Transport {
     let link = this.links.get(peer)
     if (link) return link
     let address = this.peers.get(peer)
+    const expectedId = address ? peer : null
     if (!address) {
       try {
         address = parseAddress(peer)
@@ -170,6 +216,12 @@ export class TcpTransport implements Transport {
     link = new PeerLink({
       peer,
       address,
+      expectedId,
+      // A member calls the other members as a peer; anyone else (other groups, tools) as a client.
+      asPeer: expectedId !== null && this.rules.cluster !== null,
+      rules: this.rules,
+      bootId: this.bootId,
+      tls: this.tls,
       clock: this.clock,
       logger: this.logger,
       maxFrameBytes: this.maxFrameBytes,

@@ -2,8 +2,19 @@
 // network (tests) and by TCP (deployment). Requests and replies are encoded protobuf messages.
 
 export interface CallContext {
-  /** The calling node's id. */
+  /**
+   * The calling node's id. For a peer it is authenticated by the handshake (and, under mutual TLS,
+   * by its certificate); for a client it is the name the client gave.
+   */
   readonly from: string
+}
+
+export interface ServiceAccess {
+  /**
+   * Only members of the cluster (connections accepted as peers) may call this service; a client's
+   * call is refused with NO_HANDLER before it reaches a handler. Raft's service is peer-only.
+   */
+  readonly peersOnly?: boolean
 }
 
 export type Handler = (request: Uint8Array, context: CallContext) => Promise<Uint8Array> | Uint8Array
@@ -17,7 +28,7 @@ export interface Transport {
   /** This node's id, sent to servers as CallContext.from. */
   readonly self: string
   /** Serves `Service.Method` for each method in `handlers`. */
-  register(service: string, handlers: Readonly<Record<string, Handler>>): void
+  register(service: string, handlers: Readonly<Record<string, Handler>>, access?: ServiceAccess): void
   /**
    * Calls `method` ("Service.Method") on `peer`; resolves with the encoded reply or rejects with an
    * RpcError. Never hangs forever: the call times out or fails.
@@ -36,12 +47,20 @@ export interface Transport {
 /** Handlers keyed by "Service.Method", shared by both transports' server sides. */
 export class HandlerTable {
   private readonly handlers = new Map<string, Handler>()
+  private readonly peerOnlyMethods = new Set<string>()
 
-  register(service: string, handlers: Readonly<Record<string, Handler>>): void {
-    for (const [name, handler] of Object.entries(handlers)) this.handlers.set(`${service}.${name}`, handler)
+  register(service: string, handlers: Readonly<Record<string, Handler>>, access: ServiceAccess = {}): void {
+    for (const [name, handler] of Object.entries(handlers)) {
+      const method = `${service}.${name}`
+      this.handlers.set(method, handler)
+      if (access.peersOnly) this.peerOnlyMethods.add(method)
+      else this.peerOnlyMethods.delete(method)
+    }
   }
 
-  lookup(method: string): Handler | undefined {
+  /** The handler for `method`, or undefined if there is none or the caller may not use it. */
+  lookup(method: string, callerIsPeer = true): Handler | undefined {
+    if (!callerIsPeer && this.peerOnlyMethods.has(method)) return undefined
     return this.handlers.get(method)
   }
 }
