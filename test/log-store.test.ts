@@ -356,6 +356,29 @@ function conformance(t: Test, backend: Backend): void {
     await store.close()
   })
 
+  scenario('a new store needs a cluster id, records a random incarnation, and keeps both across reopens', async (t, location) => {
+    await t.rejects(location.open({ identity: { nodeId: 'n1' } }), { code: 'ERR_LOG_CLUSTER_ID', message: /--cluster-id [0-9a-f]{16}/ })
+    let store = await location.open({ identity: { clusterId: 'c1', nodeId: 'n1' } })
+    const first = store.identity
+    t.match(first, { clusterId: 'c1', nodeId: 'n1', incarnation: /^[0-9a-f]{16}$/, lostState: null })
+    await store.close()
+    store = await location.open({ identity: { nodeId: 'n1' } })
+    t.same(store.identity, first, 'an existing directory tells its cluster id; the incarnation is the same')
+    await store.close()
+  })
+
+  scenario('known peers and a lost-state mark are durable', async (t, location) => {
+    let store = await location.open({ identity: { clusterId: 'c1', nodeId: 'n1' } })
+    await store.recordKnownPeer('n2', 'aaaa')
+    await store.recordKnownPeer('n3', 'bbbb')
+    await store.recordKnownPeer('n2', 'cccc')
+    await store.markLostState('leader n2 found the log at 3, acknowledged 9')
+    store = await reopen(store, location, { identity: { nodeId: 'n1' } })
+    t.same([...store.knownPeers.entries()].sort(), [['n2', 'cccc'], ['n3', 'bbbb']])
+    t.equal(store.identity?.lostState, 'leader n2 found the log at 3, acknowledged 9')
+    await store.close()
+  })
+
   scenario('concurrent writes are group-committed, resolve in order and land in order', async (t, location) => {
     let store = await location.open()
     const resolved: number[] = []

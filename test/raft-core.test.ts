@@ -24,12 +24,14 @@ function core(id: string, options: Partial<ConstructorParameters<typeof RaftCore
 }
 
 function heartbeat(term: number, leaderId: string): AppendEntriesRequest {
-  return { term, leaderId, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readRound: 0 }
+  return { term, leaderId, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readRound: 0, lostState: false }
 }
+
+const entry = (term: number) => ({ term, type: 0, data: new Uint8Array() })
 
 t.test('a follower in its leader lease ignores a vote request for a higher term', async (t) => {
   const follower = core('b', {}, 3)
-  follower.handleAppendEntries(heartbeat(3, 'a'))
+  follower.handleAppendEntries({ ...heartbeat(3, 'a'), entries: [entry(3)] })
   const reply = follower.handleRequestVote({ term: 9, candidateId: 'c', lastLogIndex: 5, lastLogTerm: 3, preVote: false, transfer: false })
   t.notOk(reply.granted, 'vote refused')
   t.equal(follower.status().term, 3, 'term unchanged')
@@ -40,7 +42,7 @@ t.test('a follower in its leader lease ignores a vote request for a higher term'
 
 t.test('without check-quorum there is no lease: the higher term wins the vote', async (t) => {
   const follower = core('b', { checkQuorum: false }, 3)
-  follower.handleAppendEntries(heartbeat(3, 'a'))
+  follower.handleAppendEntries({ ...heartbeat(3, 'a'), entries: [entry(3)] })
   const reply = follower.handleRequestVote({ term: 9, candidateId: 'c', lastLogIndex: 5, lastLogTerm: 3, preVote: false, transfer: false })
   t.ok(reply.granted)
   t.equal(follower.status().term, 9)
@@ -78,9 +80,77 @@ t.test('a follower rejects a mismatched append with a hint that skips the whole 
 
 t.test('a stale, reordered append never shortens the log', async (t) => {
   const follower = core('b', {}, 1)
-  const entry = (term: number) => ({ term, type: 0, data: new Uint8Array() })
   follower.handleAppendEntries({ ...heartbeat(1, 'a'), entries: [entry(1), entry(1), entry(1)] })
   const stale = follower.handleAppendEntries({ ...heartbeat(1, 'a'), entries: [entry(1)] })
   t.ok(stale.success)
   t.equal(follower.status().lastIndex, 3, 'entries 2 and 3 are kept')
+})
+
+t.test('an empty log votes only for a candidate with an empty log: it cannot judge one that has entries', async (t) => {
+  const fresh = core('b', { checkQuorum: false }, 0)
+  t.ok(fresh.handleRequestVote({ term: 1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0, preVote: true, transfer: false }).granted, 'a first election goes ahead')
+  const refused = fresh.handleRequestVote({ term: 7, candidateId: 'c', lastLogIndex: 40, lastLogTerm: 6, preVote: false, transfer: false })
+  t.notOk(refused.granted, 'no vote for a candidate with a log')
+  t.equal(fresh.status().term, 7, 'the term is still learned')
+  t.notOk(fresh.handleRequestVote({ term: 8, candidateId: 'c', lastLogIndex: 40, lastLogTerm: 6, preVote: true, transfer: false }).granted, 'nor a pre-vote')
+  fresh.handleAppendEntries({ ...heartbeat(8, 'c'), entries: [entry(6)] })
+  t.ok(fresh.handleRequestVote({ term: 9, candidateId: 'a', lastLogIndex: 40, lastLogTerm: 6, preVote: false, transfer: false }).granted, 'once a leader gave it a log, it votes')
+})
+
+/** A leader 'a' of term 1 with followers 'b' and 'c', entries 1..3 proposed and acknowledged by both. */
+function leaderWithAckedFollowers() {
+  const leader = core('a', { preVote: false })
+  for (let i = 0; i < 20 && leader.status().role !== 'candidate'; i++) leader.tick()
+  const vote = leader.takePersistence()
+  if (vote) leader.persisted(vote)
+  for (const message of leader.takeMessages()) {
+    if (message.kind === 'vote') leader.onVoteReply(message.to, message.request, { term: message.request.term, granted: true })
+  }
+  for (let i = 0; i < 3; i++) leader.propose(new Uint8Array([i]))
+  for (let round = 0; round < 10; round++) {
+    const work = leader.takePersistence()
+    if (work) leader.persisted(work)
+    for (const message of leader.takeMessages()) {
+      if (message.kind !== 'append') continue
+      const sent = message.request.prevLogIndex + message.request.entries.length
+      leader.onAppendReply(message.to, message.request, { term: 1, success: true, matchIndex: sent, conflictIndex: 0, conflictTerm: 0 })
+    }
+  }
+  return leader
+}
+
+t.test('a follower that rejects what it had acknowledged lost its state: the leader stops counting it and tells it so', async (t) => {
+  const leader = leaderWithAckedFollowers()
+  t.equal(leader.status().role, 'leader')
+  t.equal(leader.status().commitIndex, 3, 'entries 1..3 committed with both followers')
+  leader.takeMessages()
+  for (let i = 0; i < 2; i++) leader.tick()
+  const heartbeats = leader.takeMessages().filter((message) => message.kind === 'append')
+  const toB = heartbeats.find((message) => message.to === 'b')
+  if (!toB || toB.kind !== 'append') throw new Error('no heartbeat to b')
+  t.equal(toB.request.prevLogIndex, 3, 'heartbeats go at the acknowledged match')
+
+  // b's data was wiped: its log is empty now.
+  leader.onAppendReply('b', toB.request, { term: 1, success: false, matchIndex: 0, conflictIndex: 1, conflictTerm: 0 })
+
+  const notice = leader.takeMessages().find((message) => message.to === 'b')
+  t.match(notice, { kind: 'append', request: { lostState: true, entries: [] }, lost: { acknowledgedIndex: 3, foundLastIndex: 0 } })
+  t.notOk(leader.transferLeadership('b'), 'leadership is not handed to it')
+  leader.propose(new Uint8Array([9]))
+  const work = leader.takePersistence()
+  if (work) leader.persisted(work)
+  for (const message of leader.takeMessages()) {
+    if (message.kind === 'append' && message.to === 'b') {
+      t.ok(message.request.lostState, 'b is sent only the notice')
+      leader.onAppendReply('b', message.request, { term: 1, success: true, matchIndex: 4, conflictIndex: 0, conflictTerm: 0 })
+    }
+  }
+  t.equal(leader.status().commitIndex, 3, 'entry 4 is not committed on the word of the lost follower')
+})
+
+t.test('a rejection of an append sent before the follower acknowledged is stale, not lost state', async (t) => {
+  const leader = leaderWithAckedFollowers()
+  const stale = { ...heartbeat(1, 'a'), prevLogIndex: 2, prevLogTerm: 1 }
+  leader.onAppendReply('b', stale, { term: 1, success: false, matchIndex: 0, conflictIndex: 1, conflictTerm: 0 })
+  t.notOk(leader.takeMessages().some((message) => message.kind === 'append' && message.request.lostState), 'no notice')
 })

@@ -70,6 +70,16 @@ export class IdentityMismatchError extends LogStoreError {
   }
 }
 
+/** A new data directory cannot be created without knowing which cluster it is for. */
+export class ClusterIdRequiredError extends LogStoreError {
+  constructor(store: string, suggestion: string) {
+    super(
+      'ERR_LOG_CLUSTER_ID',
+      `log store "${store}" is new and no cluster id was given: give every founding member of a new cluster the same id (e.g. --cluster-id ${suggestion}, freshly generated)`,
+    )
+  }
+}
+
 /** A write to the underlying database failed; the store refuses all further work. */
 export class LogStoreFailedError extends LogStoreError {
   constructor(

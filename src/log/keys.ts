@@ -8,10 +8,23 @@ const ENTRY = 0x02
 const SNAPSHOT_META = 0x03
 const SNAPSHOT_CHUNK = 0x04
 const IDENTITY = 0x05
+const KNOWN_PEER = 0x06
 
 export const hardStateKey = Uint8Array.of(HARD_STATE)
 export const snapshotMetaKey = Uint8Array.of(SNAPSHOT_META)
 export const identityKey = Uint8Array.of(IDENTITY)
+
+/** A peer's incarnation, keyed by the peer's id (UTF-8). */
+export function knownPeerKey(peerId: string): Uint8Array {
+  return Buffer.concat([Uint8Array.of(KNOWN_PEER), Buffer.from(peerId, 'utf8')])
+}
+
+export function peerIdOfKnownPeerKey(key: Uint8Array): string {
+  return Buffer.from(key.subarray(1)).toString('utf8')
+}
+
+/** Bounds that cover every known-peer key. */
+export const knownPeerKeyRange = { gte: Uint8Array.of(KNOWN_PEER), lt: Uint8Array.of(KNOWN_PEER + 1) }
 
 export const ENTRY_KEY_BYTES = 9
 
@@ -61,6 +74,8 @@ export function describeKey(key: Uint8Array): string {
       return `snapshot chunk ${new DataView(key.buffer, key.byteOffset).getUint32(9)} of generation ${generationOfChunkKey(key)}`
     case IDENTITY:
       return 'node identity'
+    case KNOWN_PEER:
+      return `known peer ${peerIdOfKnownPeerKey(key)}`
     default:
       return `unknown key 0x${Buffer.from(key).toString('hex')}`
   }

@@ -2,11 +2,13 @@
 // memory-level in simulation, one code path. Every write Raft depends on is synced before its
 // promise resolves; concurrent writes are group-committed; every read is checksum-verified.
 
+import { randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import type { AbstractBatchOptions, AbstractLevel, AbstractPutOptions } from 'abstract-level'
 import { Observable } from 'rxjs'
 import { assert } from '../util/assert.js'
 import {
+  ClusterIdRequiredError,
   CompactedError,
   CorruptionError,
   IdentityMismatchError,
@@ -24,6 +26,9 @@ import {
   hardStateKey,
   identityKey,
   indexOfEntryKey,
+  knownPeerKey,
+  knownPeerKeyRange,
+  peerIdOfKnownPeerKey,
   snapshotChunkKey,
   snapshotChunkKeyRange,
   snapshotMetaKey,
@@ -32,16 +37,18 @@ import {
   decodeEntryValue,
   decodeHardState,
   decodeIdentity,
+  decodeKnownPeer,
   decodeSnapshotMeta,
   encodeEntryPuts,
   encodeHardState,
   encodeIdentity,
+  encodeKnownPeer,
   encodeSnapshotMeta,
   seal,
   storedEntryBytes,
   unseal,
 } from './records.js'
-import { EMPTY_HARD_STATE, type HardState, type LogEntry, type NodeIdentity, type SnapshotMeta } from './types.js'
+import { EMPTY_HARD_STATE, type HardState, type IdentityClaim, type LogEntry, type SnapshotMeta, type StoredIdentity } from './types.js'
 
 /** Any abstract-level database with binary keys and values. */
 export type LevelDatabase = AbstractLevel<string | Uint8Array | Buffer, Uint8Array, Uint8Array>
@@ -49,8 +56,11 @@ export type LevelDatabase = AbstractLevel<string | Uint8Array | Buffer, Uint8Arr
 export interface LogStoreOptions {
   /** Names the store in errors and logs (e.g. the node id or data directory). */
   name: string
-  /** Refuse to open data that belongs to another node; record this identity on first use. */
-  identity?: NodeIdentity
+  /**
+   * Refuse to open data that belongs to another node or cluster; a new directory records this
+   * identity (with a fresh random incarnation) and must be given its cluster id.
+   */
+  identity?: IdentityClaim
   /** fsync every durable write. Default true; false only for benchmarks of the fsync cost. */
   sync?: boolean
   /** Group commit stops coalescing at this many bytes per batch. Default 8 MiB. */
@@ -94,6 +104,8 @@ export class LogStore {
   private pendingCleanups = new Set<Promise<void>>()
   private failure: Error | null = null
   private closed = false
+  private stored: StoredIdentity | null = null
+  private readonly peers = new Map<string, string>()
 
   private constructor(
     private readonly db: LevelDatabase,
@@ -125,6 +137,16 @@ export class LogStore {
   }
 
   // ---- reads of the in-memory view (reflects every accepted write, durable or in flight) ----
+
+  /** The identity recorded in the store, if it was opened with one. */
+  get identity(): StoredIdentity | null {
+    return this.stored
+  }
+
+  /** Each peer's data-directory incarnation as this node first saw it. */
+  get knownPeers(): ReadonlyMap<string, string> {
+    return this.peers
+  }
 
   get hardState(): HardState {
     return this.hard
@@ -312,6 +334,22 @@ export class LogStore {
    * database, and nothing more is accepted. The database stays open so a simulated restart can
    * reopen it with LogStore.open.
    */
+  /** Records (synced) the incarnation a peer showed when this node first met it. */
+  async recordKnownPeer(peerId: string, incarnation: string): Promise<void> {
+    this.peers.set(peerId, incarnation)
+    await this.db.put(knownPeerKey(peerId), encodeKnownPeer(knownPeerKey(peerId), incarnation), this.writeOptions())
+  }
+
+  /**
+   * Marks (synced) the directory as having lost state the cluster relies on: `reason` says how that
+   * was found. A node refuses to start on a marked directory.
+   */
+  async markLostState(reason: string): Promise<void> {
+    if (!this.stored) throw new Error(`log store "${this.name}" has no identity to mark`)
+    this.stored = { ...this.stored, lostState: reason }
+    await this.db.put(identityKey, encodeIdentity(identityKey, this.stored), this.writeOptions())
+  }
+
   abandon(): void {
     if (this.closed) return
     this.closed = true
@@ -520,8 +558,11 @@ export class LogStore {
     }
   }
 
-  private async recover(identity: NodeIdentity | undefined): Promise<void> {
+  private async recover(identity: IdentityClaim | undefined): Promise<void> {
     await this.checkIdentity(identity)
+    for await (const [key, value] of this.db.iterator(knownPeerKeyRange)) {
+      this.peers.set(peerIdOfKnownPeerKey(key), decodeKnownPeer(this.name, key, value))
+    }
     const hardValue = await this.db.get(hardStateKey)
     if (hardValue !== undefined) {
       this.hard = decodeHardState(this.name, hardStateKey, hardValue)
@@ -538,19 +579,23 @@ export class LogStore {
     await this.removeOrphanChunks()
   }
 
-  private async checkIdentity(identity: NodeIdentity | undefined): Promise<void> {
+  private async checkIdentity(claim: IdentityClaim | undefined): Promise<void> {
     const stored = await this.db.get(identityKey)
     if (stored !== undefined) {
       const found = decodeIdentity(this.name, identityKey, stored)
-      if (identity && (found.clusterId !== identity.clusterId || found.nodeId !== identity.nodeId)) {
+      if (claim && (found.nodeId !== claim.nodeId || (claim.clusterId !== undefined && found.clusterId !== claim.clusterId))) {
         throw new IdentityMismatchError(
           this.name,
-          `node ${identity.nodeId} of cluster ${identity.clusterId}`,
+          `node ${claim.nodeId}${claim.clusterId === undefined ? '' : ` of cluster ${claim.clusterId}`}`,
           `node ${found.nodeId} of cluster ${found.clusterId}`,
         )
       }
-    } else if (identity) {
+      this.stored = found
+    } else if (claim) {
+      if (claim.clusterId === undefined) throw new ClusterIdRequiredError(this.name, newClusterId())
+      const identity: StoredIdentity = { clusterId: claim.clusterId, nodeId: claim.nodeId, incarnation: randomBytes(8).toString('hex'), lostState: null }
       await this.db.put(identityKey, encodeIdentity(identityKey, identity), this.writeOptions())
+      this.stored = identity
     }
   }
 
@@ -673,4 +718,9 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0)
   out.set(b, a.length)
   return out
+}
+
+/** A fresh random cluster id, as suggested to the founder of a new cluster. */
+export function newClusterId(): string {
+  return randomBytes(8).toString('hex')
 }

@@ -6,7 +6,7 @@ import { BinaryReader, BinaryWriter, TruncatedRecordError, writeUint32, writeUin
 import { CorruptionError } from './errors.js'
 import type { BatchOp } from './group-commit.js'
 import { describeKey, ENTRY_KEY_BYTES, writeEntryKey } from './keys.js'
-import type { HardState, LogEntry, NodeIdentity, SnapshotMeta } from './types.js'
+import type { HardState, LogEntry, SnapshotMeta, StoredIdentity } from './types.js'
 
 const CHECKSUM_BYTES = 4
 const TERM_BYTES = 8
@@ -142,13 +142,27 @@ export function decodeSnapshotMeta(store: string, key: Uint8Array, value: Uint8A
   }))
 }
 
-export function encodeIdentity(key: Uint8Array, identity: NodeIdentity): Uint8Array {
-  return seal(key, new BinaryWriter().string(identity.clusterId).string(identity.nodeId).finish())
+export function encodeIdentity(key: Uint8Array, identity: StoredIdentity): Uint8Array {
+  const writer = new BinaryWriter().string(identity.clusterId).string(identity.nodeId).string(identity.incarnation)
+  if (identity.lostState === null) writer.uint8(0)
+  else writer.uint8(1).string(identity.lostState)
+  return seal(key, writer.finish())
 }
 
-export function decodeIdentity(store: string, key: Uint8Array, value: Uint8Array): NodeIdentity {
+export function decodeIdentity(store: string, key: Uint8Array, value: Uint8Array): StoredIdentity {
   return decodeBody(store, key, unseal(store, key, value), (reader) => ({
     clusterId: reader.string(),
     nodeId: reader.string(),
+    incarnation: reader.string(),
+    lostState: reader.uint8() === 1 ? reader.string() : null,
   }))
+}
+
+/** A peer's data-directory incarnation as this node first saw it. */
+export function encodeKnownPeer(key: Uint8Array, incarnation: string): Uint8Array {
+  return seal(key, new BinaryWriter().string(incarnation).finish())
+}
+
+export function decodeKnownPeer(store: string, key: Uint8Array, value: Uint8Array): string {
+  return decodeBody(store, key, unseal(store, key, value), (reader) => reader.string())
 }

@@ -36,4 +36,19 @@ export interface NodeIdentity {
   readonly nodeId: string
 }
 
+/** The identity as the data directory records it. */
+export interface StoredIdentity extends NodeIdentity {
+  /** Random, made with the directory: a wiped and recreated directory is another incarnation. */
+  readonly incarnation: string
+  /** Set when the cluster found this node's log shorter than what it had acknowledged; the node must not run on it. */
+  readonly lostState: string | null
+}
+
+/** What a node asks of its data directory when it opens it. */
+export interface IdentityClaim {
+  readonly nodeId: string
+  /** The cluster it belongs to; required to create a new directory, checked against an existing one if given. */
+  readonly clusterId?: string
+}
+
 export const EMPTY_HARD_STATE: HardState = Object.freeze({ term: 0, votedFor: null, commitIndex: 0 })

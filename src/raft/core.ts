@@ -6,6 +6,7 @@
 
 import type { HardState, LogEntry } from '../log/types.js'
 import { assert } from '../util/assert.js'
+import { MAX_TERM } from './message-checks.js'
 import { Progress } from './progress.js'
 import { quorumIndex, quorumSize } from './quorum.js'
 import { RaftLog, type Handoff } from './raft-log.js'
@@ -24,10 +25,18 @@ import {
   type TimeoutNowRequest,
 } from './types.js'
 
+/** What a leader knows of a follower that lost its state, for the operator. */
+export interface LostFollower {
+  /** The highest index the follower had acknowledged holding. */
+  readonly acknowledgedIndex: number
+  /** Where its log ends now, if its reply said (0: empty). */
+  readonly foundLastIndex: number | null
+}
+
 /** An RPC the core wants sent. */
 export type Outgoing =
   | { kind: 'vote'; to: string; request: RequestVoteRequest }
-  | { kind: 'append'; to: string; request: AppendEntriesRequest }
+  | { kind: 'append'; to: string; request: AppendEntriesRequest; lost?: LostFollower }
   | { kind: 'snapshot'; to: string; index: number; term: number }
   | { kind: 'timeoutNow'; to: string; request: TimeoutNowRequest }
 
@@ -88,6 +97,10 @@ export class RaftCore {
   private transfer: LeaderTransfer | null = null
   private readonly reads = new ReadIndexTracker()
   private applyQueue: ApplyItem[] = []
+  /** The follower's match index when each append was sent: a rejection at or below it is lost state, not a stale reply. */
+  private readonly matchWhenSent = new WeakMap<AppendEntriesRequest, number>()
+  /** Followers found to have lost their state in this term, and what was found. */
+  private readonly lostFollowers = new Map<string, LostFollower>()
 
   constructor(options: RaftCoreOptions, recovered: RecoveredRaftState) {
     assert(options.members.includes(options.id), () => `members must include this node (${options.id})`)
@@ -138,7 +151,7 @@ export class RaftCore {
 
   /** Hands leadership to `target` (which must be a member); false if this node is not leader. */
   transferLeadership(target: string): boolean {
-    if (this.role !== 'leader' || !this.peers.includes(target)) return false
+    if (this.role !== 'leader' || !this.peers.includes(target) || this.lostFollowers.has(target)) return false
     this.transfer = { target, elapsedTicks: 0, timeoutNowSent: false }
     this.maybeSendTimeoutNow()
     if (!this.transfer.timeoutNowSent) this.sendAppend(target)
@@ -153,12 +166,12 @@ export class RaftCore {
       this.options.checkQuorum && this.leaderId !== null && this.electionElapsed < this.options.electionTicks && !request.transfer
     if (inLease) return { term: this.term, granted: false }
     if (request.preVote) {
-      const granted = request.term > this.term && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)
+      const granted = request.term > this.term && this.canJudge(request) && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)
       return { term: this.term, granted }
     }
     if (request.term > this.term) this.becomeFollower(request.term, null)
     const canVote = this.votedFor === null || this.votedFor === request.candidateId
-    if (canVote && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)) {
+    if (canVote && this.canJudge(request) && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)) {
       if (this.votedFor !== request.candidateId) {
         this.votedFor = request.candidateId
         this.hardStateDirty = true
@@ -167,6 +180,16 @@ export class RaftCore {
       return { term: this.term, granted: true }
     }
     return { term: this.term, granted: false }
+  }
+
+  /**
+   * A voter with an empty log votes only for candidates with empty logs (a cluster's first
+   * election). Once the cluster has a log, an empty one is either new or wiped, and a wiped one
+   * may have acknowledged entries a candidate lacks or voted already in this term: it votes again
+   * once a leader has given it a log.
+   */
+  private canJudge(request: RequestVoteRequest): boolean {
+    return this.log.lastIndex > 0 || request.lastLogIndex === 0
   }
 
   handleAppendEntries(request: AppendEntriesRequest): AppendEntriesReply {
@@ -272,13 +295,14 @@ export class RaftCore {
       return
     }
     if (this.role !== 'leader' || request.term !== this.term || reply.term !== this.term || !progress) return
+    if (progress.state === 'lost') return // It is told so at every heartbeat; nothing it says counts.
     progress.recentActive = true
     if (request.readRound > progress.readRoundAcked) {
       progress.readRoundAcked = request.readRound
       this.confirmReads()
     }
     if (reply.success) this.onAppendAccepted(progress, reply.matchIndex)
-    else this.onAppendRejected(from, progress, request.prevLogIndex, reply)
+    else this.onAppendRejected(from, progress, request, reply)
   }
 
   /** The driver finished (or failed) streaming a snapshot to `to`; `replyTerm` is null on failure. */
@@ -406,6 +430,7 @@ export class RaftCore {
     this.leaderId = leaderId
     this.transfer = null
     this.progress.clear()
+    this.lostFollowers.clear()
     this.votes.clear()
     this.electionElapsed = 0
     this.resetElectionTimeout()
@@ -431,6 +456,8 @@ export class RaftCore {
         return
       }
     } else {
+      // Never reached in practice (see MAX_TERM); it keeps a term from ever passing safe integers.
+      if (this.term >= MAX_TERM) return
       this.role = 'candidate'
       this.term++
       this.votedFor = this.id
@@ -469,6 +496,7 @@ export class RaftCore {
     this.termCommitted = false
     this.noopProposedInTerm = false
     this.progress.clear()
+    this.lostFollowers.clear()
     for (const peer of this.peers) {
       const progress = new Progress(this.log.lastIndex)
       progress.recentActive = true
@@ -505,7 +533,7 @@ export class RaftCore {
 
   private quorumActive(): boolean {
     let active = 1
-    for (const progress of this.progress.values()) if (progress.recentActive) active++
+    for (const progress of this.progress.values()) if (progress.recentActive && progress.state !== 'lost') active++
     return active >= quorumSize(this.options.members.length)
   }
 
@@ -519,6 +547,10 @@ export class RaftCore {
   private broadcastHeartbeat(): void {
     for (const peer of this.peers) {
       const progress = this.progress.get(peer) as Progress
+      if (progress.state === 'lost') {
+        this.sendLostNotice(peer)
+        continue
+      }
       if (progress.state === 'probe') progress.probeSent = false
       if (progress.state !== 'snapshot' && progress.canSend(this.options.maxInflightAppends) && progress.next <= this.log.lastIndex) {
         this.sendAppend(peer)
@@ -531,7 +563,18 @@ export class RaftCore {
   /** An empty AppendEntries at a point the follower is known to hold: resets its timer, carries commit and the read round. */
   private sendHeartbeat(peer: string, progress: Progress): void {
     const prevLogIndex = progress.match >= this.log.snapshotIndex ? progress.match : this.log.snapshotIndex
-    this.outbox.push({ kind: 'append', to: peer, request: this.appendRequest(prevLogIndex, [], Math.min(this.log.committed, prevLogIndex)) })
+    this.pushAppend(peer, progress, this.appendRequest(prevLogIndex, [], Math.min(this.log.committed, prevLogIndex)))
+  }
+
+  private pushAppend(peer: string, progress: Progress, request: AppendEntriesRequest): void {
+    this.matchWhenSent.set(request, progress.match)
+    this.outbox.push({ kind: 'append', to: peer, request })
+  }
+
+  /** Tells a follower that lost its state so: it stops instead of rejoining with forgotten votes. */
+  private sendLostNotice(peer: string): void {
+    const request = { ...this.appendRequest(0, [], 0), lostState: true }
+    this.outbox.push({ kind: 'append', to: peer, request, lost: this.lostFollowers.get(peer) as LostFollower })
   }
 
   private appendRequest(prevLogIndex: number, entries: readonly LogEntry[], leaderCommit: number): AppendEntriesRequest {
@@ -543,6 +586,7 @@ export class RaftCore {
       entries: entries.map((entry) => ({ term: entry.term, type: entry.type, data: entry.data })),
       leaderCommit,
       readRound: this.reads.round,
+      lostState: false,
     }
   }
 
@@ -558,7 +602,7 @@ export class RaftCore {
       const prevLogIndex = progress.next - 1
       const entries = progress.next <= this.log.lastIndex ? this.log.slice(progress.next, this.options.maxAppendEntries, this.options.maxAppendBytes) : []
       if (progress.state === 'replicate' && entries.length === 0) return
-      this.outbox.push({ kind: 'append', to: peer, request: this.appendRequest(prevLogIndex, entries, this.log.committed) })
+      this.pushAppend(peer, progress, this.appendRequest(prevLogIndex, entries, this.log.committed))
       if (progress.state === 'probe') {
         progress.probeSent = true
         return
@@ -581,8 +625,17 @@ export class RaftCore {
     if (this.role === 'leader') this.replicationPending = true
   }
 
-  private onAppendRejected(from: string, progress: Progress, rejectedIndex: number, reply: AppendEntriesReply): void {
-    if (rejectedIndex <= progress.match || progress.state === 'snapshot') return // Stale: we know better already.
+  private onAppendRejected(from: string, progress: Progress, request: AppendEntriesRequest, reply: AppendEntriesReply): void {
+    const rejectedIndex = request.prevLogIndex
+    const acknowledgedIndex = this.matchWhenSent.get(request) ?? 0
+    if (rejectedIndex > 0 && rejectedIndex <= acknowledgedIndex) {
+      // In one term a follower never drops an entry it matched with this leader: it lost its state.
+      this.lostFollowers.set(from, { acknowledgedIndex, foundLastIndex: reply.conflictTerm === 0 ? reply.conflictIndex - 1 : null })
+      progress.becomeLost()
+      this.sendLostNotice(from)
+      return
+    }
+    if (rejectedIndex <= progress.match || progress.state === 'snapshot' || progress.state === 'lost') return // Stale: we know better already.
     if (progress.state === 'probe' && rejectedIndex !== progress.next - 1) return // Answers an older probe.
     let next = reply.conflictIndex
     if (reply.conflictTerm > 0) {

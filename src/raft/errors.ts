@@ -39,3 +39,17 @@ export class SnapshotAheadError extends RaftError {
     super('ERR_SNAPSHOT_AHEAD', `cannot snapshot through index ${index}: only ${appliedIndex} has been applied`)
   }
 }
+
+/**
+ * This node's data lost state the cluster relies on (a wiped or truncated directory): it must not
+ * run, let alone vote, on it. The remedy is to remove the node from the cluster and add it back
+ * with an empty data directory.
+ */
+export class LostStateError extends RaftError {
+  constructor(nodeId: string, what: string) {
+    super(
+      'ERR_RAFT_LOST_STATE',
+      `node ${nodeId} lost state the cluster relies on: ${what}. Remove it from the cluster and add it back with an empty data directory`,
+    )
+  }
+}

@@ -6,13 +6,23 @@
 import { Observable, Subject } from 'rxjs'
 import type { LogStore } from '../log/log-store.js'
 import type { SnapshotMeta } from '../log/types.js'
-import type { Transport } from '../rpc/transport.js'
+import { RpcError } from '../rpc/errors.js'
+import type { CallContext, Transport } from '../rpc/transport.js'
 import { handler, invoke } from '../rpc/service.js'
 import { type Clock, type TimerHandle, systemClock } from '../sim/clock.js'
 import { assert } from '../util/assert.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
-import { type ApplyItem, type Outgoing, type PersistWork, RaftCore } from './core.js'
-import { NodeStoppedError, NotLeaderError, RaftTimeoutError, SnapshotAheadError } from './errors.js'
+import { type ApplyItem, type LostFollower, type Outgoing, type PersistWork, RaftCore } from './core.js'
+import { LostStateError, NodeStoppedError, NotLeaderError, RaftTimeoutError, SnapshotAheadError } from './errors.js'
+import {
+  type Verdict,
+  checkAppendEntries,
+  checkAppendReply,
+  checkInstallSnapshot,
+  checkReplyTerm,
+  checkRequestVote,
+  checkTimeoutNow,
+} from './message-checks.js'
 import { appendEntries, installSnapshot, requestVote, timeoutNow } from './rpc-methods.js'
 import { SnapshotReceiver, sendSnapshot } from './snapshot-transfer.js'
 import { EntryType, type ProposeResult, type RaftStatus } from './types.js'
@@ -97,6 +107,9 @@ export class RaftNode {
   private stopped = false
   private pumping = false
   private pumpScheduled = false
+  private emptyLogVoteReported = 0
+  /** Per follower, the term in which its lost state was last reported. */
+  private readonly lostReported = new Map<string, number>()
 
   /** Emits every committed entry and installed snapshot, each index once, in order. */
   readonly committed$: Observable<AppliedMessage> = this.committed.asObservable()
@@ -117,9 +130,14 @@ export class RaftNode {
     this.receiver = new SnapshotReceiver(this.store)
   }
 
-  /** Recovers the node's state from its store. Subscribe to committed$, then call start(). */
+  /**
+   * Recovers the node's state from its store. Subscribe to committed$, then call start(). Refuses
+   * (LostStateError) a store marked as having lost state, or whose hard state says more is
+   * committed than its log and snapshot hold.
+   */
   static async create(options: RaftNodeOptions): Promise<RaftNode> {
     const store = options.store
+    checkRecoveredState(options.id, store)
     const tickMs = options.tickMs ?? DEFAULT_TICK_MS
     const heartbeatTicks = Math.max(1, Math.round((options.heartbeatIntervalMs ?? 100) / tickMs))
     const electionTicks = Math.max(heartbeatTicks + 1, Math.round((options.electionTimeoutMs ?? 300) / tickMs))
@@ -152,12 +170,34 @@ export class RaftNode {
   start(): void {
     assert(!this.started, 'RaftNode.start() called twice')
     this.started = true
-    this.transport.register(SERVICE, {
-      RequestVote: handler(requestVote, (request) => this.serve(() => this.core.handleRequestVote(request))),
-      AppendEntries: handler(appendEntries, (request) => this.serve(() => this.core.handleAppendEntries(request))),
-      InstallSnapshot: handler(installSnapshot, (request) => this.serveInstallSnapshot(request)),
-      TimeoutNow: handler(timeoutNow, (request) => this.serve(() => this.core.handleTimeoutNow(request))),
-    })
+    // Peer-only: a client connection cannot call Raft. Each message is checked before the core sees it.
+    this.transport.register(
+      SERVICE,
+      {
+        RequestVote: handler(requestVote, (request, context) => {
+          this.admit('RequestVote', context, checkRequestVote(request, context.from, this.core.status().term))
+          return this.serve(() => {
+            const reply = this.core.handleRequestVote(request)
+            if (!reply.granted && this.core.status().lastIndex === 0 && request.lastLogIndex > 0) this.reportEmptyLogVote(request.term)
+            return reply
+          })
+        }),
+        AppendEntries: handler(appendEntries, (request, context) => {
+          this.admit('AppendEntries', context, checkAppendEntries(request, context.from, this.core.status().term))
+          if (request.lostState && request.term >= this.core.status().term) return this.stopOnLostState(request.leaderId, request.term)
+          return this.serve(() => this.core.handleAppendEntries(request))
+        }),
+        InstallSnapshot: handler(installSnapshot, (request, context) => {
+          this.admit('InstallSnapshot', context, checkInstallSnapshot(request, context.from, this.core.status().term))
+          return this.serveInstallSnapshot(request)
+        }),
+        TimeoutNow: handler(timeoutNow, (request, context) => {
+          this.admit('TimeoutNow', context, checkTimeoutNow(request, context.from, this.core.status().term))
+          return this.serve(() => this.core.handleTimeoutNow(request))
+        }),
+      },
+      { peersOnly: true },
+    )
     const snapshot = this.store.snapshotMeta
     if (snapshot) this.applyQueue.push({ kind: 'snapshot', index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm })
     this.scheduleTick()
@@ -323,6 +363,43 @@ export class RaftNode {
     )
   }
 
+  /** The leader says this node lost its state: mark the directory so it cannot run again on it, and stop. */
+  private async stopOnLostState(leaderId: string, term: number): Promise<never> {
+    const error = new LostStateError(this.id, `leader ${leaderId} (term ${term}) found its log shorter than what it had acknowledged`)
+    if (!this.stopped) {
+      await this.store.markLostState(error.message).catch((cause: unknown) => {
+        this.logger.error('cannot mark the data directory as having lost state', { node: this.id, reason: String(cause) })
+      })
+      this.fail(error)
+    }
+    throw new NodeStoppedError(this.id)
+  }
+
+  /** Logged once per term: an empty log does not vote for a candidate with a log (see RaftCore). */
+  private reportEmptyLogVote(term: number): void {
+    if (this.emptyLogVoteReported >= term) return
+    this.emptyLogVoteReported = term
+    this.logger.warn('not voting: this node has an empty log and the candidate does not', {
+      node: this.id,
+      term,
+      remedy: 'none if this node is new (it votes once a leader has caught it up); if its data was lost, remove it and add it back',
+    })
+  }
+
+  /** Refuses (logged, BAD_MESSAGE to the sender) a message that failed its checks. */
+  private admit(message: string, context: CallContext, verdict: Verdict): void {
+    if (verdict === null) return
+    this.logger.warn('refused a Raft message', { node: this.id, from: context.from, message, reason: verdict })
+    throw new RpcError('BAD_MESSAGE', `${message} from ${context.from} refused by ${this.id}: ${verdict}`)
+  }
+
+  /** A reply that fails its checks counts as no reply at all (logged). */
+  private replyOrNull<Reply>(peer: string, message: string, reply: Reply, verdict: Verdict): Reply | null {
+    if (verdict === null) return reply
+    this.logger.warn('ignored a Raft reply', { node: this.id, from: peer, message, reason: verdict })
+    return null
+  }
+
   /** Runs a core step for an incoming RPC and replies once everything it changed is durable. */
   private async serve<Reply>(step: () => Reply): Promise<Reply> {
     if (this.stopped) throw new NodeStoppedError(this.id)
@@ -339,22 +416,48 @@ export class RaftNode {
       case 'vote':
         this.rpc(
           invoke(this.transport, message.to, requestVote, message.request, options),
-          (reply) => this.core.onVoteReply(message.to, message.request, reply),
+          (reply) => {
+            const term = this.core.status().term
+            const checked = reply && this.replyOrNull(message.to, 'RequestVote', reply, checkReplyTerm(reply.term, term))
+            this.core.onVoteReply(message.to, message.request, checked)
+          },
         )
         return
       case 'append':
+        if (message.lost) this.reportLostFollower(message.to, message.request.term, message.lost)
         this.rpc(
           invoke(this.transport, message.to, appendEntries, message.request, options),
-          (reply) => this.core.onAppendReply(message.to, message.request, reply),
+          (reply) => {
+            const term = this.core.status().term
+            const checked = reply && this.replyOrNull(message.to, 'AppendEntries', reply, checkAppendReply(reply, message.request, term))
+            this.core.onAppendReply(message.to, message.request, checked)
+          },
         )
         return
       case 'timeoutNow':
-        this.rpc(invoke(this.transport, message.to, timeoutNow, message.request, options), (reply) => this.core.onTimeoutNowReply(reply))
+        this.rpc(invoke(this.transport, message.to, timeoutNow, message.request, options), (reply) => {
+          const checked = reply && this.replyOrNull(message.to, 'TimeoutNow', reply, checkReplyTerm(reply.term, this.core.status().term))
+          this.core.onTimeoutNowReply(checked)
+        })
         return
       case 'snapshot':
         this.startSnapshotSend(message.to, message.index)
         return
     }
+  }
+
+  /** Logged once per follower and term, at error: an operator must act. */
+  private reportLostFollower(peer: string, term: number, lost: LostFollower): void {
+    if (this.lostReported.get(peer) === term) return
+    this.lostReported.set(peer, term)
+    this.logger.error('a follower lost its state: it is no longer replicated to nor counted', {
+      node: this.id,
+      follower: peer,
+      term,
+      acknowledged_index: lost.acknowledgedIndex,
+      log_ends_at: lost.foundLastIndex ?? undefined,
+      remedy: `remove ${peer} from the cluster and add it back with an empty data directory`,
+    })
   }
 
   /** Feeds an RPC's reply (or null if it failed) back into the core. */
@@ -393,7 +496,11 @@ export class RaftNode {
       ...(this.options.rpcTimeoutMs === undefined ? {} : { rpcTimeoutMs: this.options.rpcTimeoutMs }),
     })
       .then(
-        (outcome) => outcome,
+        (outcome) => {
+          if (outcome.replyTerm === null) return outcome
+          const verdict = checkReplyTerm(outcome.replyTerm, this.core.status().term)
+          return this.replyOrNull(to, 'InstallSnapshot', outcome, verdict) ?? { replyTerm: null, accepted: false }
+        },
         () => ({ replyTerm: null, accepted: false }),
       )
       .then((outcome) => {
@@ -530,5 +637,16 @@ export class RaftNode {
     this.logger.error('raft node stopped after a storage failure', { node: this.id, reason: String(error) })
     this.halt(error)
     this.store.abandon()
+  }
+}
+
+/** Refuses to start on state that cannot be what this node acknowledged. */
+function checkRecoveredState(id: string, store: LogStore): void {
+  const lost = store.identity?.lostState
+  if (lost) throw new LostStateError(id, `its data directory was marked: ${lost}`)
+  const logEnd = Math.max(store.lastIndex, store.snapshotMeta?.lastIncludedIndex ?? 0)
+  const { commitIndex } = store.hardState
+  if (commitIndex > logEnd) {
+    throw new LostStateError(id, `its hard state says index ${commitIndex} is committed but its log ends at ${logEnd}; entries ${logEnd + 1}..${commitIndex} are missing`)
   }
 }

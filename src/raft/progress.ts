@@ -1,7 +1,8 @@
 // A leader's view of one follower: how much of the log it holds, and whether the leader is
 // probing for the match point, pipelining appends, or sending a snapshot.
 
-export type ProgressState = 'probe' | 'replicate' | 'snapshot'
+/** 'lost': the follower's log fell below what it had acknowledged; it gets nothing but the notice. */
+export type ProgressState = 'probe' | 'replicate' | 'snapshot' | 'lost'
 
 export class Progress {
   /** Highest index known to be replicated on the follower. */
@@ -46,6 +47,14 @@ export class Progress {
     this.probeSent = false
   }
 
+  becomeLost(): void {
+    this.state = 'lost'
+    this.match = 0
+    this.inflight = 0
+    this.probeSent = false
+    this.pendingSnapshot = 0
+  }
+
   /** Can another append go out now? */
   canSend(maxInflight: number): boolean {
     switch (this.state) {
@@ -54,6 +63,7 @@ export class Progress {
       case 'replicate':
         return this.inflight < maxInflight
       case 'snapshot':
+      case 'lost':
         return false
     }
   }

@@ -43,6 +43,8 @@ export interface AppendEntriesRequest {
   leaderCommit: number
   /** The leader's ReadIndex round when it sent this; echoed back through the reply's context. */
   readRound: number
+  /** The leader found the receiver's log shorter than what it had acknowledged: it lost its state. */
+  lostState: boolean
 }
 
 export interface AppendEntriesReply {

@@ -27,18 +27,76 @@ export function loadProto(fileName: string): protobuf.Root {
 
 const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: Number, defaults: true, arrays: true }
 
-/** A codec for `typeName` in `fileName`; 64-bit integers decode to numbers. */
+/**
+ * A codec for `typeName` in `fileName`; 64-bit integers decode to numbers, and a message holding
+ * one beyond JavaScript's safe integers (2^53 - 1) is refused as BAD_MESSAGE: it would decode to a
+ * number that is not the one sent, and no lograft counter (term, index, sequence) gets there.
+ */
 export function protoCodec<T extends object>(fileName: string, typeName: string): MessageCodec<T> {
   const type = loadProto(fileName).lookupType(typeName)
   return {
     typeName,
     encode: (message) => type.encode(message).finish(),
     decode: (bytes) => {
+      let decoded: protobuf.Message
       try {
-        return type.toObject(type.decode(bytes), toObjectOptions) as T
+        decoded = type.decode(bytes)
       } catch (error) {
         throw new RpcError('BAD_MESSAGE', `cannot decode ${typeName}: ${(error as Error).message}`)
       }
+      const unsafe = unsafeInteger(type, decoded as unknown as Fields)
+      if (unsafe !== null) throw new RpcError('BAD_MESSAGE', `cannot decode ${typeName}: ${unsafe}`)
+      return type.toObject(decoded, toObjectOptions) as T
     },
   }
+}
+
+type Fields = Record<string, unknown>
+
+const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64'])
+
+/** Per message type, the fields that may hold a 64-bit integer, directly or in nested messages. */
+interface LongFieldPlan {
+  readonly longs: readonly protobuf.Field[]
+  readonly nested: ReadonlyArray<{ readonly field: protobuf.Field; readonly type: protobuf.Type }>
+}
+
+const plans = new WeakMap<protobuf.Type, LongFieldPlan>()
+
+function planFor(type: protobuf.Type): LongFieldPlan {
+  let plan = plans.get(type)
+  if (!plan) {
+    const longs = type.fieldsArray.filter((field) => LONG_TYPES.has(field.type))
+    const nested = type.fieldsArray.flatMap((field) => (field.resolvedType instanceof protobuf.Type ? [{ field, type: field.resolvedType }] : []))
+    plan = { longs, nested }
+    plans.set(type, plan)
+  }
+  return plan
+}
+
+function isSafe(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value)
+  const long = value as { toNumber?: () => number } | null
+  return typeof long?.toNumber !== 'function' || Number.isSafeInteger(long.toNumber())
+}
+
+/** "field X is beyond..." for the first 64-bit integer in `message` that is not a safe integer, else null. */
+function unsafeInteger(type: protobuf.Type, message: Fields): string | null {
+  const plan = planFor(type)
+  for (const field of plan.longs) {
+    const value = message[field.name]
+    const values = Array.isArray(value) ? value : [value]
+    for (const item of values) {
+      if (item !== undefined && item !== null && !isSafe(item)) return `field ${field.name} is ${String(item)}, beyond 2^53 - 1`
+    }
+  }
+  for (const { field, type: nestedType } of plan.nested) {
+    const value = message[field.name]
+    const values = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value]
+    for (const item of values) {
+      const found = unsafeInteger(nestedType, item as Fields)
+      if (found !== null) return `${field.name}.${found}`
+    }
+  }
+  return null
 }
