@@ -64,25 +64,33 @@ t.test('a port already in use is refused with a clear message', async (t) => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
   t.teardown(() => blocker.close())
   const port = (blocker.address() as net.AddressInfo).port
-  const run = await lograft('node', '--id', '1', '--peers', `1=127.0.0.1:${port}`, '--data', temporaryDirectory(t))
+  const run = await lograft('node', '--id', '1', '--peers', `1=127.0.0.1:${port}`, '--data', temporaryDirectory(t), '--cluster-id', 'c1')
   t.equal(run.code, 1)
   t.match(run.stderr, new RegExp(`cannot listen on 127.0.0.1:${port}: the port is already in use`))
 })
 
 t.test('a data directory that belongs to another node or cluster is refused', async (t) => {
   const data = temporaryDirectory(t)
-  const store = await openDiskLog(data, { identity: { clusterId: 'lograft', nodeId: '1' } })
+  const store = await openDiskLog(data, { identity: { clusterId: 'c0ffee', nodeId: '1' } })
   await store.close()
   const otherNode = await lograft('node', '--id', '2', '--peers', '2=127.0.0.1:1', '--data', data)
   t.equal(otherNode.code, 1)
-  t.match(otherNode.stderr, /belongs to node 1 of cluster lograft, not node 2 of cluster lograft/)
-  const otherCluster = await lograft('node', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', data, '--cluster', 'prod')
-  t.match(otherCluster.stderr, /belongs to node 1 of cluster lograft, not node 1 of cluster prod/)
+  t.match(otherNode.stderr, /belongs to node 1 of cluster c0ffee, not node 2/)
+  const otherCluster = await lograft('node', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', data, '--cluster-id', 'prod')
+  t.equal(otherCluster.code, 1)
+  t.match(otherCluster.stderr, /belongs to node 1 of cluster c0ffee, not node 1 of cluster prod/)
+  t.equal(otherCluster.stderr.trim().split('\n').length, 1, 'in one line')
+})
+
+t.test('a new data directory needs --cluster-id, and the error offers a fresh random one', async (t) => {
+  const run = await lograft('node', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', join(temporaryDirectory(t), 'new'))
+  t.equal(run.code, 1)
+  t.match(run.stderr, /is new and no cluster id was given: give every founding member of a new cluster the same id \(e.g. --cluster-id [0-9a-f]{16}/)
 })
 
 t.test('log inspect decodes entries and log replay folds the log up to an index', async (t) => {
   const data = temporaryDirectory(t)
-  const store = await openDiskLog(data)
+  const store = await openDiskLog(data, { identity: { clusterId: 'c0ffee', nodeId: '1' } })
   const commands = [
     { op: 'put', key: 'a', value: 'one' },
     { op: 'append', key: 'a', value: '+two' },
@@ -101,6 +109,7 @@ t.test('log inspect decodes entries and log replay folds the log up to an index'
   await store.close()
   const inspect = await lograft('log', 'inspect', data)
   t.equal(inspect.code, 0)
+  t.match(inspect.stdout, /node 1 of cluster c0ffee, incarnation [0-9a-f]{16}/)
   t.match(inspect.stdout, /term 1, voted for 1, commit 4/)
   t.match(inspect.stdout, /2\s+1\s+command\s+7\s+2\s+append\s+"a" = "\+two"/)
   const atTwo = await lograft('log', 'replay', data, '--to', '2', '--key', 'a')

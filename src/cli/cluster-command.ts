@@ -3,11 +3,13 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { newClusterId } from '../log/log-store.js'
 import { LocalCluster, type LocalClusterLayout, localLayout } from './supervisor.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 
-
 interface SavedLayout {
+  /** Made when the cluster is first created; every node's data directory records it. */
+  clusterId: string
   nodes: number
   host: string
   port: number
@@ -18,6 +20,7 @@ export function loadOrCreateLayout(dataDirectory: string, requested: Partial<Sav
   const file = join(dataDirectory, 'cluster.json')
   const saved: SavedLayout | null = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SavedLayout) : null
   const layout: SavedLayout = {
+    clusterId: saved?.clusterId ?? newClusterId(),
     nodes: requested.nodes ?? saved?.nodes ?? 3,
     host: requested.host ?? saved?.host ?? '127.0.0.1',
     port: requested.port ?? saved?.port ?? 7100,
@@ -28,7 +31,7 @@ export function loadOrCreateLayout(dataDirectory: string, requested: Partial<Sav
   }
   mkdirSync(dataDirectory, { recursive: true })
   writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`)
-  return localLayout(layout.nodes, dataDirectory, layout.host, layout.port, layout.respPort)
+  return localLayout(layout.nodes, dataDirectory, layout.host, layout.port, layout.respPort, layout.clusterId)
 }
 
 export async function clusterCommand(args: string[]): Promise<void> {
@@ -50,10 +53,11 @@ export async function clusterCommand(args: string[]): Promise<void> {
     ...(values['resp-port'] === undefined ? {} : { respPort: requireInteger('resp-port', values['resp-port'], 6380, 1) }),
   })
   let stopping = false
-  const cluster = new LocalCluster(layout, [], (id, code, signal) => {
-    if (!stopping) process.stdout.write(`node ${id} exited (${signal ?? `code ${code}`})\n`)
+  const cluster = new LocalCluster(layout, [], (id, code, signal, lastError) => {
+    if (!stopping) process.stdout.write(`node ${id} exited (${signal ?? `code ${code}`})${lastError ? `: ${lastError}` : ''}\n`)
   })
   await cluster.startAll()
+  process.stdout.write(`cluster ${layout.clusterId}\n`)
   for (const node of layout.nodes) {
     process.stdout.write(`node ${node.id}: raft ${node.raftAddress}, RESP ${node.respAddress}, data ${node.dataDirectory}\n`)
   }

@@ -14,7 +14,6 @@ import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { LOG_USAGE } from './usage-text.js'
 
-
 async function openForReading(directory: string): Promise<LogStore> {
   try {
     return await openDiskLog(directory)
@@ -75,10 +74,13 @@ export async function inspectCommand(args: string[]): Promise<void> {
     const snapshot = store.snapshotMeta
     const sizes = store.sizes()
     if (values.json) {
-      say(JSON.stringify({ hardState: store.hardState, snapshot: snapshot && { ...snapshot, appMeta: undefined }, firstIndex: store.firstIndex, lastIndex: store.lastIndex, sizes }))
+      say(JSON.stringify({ identity: store.identity, hardState: store.hardState, snapshot: snapshot && { ...snapshot, appMeta: undefined }, firstIndex: store.firstIndex, lastIndex: store.lastIndex, sizes }))
     } else {
       const hard = store.hardState
+      const identity = store.identity
       say(`data directory  ${directory}`)
+      say(identity ? `identity        node ${identity.nodeId} of cluster ${identity.clusterId}, incarnation ${identity.incarnation}` : 'identity        (none recorded)')
+      if (identity?.lostState) say(`LOST STATE      ${identity.lostState}`)
       say(`hard state      term ${hard.term}, voted for ${hard.votedFor ?? '(none)'}, commit ${hard.commitIndex}`)
       say(snapshot ? `snapshot        through index ${snapshot.lastIncludedIndex} (term ${snapshot.lastIncludedTerm}), ${snapshot.sizeBytes} bytes in ${snapshot.chunkCount} chunks` : 'snapshot        none')
       say(`log             indexes ${store.firstIndex}..${store.lastIndex} (${Math.max(0, store.lastIndex - store.firstIndex + 1)} entries)`)

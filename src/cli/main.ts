@@ -2,7 +2,7 @@
 // The lograft command line: a thin shell over the library.
 
 import { UsageError, parseFlags } from './usage.js'
-import { CLUSTER_USAGE, LOG_USAGE, MR_USAGE, NODE_USAGE, SHARD_USAGE } from './usage-text.js'
+import { CLUSTER_USAGE, LOG_USAGE, MR_USAGE, NODE_USAGE, SHARD_USAGE, TLS_OPTIONS_USAGE } from './usage-text.js'
 
 // Each command's code is loaded only when it runs, so a process (a MapReduce worker, a node)
 // starts without loading every other command.
@@ -24,6 +24,8 @@ commands:
   lograft demo foundation [--data DIR]
                                      tour of the durable log, the TCP transport and the simulator
   lograft help
+
+${TLS_OPTIONS_USAGE}
 `
 
 async function main(argv: string[]): Promise<void> {

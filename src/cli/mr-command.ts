@@ -8,6 +8,7 @@ import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
 import { sleep, systemClock } from '../sim/clock.js'
 import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
 import { runLocalJob } from './mr-run.js'
+import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { MR_USAGE } from './usage-text.js'
 
@@ -40,12 +41,13 @@ export async function mrCommand(args: string[]): Promise<void> {
 }
 
 async function coordinatorCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags({ args, strict: true, allowPositionals: true, options: { ...JOB_FLAGS, listen: { type: 'string' } } })
+  const { values, positionals } = parseFlags({ args, strict: true, allowPositionals: true, options: { ...JOB_FLAGS, listen: { type: 'string' }, ...TLS_FLAG_OPTIONS } })
   if (!values.listen) throw new UsageError(`mr coordinator needs --listen HOST:PORT\n  ${MR_USAGE.split('\n')[1]}`)
   const listen = parseAddress(checkAddress('listen', values.listen))
   const settings = jobSettings(values, positionals)
   await prepareJob(settings)
-  const transport = await TcpTransport.start({ self: 'coordinator', listen, logger: quietLogger })
+  const tls = await tlsFromFlags(values)
+  const transport = await TcpTransport.start({ self: 'coordinator', listen, logger: quietLogger, ...(tls ? { tls } : {}) })
   process.stdout.write(`coordinator listening on ${transport.address ? formatAddress(transport.address) : values.listen}\n`)
   try {
     await coordinateJob(settings, transport, new Promise<never>(() => {}))
@@ -59,14 +61,21 @@ async function workerCommand(args: string[]): Promise<void> {
   const { values } = parseFlags({
     args,
     strict: true,
-    options: { app: { type: 'string' }, coordinator: { type: 'string' }, dir: { type: 'string', default: '.' }, 'coordinator-timeout-ms': { type: 'string' } },
+    options: {
+      app: { type: 'string' },
+      coordinator: { type: 'string' },
+      dir: { type: 'string', default: '.' },
+      'coordinator-timeout-ms': { type: 'string' },
+      ...TLS_FLAG_OPTIONS,
+    },
   })
   if (!values.app || !values.coordinator) throw new UsageError(`mr worker needs --app and --coordinator\n  ${MR_USAGE.split('\n')[2]}`)
   const coordinator = checkAddress('coordinator', values.coordinator)
   const coordinatorTimeoutMs = requireInteger('coordinator-timeout-ms', values['coordinator-timeout-ms'], 3000, 1)
   const app = await loadApp(values.app)
   const workerId = `${hostname()}-${process.pid}`
-  const transport = await TcpTransport.start({ self: workerId, logger: quietLogger, backoffMaxMs: 500 })
+  const tls = await tlsFromFlags(values)
+  const transport = await TcpTransport.start({ self: workerId, logger: quietLogger, backoffMaxMs: 500, ...(tls ? { tls } : {}) })
   try {
     await runWorker({ app, transport, coordinator, workerId, directory: values.dir, coordinatorTimeoutMs })
   } finally {

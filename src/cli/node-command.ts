@@ -1,8 +1,11 @@
-// `lograft node`: runs one KV replica until SIGINT/SIGTERM.
+// `lograft node`: runs one KV replica until SIGINT/SIGTERM, or until it fails (a durable write
+// failed, or it lost its state): then it exits non-zero with one line saying why, as etcd does,
+// rather than live on answering as if nothing happened.
 
-import { KvNode } from '../node/kv-node.js'
+import { DEFAULT_MAX_VALUE_BYTES, KvNode } from '../node/kv-node.js'
 import { parsePeers } from '../node/peers.js'
-import { untilShutdown } from './shutdown.js'
+import { runUntilShutdownOrFailure } from './shutdown.js'
+import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
 
@@ -15,26 +18,29 @@ export async function nodeCommand(args: string[]): Promise<void> {
       peers: { type: 'string' },
       data: { type: 'string' },
       resp: { type: 'string' },
-      cluster: { type: 'string' },
+      'cluster-id': { type: 'string' },
       'max-raft-state': { type: 'string' },
       'max-value-bytes': { type: 'string' },
+      ...TLS_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
   if (!values.id || !values.peers || !values.data) throw new UsageError(`node needs --id, --peers and --data\n  ${NODE_USAGE}`)
   const peers = parsePeers(values.peers)
+  const tls = await tlsFromFlags(values)
   const node = await KvNode.start({
     id: values.id,
     peers,
     dataDirectory: values.data,
     ...(values.resp ? { respAddress: values.resp } : {}),
-    ...(values.cluster ? { clusterId: values.cluster } : {}),
+    ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
+    ...(tls ? { tls } : {}),
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
-    maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], 64 * 1024 * 1024, 1),
+    maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], DEFAULT_MAX_VALUE_BYTES, 1),
   })
   const self = peers.find((peer) => peer.id === values.id)
-  process.stdout.write(`lograft node ${node.id} ready raft=${self?.address ?? ''} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}\n`)
-  await untilShutdown(values.supervised)
-  await node.stop()
+  process.stdout.write(
+    `lograft node ${node.id} ready cluster=${node.clusterId} raft=${self?.address ?? ''} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}\n`,
+  )
+  await runUntilShutdownOrFailure(values.supervised, node)
 }
-

@@ -6,6 +6,8 @@ import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
 import { DEFAULT_SHARD_COUNT, type ShardConfig, groupIds } from '../shard/config.js'
 import { ControllerClerk } from '../shard/controller-clerk.js'
 import { quietLogger } from './mr-job.js'
+import type { TlsConfig } from '../rpc/tls.js'
+import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 
 /** How long an admin command waits for the controller before it gives up. */
@@ -37,9 +39,14 @@ export function singleAddress(flag: string, text: string): string {
 }
 
 /** Runs `work` with a controller clerk over a client-only transport, closed afterwards. */
-async function withController<T>(controllerText: string, what: string, work: (clerk: ControllerClerk) => Promise<T>): Promise<T> {
+async function withController<T>(
+  controllerText: string,
+  tls: TlsConfig | undefined,
+  what: string,
+  work: (clerk: ControllerClerk) => Promise<T>,
+): Promise<T> {
   const servers = addressList('controller', controllerText)
-  const transport = await TcpTransport.start({ self: `lograft-admin-${process.pid}`, logger: quietLogger, backoffMaxMs: 500 })
+  const transport = await TcpTransport.start({ self: `lograft-admin-${process.pid}`, logger: quietLogger, backoffMaxMs: 500, ...(tls ? { tls } : {}) })
   let timer: NodeJS.Timeout | undefined
   try {
     const clerk = ControllerClerk.connect({ transport, servers, shardCount: DEFAULT_SHARD_COUNT, rpcTimeoutMs: RPC_TIMEOUT_MS })
@@ -76,19 +83,19 @@ export function formatConfig(config: ShardConfig): string {
 }
 
 export async function joinCommand(args: string[], usage: string): Promise<void> {
-  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, gid: { type: 'string' }, servers: { type: 'string' } } })
+  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, gid: { type: 'string' }, servers: { type: 'string' }, ...TLS_FLAG_OPTIONS } })
   if (!values.controller || !values.gid || !values.servers) throw new UsageError(`shard join needs --controller, --gid and --servers\n  ${usage}`)
   const gid = gidValue(values.gid)
   const servers = addressList('servers', values.servers)
-  const config = await withController(values.controller, `join of group ${gid}`, (clerk) => clerk.join({ [gid]: servers }))
+  const config = await withController(values.controller, await tlsFromFlags(values), `join of group ${gid}`, (clerk) => clerk.join({ [gid]: servers }))
   process.stdout.write(`${formatConfig(config)}\n`)
 }
 
 export async function leaveCommand(args: string[], usage: string): Promise<void> {
-  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, gid: { type: 'string' } } })
+  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, gid: { type: 'string' }, ...TLS_FLAG_OPTIONS } })
   if (!values.controller || !values.gid) throw new UsageError(`shard leave needs --controller and --gid\n  ${usage}`)
   const gids = values.gid.split(',').map(gidValue)
-  const config = await withController(values.controller, `leave of ${gids.join(', ')}`, async (clerk) => {
+  const config = await withController(values.controller, await tlsFromFlags(values), `leave of ${gids.join(', ')}`, async (clerk) => {
     const latest = await clerk.query(-1)
     const unknown = gids.filter((gid) => !(gid in latest.groups))
     if (unknown.length > 0) throw new Error(`group ${unknown.join(', ')} is not in configuration ${latest.num} (groups: ${groupIds(latest).join(', ') || 'none'})`)
@@ -98,21 +105,21 @@ export async function leaveCommand(args: string[], usage: string): Promise<void>
 }
 
 export async function moveCommand(args: string[], usage: string): Promise<void> {
-  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, shard: { type: 'string' }, gid: { type: 'string' } } })
+  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, shard: { type: 'string' }, gid: { type: 'string' }, ...TLS_FLAG_OPTIONS } })
   if (!values.controller || values.shard === undefined || !values.gid) throw new UsageError(`shard move needs --controller, --shard and --gid\n  ${usage}`)
   const shard = requireInteger('shard', values.shard, 0)
   if (shard >= DEFAULT_SHARD_COUNT) throw new UsageError(`--shard must be below ${DEFAULT_SHARD_COUNT}, got ${shard}`)
   const gid = gidValue(values.gid)
-  const result = await withController(values.controller, `move of shard ${shard}`, (clerk) => clerk.move(shard, gid))
+  const result = await withController(values.controller, await tlsFromFlags(values), `move of shard ${shard}`, (clerk) => clerk.move(shard, gid))
   if (result.error) throw new Error(`move refused: ${result.error} in configuration ${result.config.num}`)
   process.stdout.write(`${formatConfig(result.config)}\n`)
 }
 
 export async function queryCommand(args: string[], usage: string): Promise<void> {
-  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, num: { type: 'string' }, json: { type: 'boolean', default: false } } })
+  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, num: { type: 'string' }, json: { type: 'boolean', default: false }, ...TLS_FLAG_OPTIONS } })
   if (!values.controller) throw new UsageError(`shard query needs --controller\n  ${usage}`)
   const num = values.num === undefined ? -1 : requireInteger('num', values.num, -1)
-  const config = await withController(values.controller, 'query', (clerk) => clerk.query(num))
+  const config = await withController(values.controller, await tlsFromFlags(values), 'query', (clerk) => clerk.query(num))
   if (num >= 0 && config.num !== num) throw new Error(`there is no configuration ${num} yet (the latest is ${config.num})`)
   process.stdout.write(values.json ? `${JSON.stringify(config)}\n` : `${formatConfig(config)}\n`)
 }

@@ -6,10 +6,10 @@ import { ShardControllerNode } from '../node/shard-controller-node.js'
 import { ShardGroupNode } from '../node/shard-group-node.js'
 import { addressList, joinCommand, singleAddress, leaveCommand, moveCommand, queryCommand } from './shard-admin.js'
 import { demoShard } from './shard-demo.js'
-import { untilShutdown } from './shutdown.js'
+import { runUntilShutdownOrFailure } from './shutdown.js'
+import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { SHARD_USAGE } from './usage-text.js'
-
 
 const DEFAULT_MAX_RAFT_STATE_BYTES = 4 * 1024 * 1024
 
@@ -61,19 +61,21 @@ async function controllerCommand(args: string[]): Promise<void> {
       peers: { type: 'string' },
       data: { type: 'string' },
       'max-raft-state': { type: 'string' },
+      ...TLS_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
   if (!values.id || !values.peers || !values.data) throw new UsageError(`shard controller needs --id, --peers and --data\n  ${usageLine('controller')}`)
+  const tls = await tlsFromFlags(values)
   const node = await ShardControllerNode.start({
     id: values.id,
     peers: peersFlag(values.peers),
     dataDirectory: values.data,
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
+    ...(tls ? { tls } : {}),
   })
   process.stdout.write(`lograft shard controller ${node.id} ready raft=${node.address}\n`)
-  await untilShutdown(values.supervised)
-  await node.stop()
+  await runUntilShutdownOrFailure(values.supervised, node)
 }
 
 async function groupCommand(args: string[]): Promise<void> {
@@ -89,9 +91,11 @@ async function groupCommand(args: string[]): Promise<void> {
       resp: { type: 'string' },
       'max-raft-state': { type: 'string' },
       'max-chunk-bytes': { type: 'string' },
+      ...TLS_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
+  const tls = await tlsFromFlags(values)
   if (!values.gid || !values.id || !values.peers || !values.data || !values.controller) {
     throw new UsageError(`shard group needs --gid, --id, --peers, --data and --controller\n  ${usageLine('group')}`)
   }
@@ -104,10 +108,10 @@ async function groupCommand(args: string[]): Promise<void> {
     ...(values.resp ? { respAddress: singleAddress('resp', values.resp) } : {}),
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
     ...(values['max-chunk-bytes'] === undefined ? {} : { maxChunkBytes: requireInteger('max-chunk-bytes', values['max-chunk-bytes'], 0, 1) }),
+    ...(tls ? { tls } : {}),
   })
   const resp = node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`
   process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}\n`)
-  await untilShutdown(values.supervised)
-  await node.stop()
+  await runUntilShutdownOrFailure(values.supervised, node)
 }
 

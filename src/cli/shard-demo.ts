@@ -63,7 +63,10 @@ export async function demoShard(dataDirectory: string, exitAfter: boolean): Prom
   rmSync(directory, { recursive: true, force: true })
   const layout = shardLayout({ dataDirectory: directory, host: '127.0.0.1', raftBasePort: 7200, respBasePort: 6390, controllerServers: 3, gids: GIDS, serversPerGroup: 3 })
   say(`== starting a shard controller (3 processes) and groups ${GIDS.join(', ')} (3 processes each), LevelDB under ${directory}`)
-  const deployment = await LocalShardDeployment.start(layout)
+  let stopping = false
+  const deployment = await LocalShardDeployment.start(layout, (id, code, signal, lastError) => {
+    if (!stopping) say(`!! ${id} exited (${signal ?? `code ${code}`})${lastError ? `: ${lastError}` : ''}`)
+  })
   say(`controller: ${layout.controllerAddresses.join(', ')}`)
   for (const group of layout.groups) say(`group ${group.gid}: raft ${group.addresses.join(', ')}; RESP ${group.servers.map((server) => server.respAddress).join(', ')}`)
 
@@ -94,6 +97,7 @@ export async function demoShard(dataDirectory: string, exitAfter: boolean): Prom
     say('\n== checking the recorded history for linearizability')
     await workload.check(join(directory, 'linearizability.html'))
   } catch (error) {
+    stopping = true
     await deployment.stop()
     throw error
   }
@@ -101,12 +105,15 @@ export async function demoShard(dataDirectory: string, exitAfter: boolean): Prom
   const port = respPortOf(layout.groups[0]?.servers[0] as ShardProcess)
   say(`\nthe deployment keeps running; try:  redis-cli -p ${port}   (any group server forwards to the key's owner)`)
   say(`                                     lograft shard query --controller ${layout.controllerAddresses.join(',')}`)
+  stopping = true
   if (exitAfter) {
     await deployment.stop()
     return
   }
   say('Ctrl-C stops it')
+  stopping = false
   await untilShutdown(false)
+  stopping = true
   say('\nstopping…')
   await deployment.stop()
 }

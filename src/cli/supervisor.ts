@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { newClusterId } from '../log/log-store.js'
 import { formatPeers } from '../node/peers.js'
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
@@ -28,7 +29,8 @@ export class NodeStartError extends Error {
   readonly code = 'ERR_NODE_START'
 }
 
-export type ExitListener = (id: string, code: number | null, signal: NodeJS.Signals | null) => void
+/** `lastError` is the last line the process wrote to stderr (a failed node says why there), if any. */
+export type ExitListener = (id: string, code: number | null, signal: NodeJS.Signals | null, lastError: string | null) => void
 
 export class ProcessSupervisor {
   private readonly processes = new Map<string, ChildProcess>()
@@ -56,7 +58,7 @@ export class ProcessSupervisor {
       child.on('exit', (code, signal) => {
         if (this.processes.get(spec.id) === child) this.processes.delete(spec.id)
         if (!ready) reject(new NodeStartError(`${spec.id} exited before it was ready (${signal ?? `code ${code}`}): ${errors.trim()}`))
-        else this.onExit(spec.id, code, signal)
+        else this.onExit(spec.id, code, signal, errors.trim().split('\n').pop() || null)
       })
     })
   }
@@ -96,17 +98,26 @@ export interface LocalClusterLayout {
   nodes: LocalNode[]
   /** The --peers value every node gets. */
   peers: string
+  /** The --cluster-id every node gets (random for a new cluster). */
+  clusterId: string
 }
 
 /** Node i (1-based) raft on basePort+i, RESP on respBasePort+i, data in DIR/node-i. */
-export function localLayout(count: number, dataDirectory: string, host: string, basePort: number, respBasePort: number): LocalClusterLayout {
+export function localLayout(
+  count: number,
+  dataDirectory: string,
+  host: string,
+  basePort: number,
+  respBasePort: number,
+  clusterId: string = newClusterId(),
+): LocalClusterLayout {
   const nodes = Array.from({ length: count }, (_, i) => ({
     id: String(i + 1),
     raftAddress: `${host}:${basePort + i + 1}`,
     respAddress: `${host}:${respBasePort + i + 1}`,
     dataDirectory: join(dataDirectory, `node-${i + 1}`),
   }))
-  return { nodes, peers: formatPeers(nodes.map((node) => ({ id: node.id, address: node.raftAddress }))) }
+  return { nodes, peers: formatPeers(nodes.map((node) => ({ id: node.id, address: node.raftAddress }))), clusterId }
 }
 
 /** A KV cluster of `lograft node` processes. */
@@ -130,7 +141,10 @@ export class LocalCluster {
     const node = this.node(id)
     return this.supervisor.start({
       id,
-      args: ['node', '--id', node.id, '--peers', this.layout.peers, '--data', node.dataDirectory, '--resp', node.respAddress, ...this.extraArgs],
+      args: [
+        'node', '--id', node.id, '--peers', this.layout.peers, '--cluster-id', this.layout.clusterId,
+        '--data', node.dataDirectory, '--resp', node.respAddress, ...this.extraArgs,
+      ],
       readyText: `lograft node ${id} ready`,
       dataDirectory: node.dataDirectory,
     })

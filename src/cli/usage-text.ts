@@ -1,8 +1,8 @@
 // The command line's usage texts, in a module of their own so that printing help or dispatching a
 // command does not load every command's code.
 
-export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--resp HOST:PORT]
-             [--cluster NAME] [--max-raft-state BYTES] [--max-value-bytes BYTES]`
+export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--cluster-id ID] [--resp HOST:PORT]
+             [--max-raft-state BYTES] [--max-value-bytes BYTES] [--tls-cert FILE --tls-key FILE --tls-ca FILE]`
 
 export const CLUSTER_USAGE = `lograft cluster [--nodes N] [--data DIR] [--host HOST] [--port BASE] [--resp-port BASE]`
 
@@ -13,16 +13,19 @@ export const JOB_FLAGS_USAGE = `job options: --reduce N (10)  --dir DIR (.)  --t
                --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate`
 
 export const MR_USAGE = `lograft mr run --app APP [--workers N] [job options] FILES...
-lograft mr coordinator --listen HOST:PORT|unix:PATH [job options] FILES...
-lograft mr worker --app APP --coordinator HOST:PORT|unix:PATH [--dir DIR] [--coordinator-timeout-ms MS]
+lograft mr coordinator --listen HOST:PORT|unix:PATH [job options] [TLS options] FILES...
+lograft mr worker --app APP --coordinator HOST:PORT|unix:PATH [--dir DIR] [--coordinator-timeout-ms MS] [TLS options]
 lograft mr seq --app APP [--out FILE] FILES...
   ${JOB_FLAGS_USAGE}`
 
-export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES]
+export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES] [TLS options]
 lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,...
-                    [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES]
+                    [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES] [TLS options]
 lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...
 lograft shard leave --controller HOST:PORT,... --gid G[,G...]
 lograft shard move --controller HOST:PORT,... --shard S --gid G
 lograft shard query --controller HOST:PORT,... [--num N] [--json]
-lograft shard demo [--data DIR] [--exit]`
+lograft shard demo [--data DIR] [--exit]
+  (join, leave, move and query take the TLS options too)`
+
+export const TLS_OPTIONS_USAGE = `TLS options: --tls-cert FILE --tls-key FILE --tls-ca FILE (mutual TLS; a node's certificate CN is its node id)`

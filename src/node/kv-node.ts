@@ -15,28 +15,43 @@ import { type Logger, stderrLogger } from '../util/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
 import type { Peer } from './peers.js'
 import { raftInfo, startRaftHost } from './raft-host.js'
-import { parseAddress } from '../rpc/tcp-transport.js'
+import { DEFAULT_MAX_FRAME_BYTES, parseAddress } from '../rpc/tcp-transport.js'
+import type { TlsConfig } from '../rpc/tls.js'
 
 export interface KvNodeOptions {
   id: string
   peers: readonly Peer[]
   dataDirectory: string
-  /** Names the cluster; a data directory of another cluster (or node) is refused. Default "lograft". */
+  /**
+   * The cluster this node belongs to: required to create a new data directory (give every founding
+   * member the same, e.g. a random one from newClusterId()); an existing directory knows its own,
+   * and one of another cluster (or node) is refused.
+   */
   clusterId?: string
+  /** Mutual TLS on the Raft and client port. Absent: plain TCP. */
+  tls?: TlsConfig
   /** "host:port" for the RESP endpoint; omit for none. */
   respAddress?: string
   /** Snapshot when the raft state reaches this many bytes. Default 32 MiB; 0: never. */
   maxRaftStateBytes?: number
-  /** Largest value a client may write. Default 64 MiB. */
+  /** Largest value a client may write. Default 1 MiB (the peer port's frames grow to fit larger ones). */
   maxValueBytes?: number
   /** A client request that cannot complete (no quorum) fails after this long. Default 5000 ms. */
   requestTimeoutMs?: number
   logger?: Logger
 }
 
+/** The default largest value: values travel in single frames and log entries, so they are kept small. */
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+
+/** Frames must hold a value plus its key and envelope. */
+const FRAME_HEADROOM_BYTES = 1024 * 1024
+
 export class KvNode {
   private constructor(
     readonly id: string,
+    /** The cluster, as the data directory records it. */
+    readonly clusterId: string,
     readonly raft: RaftNode,
     readonly replica: KvReplica,
     private readonly transport: TcpTransport,
@@ -47,7 +62,9 @@ export class KvNode {
 
   static async start(options: KvNodeOptions): Promise<KvNode> {
     const logger = options.logger ?? stderrLogger
-    return startRaftHost({ ...options, clusterId: options.clusterId ?? 'lograft', logger }, async ({ raft, transport, store }) => {
+    const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+    const maxFrameBytes = Math.max(DEFAULT_MAX_FRAME_BYTES, maxValueBytes + FRAME_HEADROOM_BYTES)
+    return startRaftHost({ ...options, maxFrameBytes, logger }, async ({ raft, transport, store, clusterId }) => {
       const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
       const replica: KvReplica = new ReplicatedStateMachine({
         raft,
@@ -55,7 +72,7 @@ export class KvNode {
         ...(maxRaftStateBytes > 0 ? { maxRaftStateBytes } : {}),
         logger,
       })
-      new KvService(replica, { maxValueBytes: options.maxValueBytes ?? 64 * 1024 * 1024 }).register(transport)
+      new KvService(replica, { maxValueBytes }).register(transport)
       let resp: RespServer | null = null
       let respPort: number | null = null
       if (options.respAddress) {
@@ -65,21 +82,26 @@ export class KvNode {
           servers: options.peers.map((peer) => peer.id),
           requestTimeoutMs: options.requestTimeoutMs ?? 5000,
           rpcTimeoutMs: 1000,
-          info: () => infoSections(options.id, raft, replica),
+          info: () => infoSections(options.id, clusterId, raft, replica),
         })
         resp = new RespServer({
           host: address.host,
           port: address.port,
           backend,
           logger,
-          maxValueBytes: options.maxValueBytes ?? 64 * 1024 * 1024,
+          maxValueBytes,
           info: { lograft_node: options.id },
         })
         respPort = (await resp.listen()).port
       }
       replica.start()
-      return new KvNode(options.id, raft, replica, transport, store, resp, respPort)
+      return new KvNode(options.id, clusterId, raft, replica, transport, store, resp, respPort)
     })
+  }
+
+  /** Resolves if the node stops on a failure (a failed durable write, lost state); see RaftNode.failed. */
+  get failed(): Promise<Error> {
+    return this.raft.failed
   }
 
   /** Stops serving and closes the store; every acknowledged write is already durable. */
@@ -91,9 +113,9 @@ export class KvNode {
   }
 }
 
-function infoSections(id: string, raft: RaftNode, replica: KvReplica): KvInfoSections {
+function infoSections(id: string, clusterId: string, raft: RaftNode, replica: KvReplica): KvInfoSections {
   return {
-    ...raftInfo(id, raft),
+    ...raftInfo(id, clusterId, raft),
     Keyspace: { db0: `keys=${replica.state.size}` },
     Sessions: { sessions: replica.sessionCount },
   }

@@ -1,20 +1,30 @@
 // What every lograft replica process starts from: its log in classic-level (refusing another
-// node's or cluster's data directory), a TcpTransport listening on its own address, and a Raft
-// node over the two. The shard controller and the shard group nodes are built on it.
+// node's or cluster's data directory), a TcpTransport listening on its own address (plain TCP or
+// mutual TLS, with the handshake that admits only the cluster's members as peers and refuses one
+// that lost its state), and a Raft node over the two. The shard controller and the shard group
+// nodes are built on it.
 
 import { openDiskLog } from '../log/backends.js'
 import type { LogStore } from '../log/log-store.js'
 import { RaftNode } from '../raft/node.js'
+import { membersDigest } from '../rpc/handshake.js'
 import { TcpTransport } from '../rpc/tcp-transport.js'
+import type { TlsConfig } from '../rpc/tls.js'
+import { assert } from '../util/assert.js'
 import type { Logger } from '../util/logger.js'
+import { incarnationCheck } from './peer-incarnations.js'
 import { type Peer, PeerListError } from './peers.js'
 
 export interface RaftHostOptions {
   id: string
   peers: readonly Peer[]
   dataDirectory: string
-  /** Written into a new data directory; a directory of another cluster (or node) is refused. */
-  clusterId: string
+  /** Required to create a new data directory (every founding member gets the same); checked against an existing one. */
+  clusterId?: string
+  /** Mutual TLS for the Raft and client port. Absent: plain TCP. */
+  tls?: TlsConfig
+  /** Largest frame on the port; see TcpTransportOptions.maxFrameBytes. */
+  maxFrameBytes?: number
   logger: Logger
 }
 
@@ -24,7 +34,11 @@ export interface RaftHost {
   readonly raft: RaftNode
   /** This node's own "host:port". */
   readonly address: string
+  /** The cluster this node belongs to, as its data directory records it. */
+  readonly clusterId: string
 }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/
 
 /**
  * Opens the store, starts the transport and creates the Raft node (not started). If `assemble`
@@ -33,17 +47,30 @@ export interface RaftHost {
 export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host: RaftHost) => Promise<T>): Promise<T> {
   const self = options.peers.find((peer) => peer.id === options.id)
   if (!self) throw new PeerListError(`node ${options.id} is not in the peer list (${options.peers.map((peer) => peer.id).join(', ')})`)
-  const store = await openDiskLog(options.dataDirectory, { name: options.dataDirectory, identity: { clusterId: options.clusterId, nodeId: options.id } })
+  const identity = { nodeId: options.id, ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }) }
+  const store = await openDiskLog(options.dataDirectory, { name: options.dataDirectory, identity })
   let transport: TcpTransport | null = null
   try {
+    const stored = store.identity
+    assert(stored !== null, 'a store opened with an identity records one')
+    if (!options.tls && self.parsed.path === undefined && !LOOPBACK.test(self.parsed.host)) {
+      options.logger.warn('listening without TLS on a non-loopback address: anyone who can reach it can talk to this node; use --tls-cert, --tls-key and --tls-ca', {
+        address: self.address,
+      })
+    }
+    const peers = Object.fromEntries(options.peers.map((peer) => [peer.id, peer.address]))
     transport = await TcpTransport.start({
       self: options.id,
       listen: self.parsed,
-      peers: Object.fromEntries(options.peers.map((peer) => [peer.id, peer.address])),
+      peers,
+      cluster: { clusterId: stored.clusterId, incarnation: stored.incarnation, membersDigest: membersDigest(peers) },
+      checkIncarnation: incarnationCheck(store, options.logger),
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
       logger: options.logger,
     })
     const raft = await RaftNode.create({ id: options.id, members: options.peers.map((peer) => peer.id), transport, store, logger: options.logger })
-    return await assemble({ store, transport, raft, address: self.address })
+    return await assemble({ store, transport, raft, address: self.address, clusterId: stored.clusterId })
   } catch (error) {
     await transport?.close()
     await store.close()
@@ -52,13 +79,14 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
 }
 
 /** INFO's Replication and Persistence sections for a Raft replica. */
-export function raftInfo(id: string, raft: RaftNode): Record<string, Record<string, string | number>> {
+export function raftInfo(id: string, clusterId: string, raft: RaftNode): Record<string, Record<string, string | number>> {
   const status = raft.status()
   const sizes = raft.sizes()
   return {
     Replication: {
       role: status.role,
       node: id,
+      cluster_id: clusterId,
       term: status.term,
       leader: status.leaderId ?? '',
       commit_index: status.commitIndex,

@@ -6,6 +6,7 @@ import { DEFAULT_SHARD_COUNT } from '../shard/config.js'
 import { type ControllerCommand, type ControllerResult, type ControllerState, controllerMachine } from '../shard/controller-machine.js'
 import { serveMachine } from '../statemachine/machine-service.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import type { TlsConfig } from '../rpc/tls.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import type { Peer } from './peers.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
@@ -20,6 +21,8 @@ export interface ShardControllerNodeOptions {
   shardCount?: number
   /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
   maxRaftStateBytes?: number
+  /** Mutual TLS on the controller's port (its Raft peers, groups and admin tools). Absent: plain TCP. */
+  tls?: TlsConfig
   logger?: Logger
 }
 
@@ -47,6 +50,11 @@ export class ShardControllerNode {
       replica.start()
       return new ShardControllerNode(options.id, replica, host)
     })
+  }
+
+  /** Resolves if the node stops on a failure (a failed durable write, lost state); see RaftNode.failed. */
+  get failed(): Promise<Error> {
+    return this.host.raft.failed
   }
 
   /** This node's "host:port", the name groups and clerks call it by. */

@@ -18,6 +18,7 @@ import type { ShardStatus } from '../shard/shard-state.js'
 import { systemClock } from '../sim/clock.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
+import type { TlsConfig } from '../rpc/tls.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import type { Peer } from './peers.js'
 import { type RaftHost, raftInfo, startRaftHost } from './raft-host.js'
@@ -50,6 +51,8 @@ export interface ShardGroupNodeOptions {
   maxChunkBytes?: number
   /** Per-RPC timeout towards the controller and other groups. Default 1000 ms. */
   rpcTimeoutMs?: number
+  /** Mutual TLS on the group's port and on its calls to the controller and other groups. Absent: plain TCP. */
+  tls?: TlsConfig
   logger?: Logger
   onTransferPlanned?: (report: TransferReport) => void
 }
@@ -127,6 +130,11 @@ export class ShardGroupNode {
     })
   }
 
+  /** Resolves if the node stops on a failure (a failed durable write, lost state); see RaftNode.failed. */
+  get failed(): Promise<Error> {
+    return this.host.raft.failed
+  }
+
   /** This server's "host:port", its name in configurations. */
   get address(): string {
     return this.host.address
@@ -156,7 +164,7 @@ function groupInfo(gid: number, id: string, replica: GroupReplica): KvInfoSectio
   let keys = 0
   for (const held of state.shards.values()) keys += held.data.size
   return {
-    ...raftInfo(id, replica.raft),
+    ...raftInfo(id, groupClusterId(gid), replica.raft),
     Shards: {
       gid,
       config_num: state.config.num,

@@ -114,6 +114,14 @@ export class RaftNode {
   /** Emits every committed entry and installed snapshot, each index once, in order. */
   readonly committed$: Observable<AppliedMessage> = this.committed.asObservable()
 
+  /**
+   * Resolves if the node stops on a failure (a durable write failed, or it lost its state); never
+   * on a clean stop. A process hosting the node should exit then: a node that cannot persist must
+   * not keep answering as if it could.
+   */
+  readonly failed: Promise<Error>
+  private reportFailure: (error: Error) => void = () => {}
+
   private constructor(options: RaftNodeOptions, core: RaftCore) {
     this.id = options.id
     this.options = options
@@ -128,6 +136,7 @@ export class RaftNode {
     // The snapshot (if any) is re-emitted at start, so nothing counts as applied before it.
     this.applied = 0
     this.receiver = new SnapshotReceiver(this.store)
+    this.failed = new Promise((resolve) => (this.reportFailure = resolve))
   }
 
   /**
@@ -634,9 +643,15 @@ export class RaftNode {
 
   private fail(error: unknown): void {
     if (this.stopped) return
-    this.logger.error('raft node stopped after a storage failure', { node: this.id, reason: String(error) })
-    this.halt(error)
+    const failure = error instanceof Error ? error : new Error(String(error))
+    this.logger.error(error instanceof LostStateError ? 'raft node stopped: it lost its state' : 'raft node stopped after a storage failure', {
+      node: this.id,
+      store: this.store.name,
+      reason: failure.message,
+    })
+    this.halt(failure)
     this.store.abandon()
+    this.reportFailure(failure)
   }
 }
 
