@@ -116,3 +116,12 @@ export function checkAppendReply(
     reply.success && reply.matchIndex > sentUpTo ? `match index ${reply.matchIndex} is past what was sent (${sentUpTo})` : null,
   )
 }
+
+/**
+ * A term has at most one leader (Election Safety). A message from a second "leader" of a term
+ * whose leader this node already knows is forged or a bug, never to be followed.
+ */
+export function checkLeaderOfTerm(term: number, leaderId: string, status: { term: number; leaderId: string | null }): Verdict {
+  if (term !== status.term || status.leaderId === null || status.leaderId === leaderId) return null
+  return `term ${term} already has leader ${status.leaderId}, not ${leaderId}`
+}

@@ -19,6 +19,7 @@ import {
   checkAppendEntries,
   checkAppendReply,
   checkInstallSnapshot,
+  checkLeaderOfTerm,
   checkReplyTerm,
   checkRequestVote,
   checkTimeoutNow,
@@ -193,15 +194,18 @@ export class RaftNode {
         }),
         AppendEntries: handler(appendEntries, (request, context) => {
           this.admit('AppendEntries', context, checkAppendEntries(request, context.from, this.core.status().term))
+          this.admit('AppendEntries', context, checkLeaderOfTerm(request.term, request.leaderId, this.core.status()))
           if (request.lostState && request.term >= this.core.status().term) return this.stopOnLostState(request.leaderId, request.term)
           return this.serve(() => this.core.handleAppendEntries(request))
         }),
         InstallSnapshot: handler(installSnapshot, (request, context) => {
           this.admit('InstallSnapshot', context, checkInstallSnapshot(request, context.from, this.core.status().term))
+          this.admit('InstallSnapshot', context, checkLeaderOfTerm(request.term, request.leaderId, this.core.status()))
           return this.serveInstallSnapshot(request)
         }),
         TimeoutNow: handler(timeoutNow, (request, context) => {
           this.admit('TimeoutNow', context, checkTimeoutNow(request, context.from, this.core.status().term))
+          this.admit('TimeoutNow', context, checkLeaderOfTerm(request.term, request.leaderId, this.core.status()))
           return this.serve(() => this.core.handleTimeoutNow(request))
         }),
       },

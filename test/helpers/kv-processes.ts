@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { LocalCluster, type LocalNode, localLayout } from '../../src/cli/supervisor.js'
+import { type ExitListener, LocalCluster, type LocalClusterLayout, type LocalNode, localLayout } from '../../src/cli/supervisor.js'
 import { infoFields } from '../../src/cli/resp-probe.js'
 import { makeTempDir } from './log.js'
 
@@ -62,11 +62,13 @@ export interface KvProcessCluster {
 export async function startKvCluster(
   count: number,
   extraArgs: readonly string[] = [],
-  onExit?: (id: string, code: number | null, signal: NodeJS.Signals | null) => void,
+  onExit?: ExitListener,
+  /** Changes the layout before the nodes start (e.g. to list a member that never runs). */
+  adjustLayout: (layout: LocalClusterLayout) => LocalClusterLayout = (layout) => layout,
 ): Promise<KvProcessCluster> {
   const data = makeTempDir('kv-processes')
   const base = await freePortBlock(2 * count)
-  const layout = localLayout(count, data.path, HOST, base, base + count)
+  const layout = adjustLayout(localLayout(count, data.path, HOST, base, base + count))
   const cluster = new LocalCluster(layout, extraArgs, onExit)
   try {
     await cluster.startAll()
