@@ -34,6 +34,8 @@ export type ExitListener = (id: string, code: number | null, signal: NodeJS.Sign
 
 export class ProcessSupervisor {
   private readonly processes = new Map<string, ChildProcess>()
+  /** The recent error output of each process started, kept after it exits. */
+  private readonly errorOutput = new Map<string, string>()
 
   constructor(private readonly onExit: ExitListener = () => {}) {}
 
@@ -48,6 +50,7 @@ export class ProcessSupervisor {
       child.stderr.on('data', (chunk: Buffer) => {
         errors += chunk.toString()
         if (errors.length > MAX_KEPT_ERROR_CHARS) errors = errors.slice(-MAX_KEPT_ERROR_CHARS / 2)
+        this.errorOutput.set(spec.id, errors)
       })
       child.stdout.on('data', (chunk: Buffer) => {
         if (!ready && chunk.toString().includes(spec.readyText)) {
@@ -75,6 +78,11 @@ export class ProcessSupervisor {
 
   isRunning(id: string): boolean {
     return this.processes.has(id)
+  }
+
+  /** The last few KiB a process (its latest run) wrote to stderr: its log. */
+  recentErrorOutput(id: string): string {
+    return this.errorOutput.get(id) ?? ''
   }
 
   private signal(id: string, signal: NodeJS.Signals): Promise<void> {
@@ -162,6 +170,11 @@ export class LocalCluster {
 
   isRunning(id: string): boolean {
     return this.supervisor.isRunning(id)
+  }
+
+  /** What node `id` logged lately (its stderr). */
+  recentLog(id: string): string {
+    return this.supervisor.recentErrorOutput(id)
   }
 
   node(id: string): LocalNode {

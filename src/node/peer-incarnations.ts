@@ -25,7 +25,7 @@ export function incarnationCheck(store: LogStore, logger: Logger): IncarnationCh
       `it lost its state and must not rejoin with it; remove it from the cluster and add it back`
     if (!reported.has(`${nodeId}/${incarnation}`)) {
       reported.add(`${nodeId}/${incarnation}`)
-      logger.error('refused a peer that lost its state', { peer: nodeId, incarnation, known })
+      logger.error('refused a peer that lost its state', { peer: nodeId, incarnation, known, remedy: `remove ${nodeId} from the cluster and add it back` })
     }
     return reason
   }
