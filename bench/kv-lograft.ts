@@ -6,6 +6,7 @@
 
 import { mkdirSync } from 'node:fs'
 import { LocalCluster, type LocalNode, localLayout } from '../src/cli/supervisor.js'
+import { tlsArgs } from '../src/cli/tls-flags.js'
 import { RespClient } from '../src/resp/client.js'
 import type { RespReply } from '../src/resp/reply.js'
 import type { KvSystem, SetClient } from './kv-load.js'
@@ -21,10 +22,19 @@ export class LograftSetError extends Error {
   readonly code = 'ERR_LOGRAFT_SET'
 }
 
-export async function startLograft(dataDirectory: string): Promise<KvSystem> {
+export interface LograftBenchOptions {
+  /** Mutual TLS between the members (each node's certificate named by its id). */
+  tls?: { caFile: string; certificates: Readonly<Record<string, { certFile: string; keyFile: string }>> }
+}
+
+export async function startLograft(dataDirectory: string, options: LograftBenchOptions = {}): Promise<KvSystem> {
   const base = await freePortRange(2 * MEMBER_COUNT)
   const layout = localLayout(MEMBER_COUNT, dataDirectory, HOST, base, base + MEMBER_COUNT)
-  const cluster = new LocalCluster(layout)
+  const { tls } = options
+  const cluster = new LocalCluster(layout, [], undefined, (id) => {
+    const issued = tls?.certificates[id]
+    return tls && issued ? tlsArgs({ certFile: issued.certFile, keyFile: issued.keyFile, caFile: tls.caFile }) : []
+  })
   const profileDirectory = process.env.LOGRAFT_CPU_PROFILE_DIR
   const ownNodeOptions = process.env.NODE_OPTIONS
   if (profileDirectory) {
@@ -42,7 +52,7 @@ export async function startLograft(dataDirectory: string): Promise<KvSystem> {
     throw error
   }
   return {
-    name: 'lograft',
+    name: tls ? 'lograft+mTLS' : 'lograft',
     memberCount: MEMBER_COUNT,
     leader: () => findLeader(layout.nodes),
     async connect(member) {

@@ -9,6 +9,8 @@
 // etcd is installed with apt-get when missing and this is root; otherwise its rows are skipped.
 //
 // Run with `npm run bench:kv`; MEASURE_MS, WARMUP_MS (per row) and ROUNDS override the defaults.
+// `npm run bench:kv -- --tls` adds a third system, lograft with mutual TLS between its members
+// (certificates from a throwaway CA), measured in the same slices, and a table of its cost.
 // LOGRAFT_CPU_PROFILE_DIR=DIR has each lograft node write a CPU profile to DIR when it stops.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -17,6 +19,9 @@ import { join } from 'node:path'
 import { ensureEtcd, startEtcd } from './kv-etcd.js'
 import { type KvSystem, type Measurement, type Samples, type SetClient, measureSets, summarize } from './kv-load.js'
 import { startLograft } from './kv-lograft.js'
+import { createTestPki } from '../src/testing/pki.js'
+
+const WITH_TLS = process.argv.includes('--tls')
 
 const CLIENT_COUNTS = [1, 16, 64]
 const VALUE_BYTES = 100
@@ -92,6 +97,11 @@ const notes: string[] = []
 const rows: Row[] = []
 try {
   systems.push(await startLograft(join(root, 'lograft')))
+  if (WITH_TLS) {
+    const pki = await createTestPki(join(root, 'pki'), ['1', '2', '3'])
+    systems.push(await startLograft(join(root, 'lograft-tls'), { tls: pki }))
+    notes.push('lograft+mTLS: the same cluster with mutual TLS between its members (ECDSA P-256 certificates); clients on plain RESP')
+  }
   const etcd = ensureEtcd()
   if ('missing' in etcd) {
     notes.push(`etcd rows skipped: ${etcd.missing}`)
@@ -137,6 +147,17 @@ if (rows.some((row) => row.system === 'etcd')) {
       const met = goal === undefined ? '-' : ratios.map((ratio) => (ratio >= goal ? 'yes' : 'no')).join(', ')
       return [String(clients), ...ratios.map((ratio) => ratio.toFixed(2)), goal === undefined ? '-' : `>= ${goal}`, met]
     }),
+  )
+}
+
+if (WITH_TLS) {
+  console.log()
+  printTable(
+    ['clients', 'mTLS/plain (spread)', 'mTLS/plain (leader)'],
+    CLIENT_COUNTS.map((clients) => [
+      String(clients),
+      ...TARGETINGS.map((targeting) => ((throughput('lograft+mTLS', targeting, clients) ?? NaN) / (throughput('lograft', targeting, clients) ?? NaN)).toFixed(2)),
+    ]),
   )
 }
 

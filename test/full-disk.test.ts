@@ -44,10 +44,13 @@ t.test('the node whose disk fills exits with one clear line; the rest go on; fre
   const disk = mountSmallDisk()
   t.teardown(disk.unmount)
   const exits: string[] = []
-  const kv = await startKvCluster(3, [], (id, code, signal, lastError) => exits.push(`${id} ${signal ?? code}: ${lastError ?? ''}`), (layout) => ({
-    ...layout,
-    nodes: layout.nodes.map((node) => (node.id === '1' ? { ...node, dataDirectory: join(disk.path, 'node-1') } : node)),
-  }))
+  const kv = await startKvCluster(3, {
+    onExit: (id, code, signal, lastError) => exits.push(`${id} ${signal ?? code}: ${lastError ?? ''}`),
+    adjustLayout: (layout) => ({
+      ...layout,
+      nodes: layout.nodes.map((node) => (node.id === '1' ? { ...node, dataDirectory: join(disk.path, 'node-1') } : node)),
+    }),
+  })
   t.teardown(() => kv.stop(false))
   const full = kv.cluster.node('1')
   const healthy = kv.cluster.node('2')

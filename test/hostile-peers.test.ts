@@ -19,10 +19,10 @@ import { RespClient } from '../src/resp/client.js'
 
 const phantomPort = (await freePortBlock(1)) + 1
 const exits: string[] = []
-const kv = await startKvCluster(3, [], (id, code, signal, lastError) => exits.push(`${id}: ${signal ?? code} ${lastError ?? ''}`), (layout) => ({
-  ...layout,
-  peers: `${layout.peers},4=127.0.0.1:${phantomPort}`,
-}))
+const kv = await startKvCluster(3, {
+  onExit: (id, code, signal, lastError) => exits.push(`${id}: ${signal ?? code} ${lastError ?? ''}`),
+  adjustLayout: (layout) => ({ ...layout, peers: `${layout.peers},4=127.0.0.1:${phantomPort}` }),
+})
 t.teardown(() => kv.stop(false))
 const leader = await waitForLeader(kv.cluster, 15_000)
 if (!leader) throw new Error('no leader')

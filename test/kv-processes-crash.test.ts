@@ -2,7 +2,12 @@
 // the leader) is killed and restarted while RESP clients run SET/APPEND/GET and record what they
 // see. Afterwards the history must be linearizable, every acknowledged APPEND must be in the final
 // value read through every node, and the three data directories must replay to the same state.
+// The members talk over mutual TLS throughout.
 
+import { join } from 'node:path'
+import { tlsArgs } from '../src/cli/tls-flags.js'
+import { createTestPki } from '../src/testing/pki.js'
+import { makeTempDir } from './helpers/log.js'
 import t from 'tap'
 import { RespClient } from '../src/resp/client.js'
 import type { KvInput, KvOutput, HistoryRecorder } from '../src/testing/linearizability/index.js'
@@ -94,8 +99,16 @@ t.setTimeout(120_000)
 
 const unexpectedExits: string[] = []
 let stopping = false
-const kv = await startKvCluster(NODES, ['--max-raft-state', String(MAX_RAFT_STATE_BYTES)], (id, code, signal) => {
-  if (!stopping && signal !== 'SIGKILL') unexpectedExits.push(`node ${id} exited on its own (${signal ?? `code ${code}`})`)
+const pki = await createTestPki(join(makeTempDir('crash-pki').path, 'pki'), Array.from({ length: NODES }, (_, i) => String(i + 1)))
+const kv = await startKvCluster(NODES, {
+  extraArgs: ['--max-raft-state', String(MAX_RAFT_STATE_BYTES)],
+  nodeArgs: (id) => {
+    const issued = pki.certificates[id]
+    return issued ? tlsArgs({ certFile: issued.certFile, keyFile: issued.keyFile, caFile: pki.caFile }) : []
+  },
+  onExit: (id, code, signal, lastError) => {
+    if (!stopping && signal !== 'SIGKILL') unexpectedExits.push(`node ${id} exited on its own (${signal ?? `code ${code}`}): ${lastError ?? ''}`)
+  },
 })
 t.teardown(async () => {
   stopping = true

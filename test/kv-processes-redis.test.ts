@@ -10,7 +10,7 @@ import { ErrorReply, type ToolRun, infoFields, respPort, runTool, startKvCluster
 const MAX_VALUE_BYTES = 1024
 const LEADER_TIMEOUT_MS = 15_000
 
-const kv = await startKvCluster(3, ['--max-value-bytes', String(MAX_VALUE_BYTES)])
+const kv = await startKvCluster(3, { extraArgs: ['--max-value-bytes', String(MAX_VALUE_BYTES)] })
 t.teardown(async () => {
   if (!t.passing()) t.comment(`node data directories kept in ${kv.dataDirectory}`)
   await kv.stop(!t.passing())

@@ -36,7 +36,7 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 1
 
 t.test('a follower whose data directory was wiped is refused by every member, told why, and the cluster goes on', async (t) => {
   const exits: string[] = []
-  const kv = await startKvCluster(3, [], (id, code, signal, lastError) => exits.push(`${id} ${signal ?? code}: ${lastError ?? ''}`))
+  const kv = await startKvCluster(3, { onExit: (id, code, signal, lastError) => exits.push(`${id} ${signal ?? code}: ${lastError ?? ''}`) })
   t.teardown(() => kv.stop(false))
   const leader = await waitForLeader(kv.cluster, 15_000)
   if (!leader) throw new Error('no leader')
@@ -70,7 +70,7 @@ t.test('a follower whose data directory was wiped is refused by every member, to
 
 t.test('a follower whose newest LevelDB .log was truncated is found by the leader, stops, and refuses to start again', async (t) => {
   const exits: string[] = []
-  const kv = await startKvCluster(3, [], (id, code, signal, lastError) => exits.push(`${id} ${signal ?? code}: ${lastError ?? ''}`))
+  const kv = await startKvCluster(3, { onExit: (id, code, signal, lastError) => exits.push(`${id} ${signal ?? code}: ${lastError ?? ''}`) })
   t.teardown(() => kv.stop(false))
   const leader = await waitForLeader(kv.cluster, 15_000)
   if (!leader) throw new Error('no leader')

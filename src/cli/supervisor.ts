@@ -136,6 +136,8 @@ export class LocalCluster {
     readonly layout: LocalClusterLayout,
     private readonly extraArgs: readonly string[] = [],
     onExit?: ExitListener,
+    /** Arguments for one node only (e.g. its own TLS certificate). */
+    private readonly nodeArgs: (id: string) => readonly string[] = () => [],
   ) {
     this.supervisor = new ProcessSupervisor(onExit)
   }
@@ -151,7 +153,7 @@ export class LocalCluster {
       id,
       args: [
         'node', '--id', node.id, '--peers', this.layout.peers, '--cluster-id', this.layout.clusterId,
-        '--data', node.dataDirectory, '--resp', node.respAddress, ...this.extraArgs,
+        '--data', node.dataDirectory, '--resp', node.respAddress, ...this.extraArgs, ...this.nodeArgs(id),
       ],
       readyText: `lograft node ${id} ready`,
       dataDirectory: node.dataDirectory,

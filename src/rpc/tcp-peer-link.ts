@@ -79,7 +79,8 @@ export class PeerLink {
         return
       case 'backoff': {
         const retryInMs = Math.max(0, Math.round(this.backoffUntilMs - this.options.clock.now()))
-        call.reject(this.error('UNREACHABLE', `connection failed; retrying in ${retryInMs}ms`, call.method))
+        const why = this.lastRefusal === null ? '' : ` (${this.lastRefusal})`
+        call.reject(this.error('UNREACHABLE', `connection failed${why}; retrying in ${retryInMs}ms`, call.method))
         return
       }
       case 'open':

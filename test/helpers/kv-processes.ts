@@ -55,21 +55,25 @@ export interface KvProcessCluster {
   stop(keepData: boolean): Promise<void>
 }
 
+export interface KvClusterOptions {
+  /** Arguments every `lograft node` gets. */
+  extraArgs?: readonly string[]
+  /** Arguments one node gets (e.g. its own certificate). */
+  nodeArgs?: (id: string) => readonly string[]
+  onExit?: ExitListener
+  /** Changes the layout before the nodes start (e.g. to list a member that never runs). */
+  adjustLayout?: (layout: LocalClusterLayout) => LocalClusterLayout
+}
+
 /**
  * Starts `count` nodes (raft on base+1..base+count, RESP on the `count` ports after those) with
- * their data in a fresh temp directory. `extraArgs` go to every `lograft node`.
+ * their data in a fresh temp directory.
  */
-export async function startKvCluster(
-  count: number,
-  extraArgs: readonly string[] = [],
-  onExit?: ExitListener,
-  /** Changes the layout before the nodes start (e.g. to list a member that never runs). */
-  adjustLayout: (layout: LocalClusterLayout) => LocalClusterLayout = (layout) => layout,
-): Promise<KvProcessCluster> {
+export async function startKvCluster(count: number, options: KvClusterOptions = {}): Promise<KvProcessCluster> {
   const data = makeTempDir('kv-processes')
   const base = await freePortBlock(2 * count)
-  const layout = adjustLayout(localLayout(count, data.path, HOST, base, base + count))
-  const cluster = new LocalCluster(layout, extraArgs, onExit)
+  const layout = (options.adjustLayout ?? ((same) => same))(localLayout(count, data.path, HOST, base, base + count))
+  const cluster = new LocalCluster(layout, options.extraArgs ?? [], options.onExit, options.nodeArgs)
   try {
     await cluster.startAll()
   } catch (error) {
