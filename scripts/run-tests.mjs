@@ -15,7 +15,12 @@ function testFiles(directory) {
 
 const extra = process.argv.slice(2)
 const files = extra.some((arg) => !arg.startsWith('-')) ? [] : testFiles('dist/test').sort()
-const tap = spawn('npx', ['tap', '--reporter=tap', '--jobs=2', '--timeout=300', ...extra, ...files], {
+// A file's time limit: 300 s for one seed per simulation test; a sweep (SEEDS=n) runs every
+// simulation test n times, so the limit grows with it (SEEDS=30 used to kill kv-lab4b at 300 s).
+const PER_SEED_TIMEOUT_S = 300
+const seeds = Number(process.env.SEEDS)
+const timeoutS = PER_SEED_TIMEOUT_S * (Number.isSafeInteger(seeds) && seeds > 1 ? seeds : 1)
+const tap = spawn('npx', ['tap', '--reporter=tap', '--jobs=2', `--timeout=${timeoutS}`, ...extra, ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 
