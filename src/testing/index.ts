@@ -3,3 +3,4 @@
 export { RaftCluster, ClusterCheckError, encodeCommand, decodeCommand, type LabCommand, type RaftClusterOptions } from './raft-cluster.js'
 export { KvCluster, type KvClusterOptions } from './kv-cluster.js'
 export * from './linearizability/index.js'
+export { createTestPki, issueCertificate, type IssuedCertificate, type TestPki, type TestPkiOptions } from './pki.js'
