@@ -65,12 +65,12 @@ export function judgeHello(rules: HandshakeRules, hello: Hello, certificateName:
 export function judgeHelloReply(rules: HandshakeRules, expectedId: string | null, asPeer: boolean, reply: HelloReply): string | null {
   if (!reply.accepted) return `refused: ${reply.reason}`
   if (expectedId !== null && reply.nodeId !== expectedId) return `the address is served by node ${reply.nodeId}, not ${expectedId}`
+  if (!asPeer) return null
   const ownCluster = rules.cluster?.clusterId ?? ''
   if (ownCluster !== '' && reply.clusterId !== ownCluster) {
     return `node ${reply.nodeId} belongs to cluster ${reply.clusterId || '(none)'}, not ${ownCluster}`
   }
-  if (asPeer && expectedId !== null) return rules.checkIncarnation?.(expectedId, reply.incarnation) ?? null
-  return null
+  return expectedId === null ? null : (rules.checkIncarnation?.(expectedId, reply.incarnation) ?? null)
 }
 
 /** A short digest of a member list ("id=address" pairs, in any order). */

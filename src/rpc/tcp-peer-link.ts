@@ -180,8 +180,10 @@ export class PeerLink {
 
   private hello(): Uint8Array {
     const { rules, asPeer } = this.options
+    // A client claims no cluster: a member of one cluster calls another cluster's servers (shard
+    // groups calling each other and the controller) as a client.
     return helloCodec.encode({
-      clusterId: rules.cluster?.clusterId ?? '',
+      clusterId: asPeer ? (rules.cluster?.clusterId ?? '') : '',
       nodeId: rules.self,
       asPeer,
       expectedId: this.options.expectedId ?? '',
