@@ -1,0 +1,139 @@
+// Property-based tests of the RESP parser (fast-check; a failure prints its seed and the shrunk
+// input): random and mutated input never makes it throw, only report a protocol error, and never
+// makes it hold more than its bound; valid commands, RESP arrays of binary arguments and inline
+// lines of printable words, parse back exactly however they are cut into chunks; and input
+// trickling in a byte at a time costs time in proportion to its length, not its square.
+
+import fc from 'fast-check'
+import t from 'tap'
+import { encodeCommand } from '../src/resp/client.js'
+import { RespProtocolError } from '../src/resp/errors.js'
+import { RespParser, type RespParserOptions } from '../src/resp/parser.js'
+
+/** Small bounds, so that random input reaches them. */
+const TIGHT_LIMITS: RespParserOptions = { maxBulkBytes: 64, maxArrayElements: 8, maxInlineBytes: 64, maxCommandBytes: 256 }
+
+/** `bytes` cut into pieces of the given sizes, cycling through them. */
+function cut(bytes: Buffer, sizes: readonly number[]): Buffer[] {
+  const pieces: Buffer[] = []
+  for (let at = 0, i = 0; at < bytes.length; i++) {
+    const size = sizes[i % sizes.length] ?? bytes.length
+    pieces.push(bytes.subarray(at, at + size))
+    at += size
+  }
+  return pieces
+}
+
+const chunkSizes = fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 16 })
+
+interface Parsed {
+  readonly commands: Buffer[][]
+  readonly error: RespProtocolError | null
+}
+
+/** Feeds `pieces` to a parser, checking its bound after each; stops at the first protocol error. */
+function feed(parser: RespParser, pieces: readonly Buffer[]): Parsed {
+  const commands: Buffer[][] = []
+  for (const piece of pieces) {
+    const result = parser.push(piece)
+    commands.push(...result.commands)
+    if (parser.bufferedBytes > parser.maxBufferedBytes) throw new Error(`holds ${parser.bufferedBytes} bytes, over ${parser.maxBufferedBytes}`)
+    if (result.protocolError) return { commands, error: result.protocolError }
+  }
+  return { commands, error: null }
+}
+
+/** Bytes that mean something to the parser, so that random input often looks almost like RESP. */
+const protocolishBytes = fc
+  .array(fc.constantFrom('*', '$', '\r\n', '\n', '\r', '"', "'", '\\', '\\x4', '-', '0', '1', '3', '9', ' ', 'a', 'SET', '\u0000'), { maxLength: 120 })
+  .map((tokens) => Buffer.from(tokens.join(''), 'latin1'))
+
+const argument = fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes))
+const respCommand = fc.array(argument, { minLength: 1, maxLength: 6 })
+
+/** A printable word that needs no quoting: no space, no quote, and not starting with '*' (which begins a RESP array). */
+const inlineWord = fc.stringMatching(/^[!#-&(-)+-~][!#-&(-~]{0,15}$/)
+const inlineCommand = fc.tuple(fc.array(inlineWord, { minLength: 1, maxLength: 6 }), fc.constantFrom(' ', '  ', '\t'), fc.constantFrom('\r\n', '\n'))
+
+/** A command and its bytes on the wire, as a RESP array or as an inline line. */
+const wireCommand = fc.oneof(
+  respCommand.map((args) => ({ args, bytes: encodeCommand(args) })),
+  inlineCommand.map(([words, gap, end]) => ({ args: words.map((word) => Buffer.from(word, 'latin1')), bytes: Buffer.from(words.join(gap) + end, 'latin1') })),
+)
+
+const mutation = fc.tuple(fc.constantFrom('replace', 'insert', 'delete'), fc.nat(), fc.integer({ min: 0, max: 255 }))
+
+function mutate(bytes: Buffer, mutations: readonly (readonly [string, number, number])[]): Buffer {
+  let mutated = bytes
+  for (const [kind, position, byte] of mutations) {
+    const at = mutated.length === 0 ? 0 : position % mutated.length
+    if (kind === 'replace' && mutated.length > 0) mutated = Buffer.concat([mutated.subarray(0, at), Buffer.of(byte), mutated.subarray(at + 1)])
+    else if (kind === 'insert') mutated = Buffer.concat([mutated.subarray(0, at), Buffer.of(byte), mutated.subarray(at)])
+    else mutated = Buffer.concat([mutated.subarray(0, at), mutated.subarray(at + 1)])
+  }
+  return mutated
+}
+
+t.test('random bytes in random chunks never make the parser throw or exceed its bound', async (t) => {
+  const input = fc.oneof(
+    fc.uint8Array({ maxLength: 400 }).map((bytes) => Buffer.from(bytes)),
+    protocolishBytes,
+  )
+  fc.assert(
+    fc.property(input, chunkSizes, (bytes, sizes) => {
+      const { error } = feed(new RespParser(TIGHT_LIMITS), cut(bytes, sizes))
+      return error === null || error instanceof RespProtocolError
+    }),
+  )
+  t.pass('no input threw')
+})
+
+t.test('mutated valid commands never make the parser throw or exceed its bound, and what parses before a fault is what was sent', async (t) => {
+  fc.assert(
+    fc.property(fc.array(wireCommand, { minLength: 1, maxLength: 5 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), chunkSizes, (commands, mutations, sizes) => {
+      const bytes = mutate(Buffer.concat(commands.map((command) => command.bytes)), mutations)
+      const { error } = feed(new RespParser(TIGHT_LIMITS), cut(bytes, sizes))
+      return error === null || error instanceof RespProtocolError
+    }),
+  )
+  t.pass('no mutation threw')
+})
+
+t.test('valid commands cut into random chunks parse back exactly', async (t) => {
+  fc.assert(
+    fc.property(fc.array(wireCommand, { minLength: 1, maxLength: 8 }), chunkSizes, (commands, sizes) => {
+      const parser = new RespParser()
+      const { commands: parsed, error } = feed(parser, cut(Buffer.concat(commands.map((command) => command.bytes)), sizes))
+      const expected = commands.map((command) => command.args)
+      return error === null && parser.bufferedBytes === 0 && JSON.stringify(parsed) === JSON.stringify(expected)
+    }),
+  )
+  t.pass('every stream parsed back')
+})
+
+/** Nanoseconds per byte to parse `bytes` fed one byte per push, the best of three runs. */
+function nanosecondsPerByte(bytes: Buffer, options: Partial<RespParserOptions>): number {
+  let best = Number.POSITIVE_INFINITY
+  for (let run = 0; run < 3; run++) {
+    const parser = new RespParser(options)
+    const started = process.hrtime.bigint()
+    for (let at = 0; at < bytes.length; at++) parser.push(bytes.subarray(at, at + 1))
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / bytes.length)
+  }
+  return best
+}
+
+t.test('input arriving a byte at a time costs time in proportion to its length', async (t) => {
+  const shapes: Record<string, (lengthBytes: number) => Buffer> = {
+    'an inline line': (length) => Buffer.from(`SET k ${'v'.repeat(length)}\r\n`),
+    'a bulk string': (length) => encodeCommand(['SET', 'k', Buffer.alloc(length, 'v')]),
+    'many small arguments': (length) => encodeCommand(Array.from({ length: length / 8 }, () => 'a')),
+  }
+  const options = { maxInlineBytes: 1024 * 1024, maxArrayElements: 1024 * 1024 }
+  for (const [shape, make] of Object.entries(shapes)) {
+    const short = nanosecondsPerByte(make(32 * 1024), options)
+    const long = nanosecondsPerByte(make(256 * 1024), options)
+    // Linear work gives about the same per byte at both lengths; quadratic gives eight times more.
+    t.ok(long < short * 3, `${shape}: ${long.toFixed(0)} ns per byte at 256 KiB, ${short.toFixed(0)} at 32 KiB`)
+  }
+})
