@@ -5,6 +5,7 @@
 import { assert } from '../util/assert.js'
 import type { KvBackend } from './backend.js'
 import { RespError } from './errors.js'
+import type { RespLimits } from './limits.js'
 import type { RespReply } from './reply.js'
 
 /** What the server knows about one connection; CLIENT and HELLO read and change it. */
@@ -19,14 +20,6 @@ export interface ClientState {
   libVersion: string | null
 }
 
-/** Sizes the server refuses before a command reaches the backend. */
-export interface RespLimits {
-  readonly maxValueBytes: number
-  readonly maxKeyBytes: number
-  readonly maxClients: number
-  readonly maxBulkBytes: number
-}
-
 /** Facts about the server that INFO, HELLO and CONFIG report. */
 export interface ServerFacts {
   tcpPort(): number
@@ -35,6 +28,8 @@ export interface ServerFacts {
   /** Extra fields for INFO's Server section (e.g. the node's id). */
   readonly infoFields: Readonly<Record<string, string | number>>
   connectedClients(): number
+  /** Bytes of client input held over all connections (bounded by limits.maxTotalInputBytes). */
+  inputHeldBytes(): number
   nowMs(): number
 }
 
@@ -43,6 +38,11 @@ export interface CommandContext {
   readonly client: ClientState
   readonly server: ServerFacts
   readonly commands: CommandTable
+  /**
+   * Aborted once the client's connection has closed (its reason a RespClientGoneError): a command
+   * that makes many backend calls stops between them with `signal.throwIfAborted()`.
+   */
+  readonly signal: AbortSignal
 }
 
 export type CommandFlag = 'write' | 'readonly' | 'fast' | 'connection' | 'admin' | 'no-auth' | 'loading' | 'stale'

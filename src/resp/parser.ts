@@ -46,11 +46,18 @@ const INTEGER = /^-?(0|[1-9][0-9]{0,17})$/
  */
 export const ARGUMENT_OVERHEAD_BYTES = 128
 
+/** The memory one parsed command holds: its arguments' bytes and their overhead. */
+export function commandHeldBytes(args: readonly Buffer[]): number {
+  let bytes = 0
+  for (const value of args) bytes += value.length + ARGUMENT_OVERHEAD_BYTES
+  return bytes
+}
+
 interface PartialCommand {
   readonly args: Buffer[]
   remaining: number
   declaredBytes: number
-  /** The arguments' bytes and ARGUMENT_OVERHEAD_BYTES each, kept up to date. */
+  /** commandHeldBytes(args), kept up to date. */
   heldBytes: number
 }
 
