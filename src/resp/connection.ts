@@ -159,7 +159,7 @@ export class RespConnection {
   private async execute(args: Buffer[]): Promise<Outcome | null> {
     const { commands, backend, client, server, logger } = this.options
     try {
-      const spec = commands.resolve(args)
+      const spec = commands.resolve(args, client.authenticated)
       const reply = await spec.run(args, { backend, client, server, commands, signal: this.gone.signal })
       return { reply, closesConnection: spec.closesConnection === true }
     } catch (error) {

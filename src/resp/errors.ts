@@ -11,6 +11,7 @@ export type RespErrorPrefix =
   | 'WRONGTYPE'
   | 'NOPROTO'
   | 'NOAUTH'
+  | 'WRONGPASS'
   | 'READONLY'
   | 'LOADING'
   | 'BUSY'

@@ -1,14 +1,16 @@
 // The RESP endpoint: a TCP server that speaks enough of the Redis protocol for redis-cli,
 // redis-benchmark and client libraries, serving data commands from an injected KvBackend, within
-// the bounds of limits.ts.
+// the bounds of limits.ts, and behind a password (requirePass) if one is set.
 
 import net from 'node:net'
 import { type Clock, systemClock } from '../sim/clock.js'
 import type { Logger } from '../util/logger.js'
+import { RequirePass, authCommands } from './auth.js'
 import type { KvBackend } from './backend.js'
 import { type ClientState, CommandTable, type ServerFacts } from './commands.js'
 import { connectionCommands } from './connection-commands.js'
 import { RespConnection } from './connection.js'
+import { RespOptionError } from './errors.js'
 import { InputBudget } from './input-budget.js'
 import { kvCommands } from './kv-commands.js'
 import { type RespLimitOptions, type RespLimits, parserLimits, resolveLimits } from './limits.js'
@@ -24,6 +26,11 @@ export interface RespServerOptions extends RespLimitOptions {
   port: number
   backend: KvBackend
   logger: Logger
+  /**
+   * Clients must authenticate with this password (`AUTH password`, `AUTH default password` or
+   * `HELLO 2 AUTH default password`) before any command but AUTH, HELLO and QUIT. Default: none.
+   */
+  requirePass?: string
   /** Extra fields for INFO's Server section, e.g. `{ lograft_node: 'n1' }`. */
   info?: Readonly<Record<string, string | number>>
   clock?: Clock
@@ -34,7 +41,7 @@ export class RespServer {
   private readonly connections = new Set<RespConnection>()
   /** Every TCP socket accepted and not yet closed. */
   private readonly sockets = new Set<net.Socket>()
-  private readonly commands = new CommandTable([...connectionCommands, ...serverCommands, ...kvCommands])
+  private readonly commands = new CommandTable([...connectionCommands, ...authCommands, ...serverCommands, ...kvCommands])
   private readonly limits: RespLimits
   private readonly inputBudget: InputBudget
   private readonly facts: ServerFacts
@@ -48,11 +55,13 @@ export class RespServer {
     this.clock = options.clock ?? systemClock
     this.port = options.port
     this.limits = resolveLimits(options)
+    if (options.requirePass === '') throw new RespOptionError('requirePass', 'must not be empty (leave it out for no password)')
     this.inputBudget = new InputBudget(this.limits.maxTotalInputBytes)
     this.facts = {
       tcpPort: () => this.port,
       startedAtMs: this.clock.now(),
       limits: this.limits,
+      requirePass: options.requirePass === undefined ? null : new RequirePass(options.requirePass),
       infoFields: options.info ?? {},
       connectedClients: () => this.connections.size,
       inputHeldBytes: () => this.inputBudget.usedBytes,
@@ -107,6 +116,7 @@ export class RespServer {
       name: null,
       libName: null,
       libVersion: null,
+      authenticated: this.facts.requirePass === null,
     }
     const connection = new RespConnection({
       socket,
