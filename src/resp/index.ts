@@ -2,6 +2,7 @@
 // client, and the protocol pieces (parser, replies, writer) for tools and tests.
 export { RespServer, type RespServerOptions } from './server.js'
 export type { RespLimitOptions } from './limits.js'
+export type { RespTlsOptions } from './tls-listener.js'
 export type { KvBackend, KvInfoSections } from './backend.js'
 export { RespError, RespProtocolError, RespClientGoneError, RespOptionError, type RespErrorPrefix } from './errors.js'
 export { RespParser, DEFAULT_RESP_PARSER_OPTIONS, type RespParserOptions, type RespParseResult } from './parser.js'

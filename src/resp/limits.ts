@@ -14,7 +14,7 @@ import { DEFAULT_RESP_PARSER_OPTIONS, type RespParserOptions } from './parser.js
  * - input over all connections: maxTotalInputBytes;
  * - output per connection: the socket's high-water mark plus one reply, as the server runs none of
  *   a client's commands while its replies wait unread (for at most outputStallTimeoutMs);
- * - time: idleTimeoutMs, incompleteCommandTimeoutMs.
+ * - time: idleTimeoutMs, incompleteCommandTimeoutMs, tlsHandshakeTimeoutMs.
  */
 export interface RespLimitOptions extends Partial<RespParserOptions> {
   /** Connections served at once; more are told `-ERR max number of clients reached` and closed. Default 10000. */
@@ -61,6 +61,8 @@ export interface RespLimitOptions extends Partial<RespParserOptions> {
   outputStallTimeoutMs?: number
   /** After QUIT or a protocol error: how long the client has to close before the server closes hard. Default 1000 ms. */
   closeGraceMs?: number
+  /** With TLS: a client must complete its handshake within this, or it is disconnected (logged). Default 10 000 ms. */
+  tlsHandshakeTimeoutMs?: number
 }
 
 /** The bounds in force: every option resolved to its value. */
@@ -79,6 +81,7 @@ const DEFAULTS = {
   incompleteCommandTimeoutMs: 30_000,
   outputStallTimeoutMs: 60_000,
   closeGraceMs: 1000,
+  tlsHandshakeTimeoutMs: 10_000,
 } as const
 
 type ServerLimitName = keyof typeof DEFAULTS

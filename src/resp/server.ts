@@ -1,8 +1,9 @@
-// The RESP endpoint: a TCP server that speaks enough of the Redis protocol for redis-cli,
+// The RESP endpoint: a TCP or TLS server that speaks enough of the Redis protocol for redis-cli,
 // redis-benchmark and client libraries, serving data commands from an injected KvBackend, within
 // the bounds of limits.ts, and behind a password (requirePass) if one is set.
 
 import net from 'node:net'
+import tls from 'node:tls'
 import { type Clock, systemClock } from '../sim/clock.js'
 import type { Logger } from '../util/logger.js'
 import { RequirePass, authCommands } from './auth.js'
@@ -17,6 +18,7 @@ import { type RespLimitOptions, type RespLimits, parserLimits, resolveLimits } f
 import { RespParser } from './parser.js'
 import { errorReply } from './reply.js'
 import { serverCommands } from './server-commands.js'
+import { type RespTlsOptions, createTlsListener, tlsRefusal } from './tls-listener.js'
 import { encodeReply } from './writer.js'
 
 /** Where to listen, what to serve, and the bounds (see RespLimitOptions: every one has a default). */
@@ -31,6 +33,8 @@ export interface RespServerOptions extends RespLimitOptions {
    * `HELLO 2 AUTH default password`) before any command but AUTH, HELLO and QUIT. Default: none.
    */
   requirePass?: string
+  /** Serve TLS instead of plain TCP. Default: plain TCP. */
+  tls?: RespTlsOptions
   /** Extra fields for INFO's Server section, e.g. `{ lograft_node: 'n1' }`. */
   info?: Readonly<Record<string, string | number>>
   clock?: Clock
@@ -39,7 +43,7 @@ export interface RespServerOptions extends RespLimitOptions {
 export class RespServer {
   private readonly server: net.Server
   private readonly connections = new Set<RespConnection>()
-  /** Every TCP socket accepted and not yet closed. */
+  /** Every TCP socket accepted and not yet closed, TLS handshakes in progress included. */
   private readonly sockets = new Set<net.Socket>()
   private readonly commands = new CommandTable([...connectionCommands, ...authCommands, ...serverCommands, ...kvCommands])
   private readonly limits: RespLimits
@@ -67,7 +71,17 @@ export class RespServer {
       inputHeldBytes: () => this.inputBudget.usedBytes,
       nowMs: () => this.clock.now(),
     }
-    this.server = net.createServer((socket) => this.accept(socket))
+    this.server = options.tls
+      ? createTlsListener({
+          tls: options.tls,
+          handshakeTimeoutMs: this.limits.tlsHandshakeTimeoutMs,
+          logger: options.logger,
+          admit: (socket) => void this.admit(socket),
+          accept: (socket) => this.accept(socket),
+        })
+      : net.createServer((socket) => {
+          if (this.admit(socket)) this.accept(socket)
+        })
   }
 
   /** Resolves with the bound address, or rejects with a message naming the address (e.g. port in use). */
@@ -83,7 +97,7 @@ export class RespServer {
         this.server.off('error', onError)
         const address = this.server.address() as net.AddressInfo
         this.port = address.port
-        this.options.logger.info('RESP server listening', { host: address.address, port: address.port })
+        this.options.logger.info('RESP server listening', { host: address.address, port: address.port, tls: this.options.tls !== undefined })
         resolve(address)
       })
     })
@@ -96,9 +110,24 @@ export class RespServer {
     await Promise.all([closing, ...[...this.connections].map((connection) => connection.closed)])
   }
 
-  private accept(socket: net.Socket): void {
+  /**
+   * Tracks a new TCP socket; false (and the socket destroyed) when maxClients sockets are open
+   * already. Only TLS sockets are refused here, before their handshake costs anything: a plain
+   * one is told why in accept().
+   */
+  private admit(socket: net.Socket): boolean {
+    const { maxClients } = this.limits
+    if (this.options.tls && this.sockets.size >= maxClients) {
+      this.options.logger.warn('refusing a client: too many connections', { remote: `${socket.remoteAddress}:${socket.remotePort}`, maxClients })
+      socket.destroy()
+      return false
+    }
     this.sockets.add(socket)
     socket.on('close', () => this.sockets.delete(socket))
+    return true
+  }
+
+  private accept(socket: net.Socket): void {
     const remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`
     const { maxClients } = this.limits
     if (this.connections.size >= maxClients) {
@@ -106,6 +135,12 @@ export class RespServer {
       // The reset this may provoke is expected; the client has been told why.
       socket.on('error', () => {})
       socket.end(encodeReply(errorReply('ERR', 'max number of clients reached')))
+      return
+    }
+    const refusal = this.options.tls && socket instanceof tls.TLSSocket ? tlsRefusal(socket, this.options.tls.clientCertificate) : null
+    if (refusal !== null) {
+      this.options.logger.warn('refusing a TLS client', { remote: remoteAddress, reason: refusal })
+      socket.destroy()
       return
     }
     socket.setNoDelay(true)
