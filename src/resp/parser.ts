@@ -135,7 +135,7 @@ export class RespParser {
     if (offset < this.buffered.length) {
       const rest = this.buffered.subarray(offset)
       // A short tail is copied so that it does not keep the whole chunk it came in alive.
-      this.pending.append(rest.length * 2 < this.buffered.length ? Buffer.from(rest) : rest)
+      this.pending.append(rest, rest.length * 2 < this.buffered.length)
     }
     this.buffered = EMPTY
     assert(this.bufferedBytes <= this.maxBufferedBytes, () => `parser holds ${this.bufferedBytes} bytes, over its bound ${this.maxBufferedBytes}`)
