@@ -23,9 +23,12 @@ export interface KvBackend {
    * length is the backend's, as only it knows the current one.
    */
   append(key: Buffer, suffix: Buffer): Promise<number>
-  /** Removes the keys; resolves to how many existed (a key named twice is removed, and counted, once). */
+  /**
+   * Removes the keys; resolves to how many existed (a key named twice is removed, and counted, once).
+   * A DEL of many keys arrives as several calls, each with a slice of them.
+   */
   del(keys: Buffer[]): Promise<number>
-  /** Resolves to how many of `keys` exist, counting a key named twice twice (as Redis does). */
+  /** Resolves to how many of `keys` exist, counting a key named twice twice (as Redis does); many keys come in slices, as for del. */
   exists(keys: Buffer[]): Promise<number>
   /** The backend's INFO sections; the server adds its own Server and Clients sections. */
   info(): Promise<KvInfoSections>

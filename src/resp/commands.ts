@@ -3,8 +3,10 @@
 // wrong arity so that clients and people see familiar errors.
 
 import { assert } from '../util/assert.js'
+import type { RequirePass } from './auth.js'
 import type { KvBackend } from './backend.js'
 import { RespError } from './errors.js'
+import type { RespLimits } from './limits.js'
 import type { RespReply } from './reply.js'
 
 /** What the server knows about one connection; CLIENT and HELLO read and change it. */
@@ -17,14 +19,8 @@ export interface ClientState {
   name: string | null
   libName: string | null
   libVersion: string | null
-}
-
-/** Sizes the server refuses before a command reaches the backend. */
-export interface RespLimits {
-  readonly maxValueBytes: number
-  readonly maxKeyBytes: number
-  readonly maxClients: number
-  readonly maxBulkBytes: number
+  /** Whether commands other than AUTH, HELLO and QUIT may run: from the start when no password is required. */
+  authenticated: boolean
 }
 
 /** Facts about the server that INFO, HELLO and CONFIG report. */
@@ -32,9 +28,13 @@ export interface ServerFacts {
   tcpPort(): number
   readonly startedAtMs: number
   readonly limits: RespLimits
+  /** The password clients must give (AUTH, HELLO AUTH) before other commands, or null when none is. */
+  readonly requirePass: RequirePass | null
   /** Extra fields for INFO's Server section (e.g. the node's id). */
   readonly infoFields: Readonly<Record<string, string | number>>
   connectedClients(): number
+  /** Bytes of client input held over all connections (bounded by limits.maxTotalInputBytes). */
+  inputHeldBytes(): number
   nowMs(): number
 }
 
@@ -43,6 +43,11 @@ export interface CommandContext {
   readonly client: ClientState
   readonly server: ServerFacts
   readonly commands: CommandTable
+  /**
+   * Aborted once the client's connection has closed (its reason a RespClientGoneError): a command
+   * that makes many backend calls stops between them with `signal.throwIfAborted()`.
+   */
+  readonly signal: AbortSignal
 }
 
 export type CommandFlag = 'write' | 'readonly' | 'fast' | 'connection' | 'admin' | 'no-auth' | 'loading' | 'stale'
@@ -89,10 +94,15 @@ export class CommandTable {
     return this.byName.get(name.toLowerCase())
   }
 
-  /** The command `args` names, after checking its arity; throws RespError as Redis would reply. */
-  resolve(args: readonly Buffer[]): CommandSpec {
+  /**
+   * The command `args` names, after checking its arity; throws RespError as Redis would reply.
+   * Before the client has authenticated, any command but those flagged no-auth (AUTH, HELLO, QUIT)
+   * is refused with NOAUTH, an unknown one too, so that nothing about the server is answered.
+   */
+  resolve(args: readonly Buffer[], authenticated: boolean): CommandSpec {
     const name = argText(args, 0)
     const spec = this.lookup(name)
+    if (!authenticated && !spec?.flags.includes('no-auth')) throw new RespError('NOAUTH', 'Authentication required.')
     if (!spec) throw new RespError('ERR', `unknown command '${quote(name)}', with args beginning with: ${quoteArgs(args.slice(1))}`)
     checkArity(spec.name, spec.arity, args.length)
     return spec

@@ -1,6 +1,7 @@
 // Commands about the connection itself, answered by the server without the backend: PING, ECHO,
-// QUIT, SELECT, CLIENT and HELLO (what clients send while connecting).
+// QUIT, SELECT, CLIENT and HELLO (what clients send while connecting). AUTH is in auth.ts.
 
+import { authenticate } from './auth.js'
 import { type ClientState, type CommandContext, type CommandSpec, NO_KEYS, arg, argInteger, argText, subcommands } from './commands.js'
 import { RespError } from './errors.js'
 import { OK_REPLY, type RespReply, arrayReply, bulkReply, integerReply, simpleReply } from './reply.js'
@@ -95,8 +96,8 @@ const client: CommandSpec = {
 
 /**
  * HELLO [protover [AUTH user pass] [SETNAME name]]. Only RESP2 is spoken: HELLO 3 gets -NOPROTO,
- * as from any server without RESP3, and clients that only prefer RESP3 fall back to RESP2.
- * AUTH is accepted as an unprotected Redis accepts it: there is no password to check.
+ * as from any server without RESP3, and clients that only prefer RESP3 fall back to RESP2. As in
+ * Redis, AUTH is applied first, and a client still unauthenticated after it is refused.
  */
 const hello: CommandSpec = {
   name: 'hello',
@@ -108,12 +109,22 @@ const hello: CommandSpec = {
       const version = argInteger(args, 1)
       if (version !== 2) throw new RespError('NOPROTO', 'unsupported protocol version')
     }
+    let credentials: { username: string; password: Buffer } | null = null
+    let name: string | null = null
     for (let at = 2; at < args.length; at++) {
       const option = argText(args, at).toLowerCase()
-      if (option === 'auth' && at + 2 < args.length) at += 2
-      else if (option === 'setname' && at + 1 < args.length) setName(context.client, argText(args, ++at))
+      if (option === 'auth' && at + 2 < args.length) credentials = { username: argText(args, ++at), password: arg(args, ++at) }
+      else if (option === 'setname' && at + 1 < args.length) name = argText(args, ++at)
       else throw new RespError('ERR', `Syntax error in HELLO option '${argText(args, at)}'`)
     }
+    if (credentials) authenticate(context, credentials.username, credentials.password)
+    if (!context.client.authenticated) {
+      throw new RespError(
+        'NOAUTH',
+        'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      )
+    }
+    if (name !== null) setName(context.client, name)
     return helloReply(context)
   },
 }

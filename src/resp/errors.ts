@@ -1,5 +1,6 @@
-// Typed errors of the RESP endpoint: errors a command replies with (and keeps the connection), and
-// protocol errors (malformed input, after which the connection is closed, as Redis does).
+// Typed errors of the RESP endpoint: errors a command replies with (and keeps the connection),
+// protocol errors (malformed input, after which the connection is closed, as Redis does), work
+// abandoned because its client has gone, and options out of range.
 
 /**
  * The first word of a RESP error reply. Clients branch on it: TRYAGAIN and CLUSTERDOWN are worth a
@@ -10,6 +11,7 @@ export type RespErrorPrefix =
   | 'WRONGTYPE'
   | 'NOPROTO'
   | 'NOAUTH'
+  | 'WRONGPASS'
   | 'READONLY'
   | 'LOADING'
   | 'BUSY'
@@ -48,5 +50,32 @@ export class RespProtocolError extends Error {
   ) {
     super(message)
     this.name = 'RespProtocolError'
+  }
+}
+
+/**
+ * The client's connection closed while its command ran. A command with many steps (a multi-key
+ * EXISTS or DEL) throws it between steps, via its context's AbortSignal: nobody is left to reply to.
+ */
+export class RespClientGoneError extends Error {
+  readonly code = 'ERR_RESP_CLIENT_GONE'
+  constructor(
+    readonly clientId: number,
+    readonly remoteAddress: string,
+  ) {
+    super(`client ${clientId} (${remoteAddress}) has closed its connection`)
+    this.name = 'RespClientGoneError'
+  }
+}
+
+/** A RespServer option out of its range; the message names the option, as the CLI flag's source. */
+export class RespOptionError extends Error {
+  readonly code = 'ERR_RESP_OPTION'
+  constructor(
+    readonly option: string,
+    problem: string,
+  ) {
+    super(`RESP server option ${option} ${problem}`)
+    this.name = 'RespOptionError'
   }
 }

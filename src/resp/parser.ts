@@ -2,6 +2,8 @@
 // chunk may hold many pipelined commands or a fraction of one. Accepts what clients send: RESP
 // arrays of bulk strings, and inline commands (a plain text line, as typed into telnet).
 
+import { assert } from '../util/assert.js'
+import { CHUNK_BLOCK_BYTES, ChunkList } from './chunk-list.js'
 import { RespProtocolError } from './errors.js'
 import { splitInlineArgs } from './inline.js'
 
@@ -38,19 +40,40 @@ const DOLLAR = 0x24
 /** Redis's string2ll accepts no sign but '-', no leading zeros and no spaces. */
 const INTEGER = /^-?(0|[1-9][0-9]{0,17})$/
 
+/**
+ * What holding one argument costs besides its bytes: a Buffer object takes about 110 bytes of heap
+ * in Node 20, so a million empty arguments are not free. Counted in bufferedBytes.
+ */
+export const ARGUMENT_OVERHEAD_BYTES = 128
+
+/** The memory one parsed command holds: its arguments' bytes and their overhead. */
+export function commandHeldBytes(args: readonly Buffer[]): number {
+  let bytes = 0
+  for (const value of args) bytes += value.length + ARGUMENT_OVERHEAD_BYTES
+  return bytes
+}
+
 interface PartialCommand {
   readonly args: Buffer[]
   remaining: number
   declaredBytes: number
+  /** commandHeldBytes(args), kept up to date. */
+  heldBytes: number
 }
+
+const NO_COMMANDS: RespParseResult = { commands: [], protocolError: null }
 
 export class RespParser {
   private readonly options: RespParserOptions
-  /** Bytes received but not yet consumed: a partial header or inline line, or part of a bulk string. */
+  /**
+   * Bytes received but not parsed: the start of an element that cannot complete yet (a header or
+   * inline line without its newline, a bulk string short of its length). Joined once, when the
+   * element can complete, so that input trickling in a byte at a time costs time in proportion to
+   * its length rather than to its square.
+   */
+  private pending = new ChunkList()
+  /** The input being parsed by the current push. */
   private buffered: Buffer = EMPTY
-  /** The chunks of a bulk string that did not fit in what was buffered, joined once it is complete. */
-  private bulkChunks: Buffer[] = []
-  private bulkChunksBytes = 0
   /** The length of the bulk string being read, or -1 while a `$length` header is expected. */
   private bulkBytes = -1
   private command: PartialCommand | null = null
@@ -62,19 +85,37 @@ export class RespParser {
     this.options = { ...DEFAULT_RESP_PARSER_OPTIONS, ...options }
   }
 
+  /**
+   * Bytes held for the command being received: its arguments so far (with ARGUMENT_OVERHEAD_BYTES
+   * each) and the input not yet parsed. Never above maxBufferedBytes. An argument may be a view of a
+   * received chunk at most twice its size, so the memory held is within twice this.
+   */
+  get bufferedBytes(): number {
+    return this.pending.heldBytes + (this.command?.heldBytes ?? 0)
+  }
+
+  /**
+   * The most bufferedBytes can be: a command's declared arguments, their overhead, a header line,
+   * and the unused end of a block of small chunks. (A bulk string waiting for its end is part of
+   * the declared bytes.)
+   */
+  get maxBufferedBytes(): number {
+    const { maxCommandBytes, maxArrayElements, maxInlineBytes } = this.options
+    return maxCommandBytes + maxArrayElements * ARGUMENT_OVERHEAD_BYTES + maxInlineBytes + 2 + CHUNK_BLOCK_BYTES
+  }
+
+  /** Whether a command has begun arriving and is not complete. */
+  get midCommand(): boolean {
+    return this.pending.byteLength > 0 || this.command !== null
+  }
+
   push(chunk: Buffer): RespParseResult {
     if (this.failure) return { commands: [], protocolError: this.failure }
-    if (this.bulkChunks.length > 0) {
-      // Collect a long bulk string's chunks instead of re-joining the buffer on every chunk.
-      this.bulkChunks.push(chunk)
-      this.bulkChunksBytes += chunk.length
-      if (this.bulkChunksBytes < this.bulkBytes + 2) return { commands: [], protocolError: null }
-      this.buffered = Buffer.concat(this.bulkChunks, this.bulkChunksBytes)
-      this.bulkChunks = []
-      this.bulkChunksBytes = 0
-    } else {
-      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk])
-    }
+    if (chunk.length === 0) return NO_COMMANDS
+    const waiting = this.pending.byteLength > 0
+    this.pending.append(chunk)
+    if (waiting && !this.canProgress(chunk)) return NO_COMMANDS
+    this.buffered = this.pending.take()
     const commands: Buffer[][] = []
     let offset = 0
     try {
@@ -87,16 +128,27 @@ export class RespParser {
       if (!(error instanceof RespProtocolError)) throw error
       this.failure = error
       this.buffered = EMPTY
+      this.command = null
       return { commands, protocolError: error }
     }
     this.consumedBytes += offset
-    this.buffered = offset === this.buffered.length ? EMPTY : this.buffered.subarray(offset)
-    if (this.bulkBytes >= 0 && this.buffered.length > 0) {
-      this.bulkChunks = [this.buffered]
-      this.bulkChunksBytes = this.buffered.length
-      this.buffered = EMPTY
+    if (offset < this.buffered.length) {
+      const rest = this.buffered.subarray(offset)
+      // A short tail is copied so that it does not keep the whole chunk it came in alive.
+      this.pending.append(rest, rest.length * 2 < this.buffered.length)
     }
+    this.buffered = EMPTY
+    assert(this.bufferedBytes <= this.maxBufferedBytes, () => `parser holds ${this.bufferedBytes} bytes, over its bound ${this.maxBufferedBytes}`)
     return { commands, protocolError: null }
+  }
+
+  /**
+   * Whether `chunk`, added to input that was waiting, can let the element waiting complete (or
+   * exceed its bound, which is an error to report now). Only the new chunk is scanned.
+   */
+  private canProgress(chunk: Buffer): boolean {
+    if (this.bulkBytes >= 0) return this.pending.byteLength >= this.bulkBytes + 2
+    return chunk.includes(LF) || this.pending.byteLength > this.options.maxInlineBytes
   }
 
   /** Consumes one element starting at `offset`; returns the new offset, or `offset` when more input is needed. */
@@ -116,7 +168,7 @@ export class RespParser {
       throw this.error(offset, `invalid multibulk length (${line.text}, max ${this.options.maxArrayElements})`)
     }
     // Redis ignores an empty or null array rather than calling it a command.
-    if (count > 0) this.command = { args: [], remaining: count, declaredBytes: 0 }
+    if (count > 0) this.command = { args: [], remaining: count, declaredBytes: 0, heldBytes: 0 }
     return line.next
   }
 
@@ -154,6 +206,7 @@ export class RespParser {
     const command = this.command
     if (command) {
       command.args.push(arg)
+      command.heldBytes += arg.length + ARGUMENT_OVERHEAD_BYTES
       command.remaining--
       if (command.remaining === 0) {
         commands.push(command.args)

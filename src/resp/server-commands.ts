@@ -59,7 +59,7 @@ function configValues({ server }: CommandContext): Record<string, string> {
     save: '',
     appendonly: 'no',
     databases: '1',
-    timeout: '0',
+    timeout: String(Math.floor(server.limits.idleTimeoutMs / 1000)),
     port: String(server.tcpPort()),
     maxclients: String(server.limits.maxClients),
     'proto-max-bulk-len': String(server.limits.maxBulkBytes),
@@ -113,7 +113,12 @@ const info: CommandSpec = {
         uptime_in_seconds: Math.floor((server.nowMs() - server.startedAtMs) / 1000),
         ...server.infoFields,
       },
-      Clients: { connected_clients: server.connectedClients(), maxclients: server.limits.maxClients },
+      Clients: {
+        connected_clients: server.connectedClients(),
+        maxclients: server.limits.maxClients,
+        input_held_bytes: server.inputHeldBytes(),
+        max_total_input_bytes: server.limits.maxTotalInputBytes,
+      },
     }
     const wanted = args.slice(1).map((name) => name.toString('utf8'))
     return bulkReply(formatInfo([serverSection, await backend.info()], wanted))

@@ -1,82 +1,87 @@
-// The RESP endpoint: a TCP server that speaks enough of the Redis protocol for redis-cli,
-// redis-benchmark and client libraries, serving data commands from an injected KvBackend.
+// The RESP endpoint: a TCP or TLS server that speaks enough of the Redis protocol for redis-cli,
+// redis-benchmark and client libraries, serving data commands from an injected KvBackend, within
+// the bounds of limits.ts, and behind a password (requirePass) if one is set.
 
 import net from 'node:net'
+import tls from 'node:tls'
 import { type Clock, systemClock } from '../sim/clock.js'
 import type { Logger } from '../util/logger.js'
+import { RequirePass, authCommands } from './auth.js'
 import type { KvBackend } from './backend.js'
-import { type ClientState, CommandTable, type RespLimits, type ServerFacts } from './commands.js'
+import { type ClientState, CommandTable, type ServerFacts } from './commands.js'
 import { connectionCommands } from './connection-commands.js'
 import { RespConnection } from './connection.js'
+import { RespOptionError } from './errors.js'
+import { InputBudget } from './input-budget.js'
 import { kvCommands } from './kv-commands.js'
-import { DEFAULT_RESP_PARSER_OPTIONS, RespParser, type RespParserOptions } from './parser.js'
-import { serverCommands } from './server-commands.js'
+import { type RespLimitOptions, type RespLimits, parserLimits, resolveLimits } from './limits.js'
+import { RespParser } from './parser.js'
 import { errorReply } from './reply.js'
+import { serverCommands } from './server-commands.js'
+import { type RespTlsOptions, createTlsListener, tlsRefusal } from './tls-listener.js'
 import { encodeReply } from './writer.js'
 
-export interface RespServerOptions extends Partial<RespParserOptions> {
+/** Where to listen, what to serve, and the bounds (see RespLimitOptions: every one has a default). */
+export interface RespServerOptions extends RespLimitOptions {
   host: string
   /** 0 picks a free port; listen() resolves with the one chosen. */
   port: number
   backend: KvBackend
   logger: Logger
-  /** Connections served at once; more are told `-ERR max number of clients reached` and closed. Default 10000. */
-  maxClients?: number
-  /** Largest value SET or APPEND accept; larger ones are refused before the backend. Default 64 MiB. */
-  maxValueBytes?: number
-  /** Largest key accepted by any data command. Default 64 KiB. */
-  maxKeyBytes?: number
-  /** Per connection: parsed commands waiting to run before the server stops reading from it. Default 1024. */
-  maxPipelinedCommands?: number
-  /** After QUIT or a protocol error: how long the client has to close before the server closes hard. Default 1000 ms. */
-  closeGraceMs?: number
+  /**
+   * Clients must authenticate with this password (`AUTH password`, `AUTH default password` or
+   * `HELLO 2 AUTH default password`) before any command but AUTH, HELLO and QUIT. Default: none.
+   */
+  requirePass?: string
+  /** Serve TLS instead of plain TCP. Default: plain TCP. */
+  tls?: RespTlsOptions
   /** Extra fields for INFO's Server section, e.g. `{ lograft_node: 'n1' }`. */
   info?: Readonly<Record<string, string | number>>
   clock?: Clock
 }
 
-const DEFAULT_MAX_CLIENTS = 10_000
-const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024
-const DEFAULT_MAX_KEY_BYTES = 64 * 1024
-const DEFAULT_MAX_PIPELINED_COMMANDS = 1024
-const DEFAULT_CLOSE_GRACE_MS = 1000
-
 export class RespServer {
   private readonly server: net.Server
   private readonly connections = new Set<RespConnection>()
+  /** Every TCP socket accepted and not yet closed, TLS handshakes in progress included. */
   private readonly sockets = new Set<net.Socket>()
-  private readonly commands = new CommandTable([...connectionCommands, ...serverCommands, ...kvCommands])
-  private readonly parserOptions: RespParserOptions
+  private readonly commands = new CommandTable([...connectionCommands, ...authCommands, ...serverCommands, ...kvCommands])
+  private readonly limits: RespLimits
+  private readonly inputBudget: InputBudget
   private readonly facts: ServerFacts
   private readonly clock: Clock
   private nextClientId = 1
   /** The port asked for until listen() binds, then the port bound. */
   private port: number
 
+  /** Throws RespOptionError for an option out of range. */
   constructor(private readonly options: RespServerOptions) {
     this.clock = options.clock ?? systemClock
     this.port = options.port
-    this.parserOptions = {
-      maxBulkBytes: options.maxBulkBytes ?? DEFAULT_RESP_PARSER_OPTIONS.maxBulkBytes,
-      maxArrayElements: options.maxArrayElements ?? DEFAULT_RESP_PARSER_OPTIONS.maxArrayElements,
-      maxInlineBytes: options.maxInlineBytes ?? DEFAULT_RESP_PARSER_OPTIONS.maxInlineBytes,
-      maxCommandBytes: options.maxCommandBytes ?? DEFAULT_RESP_PARSER_OPTIONS.maxCommandBytes,
-    }
-    const limits: RespLimits = {
-      maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
-      maxKeyBytes: options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES,
-      maxClients: options.maxClients ?? DEFAULT_MAX_CLIENTS,
-      maxBulkBytes: this.parserOptions.maxBulkBytes,
-    }
+    this.limits = resolveLimits(options)
+    if (options.requirePass === '') throw new RespOptionError('requirePass', 'must not be empty (leave it out for no password)')
+    this.inputBudget = new InputBudget(this.limits.maxTotalInputBytes)
     this.facts = {
       tcpPort: () => this.port,
       startedAtMs: this.clock.now(),
-      limits,
+      limits: this.limits,
+      requirePass: options.requirePass === undefined ? null : new RequirePass(options.requirePass),
       infoFields: options.info ?? {},
       connectedClients: () => this.connections.size,
+      inputHeldBytes: () => this.inputBudget.usedBytes,
       nowMs: () => this.clock.now(),
     }
-    this.server = net.createServer((socket) => this.accept(socket))
+    this.server = options.tls
+      ? createTlsListener({
+          tls: options.tls,
+          handshakeTimeoutMs: this.limits.tlsHandshakeTimeoutMs,
+          logger: options.logger,
+          admit: (socket) => void this.admit(socket),
+          accept: (socket) => this.accept(socket),
+        })
+      : net.createServer((socket) => {
+          if (this.admit(socket)) this.accept(socket)
+        })
   }
 
   /** Resolves with the bound address, or rejects with a message naming the address (e.g. port in use). */
@@ -92,7 +97,7 @@ export class RespServer {
         this.server.off('error', onError)
         const address = this.server.address() as net.AddressInfo
         this.port = address.port
-        this.options.logger.info('RESP server listening', { host: address.address, port: address.port })
+        this.options.logger.info('RESP server listening', { host: address.address, port: address.port, tls: this.options.tls !== undefined })
         resolve(address)
       })
     })
@@ -105,37 +110,59 @@ export class RespServer {
     await Promise.all([closing, ...[...this.connections].map((connection) => connection.closed)])
   }
 
-  private accept(socket: net.Socket): void {
+  /**
+   * Tracks a new TCP socket; false (and the socket destroyed) when maxClients sockets are open
+   * already. Only TLS sockets are refused here, before their handshake costs anything: a plain
+   * one is told why in accept().
+   */
+  private admit(socket: net.Socket): boolean {
+    const { maxClients } = this.limits
+    if (this.options.tls && this.sockets.size >= maxClients) {
+      this.options.logger.warn('refusing a client: too many connections', { remote: `${socket.remoteAddress}:${socket.remotePort}`, maxClients })
+      socket.destroy()
+      return false
+    }
     this.sockets.add(socket)
     socket.on('close', () => this.sockets.delete(socket))
-    socket.setNoDelay(true)
-    const { maxClients } = this.facts.limits
+    return true
+  }
+
+  private accept(socket: net.Socket): void {
+    const remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`
+    const { maxClients } = this.limits
     if (this.connections.size >= maxClients) {
-      this.options.logger.warn('refusing a client: too many connections', { remote: socket.remoteAddress, maxClients })
+      this.options.logger.warn('refusing a client: too many connections', { remote: remoteAddress, maxClients })
       // The reset this may provoke is expected; the client has been told why.
       socket.on('error', () => {})
       socket.end(encodeReply(errorReply('ERR', 'max number of clients reached')))
       return
     }
+    const refusal = this.options.tls && socket instanceof tls.TLSSocket ? tlsRefusal(socket, this.options.tls.clientCertificate) : null
+    if (refusal !== null) {
+      this.options.logger.warn('refusing a TLS client', { remote: remoteAddress, reason: refusal })
+      socket.destroy()
+      return
+    }
+    socket.setNoDelay(true)
     const client: ClientState = {
       id: this.nextClientId++,
-      remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      remoteAddress,
       localAddress: `${socket.localAddress}:${socket.localPort}`,
       name: null,
       libName: null,
       libVersion: null,
+      authenticated: this.facts.requirePass === null,
     }
     const connection = new RespConnection({
       socket,
       client,
-      parser: new RespParser(this.parserOptions),
+      parser: new RespParser(parserLimits(this.limits)),
       commands: this.commands,
       backend: this.options.backend,
       server: this.facts,
       logger: this.options.logger,
       clock: this.clock,
-      maxPipelinedCommands: this.options.maxPipelinedCommands ?? DEFAULT_MAX_PIPELINED_COMMANDS,
-      closeGraceMs: this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
+      inputBudget: this.inputBudget,
     })
     this.connections.add(connection)
     void connection.closed.then(() => this.connections.delete(connection))
