@@ -3,6 +3,7 @@
 // nothing, and one with a valid certificate in another name cannot claim a member's identity, so
 // the forgeries that plain TCP can only limit (hostile-peers.test.ts) cannot even be sent.
 
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { tlsArgs } from '../src/cli/tls-flags.js'
@@ -15,7 +16,7 @@ import { RespClient } from '../src/resp/client.js'
 import { createTestPki } from '../src/testing/pki.js'
 import { MemoryLogger } from '../src/util/logger.js'
 import { makeTempDir } from './helpers/log.js'
-import { infoFields, replyText, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { infoFields, replyText, respPort, runTool, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const directory = makeTempDir('tls-processes')
 t.teardown(() => directory.remove())
@@ -100,4 +101,20 @@ t.test('nothing was disturbed: no exits, the same term, the value stands', async
   for (const node of kv.nodes) terms.add((await infoFields(respPort(node)))?.get('term') ?? '?')
   t.equal(terms.size, 1, `one term everywhere (${[...terms].join(', ')})`)
   t.equal(await resp(respPort(leader), 'GET', 'secure'), 'yes')
+})
+
+t.test('lograft node --resp-tls and --requirepass-file: real redis-cli over TLS, NOAUTH until AUTH', async (t) => {
+  const passwordFile = join(directory.path, 'password')
+  writeFileSync(passwordFile, 's3cret\n')
+  const single = await startKvCluster(1, { nodeArgs: (id) => [...tlsArgs(filesOf(pki, id)), '--resp-tls', 'optional', '--requirepass-file', passwordFile] })
+  t.teardown(() => single.stop(false))
+  const node = single.nodes[0]
+  if (!node) throw new Error('no node')
+  const cli = (...args: string[]) => runTool('redis-cli', ['--tls', '--cacert', pki.caFile, '-p', String(respPort(node)), ...args])
+  const noAuth = await cli('SET', 'k', 'v')
+  t.match(noAuth.stdout.toString(), /NOAUTH Authentication required/)
+  t.equal((await cli('--no-auth-warning', '-a', 's3cret', 'SET', 'k', 'v')).stdout.toString().trim(), 'OK')
+  t.equal((await cli('--no-auth-warning', '-a', 's3cret', 'GET', 'k')).stdout.toString().trim(), 'v')
+  const plain = await runTool('redis-cli', ['-p', String(respPort(node)), 'PING'])
+  t.notMatch(plain.stdout.toString(), /PONG/, 'plain RESP gets no answer from a TLS endpoint')
 })

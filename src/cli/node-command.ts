@@ -2,10 +2,11 @@
 // failed, or it lost its state): then it exits non-zero with one line saying why, as etcd does,
 // rather than live on answering as if nothing happened.
 
-import { DEFAULT_MAX_VALUE_BYTES, KvNode } from '../node/kv-node.js'
+import { KvNode } from '../node/kv-node.js'
+import { DEFAULT_MAX_VALUE_BYTES } from '../node/raft-host.js'
 import { parsePeers } from '../node/peers.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
-import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
+import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
 
@@ -22,12 +23,15 @@ export async function nodeCommand(args: string[]): Promise<void> {
       'max-raft-state': { type: 'string' },
       'max-value-bytes': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
+      ...RESP_SECURITY_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
   if (!values.id || !values.peers || !values.data) throw new UsageError(`node needs --id, --peers and --data\n  ${NODE_USAGE}`)
   const peers = parsePeers(values.peers)
   const tls = await tlsFromFlags(values)
+  const respSecurity = await respSecurityFromFlags(values)
+  if (respSecurity.respTls && !tls) throw new UsageError('--resp-tls serves RESP with the node\'s certificate: give --tls-cert, --tls-key and --tls-ca too')
   const node = await KvNode.start({
     id: values.id,
     peers,
@@ -35,6 +39,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     ...(values.resp ? { respAddress: values.resp } : {}),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
+    ...respSecurity,
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
     maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], DEFAULT_MAX_VALUE_BYTES, 1),
   })

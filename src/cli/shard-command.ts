@@ -7,7 +7,7 @@ import { ShardGroupNode } from '../node/shard-group-node.js'
 import { addressList, joinCommand, singleAddress, leaveCommand, moveCommand, queryCommand } from './shard-admin.js'
 import { demoShard } from './shard-demo.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
-import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
+import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { SHARD_USAGE } from './usage-text.js'
 
@@ -92,13 +92,16 @@ async function groupCommand(args: string[]): Promise<void> {
       'max-raft-state': { type: 'string' },
       'max-chunk-bytes': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
+      ...RESP_SECURITY_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
-  const tls = await tlsFromFlags(values)
   if (!values.gid || !values.id || !values.peers || !values.data || !values.controller) {
     throw new UsageError(`shard group needs --gid, --id, --peers, --data and --controller\n  ${usageLine('group')}`)
   }
+  const tls = await tlsFromFlags(values)
+  const respSecurity = await respSecurityFromFlags(values)
+  if (respSecurity.respTls && !tls) throw new UsageError('--resp-tls serves RESP with the node\'s certificate: give --tls-cert, --tls-key and --tls-ca too')
   const node = await ShardGroupNode.start({
     gid: requireInteger('gid', values.gid, 0, 1),
     id: values.id,
@@ -109,6 +112,7 @@ async function groupCommand(args: string[]): Promise<void> {
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
     ...(values['max-chunk-bytes'] === undefined ? {} : { maxChunkBytes: requireInteger('max-chunk-bytes', values['max-chunk-bytes'], 0, 1) }),
     ...(tls ? { tls } : {}),
+    ...respSecurity,
   })
   const resp = node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`
   process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}\n`)

@@ -2,7 +2,8 @@
 // command does not load every command's code.
 
 export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--cluster-id ID] [--resp HOST:PORT]
-             [--max-raft-state BYTES] [--max-value-bytes BYTES] [--tls-cert FILE --tls-key FILE --tls-ca FILE]`
+             [--max-raft-state BYTES] [--max-value-bytes BYTES] [TLS options]
+             [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]`
 
 export const CLUSTER_USAGE = `lograft cluster [--nodes N] [--data DIR] [--host HOST] [--port BASE] [--resp-port BASE]`
 
@@ -21,6 +22,7 @@ lograft mr seq --app APP [--out FILE] FILES...
 export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES] [TLS options]
 lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,...
                     [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES] [TLS options]
+                    [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]
 lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...
 lograft shard leave --controller HOST:PORT,... --gid G[,G...]
 lograft shard move --controller HOST:PORT,... --shard S --gid G

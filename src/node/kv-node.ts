@@ -14,11 +14,12 @@ import type { KvReplica } from '../statemachine/kv-service.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
 import type { Peer } from './peers.js'
-import { raftInfo, startRaftHost } from './raft-host.js'
-import { DEFAULT_MAX_FRAME_BYTES, parseAddress } from '../rpc/tcp-transport.js'
+import { type RespSecurityOptions, respSecurity } from './resp-security.js'
+import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
+import { parseAddress } from '../rpc/tcp-transport.js'
 import type { TlsConfig } from '../rpc/tls.js'
 
-export interface KvNodeOptions {
+export interface KvNodeOptions extends RespSecurityOptions {
   id: string
   peers: readonly Peer[]
   dataDirectory: string
@@ -41,12 +42,6 @@ export interface KvNodeOptions {
   logger?: Logger
 }
 
-/** The default largest value: values travel in single frames and log entries, so they are kept small. */
-export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
-
-/** Frames must hold a value plus its key and envelope. */
-const FRAME_HEADROOM_BYTES = 1024 * 1024
-
 export class KvNode {
   private constructor(
     readonly id: string,
@@ -63,8 +58,7 @@ export class KvNode {
   static async start(options: KvNodeOptions): Promise<KvNode> {
     const logger = options.logger ?? stderrLogger
     const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
-    const maxFrameBytes = Math.max(DEFAULT_MAX_FRAME_BYTES, maxValueBytes + FRAME_HEADROOM_BYTES)
-    return startRaftHost({ ...options, maxFrameBytes, logger }, async ({ raft, transport, store, clusterId }) => {
+    return startRaftHost({ ...options, maxFrameBytes: maxFrameBytesFor(maxValueBytes), logger }, async ({ raft, transport, store, clusterId }) => {
       const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
       const replica: KvReplica = new ReplicatedStateMachine({
         raft,
@@ -91,6 +85,7 @@ export class KvNode {
           logger,
           maxValueBytes,
           info: { lograft_node: options.id },
+          ...respSecurity(options, options.tls),
         })
         respPort = (await resp.listen()).port
       }

@@ -8,7 +8,7 @@ import { openDiskLog } from '../log/backends.js'
 import type { LogStore } from '../log/log-store.js'
 import { RaftNode } from '../raft/node.js'
 import { membersDigest } from '../rpc/handshake.js'
-import { TcpTransport } from '../rpc/tcp-transport.js'
+import { DEFAULT_MAX_FRAME_BYTES, TcpTransport } from '../rpc/tcp-transport.js'
 import type { TlsConfig } from '../rpc/tls.js'
 import { assert } from '../util/assert.js'
 import type { Logger } from '../util/logger.js'
@@ -36,6 +36,14 @@ export interface RaftHost {
   readonly address: string
   /** The cluster this node belongs to, as its data directory records it. */
   readonly clusterId: string
+}
+
+/** The default largest value: values travel in single frames and log entries, so they are kept small (as etcd's are). */
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+
+/** Frames must hold a value plus its key and envelope: a few MiB, more if values may be larger. */
+export function maxFrameBytesFor(maxValueBytes: number): number {
+  return Math.max(DEFAULT_MAX_FRAME_BYTES, maxValueBytes + 1024 * 1024)
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/

@@ -21,13 +21,14 @@ import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
 import type { TlsConfig } from '../rpc/tls.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import type { Peer } from './peers.js'
-import { type RaftHost, raftInfo, startRaftHost } from './raft-host.js'
+import { type RespSecurityOptions, respSecurity } from './resp-security.js'
+import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 import { ShardForwardingBackend } from './shard-kv-backend.js'
 
 /** How a deployment maps keys to shards: a hash of the whole key, so keys sharing a prefix spread out. */
 export const DEPLOYMENT_KEY_TO_SHARD: KeyToShard = hashShard
 
-export interface ShardGroupNodeOptions {
+export interface ShardGroupNodeOptions extends RespSecurityOptions {
   gid: number
   id: string
   /** The group's own servers (Raft members), by id. */
@@ -41,7 +42,7 @@ export interface ShardGroupNodeOptions {
   respAddress?: string
   /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
   maxRaftStateBytes?: number
-  /** Largest value a RESP client may write. Default 64 MiB. */
+  /** Largest value a RESP client may write. Default 1 MiB (the port's frames grow to fit larger ones). */
   maxValueBytes?: number
   /** A RESP request that cannot complete in this time fails with -TRYAGAIN. Default 5000 ms. */
   requestTimeoutMs?: number
@@ -79,7 +80,8 @@ export class ShardGroupNode {
     const logger = options.logger ?? stderrLogger
     const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT
     const rpcTimeoutMs = options.rpcTimeoutMs ?? 1000
-    return startRaftHost({ ...options, clusterId: groupClusterId(options.gid), logger }, async (host) => {
+    const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+    return startRaftHost({ ...options, clusterId: groupClusterId(options.gid), maxFrameBytes: maxFrameBytesFor(maxValueBytes), logger }, async (host) => {
       const { raft, store, transport } = host
       const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
       const replica: ShardGroupReplica = new ReplicatedStateMachine({
@@ -109,7 +111,6 @@ export class ShardGroupNode {
       let respPort: number | null = null
       if (options.respAddress) {
         const address = parseAddress(options.respAddress)
-        const maxValueBytes = options.maxValueBytes ?? 64 * 1024 * 1024
         const backend = new ShardForwardingBackend({
           transport,
           controller: controllerClerk(),
@@ -121,7 +122,15 @@ export class ShardGroupNode {
           maxClerks: options.maxForwardingClerks ?? 1024,
           info: () => groupInfo(options.gid, options.id, replica),
         })
-        resp = new RespServer({ host: address.host, port: address.port, backend, logger, maxValueBytes, info: { lograft_node: options.id, lograft_gid: options.gid } })
+        resp = new RespServer({
+          host: address.host,
+          port: address.port,
+          backend,
+          logger,
+          maxValueBytes,
+          info: { lograft_node: options.id, lograft_gid: options.gid },
+          ...respSecurity(options, options.tls),
+        })
         respPort = (await resp.listen()).port
       }
       server.start()
