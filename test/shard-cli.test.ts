@@ -1,8 +1,11 @@
 // `lograft shard`: bad input is a usage error (exit 2) with one clear line, and the admin commands
 // change and show a real controller's configurations.
 
+import { join } from 'node:path'
 import t from 'tap'
+import { openDiskLog } from '../src/log/index.js'
 import type { ShardConfig } from '../src/shard/config.js'
+import { makeTempDir } from './helpers/log.js'
 import { lograft } from './helpers/kv-processes.js'
 import { startShardDeployment } from './helpers/shard-processes.js'
 
@@ -58,4 +61,22 @@ t.test('join, move, leave and query change and show the configurations of a runn
   const future = await lograft('shard', 'query', '--controller', address, '--num', '9')
   t.equal(future.code, 1)
   t.match(future.stderr, /there is no configuration 9 yet \(the latest is 4\)/)
+})
+
+t.test("a shard server refuses another group's or another deployment's data directory, and a new one without --cluster-id", async (t) => {
+  const data = makeTempDir('shard-cli')
+  t.teardown(() => data.remove())
+  const store = await openDiskLog(data.path, { identity: { clusterId: 'd1:group-100', nodeId: '1' } })
+  await store.close()
+  const group = (...extra: string[]) =>
+    lograft('shard', 'group', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', data.path, '--controller', '127.0.0.1:2', ...extra)
+  const otherGroup = await group('--gid', '101')
+  t.equal(otherGroup.code, 1)
+  t.match(otherGroup.stderr, /belongs to node 1 of cluster d1:group-100, not node 1 of a shard deployment's group-101/)
+  const otherDeployment = await group('--gid', '100', '--cluster-id', 'd2')
+  t.match(otherDeployment.stderr, /belongs to node 1 of cluster d1:group-100, not node 1 of cluster d2:group-100/)
+  const asController = await lograft('shard', 'controller', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', data.path)
+  t.match(asController.stderr, /not node 1 of a shard deployment's controller/)
+  const fresh = await lograft('shard', 'controller', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', join(data.path, 'fresh'))
+  t.match(fresh.stderr, /is new and no cluster id was given/)
 })

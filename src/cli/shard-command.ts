@@ -61,6 +61,7 @@ async function controllerCommand(args: string[]): Promise<void> {
       peers: { type: 'string' },
       data: { type: 'string' },
       'max-raft-state': { type: 'string' },
+      'cluster-id': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
@@ -72,6 +73,7 @@ async function controllerCommand(args: string[]): Promise<void> {
     peers: peersFlag(values.peers),
     dataDirectory: values.data,
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
+    ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
   })
   process.stdout.write(`lograft shard controller ${node.id} ready raft=${node.address}\n`)
@@ -91,6 +93,7 @@ async function groupCommand(args: string[]): Promise<void> {
       resp: { type: 'string' },
       'max-raft-state': { type: 'string' },
       'max-chunk-bytes': { type: 'string' },
+      'cluster-id': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
@@ -111,6 +114,7 @@ async function groupCommand(args: string[]): Promise<void> {
     ...(values.resp ? { respAddress: singleAddress('resp', values.resp) } : {}),
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
     ...(values['max-chunk-bytes'] === undefined ? {} : { maxChunkBytes: requireInteger('max-chunk-bytes', values['max-chunk-bytes'], 0, 1) }),
+    ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...respSecurity,
   })

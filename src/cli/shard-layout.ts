@@ -3,6 +3,7 @@
 // can start. `lograft shard demo`, the process tests and the shard benchmark use it.
 
 import { join } from 'node:path'
+import { newClusterId } from '../log/log-store.js'
 import { formatPeers } from '../node/peers.js'
 import type { ProcessSpec } from './supervisor.js'
 
@@ -22,6 +23,8 @@ export interface ShardGroupLayout {
 }
 
 export interface ShardDeploymentLayout {
+  /** The deployment's --cluster-id (random), given to every process. */
+  readonly clusterId: string
   readonly controllers: readonly ShardProcess[]
   readonly controllerAddresses: readonly string[]
   readonly groups: readonly ShardGroupLayout[]
@@ -39,6 +42,8 @@ export interface ShardLayoutOptions {
   serversPerGroup: number
   /** Extra arguments for every `lograft shard group`. */
   groupArgs?: readonly string[]
+  /** Default: a fresh random id. */
+  clusterId?: string
 }
 
 /** How many consecutive ports after each base the layout uses (raft: this many; RESP: this minus the controller's). */
@@ -47,6 +52,7 @@ export function shardLayoutPorts(options: Pick<ShardLayoutOptions, 'controllerSe
 }
 
 export function shardLayout(options: ShardLayoutOptions): ShardDeploymentLayout {
+  const clusterId = options.clusterId ?? newClusterId()
   let nextRaftPort = options.raftBasePort + 1
   let nextRespPort = options.respBasePort + 1
   const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => String(i + 1))
@@ -61,7 +67,7 @@ export function shardLayout(options: ShardLayoutOptions): ShardDeploymentLayout 
       raftAddress: controllerAddresses[i] as string,
       respAddress: null,
       dataDirectory,
-      args: ['shard', 'controller', '--id', id, '--peers', controllerPeers, '--data', dataDirectory],
+      args: ['shard', 'controller', '--id', id, '--peers', controllerPeers, '--cluster-id', clusterId, '--data', dataDirectory],
       readyText: `lograft shard controller ${id} ready`,
     }
   })
@@ -79,7 +85,7 @@ export function shardLayout(options: ShardLayoutOptions): ShardDeploymentLayout 
         respAddress,
         dataDirectory,
         args: [
-          'shard', 'group', '--gid', String(gid), '--id', id, '--peers', peers, '--data', dataDirectory,
+          'shard', 'group', '--gid', String(gid), '--id', id, '--peers', peers, '--cluster-id', clusterId, '--data', dataDirectory,
           '--controller', controllerAddresses.join(','), '--resp', respAddress, ...(options.groupArgs ?? []),
         ],
         readyText: `lograft shard group ${gid}/${id} ready`,
@@ -87,7 +93,7 @@ export function shardLayout(options: ShardLayoutOptions): ShardDeploymentLayout 
     })
     return { gid, servers, addresses }
   })
-  return { controllers, controllerAddresses, groups }
+  return { clusterId, controllers, controllerAddresses, groups }
 }
 
 /** The RESP port of a group server. */

@@ -19,8 +19,8 @@ lograft mr worker --app APP --coordinator HOST:PORT|unix:PATH [--dir DIR] [--coo
 lograft mr seq --app APP [--out FILE] FILES...
   ${JOB_FLAGS_USAGE}`
 
-export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--max-raft-state BYTES] [TLS options]
-lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,...
+export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--cluster-id ID] [--max-raft-state BYTES] [TLS options]
+lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,... [--cluster-id ID]
                     [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES] [TLS options]
                     [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]
 lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...

@@ -5,6 +5,7 @@
 // nodes are built on it.
 
 import { openDiskLog } from '../log/backends.js'
+import { IdentityMismatchError } from '../log/errors.js'
 import type { LogStore } from '../log/log-store.js'
 import { RaftNode } from '../raft/node.js'
 import { membersDigest } from '../rpc/handshake.js'
@@ -21,6 +22,12 @@ export interface RaftHostOptions {
   dataDirectory: string
   /** Required to create a new data directory (every founding member gets the same); checked against an existing one. */
   clusterId?: string
+  /**
+   * For a cluster that is one part of a larger deployment (the shard controller, a shard group):
+   * `clusterId` names the deployment and the data directory records `clusterId:role`, so a
+   * directory is never opened as another part's, nor as another deployment's.
+   */
+  role?: string
   /** Mutual TLS for the Raft and client port. Absent: plain TCP. */
   tls?: TlsConfig
   /** Largest frame on the port; see TcpTransportOptions.maxFrameBytes. */
@@ -55,12 +62,16 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/
 export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host: RaftHost) => Promise<T>): Promise<T> {
   const self = options.peers.find((peer) => peer.id === options.id)
   if (!self) throw new PeerListError(`node ${options.id} is not in the peer list (${options.peers.map((peer) => peer.id).join(', ')})`)
-  const identity = { nodeId: options.id, ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }) }
+  const clusterId = options.clusterId === undefined || options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}`
+  const identity = { nodeId: options.id, ...(clusterId === undefined ? {} : { clusterId }) }
   const store = await openDiskLog(options.dataDirectory, { name: options.dataDirectory, identity })
   let transport: TcpTransport | null = null
   try {
     const stored = store.identity
     assert(stored !== null, 'a store opened with an identity records one')
+    if (options.role !== undefined && !stored.clusterId.endsWith(`:${options.role}`)) {
+      throw new IdentityMismatchError(options.dataDirectory, `node ${options.id} of a shard deployment's ${options.role}`, `node ${stored.nodeId} of cluster ${stored.clusterId}`)
+    }
     if (!options.tls && self.parsed.path === undefined && !LOOPBACK.test(self.parsed.host)) {
       options.logger.warn('listening without TLS on a non-loopback address: anyone who can reach it can talk to this node; use --tls-cert, --tls-key and --tls-ca', {
         address: self.address,

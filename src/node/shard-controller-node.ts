@@ -21,13 +21,15 @@ export interface ShardControllerNodeOptions {
   shardCount?: number
   /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
   maxRaftStateBytes?: number
+  /** The deployment's id: required for a new data directory, checked against an existing one. */
+  clusterId?: string
   /** Mutual TLS on the controller's port (its Raft peers, groups and admin tools). Absent: plain TCP. */
   tls?: TlsConfig
   logger?: Logger
 }
 
-/** The data directory's cluster id, so a controller never opens a group's directory or the reverse. */
-export const CONTROLLER_CLUSTER_ID = 'lograft-shard-controller'
+/** The controller's role in its deployment: its directory records `deployment:controller`. */
+export const CONTROLLER_ROLE = 'controller'
 
 export class ShardControllerNode {
   private constructor(
@@ -38,7 +40,7 @@ export class ShardControllerNode {
 
   static async start(options: ShardControllerNodeOptions): Promise<ShardControllerNode> {
     const logger = options.logger ?? stderrLogger
-    return startRaftHost({ ...options, clusterId: CONTROLLER_CLUSTER_ID, logger }, async (host) => {
+    return startRaftHost({ ...options, role: CONTROLLER_ROLE, logger }, async (host) => {
       const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
       const replica: ControllerReplica = new ReplicatedStateMachine({
         raft: host.raft,

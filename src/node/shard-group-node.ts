@@ -50,6 +50,8 @@ export interface ShardGroupNodeOptions extends RespSecurityOptions {
   maxForwardingClerks?: number
   /** Bytes of keys and values per migration chunk. Default: GroupServer's (256 KiB). */
   maxChunkBytes?: number
+  /** The deployment's id: required for a new data directory, checked against an existing one. */
+  clusterId?: string
   /** Per-RPC timeout towards the controller and other groups. Default 1000 ms. */
   rpcTimeoutMs?: number
   /** Mutual TLS on the group's port and on its calls to the controller and other groups. Absent: plain TCP. */
@@ -60,9 +62,9 @@ export interface ShardGroupNodeOptions extends RespSecurityOptions {
 
 export type ShardGroupReplica = ReplicatedStateMachine<GroupState, GroupCommand, GroupResult>
 
-/** A group's data directory names its gid, so it is never opened as another group's. */
-export function groupClusterId(gid: number): string {
-  return `lograft-shard-group-${gid}`
+/** A group's role in its deployment: its directory records `deployment:group-G`, never opened as another group's. */
+export function groupRole(gid: number): string {
+  return `group-${gid}`
 }
 
 export class ShardGroupNode {
@@ -81,7 +83,7 @@ export class ShardGroupNode {
     const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT
     const rpcTimeoutMs = options.rpcTimeoutMs ?? 1000
     const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
-    return startRaftHost({ ...options, clusterId: groupClusterId(options.gid), maxFrameBytes: maxFrameBytesFor(maxValueBytes), logger }, async (host) => {
+    return startRaftHost({ ...options, role: groupRole(options.gid), maxFrameBytes: maxFrameBytesFor(maxValueBytes), logger }, async (host) => {
       const { raft, store, transport } = host
       const maxRaftStateBytes = options.maxRaftStateBytes ?? 4 * 1024 * 1024
       const replica: ShardGroupReplica = new ReplicatedStateMachine({
@@ -120,7 +122,7 @@ export class ShardGroupNode {
           rpcTimeoutMs,
           retryPauseMs: 25,
           maxClerks: options.maxForwardingClerks ?? 1024,
-          info: () => groupInfo(options.gid, options.id, replica),
+          info: () => groupInfo(options.gid, options.id, host.clusterId, replica),
         })
         resp = new RespServer({
           host: address.host,
@@ -168,12 +170,12 @@ function shardsIn(replica: GroupReplica, status: ShardStatus): string {
 }
 
 /** INFO of a group server: Raft's sections, and which shards it holds at which configuration. */
-function groupInfo(gid: number, id: string, replica: GroupReplica): KvInfoSections {
+function groupInfo(gid: number, id: string, clusterId: string, replica: GroupReplica): KvInfoSections {
   const state = replica.state
   let keys = 0
   for (const held of state.shards.values()) keys += held.data.size
   return {
-    ...raftInfo(id, groupClusterId(gid), replica.raft),
+    ...raftInfo(id, clusterId, replica.raft),
     Shards: {
       gid,
       config_num: state.config.num,
