@@ -7,9 +7,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { RespClient } from '../src/resp/client.js'
 import { makeTempDir } from './helpers/log.js'
-import { infoFields, pause, replyText, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { infoFields, pause, respPort, respCommand, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const DISK_BYTES = 24 * 1024 * 1024
 const VALUE = 'x'.repeat(64 * 1024)
@@ -28,15 +27,6 @@ function mountSmallDisk(): { path: string; unmount: () => void } {
       execFileSync('umount', ['-l', mountPoint.path])
       mountPoint.remove()
     },
-  }
-}
-
-async function resp(port: number, ...words: string[]): Promise<string> {
-  const client = await RespClient.connect(port)
-  try {
-    return replyText(await client.call(...words))
-  } finally {
-    await client.close()
   }
 }
 
@@ -64,7 +54,7 @@ t.test('the node whose disk fills exits with one clear line; the rest go on; fre
     const leader = await waitForLeader(kv.cluster, 10_000)
     if (!leader) break
     const key = `big${i}`
-    const reply = await resp(respPort(leader), 'SET', key, VALUE).catch((error: Error) => error.message)
+    const reply = await respCommand(respPort(leader), 'SET', key, VALUE).catch((error: Error) => error.message)
     if (reply === 'OK') written.push(key)
   }
 
@@ -73,7 +63,7 @@ t.test('the node whose disk fills exits with one clear line; the rest go on; fre
   t.equal(await infoFields(respPort(full)), null, 'no zombie: nothing answers on its port')
   const leader = await waitForLeader(kv.cluster, 15_000)
   t.ok(leader && leader.id !== '1', 'the other two elect a leader')
-  t.equal(await resp(respPort(healthy), 'SET', 'after', 'full'), 'OK', 'and take writes')
+  t.equal(await respCommand(respPort(healthy), 'SET', 'after', 'full'), 'OK', 'and take writes')
 
   rmSync(filler)
   await kv.cluster.start('1')
@@ -83,6 +73,6 @@ t.test('the node whose disk fills exits with one clear line; the rest go on; fre
     if (!caughtUp) await pause(100)
   }
   t.ok(caughtUp, 'restarted with space, node 1 catches up')
-  for (const key of written.slice(-3)) t.equal((await resp(respPort(full), 'GET', key)).length, VALUE.length, `${key} reads back through node 1`)
+  for (const key of written.slice(-3)) t.equal((await respCommand(respPort(full), 'GET', key)).length, VALUE.length, `${key} reads back through node 1`)
   t.ok(written.length > 0, `${written.length} large writes were acknowledged`)
 })

@@ -6,16 +6,15 @@
 // Under mutual TLS (tls-processes.test.ts) the forger does not get this far.
 
 import t from 'tap'
+import { rpcOutcome } from './helpers/rpc-outcome.js'
 import { appendEntries, requestVote, timeoutNow } from '../src/raft/rpc-methods.js'
 import type { AppendEntriesRequest } from '../src/raft/types.js'
-import { isRpcError } from '../src/rpc/errors.js'
 import { invoke } from '../src/rpc/service.js'
 import { TcpTransport } from '../src/rpc/tcp-transport.js'
 import { envelopeCodec } from '../src/statemachine/envelope.js'
 import { kvCommandCodec } from '../src/statemachine/kv.js'
 import { MemoryLogger } from '../src/util/logger.js'
-import { freePortBlock, infoFields, replyText, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
-import { RespClient } from '../src/resp/client.js'
+import { freePortBlock, infoFields, respCommand, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const phantomPort = (await freePortBlock(1)) + 1
 const exits: string[] = []
@@ -34,13 +33,8 @@ async function info(id: string): Promise<Map<string, string>> {
   return fields
 }
 
-async function resp(id: string, ...words: string[]): Promise<string> {
-  const client = await RespClient.connect(respPort(kv.cluster.node(id)))
-  try {
-    return replyText(await client.call(...words))
-  } finally {
-    await client.close()
-  }
+function resp(id: string, ...words: string[]): Promise<string> {
+  return respCommand(respPort(kv.cluster.node(id)), ...words)
 }
 
 const leaderInfo = await info(leader.id)
@@ -58,15 +52,6 @@ const forger = await TcpTransport.start({
 })
 t.teardown(() => forger.close())
 
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call
-    return 'accepted'
-  } catch (error) {
-    return isRpcError(error) ? `${error.code}: ${error.message}` : String(error)
-  }
-}
-
 const follower = kv.nodes.find((node) => node.id !== leader.id)?.id ?? ''
 const term = Number(leaderInfo.get('term'))
 
@@ -82,7 +67,7 @@ t.test('INFO shows the random cluster id, and a write was acknowledged before th
 
 t.test('RequestVote with term 2^60 is refused at decode; every node stays up', async (t) => {
   for (const node of kv.nodes) {
-    const result = await outcome(
+    const result = await rpcOutcome(
       invoke(forger, node.id, requestVote, { term: 2 ** 60, candidateId: '4', lastLogIndex: 2 ** 40, lastLogTerm: 2 ** 60, preVote: false, transfer: false }),
     )
     t.match(result, /^BAD_MESSAGE: .*term/, `node ${node.id}: ${result}`)
@@ -91,7 +76,7 @@ t.test('RequestVote with term 2^60 is refused at decode; every node stays up', a
 
 t.test('RequestVote with term 2^53 - 1, or a jump of millions, is refused and nothing is saved', async (t) => {
   for (const badTerm of [2 ** 53 - 1, term + 5_000_000]) {
-    const result = await outcome(
+    const result = await rpcOutcome(
       invoke(forger, follower, requestVote, { term: badTerm, candidateId: '4', lastLogIndex: 10 ** 6, lastLogTerm: term, preVote: false, transfer: false }),
     )
     t.match(result, /^BAD_MESSAGE: .*(out of range|jumps more than)/, `term ${badTerm}: ${result}`)
@@ -110,7 +95,7 @@ t.test("AppendEntries in the leader's name from another sender is refused", asyn
     readRound: 0,
     lostState: false,
   }
-  t.match(await outcome(invoke(forger, follower, appendEntries, request)), /^BAD_MESSAGE: .*leader "\d" is not the sender \(4\)/)
+  t.match(await rpcOutcome(invoke(forger, follower, appendEntries, request)), /^BAD_MESSAGE: .*leader "\d" is not the sender \(4\)/)
 })
 
 t.test('AppendEntries from a second "leader" of a term that has one is refused', async (t) => {
@@ -124,13 +109,13 @@ t.test('AppendEntries from a second "leader" of a term that has one is refused',
     readRound: 0,
     lostState: false,
   }
-  t.match(await outcome(invoke(forger, follower, appendEntries, request)), /^BAD_MESSAGE: .*already has leader/)
+  t.match(await rpcOutcome(invoke(forger, follower, appendEntries, request)), /^BAD_MESSAGE: .*already has leader/)
 })
 
 t.test("TimeoutNow in the leader's name, or from a non-leader, makes no one campaign", async (t) => {
   const before = Number((await info(follower)).get('term'))
-  t.match(await outcome(invoke(forger, follower, timeoutNow, { term: before, leaderId: leader.id })), /^BAD_MESSAGE: .*not the sender/)
-  t.match(await outcome(invoke(forger, follower, timeoutNow, { term: before, leaderId: '4' })), /^BAD_MESSAGE: .*already has leader/)
+  t.match(await rpcOutcome(invoke(forger, follower, timeoutNow, { term: before, leaderId: leader.id })), /^BAD_MESSAGE: .*not the sender/)
+  t.match(await rpcOutcome(invoke(forger, follower, timeoutNow, { term: before, leaderId: '4' })), /^BAD_MESSAGE: .*already has leader/)
   t.equal(Number((await info(follower)).get('term')), before, 'no election followed')
 })
 
@@ -138,7 +123,7 @@ t.test('a client connection cannot call Raft at all', async (t) => {
   const client = await TcpTransport.start({ self: 'client', peers: peersById, logger: new MemoryLogger() })
   t.teardown(() => client.close())
   const request = { term: term + 1, candidateId: 'client', lastLogIndex: 0, lastLogTerm: 0, preVote: false, transfer: false }
-  t.match(await outcome(invoke(client, follower, requestVote, request)), /^NO_HANDLER: .*for clients/)
+  t.match(await rpcOutcome(invoke(client, follower, requestVote, request)), /^NO_HANDLER: .*for clients/)
 })
 
 t.test('a node of another cluster is refused at the handshake', async (t) => {
@@ -150,7 +135,7 @@ t.test('a node of another cluster is refused at the handshake', async (t) => {
   })
   t.teardown(() => stranger.close())
   const request = { term: term + 1, candidateId: '4', lastLogIndex: 0, lastLogTerm: 0, preVote: false, transfer: false }
-  t.match(await outcome(invoke(stranger, follower, requestVote, request)), /^UNREACHABLE: .*cluster another-cluster is not this node's cluster/)
+  t.match(await rpcOutcome(invoke(stranger, follower, requestVote, request)), /^UNREACHABLE: .*cluster another-cluster is not this node's cluster/)
 })
 
 t.test('after all of it: every node is up, the acknowledged value stands, and writes go on', async (t) => {

@@ -9,20 +9,10 @@ import t from 'tap'
 import { openDiskLog, openMemoryLog } from '../src/log/index.js'
 import { RaftNode } from '../src/raft/node.js'
 import type { Transport } from '../src/rpc/transport.js'
-import { RespClient } from '../src/resp/client.js'
 import { makeTempDir } from './helpers/log.js'
-import { infoFields, lograft, pause, replyText, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { infoFields, lograft, pause, respPort, respCommand, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const WRITES = 300
-
-async function resp(port: number, ...words: string[]): Promise<string> {
-  const client = await RespClient.connect(port)
-  try {
-    return replyText(await client.call(...words))
-  } finally {
-    await client.close()
-  }
-}
 
 /** Polls until `check` holds or `timeoutMs` passes. */
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
@@ -40,7 +30,7 @@ t.test('a follower whose data directory was wiped is refused by every member, to
   t.teardown(() => kv.stop(false))
   const leader = await waitForLeader(kv.cluster, 15_000)
   if (!leader) throw new Error('no leader')
-  for (let i = 0; i < WRITES; i++) await resp(respPort(leader), 'SET', `k${i % 20}`, `v${i}`)
+  for (let i = 0; i < WRITES; i++) await respCommand(respPort(leader), 'SET', `k${i % 20}`, `v${i}`)
   const wiped = kv.nodes.find((node) => node.id !== leader.id)
   if (!wiped) throw new Error('no follower')
   await pause(300) // Let the follower acknowledge everything.
@@ -55,8 +45,8 @@ t.test('a follower whose data directory was wiped is refused by every member, to
     return fields?.get('leader') === '' && fields.get('commit_index') === '0'
   }, 3000)
   t.ok(isolated, 'the wiped node is not caught up: nobody talks to it')
-  for (let i = 0; i < 20; i++) t.equal(await resp(respPort(leader), 'GET', `k${i}`), `v${WRITES - 20 + i}`, `k${i} is intact`)
-  t.equal(await resp(respPort(leader), 'SET', 'after', 'wipe'), 'OK', 'the other two still make a quorum')
+  for (let i = 0; i < 20; i++) t.equal(await respCommand(respPort(leader), 'GET', `k${i}`), `v${WRITES - 20 + i}`, `k${i} is intact`)
+  t.equal(await respCommand(respPort(leader), 'SET', 'after', 'wipe'), 'OK', 'the other two still make a quorum')
   const wipedInfo = await infoFields(respPort(wiped))
   t.equal(wipedInfo?.get('commit_index'), '0', 'and the wiped node still has nothing')
   t.match(kv.cluster.recentLog(leader.id), new RegExp(`ERROR refused a peer that lost its state peer="${wiped.id}"`), 'the leader says so')
@@ -76,7 +66,7 @@ t.test('a follower whose newest LevelDB .log was truncated is found by the leade
   if (!leader) throw new Error('no leader')
   const damaged = kv.nodes.find((node) => node.id !== leader.id)
   if (!damaged) throw new Error('no follower')
-  for (let i = 0; i < WRITES; i++) await resp(respPort(leader), 'SET', `k${i % 20}`, `v${i}`)
+  for (let i = 0; i < WRITES; i++) await respCommand(respPort(leader), 'SET', `k${i % 20}`, `v${i}`)
   await pause(300)
 
   await kv.cluster.kill(damaged.id)
@@ -90,7 +80,7 @@ t.test('a follower whose newest LevelDB .log was truncated is found by the leade
   t.ok(await eventually(() => exits.some((exit) => exit.startsWith(`${damaged.id} 1:`))), 'the damaged node exits non-zero')
   t.match(exits.join('\n'), new RegExp(`${damaged.id} 1: lograft: node ${damaged.id} lost state the cluster relies on: leader ${leader.id} \\(term \\d+\\) found its log shorter`))
   await t.rejects(kv.cluster.start(damaged.id), { message: /its data directory was marked: .*Remove it from the cluster and add it back/ }, 'it refuses to start on the marked directory')
-  t.equal(await resp(respPort(leader), 'SET', 'after', 'truncation'), 'OK', 'the cluster goes on')
+  t.equal(await respCommand(respPort(leader), 'SET', 'after', 'truncation'), 'OK', 'the cluster goes on')
 })
 
 t.test('a store whose hard state commits past its log refuses to start, naming the missing entries', async (t) => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import t from 'tap'
-import { isRpcError } from '../src/rpc/errors.js'
+import { rpcOutcome } from './helpers/rpc-outcome.js'
 import { FrameDecoder } from '../src/rpc/framing.js'
 import { type ClusterIdentity, membersDigest } from '../src/rpc/handshake.js'
 import { handler, invoke } from '../src/rpc/service.js'
@@ -55,15 +55,6 @@ async function startMember(t: Test, self: string, options: Partial<TcpTransportO
 const peerEcho = { ...echoMethod, service: 'Peer', fullName: 'Peer.Echo' }
 const openEcho = { ...echoMethod, service: 'Open', fullName: 'Open.Echo' }
 
-async function failure(call: Promise<unknown>): Promise<string> {
-  try {
-    await call
-    return 'ok'
-  } catch (error) {
-    return isRpcError(error) ? `${error.code}: ${error.message}` : String(error)
-  }
-}
-
 /** Two members of cluster "c1", n1 and n2, each knowing the other's address. */
 async function startPair(t: Test, extra: (id: string) => Partial<TcpTransportOptions> = () => ({})) {
   const n2 = await startMember(t, 'n2', { cluster: cluster('c1'), ...extra('n2') })
@@ -85,7 +76,7 @@ t.test('a client cannot call a peer-only service (Raft) but can call open ones',
   const { n2 } = await startPair(t)
   const client = await startMember(t, 'n1-pretender', { peers: { n2: `${HOST}:${n2.port}` } })
 
-  t.match(await failure(invoke(client.transport, 'n2', peerEcho, echoRequest())), /^NO_HANDLER: .*for clients/)
+  t.match(await rpcOutcome(invoke(client.transport, 'n2', peerEcho, echoRequest())), /^NO_HANDLER: .*for clients/)
   t.equal((await invoke(client.transport, 'n2', openEcho, echoRequest({ text: 'ok' }))).text, 'ok')
   t.same(n2.peerCalls, [], 'the peer-only handler never ran')
 })
@@ -95,7 +86,7 @@ t.test('a node of another cluster is refused, logged on both sides, and reaches 
   const stranger = await startMember(t, 'n1', { cluster: cluster('c2'), peers: { n2: `${HOST}:${n2.port}` } })
   stranger.transport.setPeer('n2', `${HOST}:${n2.port}`)
 
-  const outcome = await failure(invoke(stranger.transport, 'n2', openEcho, echoRequest()))
+  const outcome = await rpcOutcome(invoke(stranger.transport, 'n2', openEcho, echoRequest()))
 
   t.match(outcome, /^UNREACHABLE: .*cluster c2 is not this node's cluster c1/)
   t.match(n2.logger.events, [{ level: 'warn', message: 'refused a connection', fields: { claims: 'n1', cluster: 'c2' } }])
@@ -118,13 +109,13 @@ t.test('a hello that reached the wrong node is refused by both ends', async (t) 
   // n1 believes n2 lives at n3's address.
   const n1 = await startMember(t, 'n1', { cluster: cluster('c1'), peers: { n2: `${HOST}:${n3.port}` } })
 
-  t.match(await failure(invoke(n1.transport, 'n2', openEcho, echoRequest())), /this is node n3, not n2/)
+  t.match(await rpcOutcome(invoke(n1.transport, 'n2', openEcho, echoRequest())), /this is node n3, not n2/)
 })
 
 t.test('members started with different member lists are refused, naming the flag to check', async (t) => {
   const { n1 } = await startPair(t, (id) => ({ cluster: cluster('c1', { membersDigest: membersDigest({ n1: 'a:1', n2: id === 'n1' ? 'b:2' : 'c:3' }) }) }))
 
-  t.match(await failure(invoke(n1.transport, 'n2', openEcho, echoRequest())), /another member list .*check --peers/)
+  t.match(await rpcOutcome(invoke(n1.transport, 'n2', openEcho, echoRequest())), /another member list .*check --peers/)
 })
 
 t.test('a peer whose data directory is not the one this node knew is refused as having lost its state', async (t) => {
@@ -133,7 +124,7 @@ t.test('a peer whose data directory is not the one this node knew is refused as 
     known.get(id) === undefined || known.get(id) === incarnation ? null : `${id} came back with another data directory: it lost its state`
   const { n1, n2 } = await startPair(t, (id) => (id === 'n2' ? { checkIncarnation } : {}))
 
-  t.match(await failure(invoke(n1.transport, 'n2', peerEcho, echoRequest())), /n1 came back with another data directory/)
+  t.match(await rpcOutcome(invoke(n1.transport, 'n2', peerEcho, echoRequest())), /n1 came back with another data directory/)
   t.same(n2.peerCalls, [])
 })
 
@@ -142,7 +133,7 @@ t.test('a second live process claiming a connected id is refused; the first keep
   await invoke(n1.transport, 'n2', peerEcho, echoRequest())
   const twin = await startMember(t, 'n1', { cluster: cluster('c1'), peers: { n2: `${HOST}:${n2.port}` } })
 
-  t.match(await failure(invoke(twin.transport, 'n2', peerEcho, echoRequest())), /another connection from n1 is live/)
+  t.match(await rpcOutcome(invoke(twin.transport, 'n2', peerEcho, echoRequest())), /another connection from n1 is live/)
   t.equal((await invoke(n1.transport, 'n2', peerEcho, echoRequest({ text: 'still' }))).text, 'still')
   t.same(n2.peerCalls, ['n1', 'n1'])
 })
@@ -259,7 +250,7 @@ t.test('mutual TLS', async (t) => {
     const n2 = await startMember(t, 'n2', { cluster: cluster('c1'), peers: { n1: `${HOST}:1` }, tls: await tlsFor('n2') })
     const outsider = await startMember(t, 'n1', { cluster: cluster('c1'), peers: { n2: `${HOST}:${n2.port}` }, tls: await tlsFor('n1', other) })
 
-    t.match(await failure(invoke(outsider.transport, 'n2', openEcho, echoRequest())), /^UNREACHABLE: /)
+    t.match(await rpcOutcome(invoke(outsider.transport, 'n2', openEcho, echoRequest())), /^UNREACHABLE: /)
     t.same([...n2.peerCalls, ...n2.openCalls], [])
   })
 
@@ -267,7 +258,7 @@ t.test('mutual TLS', async (t) => {
     const n2 = await startMember(t, 'n2', { cluster: cluster('c1'), peers: { n1: `${HOST}:1` }, tls: await tlsFor('n2') })
     const impostor = await startMember(t, 'n1', { cluster: cluster('c1'), peers: { n2: `${HOST}:${n2.port}` }, tls: await tlsFor('client') })
 
-    t.match(await failure(invoke(impostor.transport, 'n2', peerEcho, echoRequest())), /claims to be n1 but its certificate names client/)
+    t.match(await rpcOutcome(invoke(impostor.transport, 'n2', peerEcho, echoRequest())), /claims to be n1 but its certificate names client/)
     t.same(n2.peerCalls, [])
   })
 
@@ -277,7 +268,7 @@ t.test('mutual TLS', async (t) => {
     const plain = await startMember(t, 'plain', { peers: { n2: `${HOST}:${n2.port}` } })
 
     t.equal((await invoke(client.transport, 'n2', openEcho, echoRequest({ text: 'tls client' }))).text, 'tls client')
-    t.match(await failure(invoke(plain.transport, 'n2', openEcho, echoRequest(), { timeoutMs: 3000 })), /^(UNREACHABLE|CONNECTION_LOST)/)
+    t.match(await rpcOutcome(invoke(plain.transport, 'n2', openEcho, echoRequest(), { timeoutMs: 3000 })), /^(UNREACHABLE|CONNECTION_LOST)/)
     t.same(n2.openCalls, ['client'])
   })
 
@@ -285,6 +276,6 @@ t.test('mutual TLS', async (t) => {
     const n3 = await startMember(t, 'n3', { cluster: cluster('c1'), tls: await tlsFor('n2') })
     const n1 = await startMember(t, 'n1', { cluster: cluster('c1'), peers: { n3: `${HOST}:${n3.port}` }, tls: await tlsFor('n1') })
 
-    t.match(await failure(invoke(n1.transport, 'n3', openEcho, echoRequest())), /certificate names "n2", not "n3"/)
+    t.match(await rpcOutcome(invoke(n1.transport, 'n3', openEcho, echoRequest())), /certificate names "n2", not "n3"/)
   })
 })

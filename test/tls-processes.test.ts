@@ -6,17 +6,16 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { rpcOutcome } from './helpers/rpc-outcome.js'
 import { tlsArgs } from '../src/cli/tls-flags.js'
 import { appendEntries, requestVote } from '../src/raft/rpc-methods.js'
-import { isRpcError } from '../src/rpc/errors.js'
 import { invoke } from '../src/rpc/service.js'
 import { TcpTransport } from '../src/rpc/tcp-transport.js'
 import { type TlsConfig, loadTlsFiles } from '../src/rpc/tls.js'
-import { RespClient } from '../src/resp/client.js'
 import { createTestPki } from '../src/testing/pki.js'
 import { MemoryLogger } from '../src/util/logger.js'
 import { makeTempDir } from './helpers/log.js'
-import { infoFields, replyText, respPort, runTool, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { infoFields, respPort, runTool, respCommand, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const directory = makeTempDir('tls-processes')
 t.teardown(() => directory.remove())
@@ -38,24 +37,6 @@ if (!leader) throw new Error('no leader over mTLS')
 const peers = Object.fromEntries(kv.nodes.map((node) => [node.id, node.raftAddress]))
 const clusterId = (await infoFields(respPort(leader)))?.get('cluster_id') ?? ''
 
-async function resp(port: number, ...words: string[]): Promise<string> {
-  const client = await RespClient.connect(port)
-  try {
-    return replyText(await client.call(...words))
-  } finally {
-    await client.close()
-  }
-}
-
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call
-    return 'accepted'
-  } catch (error) {
-    return isRpcError(error) ? `${error.code}: ${error.message}` : String(error)
-  }
-}
-
 async function forger(self: string, tls: TlsConfig | undefined): Promise<TcpTransport> {
   const transport = await TcpTransport.start({
     self,
@@ -73,26 +54,26 @@ const follower = kv.nodes.find((node) => node.id !== leader.id)?.id ?? ''
 const vote = { term: 1_000, candidateId: leader.id, lastLogIndex: 10_000, lastLogTerm: 999, preVote: false, transfer: false }
 
 t.test('the cluster elects, replicates and serves over mutual TLS', async (t) => {
-  t.equal(await resp(respPort(leader), 'SET', 'secure', 'yes'), 'OK')
-  for (const node of kv.nodes) t.equal(await resp(respPort(node), 'GET', 'secure'), 'yes', `read through node ${node.id}`)
+  t.equal(await respCommand(respPort(leader), 'SET', 'secure', 'yes'), 'OK')
+  for (const node of kv.nodes) t.equal(await respCommand(respPort(node), 'GET', 'secure'), 'yes', `read through node ${node.id}`)
 })
 
 t.test('a process with a certificate from another CA gets nothing', async (t) => {
   const outsider = await forger(leader.id, await loadTlsFiles(filesOf(otherPki, '1')))
-  t.match(await outcome(invoke(outsider, follower, requestVote, vote)), /^(UNREACHABLE|CONNECTION_LOST)/)
+  t.match(await rpcOutcome(invoke(outsider, follower, requestVote, vote)), /^(UNREACHABLE|CONNECTION_LOST)/)
 })
 
 t.test('a plain TCP process gets nothing', async (t) => {
   const plain = await forger(leader.id, undefined)
-  t.match(await outcome(invoke(plain, follower, requestVote, vote)), /^(UNREACHABLE|CONNECTION_LOST|TIMEOUT)/)
+  t.match(await rpcOutcome(invoke(plain, follower, requestVote, vote)), /^(UNREACHABLE|CONNECTION_LOST|TIMEOUT)/)
 })
 
 t.test("a valid certificate in another name cannot speak as the leader", async (t) => {
   const impostor = await forger(leader.id, await loadTlsFiles(filesOf(pki, 'client')))
-  t.match(await outcome(invoke(impostor, follower, requestVote, vote)), /claims to be \d but its certificate names client/)
+  t.match(await rpcOutcome(invoke(impostor, follower, requestVote, vote)), /claims to be \d but its certificate names client/)
   const entries = [{ term: 999, type: 0, data: new Uint8Array() }]
   const append = { term: 999, leaderId: leader.id, prevLogIndex: 0, prevLogTerm: 0, entries, leaderCommit: 1, readRound: 0, lostState: false }
-  t.match(await outcome(invoke(impostor, follower, appendEntries, append)), /claims to be \d but its certificate names client/)
+  t.match(await rpcOutcome(invoke(impostor, follower, appendEntries, append)), /claims to be \d but its certificate names client/)
 })
 
 t.test('nothing was disturbed: no exits, the same term, the value stands', async (t) => {
@@ -100,7 +81,7 @@ t.test('nothing was disturbed: no exits, the same term, the value stands', async
   const terms = new Set<string>()
   for (const node of kv.nodes) terms.add((await infoFields(respPort(node)))?.get('term') ?? '?')
   t.equal(terms.size, 1, `one term everywhere (${[...terms].join(', ')})`)
-  t.equal(await resp(respPort(leader), 'GET', 'secure'), 'yes')
+  t.equal(await respCommand(respPort(leader), 'GET', 'secure'), 'yes')
 })
 
 t.test('lograft node --resp-tls and --requirepass-file: real redis-cli over TLS, NOAUTH until AUTH', async (t) => {

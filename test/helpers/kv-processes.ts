@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { type ExitListener, LocalCluster, type LocalClusterLayout, type LocalNode, localLayout } from '../../src/cli/supervisor.js'
-import { infoFields } from '../../src/cli/resp-probe.js'
+import { infoFields, replyText } from '../../src/cli/resp-probe.js'
+import { RespClient } from '../../src/resp/client.js'
 import { makeTempDir } from './log.js'
 
 export { RespErrorReply as ErrorReply, infoFields, replyText } from '../../src/cli/resp-probe.js'
@@ -138,4 +139,14 @@ export function runTool(program: string, args: readonly string[], stdin: string 
 /** Runs `lograft ARGS` (the compiled CLI) in its own process. */
 export function lograft(...args: string[]): Promise<ToolRun> {
   return runTool(process.execPath, [MAIN, ...args])
+}
+
+/** Sends one command on a fresh RESP connection to `port` and returns the reply as text (an error reply throws). */
+export async function respCommand(port: number, ...words: string[]): Promise<string> {
+  const client = await RespClient.connect(port)
+  try {
+    return replyText(await client.call(...words))
+  } finally {
+    await client.close()
+  }
 }
