@@ -18,6 +18,9 @@ import type { HandlerTable } from './transport.js'
 /** A hello is a few short strings; a first frame larger than this is not one. */
 export const MAX_HELLO_FRAME_BYTES = 4096
 
+/** After a refusal is written, how long the caller has to read it and close before it is cut off. */
+const REFUSAL_GRACE_MS = 1000
+
 export interface InboundOptions {
   readonly handlers: HandlerTable
   readonly rules: HandshakeRules
@@ -157,7 +160,7 @@ export class InboundConnection {
     this.sendHelloReply(false, reason)
     this.socket.end()
     // A caller that does not close after the refusal is cut off.
-    this.options.clock.setTimeout(() => this.socket.destroy(), 1000)
+    this.options.clock.setTimeout(() => this.socket.destroy(), REFUSAL_GRACE_MS)
   }
 
   private sendHelloReply(accepted: boolean, reason: string): void {
