@@ -1,14 +1,18 @@
 // The pure Raft core on its own: scenarios driven message by message, with no network, storage or
 // clock, as etcd-io/raft tests its state machine.
 import t from 'tap'
+import { configurationCodec } from '../src/raft/configuration-codec.js'
 import { RaftCore } from '../src/raft/core.js'
-import type { AppendEntriesRequest } from '../src/raft/types.js'
+import { configurationOf } from '../src/raft/membership.js'
+import type { AppendEntriesRequest, RaftCoreOptions } from '../src/raft/types.js'
 
-function core(id: string, options: Partial<ConstructorParameters<typeof RaftCore>[0]> = {}, term = 0): RaftCore {
+function core(id: string, options: Partial<RaftCoreOptions> & { members?: readonly string[] } = {}, term = 0): RaftCore {
+  const { members = ['a', 'b', 'c'], ...coreOptions } = options
   return new RaftCore(
     {
       id,
-      members: ['a', 'b', 'c'],
+      configurationCodec,
+      promoteLagEntries: 10,
       electionTicks: 10,
       heartbeatTicks: 1,
       preVote: true,
@@ -17,9 +21,9 @@ function core(id: string, options: Partial<ConstructorParameters<typeof RaftCore
       maxAppendBytes: 1 << 20,
       maxInflightAppends: 8,
       random: () => 0,
-      ...options,
+      ...coreOptions,
     },
-    { hardState: { term, votedFor: null, commitIndex: 0 }, snapshotIndex: 0, snapshotTerm: 0, entries: [] },
+    { hardState: { term, votedFor: null, commitIndex: 0 }, snapshotIndex: 0, snapshotTerm: 0, configuration: configurationOf(members), entries: [] },
   )
 }
 

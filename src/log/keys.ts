@@ -9,10 +9,12 @@ const SNAPSHOT_META = 0x03
 const SNAPSHOT_CHUNK = 0x04
 const IDENTITY = 0x05
 const KNOWN_PEER = 0x06
+const BOOTSTRAP_CONFIGURATION = 0x07
 
 export const hardStateKey = Uint8Array.of(HARD_STATE)
 export const snapshotMetaKey = Uint8Array.of(SNAPSHOT_META)
 export const identityKey = Uint8Array.of(IDENTITY)
+export const bootstrapConfigurationKey = Uint8Array.of(BOOTSTRAP_CONFIGURATION)
 
 /** A peer's incarnation, keyed by the peer's id (UTF-8). */
 export function knownPeerKey(peerId: string): Uint8Array {
@@ -74,6 +76,8 @@ export function describeKey(key: Uint8Array): string {
       return `snapshot chunk ${new DataView(key.buffer, key.byteOffset).getUint32(9)} of generation ${generationOfChunkKey(key)}`
     case IDENTITY:
       return 'node identity'
+    case BOOTSTRAP_CONFIGURATION:
+      return 'bootstrap configuration'
     case KNOWN_PEER:
       return `known peer ${peerIdOfKnownPeerKey(key)}`
     default:

@@ -24,6 +24,7 @@ import {
   entryKeyRange,
   generationOfChunkKey,
   hardStateKey,
+  bootstrapConfigurationKey,
   identityKey,
   indexOfEntryKey,
   knownPeerKey,
@@ -36,11 +37,13 @@ import {
 import {
   decodeEntryValue,
   decodeHardState,
+  decodeBootstrapConfiguration,
   decodeIdentity,
   decodeKnownPeer,
   decodeSnapshotMeta,
   encodeEntryPuts,
   encodeHardState,
+  encodeBootstrapConfiguration,
   encodeIdentity,
   encodeKnownPeer,
   encodeSnapshotMeta,
@@ -81,6 +84,8 @@ export interface SnapshotPoint {
   lastIncludedIndex: number
   lastIncludedTerm: number
   appMeta?: Uint8Array
+  /** Raft's configuration at lastIncludedIndex. */
+  configuration?: Uint8Array
 }
 
 const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024
@@ -105,6 +110,7 @@ export class LogStore {
   private failure: Error | null = null
   private closed = false
   private stored: StoredIdentity | null = null
+  private bootstrap: Uint8Array | null = null
   private readonly peers = new Map<string, string>()
 
   private constructor(
@@ -141,6 +147,11 @@ export class LogStore {
   /** The identity recorded in the store, if it was opened with one. */
   get identity(): StoredIdentity | null {
     return this.stored
+  }
+
+  /** The configuration the cluster was founded with, if this node founded it (see saveBootstrapConfiguration). */
+  get bootstrapConfiguration(): Uint8Array | null {
+    return this.bootstrap
   }
 
   /** Each peer's data-directory incarnation as this node first saw it. */
@@ -334,6 +345,21 @@ export class LogStore {
    * database, and nothing more is accepted. The database stays open so a simulated restart can
    * reopen it with LogStore.open.
    */
+  /**
+   * Records (synced) the configuration a founding member starts the cluster with, so that a
+   * restart takes its members from the store (and then the log), never from flags again.
+   */
+  async saveBootstrapConfiguration(configuration: Uint8Array): Promise<void> {
+    this.bootstrap = configuration
+    await this.db.put(bootstrapConfigurationKey, encodeBootstrapConfiguration(bootstrapConfigurationKey, configuration), this.writeOptions())
+  }
+
+  /** Forgets (synced) a peer's incarnation: it was removed, and may come back as a new one. */
+  async forgetKnownPeer(peerId: string): Promise<void> {
+    if (!this.peers.delete(peerId)) return
+    await this.db.del(knownPeerKey(peerId), this.writeOptions())
+  }
+
   /** Records (synced) the incarnation a peer showed when this node first met it. */
   async recordKnownPeer(peerId: string, incarnation: string): Promise<void> {
     this.peers.set(peerId, incarnation)
@@ -397,6 +423,7 @@ export class LogStore {
       lastIncludedIndex: point.lastIncludedIndex,
       lastIncludedTerm: point.lastIncludedTerm,
       appMeta: point.appMeta ?? new Uint8Array(0),
+      configuration: point.configuration ?? new Uint8Array(0),
       sizeBytes,
       chunkCount,
       dataCrc,
@@ -560,6 +587,8 @@ export class LogStore {
 
   private async recover(identity: IdentityClaim | undefined): Promise<void> {
     await this.checkIdentity(identity)
+    const bootstrapValue = await this.db.get(bootstrapConfigurationKey)
+    if (bootstrapValue !== undefined) this.bootstrap = decodeBootstrapConfiguration(this.name, bootstrapConfigurationKey, bootstrapValue)
     for await (const [key, value] of this.db.iterator(knownPeerKeyRange)) {
       this.peers.set(peerIdOfKnownPeerKey(key), decodeKnownPeer(this.name, key, value))
     }

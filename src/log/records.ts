@@ -126,6 +126,7 @@ export function encodeSnapshotMeta(key: Uint8Array, meta: SnapshotMeta): Uint8Ar
     .uint32(meta.chunkCount)
     .uint32(meta.dataCrc)
     .bytes(meta.appMeta)
+    .bytes(meta.configuration)
     .finish()
   return seal(key, body)
 }
@@ -139,7 +140,17 @@ export function decodeSnapshotMeta(store: string, key: Uint8Array, value: Uint8A
     chunkCount: reader.uint32(),
     dataCrc: reader.uint32(),
     appMeta: reader.bytes(),
+    configuration: reader.bytes(),
   }))
+}
+
+/** The configuration a cluster was founded with (opaque bytes: Raft's encoded Configuration). */
+export function encodeBootstrapConfiguration(key: Uint8Array, configuration: Uint8Array): Uint8Array {
+  return seal(key, new BinaryWriter().bytes(configuration).finish())
+}
+
+export function decodeBootstrapConfiguration(store: string, key: Uint8Array, value: Uint8Array): Uint8Array {
+  return decodeBody(store, key, unseal(store, key, value), (reader) => reader.bytes())
 }
 
 export function encodeIdentity(key: Uint8Array, identity: StoredIdentity): Uint8Array {

@@ -20,8 +20,10 @@ export interface HardState {
 export interface SnapshotMeta {
   readonly lastIncludedIndex: number
   readonly lastIncludedTerm: number
-  /** Opaque bytes the state machine keeps with its snapshot (e.g. the cluster configuration). */
+  /** Opaque bytes the state machine keeps with its snapshot. */
   readonly appMeta: Uint8Array
+  /** Raft's cluster configuration at lastIncludedIndex (opaque bytes here). */
+  readonly configuration: Uint8Array
   readonly sizeBytes: number
   readonly chunkCount: number
   /** CRC-32 of the whole snapshot data. */

@@ -6,7 +6,8 @@
 
 import type { HardState, LogEntry } from '../log/types.js'
 import { assert } from '../util/assert.js'
-import { MAX_TERM } from './message-checks.js'
+import { MAX_TERM } from './limits.js'
+import { type Configuration, type MembershipChange, allMembers, applyChange, isVoter } from './membership.js'
 import { Progress } from './progress.js'
 import { quorumIndex, quorumSize } from './quorum.js'
 import { RaftLog, type Handoff } from './raft-log.js'
@@ -54,6 +55,8 @@ export interface RecoveredRaftState {
   hardState: HardState
   snapshotIndex: number
   snapshotTerm: number
+  /** The configuration at snapshotIndex: the snapshot's, or the bootstrap one (possibly empty, for a node that joins). */
+  configuration: Configuration
   /** The entries after the snapshot, in order. */
   entries: LogEntry[]
 }
@@ -73,10 +76,18 @@ interface LeaderTransfer {
 /** How far the commit index may run ahead of the one saved in the hard state. */
 const COMMIT_PERSIST_INTERVAL_ENTRIES = 256
 
+/** Why a membership change was not proposed. */
+export type ChangeRefusal =
+  | { readonly reason: 'not-leader' }
+  /** The leader has not committed an entry of its own term yet (one is on its way): retry shortly. */
+  | { readonly reason: 'term-not-committed' }
+  /** Another change is in the log and not yet committed. */
+  | { readonly reason: 'change-in-flight'; readonly pendingIndex: number }
+  | { readonly reason: 'invalid'; readonly message: string }
+
 export class RaftCore {
   readonly id: string
   private readonly options: RaftCoreOptions
-  private readonly peers: readonly string[]
   private readonly log: RaftLog
   private term: number
   private votedFor: string | null
@@ -103,16 +114,75 @@ export class RaftCore {
   private readonly lostFollowers = new Map<string, LostFollower>()
 
   constructor(options: RaftCoreOptions, recovered: RecoveredRaftState) {
-    assert(options.members.includes(options.id), () => `members must include this node (${options.id})`)
     assert(options.heartbeatTicks > 0 && options.electionTicks > options.heartbeatTicks, 'need 0 < heartbeatTicks < electionTicks')
     this.id = options.id
     this.options = options
-    this.peers = options.members.filter((member) => member !== options.id)
     this.term = recovered.hardState.term
     this.votedFor = recovered.hardState.votedFor
-    this.log = new RaftLog(recovered.snapshotIndex, recovered.snapshotTerm, recovered.entries, recovered.hardState.commitIndex)
+    this.log = new RaftLog(
+      recovered.snapshotIndex,
+      recovered.snapshotTerm,
+      recovered.entries,
+      recovered.hardState.commitIndex,
+      recovered.configuration,
+      options.configurationCodec.decode,
+    )
     this.persistedCommit = recovered.hardState.commitIndex
     this.resetElectionTimeout()
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  /** The latest configuration in the log, committed or not: the one this server uses. */
+  get configuration(): Configuration {
+    return this.log.configurations.latest
+  }
+
+  /** The configuration in force at `index` (what a snapshot through `index` records). */
+  configurationAt(index: number): Configuration {
+    return this.log.configurations.at(index)
+  }
+
+  /** The latest configuration, the index of its entry, and whether that entry is committed. */
+  membership(): { configuration: Configuration; index: number; committed: boolean } {
+    const index = this.log.configurations.latestIndex
+    return { configuration: this.configuration, index, committed: index <= this.log.committed }
+  }
+
+  /** Every other member, voters and learners: whom a leader replicates to. */
+  private get peers(): string[] {
+    return allMembers(this.configuration)
+      .map((member) => member.id)
+      .filter((id) => id !== this.id)
+  }
+
+  /** The other voters: whom a candidate asks, and whose acknowledgements count. */
+  private get voterPeers(): string[] {
+    return this.configuration.voters.map((member) => member.id).filter((id) => id !== this.id)
+  }
+
+  private get quorum(): number {
+    return quorumSize(this.configuration.voters.length)
+  }
+
+  /**
+   * Proposes one membership change (single-server; see membership.ts). Refused unless this node
+   * leads, has committed an entry of its own term (it appends one if needed: retry then), and no
+   * other change is uncommitted.
+   */
+  proposeChange(change: MembershipChange): { index: number } | ChangeRefusal {
+    if (this.role !== 'leader' || this.transfer !== null) return { reason: 'not-leader' }
+    if (!this.termCommitted) {
+      this.ensureTermEntry()
+      return { reason: 'term-not-committed' }
+    }
+    const pending = this.log.configurations.latestIndex
+    if (pending > this.log.committed) return { reason: 'change-in-flight', pendingIndex: pending }
+    const next = applyChange(this.configuration, change)
+    if (typeof next === 'string') return { reason: 'invalid', message: next }
+    const { index } = this.propose(this.options.configurationCodec.encode(next), EntryType.Configuration)
+    this.syncProgress()
+    return { index }
   }
 
   // ---------------------------------------------------------------- inputs: time and clients
@@ -141,7 +211,11 @@ export class RaftCore {
       this.ensureTermEntry()
       return
     }
-    if (this.peers.length === 0) {
+    if (!isVoter(this.configuration, this.id)) {
+      this.reads.reject(id) // A leader removing itself serves no reads; it steps down once the removal commits.
+      return
+    }
+    if (this.voterPeers.length === 0) {
       this.reads.confirmNow(id, this.log.committed)
       return
     }
@@ -151,7 +225,7 @@ export class RaftCore {
 
   /** Hands leadership to `target` (which must be a member); false if this node is not leader. */
   transferLeadership(target: string): boolean {
-    if (this.role !== 'leader' || !this.peers.includes(target) || this.lostFollowers.has(target)) return false
+    if (this.role !== 'leader' || !this.voterPeers.includes(target) || this.lostFollowers.has(target)) return false
     this.transfer = { target, elapsedTicks: 0, timeoutNowSent: false }
     this.maybeSendTimeoutNow()
     if (!this.transfer.timeoutNowSent) this.sendAppend(target)
@@ -240,15 +314,15 @@ export class RaftCore {
    * must have handed every unstable entry to storage first, so storage and core agree on which
    * suffix survives. Returns false if the snapshot would move the state machine backwards.
    */
-  installSnapshot(index: number, term: number): boolean {
+  installSnapshot(index: number, term: number, configuration: Configuration): boolean {
     if (index <= this.log.committed) return false
-    this.log.restore(index, term)
+    this.log.restore(index, term, configuration)
     this.applyQueue.push({ kind: 'snapshot', index, term })
     return true
   }
 
   handleTimeoutNow(request: TimeoutNowRequest): TimeoutNowReply {
-    if (request.term === this.term && this.role === 'follower' && request.leaderId === this.leaderId) {
+    if (request.term === this.term && this.role === 'follower' && request.leaderId === this.leaderId && isVoter(this.configuration, this.id)) {
       this.campaign('transfer')
     }
     return { term: this.term }
@@ -266,8 +340,8 @@ export class RaftCore {
         return
       }
       this.votes.set(from, reply.granted)
-      if (this.countVotes(true) >= quorumSize(this.options.members.length)) this.campaign('election')
-      else if (this.countVotes(false) >= quorumSize(this.options.members.length)) this.becomeFollower(this.term, null)
+      if (this.countVotes(true) >= this.quorum) this.campaign('election')
+      else if (this.countVotes(false) >= this.quorum) this.becomeFollower(this.term, null)
       return
     }
     if (reply.term > this.term) {
@@ -301,7 +375,7 @@ export class RaftCore {
       progress.readRoundAcked = request.readRound
       this.confirmReads()
     }
-    if (reply.success) this.onAppendAccepted(progress, reply.matchIndex)
+    if (reply.success) this.onAppendAccepted(from, progress, reply.matchIndex)
     else this.onAppendRejected(from, progress, request, reply)
   }
 
@@ -375,7 +449,7 @@ export class RaftCore {
       this.replicationPending = false
       if (this.role === 'leader') {
         for (const peer of this.peers) this.sendAppend(peer)
-        this.maybeCommit() // A single-member cluster commits on durability alone.
+        this.maybeCommit() // A single-voter cluster commits on durability alone.
       }
     }
     const out = this.outbox
@@ -451,7 +525,7 @@ export class RaftCore {
     if (kind === 'prevote') {
       this.role = 'precandidate'
       this.votes.set(this.id, true)
-      if (this.countVotes(true) >= quorumSize(this.options.members.length)) {
+      if (this.countVotes(true) >= this.quorum) {
         this.campaign('election')
         return
       }
@@ -472,18 +546,19 @@ export class RaftCore {
       preVote: kind === 'prevote',
       transfer: kind === 'transfer',
     }
-    for (const peer of this.peers) this.outbox.push({ kind: 'vote', to: peer, request })
+    for (const peer of this.voterPeers) this.outbox.push({ kind: 'vote', to: peer, request })
   }
 
   private checkElection(): void {
-    const needed = quorumSize(this.options.members.length)
+    const needed = this.quorum
     if (this.countVotes(true) >= needed) this.becomeLeader()
     else if (this.countVotes(false) >= needed) this.becomeFollower(this.term, null)
   }
 
+  /** Votes cast by the latest configuration's voters (a vote from anyone else does not count). */
   private countVotes(granted: boolean): number {
     let count = 0
-    for (const vote of this.votes.values()) if (vote === granted) count++
+    for (const [voter, vote] of this.votes) if (vote === granted && isVoter(this.configuration, voter)) count++
     return count
   }
 
@@ -497,18 +572,17 @@ export class RaftCore {
     this.noopProposedInTerm = false
     this.progress.clear()
     this.lostFollowers.clear()
-    for (const peer of this.peers) {
-      const progress = new Progress(this.log.lastIndex)
-      progress.recentActive = true
-      this.progress.set(peer, progress)
-    }
+    this.syncProgress()
     for (const peer of this.peers) this.sendAppend(peer)
     this.maybeCommit()
   }
 
   private tickFollower(): void {
     this.electionElapsed++
-    if (this.electionElapsed >= this.electionTimeout) this.campaign(this.options.preVote ? 'prevote' : 'election')
+    if (this.electionElapsed < this.electionTimeout) return
+    // Learners, removed servers and a server that has not yet learned the configuration never campaign.
+    if (isVoter(this.configuration, this.id)) this.campaign(this.options.preVote ? 'prevote' : 'election')
+    else this.electionElapsed = 0
   }
 
   private tickLeader(): void {
@@ -532,9 +606,12 @@ export class RaftCore {
   }
 
   private quorumActive(): boolean {
-    let active = 1
-    for (const progress of this.progress.values()) if (progress.recentActive && progress.state !== 'lost') active++
-    return active >= quorumSize(this.options.members.length)
+    let active = isVoter(this.configuration, this.id) ? 1 : 0
+    for (const peer of this.voterPeers) {
+      const progress = this.progress.get(peer)
+      if (progress?.recentActive && progress.state !== 'lost') active++
+    }
+    return active >= this.quorum
   }
 
   private resetElectionTimeout(): void {
@@ -612,7 +689,7 @@ export class RaftCore {
     }
   }
 
-  private onAppendAccepted(progress: Progress, matchIndex: number): void {
+  private onAppendAccepted(from: string, progress: Progress, matchIndex: number): void {
     progress.inflight = Math.max(0, progress.inflight - 1)
     if (matchIndex > progress.match) progress.match = matchIndex
     if (progress.state === 'probe') progress.becomeReplicate()
@@ -620,6 +697,7 @@ export class RaftCore {
     else if (progress.next <= progress.match) progress.next = progress.match + 1
     this.maybeCommit()
     this.maybeSendTimeoutNow()
+    if (this.role === 'leader') this.maybePromote(from, progress)
     // More entries go out with everything else at the end of this turn (takeMessages), so the
     // replies and proposals that arrive together are answered by one AppendEntries per follower.
     if (this.role === 'leader') this.replicationPending = true
@@ -650,17 +728,61 @@ export class RaftCore {
   /** Figure 2 / Figure 8: commit the highest index a quorum holds, if it is from this term. */
   private maybeCommit(): void {
     if (this.role !== 'leader') return
-    const matches = [this.log.stableIndex, ...this.peers.map((peer) => (this.progress.get(peer) as Progress).match)]
+    const matches = this.configuration.voters.map((voter) => (voter.id === this.id ? this.log.stableIndex : (this.progress.get(voter.id)?.match ?? 0)))
     const candidate = quorumIndex(matches)
     if (candidate <= this.log.committed || this.log.term(candidate) !== this.term) return
     this.log.commitTo(candidate)
+    if (this.membership().committed && !isVoter(this.configuration, this.id)) {
+      this.stepDownAfterRemoval()
+      return
+    }
     if (!this.termCommitted) {
       this.termCommitted = true
       if (this.reads.startAwaitingRound(this.log.committed)) {
-        if (this.peers.length === 0) this.confirmReads()
+        if (this.voterPeers.length === 0) this.confirmReads()
         else this.broadcastHeartbeat()
       }
     }
+  }
+
+  /**
+   * This leader's own removal has committed: it hands over to the most caught-up voter at once
+   * (TimeoutNow, so no election timeout passes leaderless) and steps down; it never campaigns again.
+   */
+  private stepDownAfterRemoval(): void {
+    let best: string | null = null
+    let bestMatch = -1
+    for (const peer of this.voterPeers) {
+      const match = this.progress.get(peer)?.match ?? 0
+      if (match > bestMatch && !this.lostFollowers.has(peer)) {
+        best = peer
+        bestMatch = match
+      }
+    }
+    if (best !== null) this.outbox.push({ kind: 'timeoutNow', to: best, request: { term: this.term, leaderId: this.id } })
+    this.becomeFollower(this.term, null)
+  }
+
+  /** A leader keeps a Progress for every other member of the latest configuration, no more. */
+  private syncProgress(): void {
+    if (this.role !== 'leader') return
+    const members = new Set(this.peers)
+    for (const peer of [...this.progress.keys()]) if (!members.has(peer)) this.progress.delete(peer)
+    for (const peer of members) {
+      if (this.progress.has(peer)) continue
+      const progress = new Progress(this.log.lastIndex)
+      progress.recentActive = true
+      this.progress.set(peer, progress)
+    }
+  }
+
+  /** Promotes a learner marked promoteWhenCaughtUp once its match is within promoteLagEntries of the log's end. */
+  private maybePromote(peer: string, progress: Progress): void {
+    const learner = this.configuration.learners.find((member) => member.id === peer)
+    if (!learner?.promoteWhenCaughtUp || progress.state === 'lost') return
+    if (progress.match + this.options.promoteLagEntries < this.log.lastIndex) return
+    if (!this.termCommitted || this.log.configurations.latestIndex > this.log.committed) return
+    this.proposeChange({ kind: 'promote', id: peer })
   }
 
   /** Before a new leader may answer reads it must commit an entry of its own term. */
@@ -671,8 +793,9 @@ export class RaftCore {
   }
 
   private confirmReads(): void {
-    const acked = this.peers.map((peer) => this.progress.get(peer)?.readRoundAcked ?? 0)
-    this.reads.confirm(this.options.members.length, acked)
+    if (!isVoter(this.configuration, this.id)) return
+    const acked = this.voterPeers.map((peer) => this.progress.get(peer)?.readRoundAcked ?? 0)
+    this.reads.confirm(this.configuration.voters.length, acked)
   }
 
   private maybeSendTimeoutNow(): void {

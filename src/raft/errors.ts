@@ -53,3 +53,10 @@ export class LostStateError extends RaftError {
     )
   }
 }
+
+/** A membership change that cannot be made: another is in flight, or it makes no sense (the message says which). */
+export class MembershipChangeError extends RaftError {
+  constructor(message: string) {
+    super('ERR_MEMBERSHIP', message)
+  }
+}

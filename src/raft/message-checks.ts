@@ -4,22 +4,9 @@
 // field of it is acted on or persisted, so no message, however forged, can store a value that
 // crashes the node later (a term of 2^53 - 1, say, one election away from unsafe integers).
 
+import { configurationCodec } from './configuration-codec.js'
+import { MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './limits.js'
 import { EntryType, type AppendEntriesRequest, type InstallSnapshotRequest, type RequestVoteRequest, type TimeoutNowRequest } from './types.js'
-
-/**
- * The largest term a node accepts or reaches: 2^48, far beyond any real cluster (a new term every
- * millisecond for 8,900 years) and far below 2^53, so incrementing a term can never lose precision.
- */
-export const MAX_TERM = 2 ** 48
-
-/** The largest index: the same bound, for the same reason. */
-export const MAX_INDEX = 2 ** 48
-
-/**
- * How far ahead of ours a message's term may be. Terms grow by one per election, and with pre-vote
- * a partitioned node does not grow its own at all; a jump of more than this is not an election.
- */
-export const MAX_TERM_JUMP = 1_000_000
 
 /** Largest snapshot byte offset accepted: snapshots larger than 2^40 bytes are not ours. */
 const MAX_SNAPSHOT_OFFSET = 2 ** 40
@@ -76,6 +63,7 @@ export function checkAppendEntries(request: AppendEntriesRequest, from: string, 
       return `entry ${index} has term ${entry.term}, outside ${previousTerm}..${request.term}`
     }
     if (!KNOWN_ENTRY_TYPES.has(entry.type)) return `entry ${index} has an unknown type ${entry.type}`
+    if (entry.type === EntryType.Configuration && !decodes(entry.data)) return `entry ${index} is not a configuration`
     previousTerm = entry.term
   }
   return null
@@ -89,7 +77,18 @@ export function checkInstallSnapshot(request: InstallSnapshotRequest, from: stri
     checkIndex('last included term', request.lastIncludedTerm),
     request.lastIncludedTerm > request.term ? `last included term ${request.lastIncludedTerm} is past the leader's term ${request.term}` : null,
     Number.isSafeInteger(request.offset) && request.offset >= 0 && request.offset <= MAX_SNAPSHOT_OFFSET ? null : `offset ${request.offset} is out of range`,
+    decodes(request.configuration) ? null : 'its configuration does not decode',
   )
+}
+
+/** Whether `bytes` is a configuration the core can take (the core trusts what passed this door). */
+function decodes(bytes: Uint8Array): boolean {
+  try {
+    configurationCodec.decode(bytes)
+    return true
+  } catch {
+    return false // The caller refuses the message, saying which part.
+  }
 }
 
 export function checkTimeoutNow(request: TimeoutNowRequest, from: string, currentTerm: number): Verdict {

@@ -3,17 +3,17 @@
 // only once the state it depends on is durable), sends the core's RPCs on the Transport, and emits
 // committed entries and snapshots on committed$ in strict index order.
 
-import { Observable, Subject } from 'rxjs'
+import { BehaviorSubject, Observable, Subject, distinctUntilChanged } from 'rxjs'
 import type { LogStore } from '../log/log-store.js'
 import type { SnapshotMeta } from '../log/types.js'
 import { RpcError } from '../rpc/errors.js'
 import type { CallContext, Transport } from '../rpc/transport.js'
 import { handler, invoke } from '../rpc/service.js'
-import { type Clock, type TimerHandle, systemClock } from '../sim/clock.js'
+import { type Clock, type TimerHandle, sleep, systemClock } from '../sim/clock.js'
 import { assert } from '../util/assert.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import { type ApplyItem, type LostFollower, type Outgoing, type PersistWork, RaftCore } from './core.js'
-import { LostStateError, NodeStoppedError, NotLeaderError, RaftTimeoutError, SnapshotAheadError } from './errors.js'
+import { LostStateError, MembershipChangeError, NodeStoppedError, NotLeaderError, RaftTimeoutError, SnapshotAheadError } from './errors.js'
 import {
   type Verdict,
   checkAppendEntries,
@@ -27,11 +27,22 @@ import {
 import { appendEntries, installSnapshot, requestVote, timeoutNow } from './rpc-methods.js'
 import { SnapshotReceiver, sendSnapshot } from './snapshot-transfer.js'
 import { EntryType, type ProposeResult, type RaftStatus } from './types.js'
+import { configurationCodec } from './configuration-codec.js'
+import { type Configuration, EMPTY_CONFIGURATION, type MembershipChange, configurationOf, describeChange } from './membership.js'
 
 export interface RaftNodeOptions {
   id: string
-  /** Every voting member, this node included. */
-  members: readonly string[]
+  /**
+   * The founding voters (this node among them), used only while the store holds no configuration
+   * yet: a new cluster records them (see LogStore.saveBootstrapConfiguration), and from then on the
+   * members come from the store and the log, never from here. A node that joins an existing
+   * cluster gives none: it learns the configuration from the leader.
+   */
+  members?: readonly string[]
+  /** The founding voters' addresses, kept in the configuration so every member learns them. */
+  memberAddresses?: Readonly<Record<string, string>>
+  /** A learner added with promoteWhenCaughtUp is promoted once within this many entries of the leader's log. Default 256. */
+  promoteLagEntries?: number
   transport: Transport
   store: LogStore
   clock?: Clock
@@ -78,6 +89,18 @@ interface IndexWaiter {
 
 const SERVICE = 'Raft'
 const DEFAULT_TICK_MS = 20
+const DEFAULT_PROMOTE_LAG_ENTRIES = 256
+/** How often a change waits for its leader to commit an entry of its term before trying again. */
+const TERM_COMMIT_RETRY_MS = 10
+
+/** The configuration a node uses, as membership$ tells it. */
+export interface MembershipState {
+  readonly configuration: Configuration
+  /** The index of the entry holding it (that of the snapshot or bootstrap if no entry does). */
+  readonly index: number
+  /** Whether that entry is committed: a server uses its latest configuration either way. */
+  readonly committed: boolean
+}
 
 export class RaftNode {
   readonly id: string
@@ -123,6 +146,13 @@ export class RaftNode {
   readonly failed: Promise<Error>
   private reportFailure: (error: Error) => void = () => {}
 
+  private readonly membershipState: BehaviorSubject<MembershipState>
+  /**
+   * The configuration this node uses, each time it changes: when a Configuration entry is appended
+   * (or truncated away, or a snapshot brings one) and when it commits.
+   */
+  readonly membership$: Observable<MembershipState>
+
   private constructor(options: RaftNodeOptions, core: RaftCore) {
     this.id = options.id
     this.options = options
@@ -138,6 +168,8 @@ export class RaftNode {
     this.applied = 0
     this.receiver = new SnapshotReceiver(this.store)
     this.failed = new Promise((resolve) => (this.reportFailure = resolve))
+    this.membershipState = new BehaviorSubject<MembershipState>(core.membership())
+    this.membership$ = this.membershipState.pipe(distinctUntilChanged((a, b) => a.index === b.index && a.committed === b.committed && a.configuration === b.configuration))
   }
 
   /**
@@ -153,10 +185,12 @@ export class RaftNode {
     const electionTicks = Math.max(heartbeatTicks + 1, Math.round((options.electionTimeoutMs ?? 300) / tickMs))
     const snapshot = store.snapshotMeta
     const entries = store.lastIndex >= store.firstIndex ? await store.readEntries(store.firstIndex, store.lastIndex) : []
+    const configuration = await recoverConfiguration(options, store)
     const core = new RaftCore(
       {
         id: options.id,
-        members: options.members,
+        configurationCodec,
+        promoteLagEntries: options.promoteLagEntries ?? DEFAULT_PROMOTE_LAG_ENTRIES,
         electionTicks,
         heartbeatTicks,
         preVote: options.preVote ?? true,
@@ -170,6 +204,7 @@ export class RaftNode {
         hardState: store.hardState,
         snapshotIndex: snapshot?.lastIncludedIndex ?? 0,
         snapshotTerm: snapshot?.lastIncludedTerm ?? 0,
+        configuration,
         entries,
       },
     )
@@ -249,8 +284,10 @@ export class RaftNode {
     if (index > this.applied) throw new SnapshotAheadError(index, this.applied)
     const term = this.core.termAt(index)
     if (term === undefined) return // A newer snapshot from the leader covers it already.
+    // The configuration in force at `index`, not the latest: a change after it is in the log that remains.
+    const configuration = configurationCodec.encode(this.core.configurationAt(index))
     try {
-      await this.store.saveSnapshot({ lastIncludedIndex: index, lastIncludedTerm: term, appMeta }, data)
+      await this.store.saveSnapshot({ lastIncludedIndex: index, lastIncludedTerm: term, appMeta, configuration }, data)
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_LOG_STALE_SNAPSHOT') return
       throw error
@@ -275,6 +312,87 @@ export class RaftNode {
     this.core.requestRead(id)
     this.pump()
     return promise
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  /** The configuration this node uses now (its latest, committed or not). */
+  members(): MembershipState {
+    return this.core.membership()
+  }
+
+  /**
+   * Adds a learner: it receives the log and snapshots but never votes nor counts toward a quorum.
+   * With `promoteWhenCaughtUp` the leader promotes it once its log is within promoteLagEntries.
+   */
+  addLearner(id: string, address: string, options: { promoteWhenCaughtUp?: boolean } = {}): Promise<MembershipState> {
+    return this.changeMembership({ kind: 'addLearner', id, address, promoteWhenCaughtUp: options.promoteWhenCaughtUp ?? false })
+  }
+
+  promote(id: string): Promise<MembershipState> {
+    return this.changeMembership({ kind: 'promote', id })
+  }
+
+  /** Removes a voter or learner; removing the leader makes it hand over and step down once the change commits. */
+  removeServer(id: string): Promise<MembershipState> {
+    return this.changeMembership({ kind: 'remove', id })
+  }
+
+  changeAddress(id: string, address: string): Promise<MembershipState> {
+    return this.changeMembership({ kind: 'changeAddress', id, address })
+  }
+
+  /**
+   * Proposes one change on the leader and resolves once it is committed. Rejects with
+   * NotLeaderError on a follower, MembershipChangeError if another change is in flight or this one
+   * makes no sense, RaftTimeoutError if it does not commit within operationTimeoutMs.
+   */
+  async changeMembership(change: MembershipChange): Promise<MembershipState> {
+    const deadline = this.clock.now() + this.operationTimeoutMs
+    for (;;) {
+      if (this.stopped) throw new NodeStoppedError(this.id)
+      const outcome = this.core.proposeChange(change)
+      this.pump()
+      if ('index' in outcome) {
+        await this.awaitCommitted(outcome.index, this.core.status().term, describeChange(change), deadline)
+        return this.core.membership()
+      }
+      switch (outcome.reason) {
+        case 'not-leader':
+          throw new NotLeaderError(this.id, this.core.status().leaderId)
+        case 'change-in-flight':
+          throw new MembershipChangeError(`cannot ${describeChange(change)}: another change (entry ${outcome.pendingIndex}) is not committed yet; retry once it is`)
+        case 'invalid':
+          throw new MembershipChangeError(`cannot ${describeChange(change)}: ${outcome.message}`)
+        case 'term-not-committed':
+          // The leader is committing an entry of its own term first (the single-server-change rule).
+          if (this.clock.now() >= deadline) throw new RaftTimeoutError(describeChange(change), this.operationTimeoutMs)
+          await sleep(this.clock, TERM_COMMIT_RETRY_MS)
+      }
+    }
+  }
+
+  /** Resolves once the entry at `index` of `term` is applied; rejects if another entry took its place. */
+  private async awaitCommitted(index: number, term: number, what: string, deadline: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.indexWaiters = this.indexWaiters.filter((waiter) => waiter !== entry)
+        reject(new RaftTimeoutError(what, this.operationTimeoutMs))
+      }, Math.max(0, deadline - this.clock.now()))
+      const entry: IndexWaiter = {
+        index,
+        resolve: () => {
+          this.clock.clearTimeout(timer)
+          resolve()
+        },
+      }
+      this.indexWaiters.push(entry)
+      this.wakeIndexWaiters()
+    })
+    const committedTerm = this.core.termAt(index)
+    if (committedTerm !== undefined && committedTerm !== term) {
+      throw new MembershipChangeError(`${what} was overwritten by another leader before it committed; retry`)
+    }
   }
 
   /** Hands leadership to `target`; resolves once this node sees `target` lead. */
@@ -357,6 +475,7 @@ export class RaftNode {
         if (!work && messages.length === 0 && items.length === 0 && outcomes.length === 0) break
       }
       this.core.checkInvariants()
+      this.membershipState.next(this.core.membership())
       for (const waiter of [...this.statusWaiters]) waiter()
     } finally {
       this.pumping = false
@@ -545,7 +664,7 @@ export class RaftNode {
     if (received.kind === 'partial') return { term: offer.term, accepted: true }
     // The whole snapshot is on disk. Install it in the core and the store in one synchronous step,
     // so both decide alike which part of the log survives.
-    if (!this.core.installSnapshot(request.lastIncludedIndex, request.lastIncludedTerm)) {
+    if (!this.core.installSnapshot(request.lastIncludedIndex, request.lastIncludedTerm, configurationCodec.decode(received.configuration))) {
       await received.writer.abort()
       return { term: offer.term, accepted: true }
     }
@@ -553,6 +672,7 @@ export class RaftNode {
       lastIncludedIndex: request.lastIncludedIndex,
       lastIncludedTerm: request.lastIncludedTerm,
       appMeta: received.appMeta,
+      configuration: received.configuration,
     })
     this.installs.set(request.lastIncludedIndex, durable)
     this.pump()
@@ -573,7 +693,8 @@ export class RaftNode {
           const { entry } = item
           assert(entry.index === this.applied + 1, () => `apply out of order: ${entry.index} after ${this.applied}`)
           this.applied = entry.index
-          if (entry.type === EntryType.Noop) this.committed.next({ kind: 'noop', index: entry.index, term: entry.term })
+          // A configuration entry changes no state machine: it is a no-op there (membership$ follows it).
+          if (entry.type !== EntryType.Command) this.committed.next({ kind: 'noop', index: entry.index, term: entry.term })
           else this.committed.next({ kind: 'command', index: entry.index, term: entry.term, data: entry.data })
         } else {
           await this.installs.get(item.index)
@@ -643,6 +764,7 @@ export class RaftNode {
     this.indexWaiters = []
     if (failure === undefined) this.committed.complete()
     else this.committed.error(failure)
+    this.membershipState.complete()
   }
 
   private fail(error: unknown): void {
@@ -668,4 +790,18 @@ function checkRecoveredState(id: string, store: LogStore): void {
   if (commitIndex > logEnd) {
     throw new LostStateError(id, `its hard state says index ${commitIndex} is committed but its log ends at ${logEnd}; entries ${logEnd + 1}..${commitIndex} are missing`)
   }
+}
+
+/**
+ * The configuration at the store's snapshot, or the one the cluster was founded with: the store's
+ * record of it, else `options.members` (recorded now, for a new cluster), else none (a joining node).
+ */
+async function recoverConfiguration(options: RaftNodeOptions, store: LogStore): Promise<Configuration> {
+  const snapshot = store.snapshotMeta
+  if (snapshot) return configurationCodec.decode(snapshot.configuration)
+  if (store.bootstrapConfiguration) return configurationCodec.decode(store.bootstrapConfiguration)
+  if (!options.members || options.members.length === 0) return EMPTY_CONFIGURATION
+  const founding = configurationOf(options.members, options.memberAddresses)
+  await store.saveBootstrapConfiguration(configurationCodec.encode(founding))
+  return founding
 }

@@ -1,9 +1,11 @@
 // Raft's log as the protocol core sees it: the entries after the last snapshot, held in memory,
-// with the commit, applied and stable (durable) marks. Pure: storage learns of changes through
-// handoffs, and reports back when a handoff is durable.
+// with the commit, applied and stable (durable) marks, and the configurations its entries hold.
+// Pure: storage learns of changes through handoffs, and reports back when a handoff is durable.
 
 import type { LogEntry } from '../log/types.js'
 import { assert } from '../util/assert.js'
+import { type Configuration, type ConfigurationDecoder, ConfigurationHistory } from './membership.js'
+import { EntryType } from './types.js'
 
 /** Entries handed to storage in one write; see takeUnstable and markStable. */
 export interface Handoff {
@@ -25,12 +27,23 @@ export class RaftLog {
   /** First index not yet handed to storage. */
   private unstableFrom: number
   private readonly pending: Handoff[] = []
+  /** The configurations: the snapshot's (or the bootstrap one) and each Configuration entry's. */
+  readonly configurations: ConfigurationHistory
 
-  constructor(snapshotIndex: number, snapshotTerm: number, entries: LogEntry[], committed: number) {
+  constructor(
+    snapshotIndex: number,
+    snapshotTerm: number,
+    entries: LogEntry[],
+    committed: number,
+    baseConfiguration: Configuration,
+    private readonly decodeConfiguration: ConfigurationDecoder,
+  ) {
     this.snapIndex = snapshotIndex
     this.snapTerm = snapshotTerm
     this.entries = entries
     entries.forEach((entry, offset) => assert(entry.index === snapshotIndex + 1 + offset, 'recovered entries must be contiguous'))
+    this.configurations = new ConfigurationHistory(snapshotIndex, baseConfiguration)
+    for (const entry of entries) this.noteConfiguration(entry)
     this.committed = Math.max(snapshotIndex, Math.min(committed, this.lastIndex))
     this.applied = snapshotIndex
     this.stable = this.lastIndex
@@ -97,6 +110,7 @@ export class RaftLog {
     assert(entry.index === this.lastIndex + 1, () => `append at ${entry.index} after last ${this.lastIndex}`)
     assert(entry.term >= this.lastTerm, 'terms in the log never decrease')
     this.entries.push(entry)
+    this.noteConfiguration(entry)
   }
 
   /**
@@ -114,7 +128,11 @@ export class RaftLog {
         assert(entry.index > this.committed, () => `conflict at committed index ${entry.index} (commit ${this.committed})`)
         this.truncateFrom(entry.index)
       }
-      for (let rest = offset; rest < incoming.length; rest++) this.entries.push(incoming[rest] as LogEntry)
+      for (let rest = offset; rest < incoming.length; rest++) {
+        const added = incoming[rest] as LogEntry
+        this.entries.push(added)
+        this.noteConfiguration(added)
+      }
       break
     }
     return prevLogIndex + incoming.length
@@ -180,15 +198,18 @@ export class RaftLog {
     this.entries = this.entries.slice(index - this.snapIndex)
     this.snapIndex = index
     this.snapTerm = term
+    this.configurations.compact(index)
   }
 
   /**
    * Installs a leader's snapshot (§7): keeps the entries after it if the log holds its last entry
    * with the same term, otherwise discards the whole log.
    */
-  restore(index: number, term: number): void {
+  restore(index: number, term: number, configuration: Configuration): void {
     assert(index > this.committed, () => `restore to ${index} would move back from commit ${this.committed}`)
-    if (this.term(index) === term) {
+    const keepAfter = this.term(index) === term
+    this.configurations.restore(index, configuration, keepAfter)
+    if (keepAfter) {
       this.entries = this.entries.slice(index - this.snapIndex)
     } else {
       for (const handoff of this.pending) handoff.lowestTruncation = Math.min(handoff.lowestTruncation, index + 1)
@@ -203,7 +224,12 @@ export class RaftLog {
     if (this.unstableFrom > this.lastIndex + 1) this.unstableFrom = this.lastIndex + 1
   }
 
+  private noteConfiguration(entry: LogEntry): void {
+    if (entry.type === EntryType.Configuration) this.configurations.append(entry.index, this.decodeConfiguration(entry.data))
+  }
+
   private truncateFrom(index: number): void {
+    this.configurations.truncateFrom(index)
     this.entries.length = index - this.snapIndex - 1
     for (const handoff of this.pending) handoff.lowestTruncation = Math.min(handoff.lowestTruncation, index)
     this.stable = Math.min(this.stable, index - 1)

@@ -43,6 +43,7 @@ export async function sendSnapshot(options: SnapshotSendOptions): Promise<Snapsh
       lastIncludedIndex: meta.lastIncludedIndex,
       lastIncludedTerm: meta.lastIncludedTerm,
       appMeta: offset === 0 ? meta.appMeta : new Uint8Array(0),
+      configuration: offset === 0 ? meta.configuration : new Uint8Array(0),
       offset,
       data: chunk,
       done: offset + chunk.length === meta.sizeBytes,
@@ -62,13 +63,14 @@ async function* emptySnapshot(): AsyncGenerator<Uint8Array> {
 export type ReceiveResult =
   | { kind: 'rejected' }
   | { kind: 'partial' }
-  | { kind: 'complete'; writer: SnapshotWriter; appMeta: Uint8Array }
+  | { kind: 'complete'; writer: SnapshotWriter; appMeta: Uint8Array; configuration: Uint8Array }
 
 interface Transfer {
   readonly leaderTerm: number
   readonly index: number
   readonly term: number
   readonly appMeta: Uint8Array
+  readonly configuration: Uint8Array
   readonly writer: SnapshotWriter
   nextOffset: number
 }
@@ -91,6 +93,7 @@ export class SnapshotReceiver {
         index: request.lastIncludedIndex,
         term: request.lastIncludedTerm,
         appMeta: request.appMeta,
+        configuration: request.configuration,
         writer: this.store.beginSnapshot(),
         nextOffset: 0,
       }
@@ -111,7 +114,7 @@ export class SnapshotReceiver {
     if (this.transfer !== transfer) return { kind: 'rejected' }
     this.transfer = null
     await transfer.writer.flush()
-    return { kind: 'complete', writer: transfer.writer, appMeta: transfer.appMeta }
+    return { kind: 'complete', writer: transfer.writer, appMeta: transfer.appMeta, configuration: transfer.configuration }
   }
 
   async abort(): Promise<void> {

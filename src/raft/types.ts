@@ -1,11 +1,15 @@
 // Raft's in-memory types: entry kinds, roles, the RPC messages of Figure 2 (plus pre-vote, leader
 // transfer and snapshot chunks), and the options that shape timing and batching.
 
+import type { Configuration } from './membership.js'
+
 export const EntryType = {
   /** A state-machine command proposed by a client. */
   Command: 0,
-  /** Appended by a leader to commit an entry of its own term (only when a ReadIndex needs it). */
+  /** Appended by a leader to commit an entry of its own term (only when a ReadIndex or a membership change needs it). */
   Noop: 1,
+  /** A new cluster configuration (an encoded Configuration of membership.ts). */
+  Configuration: 2,
 } as const
 export type EntryType = (typeof EntryType)[keyof typeof EntryType]
 
@@ -69,6 +73,8 @@ export interface InstallSnapshotRequest {
   offset: number
   data: Uint8Array
   done: boolean
+  /** The configuration at lastIncludedIndex (encoded), sent with the first chunk. */
+  configuration: Uint8Array
 }
 
 export interface InstallSnapshotReply {
@@ -96,8 +102,10 @@ export interface RaftTimingOptions {
 
 export interface RaftCoreOptions extends RaftTimingOptions {
   id: string
-  /** Every voting member, this node included. */
-  members: readonly string[]
+  /** Encodes Configuration entries a leader appends and decodes those in the log (the core does no I/O of its own). */
+  configurationCodec: { encode(configuration: Configuration): Uint8Array; decode(bytes: Uint8Array): Configuration }
+  /** A learner marked promoteWhenCaughtUp is promoted once its log is within this many entries of the leader's. */
+  promoteLagEntries: number
   /** Campaign only after a pre-vote round succeeds, so a partitioned node cannot inflate terms. */
   preVote: boolean
   /** A leader steps down if it has not heard from a quorum within an election timeout. */
