@@ -240,11 +240,13 @@ export class RaftCore {
       this.options.checkQuorum && this.leaderId !== null && this.electionElapsed < this.options.electionTicks && !request.transfer
     if (inLease) return { term: this.term, granted: false }
     if (request.preVote) {
-      const granted = request.term > this.term && this.canJudge(request) && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)
+      const granted =
+        request.term > this.term && isVoter(this.configuration, request.candidateId) && this.canJudge(request) && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)
       return { term: this.term, granted }
     }
     if (request.term > this.term) this.becomeFollower(request.term, null)
-    const canVote = this.votedFor === null || this.votedFor === request.candidateId
+    // A candidate outside this server's configuration (one removed, say) gets no vote: it cannot disrupt.
+    const canVote = (this.votedFor === null || this.votedFor === request.candidateId) && isVoter(this.configuration, request.candidateId)
     if (canVote && this.canJudge(request) && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)) {
       if (this.votedFor !== request.candidateId) {
         this.votedFor = request.candidateId

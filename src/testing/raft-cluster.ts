@@ -11,7 +11,9 @@ import { LogStore } from '../log/log-store.js'
 import type { SimClientEnd } from '../rpc/sim-network.js'
 import { SimServer } from '../rpc/sim-network.js'
 import { SimTransport } from '../rpc/sim-transport.js'
-import { type AppliedMessage, RaftNode, type RaftNodeOptions } from '../raft/node.js'
+import { MembershipChangeError } from '../raft/errors.js'
+import { type Configuration, type MembershipChange, describeChange } from '../raft/membership.js'
+import { type AppliedMessage, type MembershipState, RaftNode, type RaftNodeOptions } from '../raft/node.js'
 import { sleep } from '../sim/clock.js'
 import type { SimWorld } from '../sim/world.js'
 import { silentLogger } from '../util/logger.js'
@@ -26,6 +28,12 @@ export interface RaftClusterOptions {
   unreliable?: boolean
   /** Extra node options (timing etc.) for every peer. */
   node?: Partial<RaftNodeOptions>
+  /**
+   * How many of the peers found the cluster (0 .. founders-1, the voters of its first
+   * configuration). The others start as servers that know no configuration, waiting to be added.
+   * Default: all of them.
+   */
+  founders?: number
 }
 
 /** A check the cluster found broken: the equivalent of the lab's t.Fatalf. */
@@ -136,9 +144,10 @@ export class RaftCluster {
     const server = new SimServer()
     const transport = new SimTransport({ self, server, ends: endsByPeer, clock: this.world.clock })
     const rng = this.world.rng.fork()
+    const founders = this.options.founders ?? this.size
     const node = await RaftNode.create({
       id: self,
-      members: Array.from({ length: this.size }, (_, j) => RaftCluster.peerName(j)),
+      members: i < founders ? Array.from({ length: founders }, (_, j) => RaftCluster.peerName(j)) : [],
       transport,
       store,
       clock: this.world.clock,
@@ -212,6 +221,43 @@ export class RaftCluster {
 
   isLeader(i: number): boolean {
     return this.nodes[i]?.status().role === 'leader'
+  }
+
+  /**
+   * Makes a membership change through whichever peer leads, retrying (as a client would) across
+   * leader changes, lost proposals and a change still in flight, for up to `timeoutMs` of simulated
+   * time. Resolves with the configuration once the change has committed.
+   */
+  async changeMembership(change: MembershipChange, timeoutMs = 10_000): Promise<MembershipState> {
+    const started = this.world.clock.now()
+    let lastError: unknown = null
+    while (this.world.clock.now() - started < timeoutMs) {
+      const leader = this.nodes.find((node, i) => node !== null && this.connected[i] && node.status().role === 'leader')
+      if (leader) {
+        try {
+          return await leader.changeMembership(change)
+        } catch (error) {
+          lastError = error
+          if (error instanceof MembershipChangeError && !/not committed yet|overwritten/.test(error.message)) throw error
+        }
+      }
+      await this.sleep(50)
+    }
+    throw new ClusterCheckError(`${describeChange(change)} did not commit within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`)
+  }
+
+  /** Has peer i snapshot everything it has applied, now, as its applier would. */
+  async snapshotNow(i: number): Promise<number> {
+    const node = this.nodes[i]
+    if (!node) throw new ClusterCheckError(`peer ${i} is down`)
+    const index = this.lastApplied[i] as number
+    await node.snapshot(index, encodeSnapshot(index, this.logs[i] as Map<number, LabCommand | null>))
+    return index
+  }
+
+  /** Peer i's latest configuration, or null when it is down. */
+  configuration(i: number): Configuration | null {
+    return this.nodes[i]?.members().configuration ?? null
   }
 
   /** Start(command) on peer i: the lab's rf.Start. */
