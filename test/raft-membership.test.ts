@@ -6,7 +6,8 @@
 import t from 'tap'
 import { type Configuration, allMembers, isLearner, isVoter } from '../src/raft/membership.js'
 import type { MembershipChange } from '../src/raft/membership.js'
-import { ClusterCheckError, RaftCluster } from '../src/testing/raft-cluster.js'
+import { MembershipTimeoutError } from '../src/testing/membership-driver.js'
+import { RaftCluster } from '../src/testing/raft-cluster.js'
 import type { SimWorld } from '../src/sim/world.js'
 import { simTest } from './helpers/sim.js'
 
@@ -203,7 +204,7 @@ simTest(t, 'CrashAndRestartEveryServerAtEveryStepOfAChange', async (world, t) =>
     }
     const outcome = await attempt
     if (outcome instanceof Error) {
-      if (!(outcome instanceof ClusterCheckError)) throw outcome
+      if (!(outcome instanceof MembershipTimeoutError)) throw outcome
       await cluster.changeMembership(step).catch(() => undefined) // It may have committed despite the failed wait.
     }
     await cluster.one(`after ${step.kind}`, step.kind === 'addLearner' ? 4 : 3, true)

@@ -20,6 +20,8 @@ export interface KvClusterOptions {
   /** Per-request network latency [min, max] ms; see SimNetwork.setLatency. */
   latencyMs?: readonly [number, number]
   node?: Partial<RaftNodeOptions>
+  /** How many servers found the cluster; the rest wait to be added (see ReplicaGroupOptions.founders). */
+  founders?: number
 }
 
 export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
@@ -36,6 +38,7 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
       machine: kvMachine({ appendReturnsOldValue: false }),
       ...(options.maxRaftStateBytes === undefined ? {} : { maxRaftStateBytes: options.maxRaftStateBytes }),
       ...(options.node ? { node: options.node } : {}),
+      ...(options.founders === undefined ? {} : { founders: options.founders }),
       attach: ({ replica, transport }) => new KvService(replica).register(transport),
     })
     this.simWorld = world

@@ -11,12 +11,12 @@ import { LogStore } from '../log/log-store.js'
 import type { SimClientEnd } from '../rpc/sim-network.js'
 import { SimServer } from '../rpc/sim-network.js'
 import { SimTransport } from '../rpc/sim-transport.js'
-import { MembershipChangeError } from '../raft/errors.js'
-import { type Configuration, type MembershipChange, describeChange } from '../raft/membership.js'
+import type { Configuration, MembershipChange } from '../raft/membership.js'
 import { type AppliedMessage, type MembershipState, RaftNode, type RaftNodeOptions } from '../raft/node.js'
 import { sleep } from '../sim/clock.js'
 import type { SimWorld } from '../sim/world.js'
 import { silentLogger } from '../util/logger.js'
+import { changeMembershipThroughLeader } from './membership-driver.js'
 
 export type LabCommand = number | string
 
@@ -229,21 +229,8 @@ export class RaftCluster {
    * time. Resolves with the configuration once the change has committed.
    */
   async changeMembership(change: MembershipChange, timeoutMs = 10_000): Promise<MembershipState> {
-    const started = this.world.clock.now()
-    let lastError: unknown = null
-    while (this.world.clock.now() - started < timeoutMs) {
-      const leader = this.nodes.find((node, i) => node !== null && this.connected[i] && node.status().role === 'leader')
-      if (leader) {
-        try {
-          return await leader.changeMembership(change)
-        } catch (error) {
-          lastError = error
-          if (error instanceof MembershipChangeError && !/not committed yet|overwritten/.test(error.message)) throw error
-        }
-      }
-      await this.sleep(50)
-    }
-    throw new ClusterCheckError(`${describeChange(change)} did not commit within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`)
+    const reachable = (): RaftNode[] => this.nodes.filter((node, i): node is RaftNode => node !== null && (this.connected[i] ?? false))
+    return changeMembershipThroughLeader(reachable, this.world.clock, change, timeoutMs)
   }
 
   /** Has peer i snapshot everything it has applied, now, as its applier would. */

@@ -8,11 +8,13 @@ import { LogStore } from '../log/log-store.js'
 import type { SimClientEnd } from '../rpc/sim-network.js'
 import { SimServer } from '../rpc/sim-network.js'
 import { SimTransport } from '../rpc/sim-transport.js'
-import { RaftNode, type RaftNodeOptions } from '../raft/node.js'
+import type { MembershipChange } from '../raft/membership.js'
+import { type MembershipState, RaftNode, type RaftNodeOptions } from '../raft/node.js'
 import type { SimWorld } from '../sim/world.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { silentLogger } from '../util/logger.js'
+import { changeMembershipThroughLeader } from './membership-driver.js'
 
 export interface RunningReplica<State, Command, Result> {
   readonly index: number
@@ -41,6 +43,11 @@ export interface ReplicaGroupOptions<State, Command, Result> {
   attach?: (server: Omit<RunningReplica<State, Command, Result>, 'detach'>) => (() => void) | void
   /** Let servers call any other server on the network (other groups, a controller), not only their peers. */
   reachOutside?: boolean
+  /**
+   * How many servers found the group (0 .. founders-1 are the voters of its first configuration);
+   * the others start knowing no configuration, waiting to be added. Default: all of them.
+   */
+  founders?: number
 }
 
 export class ReplicaGroup<State, Command, Result> {
@@ -117,9 +124,10 @@ export class ReplicaGroup<State, Command, Result> {
       ...(this.options.reachOutside ? { endFor: (peer: string) => this.outsideEnd(self, generation, peer) } : {}),
     })
     const rng = this.world.rng.fork()
+    const founders = this.options.founders ?? this.size
     const raft = await RaftNode.create({
       id: self,
-      members: this.serverNames(),
+      members: i < founders ? this.serverNames().slice(0, founders) : [],
       transport,
       store,
       clock: this.world.clock,
@@ -185,6 +193,12 @@ export class ReplicaGroup<State, Command, Result> {
       ends.set(server, end)
     }
     return new SimTransport({ self: name, server: new SimServer(), ends, clock: this.world.clock })
+  }
+
+  /** A membership change through whichever server leads; see changeMembershipThroughLeader. */
+  changeMembership(change: MembershipChange, timeoutMs = 10_000): Promise<MembershipState> {
+    const running = (): RaftNode[] => this.servers.flatMap((server) => (server ? [server.raft] : []))
+    return changeMembershipThroughLeader(running, this.world.clock, change, timeoutMs)
   }
 
   leader(): number | null {
