@@ -1,9 +1,13 @@
 // Opening a LogStore on disk (classic-level) or in memory (memory-level): the only difference
 // between production and simulation storage.
 
+import { existsSync } from 'node:fs'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
+import { identityKey } from './keys.js'
 import { type LevelDatabase, LogStore, type LogStoreOptions } from './log-store.js'
+import { decodeIdentity } from './records.js'
+import type { StoredIdentity } from './types.js'
 
 const binary = { keyEncoding: 'view', valueEncoding: 'view' } as const
 
@@ -23,4 +27,26 @@ export function openDiskLog(directory: string, options: Partial<LogStoreOptions>
 /** A LogStore in memory-level, for simulation and tests. */
 export function openMemoryLog(database: LevelDatabase = memoryDatabase(), options: Partial<LogStoreOptions> = {}): Promise<LogStore> {
   return LogStore.open(database, { name: 'memory', ...options })
+}
+
+/**
+ * The identity a data directory records, or null if it has none (it is new): what a node asks
+ * before it decides to join a cluster or resume in one.
+ */
+export async function readDiskIdentity(directory: string): Promise<StoredIdentity | null> {
+  if (!existsSync(directory)) return null
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { ...binary, createIfMissing: false })
+  try {
+    await db.open()
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_DATABASE_NOT_OPEN' || /does not exist/.test(String((error as Error).cause ?? error))) return null
+    throw error
+  }
+  try {
+    const value = await db.get(identityKey)
+    return value === undefined ? null : decodeIdentity(directory, identityKey, value)
+  } finally {
+    await db.close()
+  }
 }

@@ -11,7 +11,8 @@ import { CommandBackend } from './command-backend.js'
 
 export interface ClerkPoolBackendOptions {
   transport: Transport
-  servers: readonly string[]
+  /** The cluster's members now: commands follow the membership as it changes. */
+  servers: () => readonly string[]
   /** A request that has not completed in this time fails with -TRYAGAIN (its outcome is unknown). */
   requestTimeoutMs: number
   rpcTimeoutMs: number

@@ -2,11 +2,9 @@
 // the KV state machine and service, and (optionally) a RESP endpoint that redis-cli can talk to.
 // `lograft node` is a thin shell over this; embedders can start one in their own process.
 
-import type { LogStore } from '../log/log-store.js'
 import type { RaftNode } from '../raft/node.js'
 import { RespServer } from '../resp/server.js'
 import type { KvInfoSections } from '../resp/backend.js'
-import type { TcpTransport } from '../rpc/tcp-transport.js'
 import { KvService } from '../statemachine/kv-service.js'
 import { kvMachine } from '../statemachine/kv.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
@@ -15,13 +13,18 @@ import { type Logger, stderrLogger } from '../util/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
 import type { Peer } from './peers.js'
 import { type RespSecurityOptions, respSecurity } from './resp-security.js'
-import { DEFAULT_MAX_VALUE_BYTES, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
+import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 import { parseAddress } from '../rpc/tcp-transport.js'
 import type { TlsConfig } from '../rpc/tls.js'
 
 export interface KvNodeOptions extends RespSecurityOptions {
   id: string
-  peers: readonly Peer[]
+  /** The founding members of a new cluster (this node among them); see RaftHostOptions.peers. */
+  peers?: readonly Peer[]
+  /** Where the Raft and client port listens; default this node's address in its configuration. */
+  listen?: string
+  /** Join the cluster through this member's address (a new data directory only). */
+  join?: string
   dataDirectory: string
   /**
    * The cluster this node belongs to: required to create a new data directory (give every founding
@@ -49,8 +52,7 @@ export class KvNode {
     readonly clusterId: string,
     readonly raft: RaftNode,
     readonly replica: KvReplica,
-    private readonly transport: TcpTransport,
-    private readonly store: LogStore,
+    private readonly host: RaftHost,
     private readonly resp: RespServer | null,
     readonly respPort: number | null,
   ) {}
@@ -58,7 +60,8 @@ export class KvNode {
   static async start(options: KvNodeOptions): Promise<KvNode> {
     const logger = options.logger ?? stderrLogger
     const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
-    return startRaftHost({ ...options, maxFrameBytes: maxFrameBytesFor(maxValueBytes), logger }, async ({ raft, transport, store, clusterId }) => {
+    return startRaftHost({ ...options, maxFrameBytes: maxFrameBytesFor(maxValueBytes), logger }, async (host) => {
+      const { raft, transport, clusterId } = host
       const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
       const replica: KvReplica = new ReplicatedStateMachine({
         raft,
@@ -73,7 +76,7 @@ export class KvNode {
         const address = parseAddress(options.respAddress)
         const backend = new ClerkPoolBackend({
           transport,
-          servers: options.peers.map((peer) => peer.id),
+          servers: () => raft.members().configuration.voters.map((member) => member.id),
           requestTimeoutMs: options.requestTimeoutMs ?? 5000,
           rpcTimeoutMs: 1000,
           info: () => infoSections(options.id, clusterId, raft, replica),
@@ -90,7 +93,7 @@ export class KvNode {
         respPort = (await resp.listen()).port
       }
       replica.start()
-      return new KvNode(options.id, clusterId, raft, replica, transport, store, resp, respPort)
+      return new KvNode(options.id, clusterId, raft, replica, host, resp, respPort)
     })
   }
 
@@ -101,10 +104,21 @@ export class KvNode {
 
   /** Stops serving and closes the store; every acknowledged write is already durable. */
   async stop(): Promise<void> {
+    this.host.stopFollowing()
     await this.resp?.close()
     await this.replica.stop()
-    await this.transport.close()
-    await this.store.close()
+    await this.host.transport.close()
+    await this.host.store.close()
+  }
+
+  /** Resolves when this node's removal from the cluster commits (`lograft node` then exits). */
+  get removed(): Promise<void> {
+    return this.host.removed
+  }
+
+  /** The "host:port" of the Raft and client port. */
+  get address(): string {
+    return this.host.address
   }
 }
 

@@ -4,23 +4,38 @@
 // that lost its state), and a Raft node over the two. The shard controller and the shard group
 // nodes are built on it.
 
-import { openDiskLog } from '../log/backends.js'
+import { createHash } from 'node:crypto'
+import { openDiskLog, readDiskIdentity } from '../log/backends.js'
 import { IdentityMismatchError } from '../log/errors.js'
 import type { LogStore } from '../log/log-store.js'
+import { allMembers, memberOf } from '../raft/membership.js'
+import { serveMembership } from '../raft/membership-service.js'
 import { RaftNode } from '../raft/node.js'
-import { membersDigest } from '../rpc/handshake.js'
-import { DEFAULT_MAX_FRAME_BYTES, TcpTransport } from '../rpc/tcp-transport.js'
+import { DEFAULT_MAX_FRAME_BYTES, TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
 import type { TlsConfig } from '../rpc/tls.js'
 import { assert } from '../util/assert.js'
 import type { Logger } from '../util/logger.js'
+import { type Joined, joinCluster } from './join.js'
+import { followMembership } from './membership-sync.js'
 import { incarnationCheck } from './peer-incarnations.js'
 import { type Peer, PeerListError } from './peers.js'
 
 export interface RaftHostOptions {
   id: string
-  peers: readonly Peer[]
+  /**
+   * The founding members of a new cluster, this node among them. A restarted node takes its
+   * members from its store and log instead; a node that joins gives none.
+   */
+  peers?: readonly Peer[]
+  /** Where to listen ("host:port"); default: this node's address in `peers` or in its configuration. */
+  listen?: string
+  /**
+   * Any member's address: a node with a new data directory asks the cluster there to add it (as a
+   * learner, promoted once caught up). Ignored once the directory exists: the node resumes.
+   */
+  join?: string
   dataDirectory: string
-  /** Required to create a new data directory (every founding member gets the same); checked against an existing one. */
+  /** Required to create a new data directory as a founder (every founder gets the same); checked against an existing one. */
   clusterId?: string
   /**
    * For a cluster that is one part of a larger deployment (the shard controller, a shard group):
@@ -43,6 +58,10 @@ export interface RaftHost {
   readonly address: string
   /** The cluster this node belongs to, as its data directory records it. */
   readonly clusterId: string
+  /** Resolves when this node's removal from the cluster commits. */
+  readonly removed: Promise<void>
+  /** Stops following the membership (part of stopping the node). */
+  readonly stopFollowing: () => void
 }
 
 /** The default largest value: values travel in single frames and log entries, so they are kept small (as etcd's are). */
@@ -55,15 +74,36 @@ export function maxFrameBytesFor(maxValueBytes: number): number {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/
 
+export class HostConfigError extends Error {
+  readonly code = 'ERR_HOST_CONFIG'
+}
+
 /**
- * Opens the store, starts the transport and creates the Raft node (not started). If `assemble`
+ * Opens the store (joining the cluster first if the directory is new and `join` is given), starts
+ * the transport and creates the Raft node (not started), serving Membership. If `assemble`
  * throws, everything opened here is closed again before the error is passed on.
  */
 export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host: RaftHost) => Promise<T>): Promise<T> {
-  const self = options.peers.find((peer) => peer.id === options.id)
-  if (!self) throw new PeerListError(`node ${options.id} is not in the peer list (${options.peers.map((peer) => peer.id).join(', ')})`)
-  const clusterId = options.clusterId === undefined || options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}`
-  const identity = { nodeId: options.id, ...(clusterId === undefined ? {} : { clusterId }) }
+  const founders = options.peers ?? []
+  if (founders.length > 0 && !founders.some((peer) => peer.id === options.id)) {
+    throw new PeerListError(`node ${options.id} is not in the peer list (${founders.map((peer) => peer.id).join(', ')})`)
+  }
+  const existing = await readDiskIdentity(options.dataDirectory)
+  let joined: Joined | null = null
+  if (!existing && options.join !== undefined) {
+    if (options.listen === undefined) throw new HostConfigError('--join needs --listen: the address the cluster will reach this node at')
+    joined = await joinCluster({
+      id: options.id,
+      address: options.listen,
+      via: options.join,
+      ...(options.clusterId === undefined ? {} : { expectedClusterId: options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}` }),
+      ...(options.tls ? { tls: options.tls } : {}),
+      logger: options.logger,
+    })
+    options.logger.info('joined the cluster as a learner', { node: options.id, cluster: joined.clusterId, via: options.join })
+  }
+  const claimed = joined?.clusterId ?? (options.clusterId === undefined || options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}`)
+  const identity = { nodeId: options.id, ...(claimed === undefined ? {} : { clusterId: claimed }) }
   const store = await openDiskLog(options.dataDirectory, { name: options.dataDirectory, identity })
   let transport: TcpTransport | null = null
   try {
@@ -72,24 +112,43 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
     if (options.role !== undefined && !stored.clusterId.endsWith(`:${options.role}`)) {
       throw new IdentityMismatchError(options.dataDirectory, `node ${options.id} of a shard deployment's ${options.role}`, `node ${stored.nodeId} of cluster ${stored.clusterId}`)
     }
-    if (!options.tls && self.parsed.path === undefined && !LOOPBACK.test(self.parsed.host)) {
-      options.logger.warn('listening without TLS on a non-loopback address: anyone who can reach it can talk to this node; use --tls-cert, --tls-key and --tls-ca', {
-        address: self.address,
-      })
-    }
-    const peers = Object.fromEntries(options.peers.map((peer) => [peer.id, peer.address]))
+    const initialPeers = joined ? allMembers(joined.configuration) : founders
     transport = await TcpTransport.start({
       self: options.id,
-      listen: self.parsed,
-      peers,
-      cluster: { clusterId: stored.clusterId, incarnation: stored.incarnation, membersDigest: membersDigest(peers) },
+      peers: Object.fromEntries(initialPeers.filter((peer) => peer.id !== options.id).map((peer) => [peer.id, peer.address])),
+      cluster: {
+        clusterId: stored.clusterId,
+        incarnation: stored.incarnation,
+        // The founding configuration's digest: founders started with different member lists refuse each other.
+        get membersDigest() {
+          const founding = store.bootstrapConfiguration
+          return founding ? createHash('sha256').update(founding).digest('hex').slice(0, 16) : ''
+        },
+      },
       checkIncarnation: incarnationCheck(store, options.logger),
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
       logger: options.logger,
     })
-    const raft = await RaftNode.create({ id: options.id, members: options.peers.map((peer) => peer.id), transport, store, logger: options.logger })
-    return await assemble({ store, transport, raft, address: self.address, clusterId: stored.clusterId })
+    const raft = await RaftNode.create({
+      id: options.id,
+      ...(founders.length > 0 ? { members: founders.map((peer) => peer.id), memberAddresses: Object.fromEntries(founders.map((peer) => [peer.id, peer.address])) } : {}),
+      transport,
+      store,
+      logger: options.logger,
+    })
+    const address = options.listen ?? memberOf(raft.members().configuration, options.id)?.address ?? founders.find((peer) => peer.id === options.id)?.address
+    if (!address) throw new HostConfigError(`node ${options.id} has no address of its own in its configuration: give --listen`)
+    const parsed = parseAddress(address)
+    if (!options.tls && parsed.path === undefined && !LOOPBACK.test(parsed.host)) {
+      options.logger.warn('listening without TLS on a non-loopback address: anyone who can reach it can talk to this node; use --tls-cert, --tls-key and --tls-ca', {
+        address,
+      })
+    }
+    await transport.listen(parsed)
+    const follower = followMembership(raft, transport, store, options.logger)
+    serveMembership({ raft, transport, clusterId: stored.clusterId, logger: options.logger })
+    return await assemble({ store, transport, raft, address, clusterId: stored.clusterId, removed: follower.removed, stopFollowing: follower.stop })
   } catch (error) {
     await transport?.close()
     await store.close()

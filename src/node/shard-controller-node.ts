@@ -65,6 +65,7 @@ export class ShardControllerNode {
   }
 
   async stop(): Promise<void> {
+    this.host.stopFollowing()
     await this.replica.stop()
     await this.host.transport.close()
     await this.host.store.close()

@@ -153,6 +153,7 @@ export class ShardGroupNode {
 
   /** Stops serving and closes the store; every acknowledged write is already durable. */
   async stop(): Promise<void> {
+    this.host.stopFollowing()
     await this.resp?.close()
     this.server.stop()
     await this.replica.stop()

@@ -149,6 +149,13 @@ export class RaftCore {
     return { configuration: this.configuration, index, committed: index <= this.log.committed }
   }
 
+  /** On a leader, each other member's match index (how much of the log it is known to hold); empty otherwise. */
+  followerMatches(): Map<string, number> {
+    const matches = new Map<string, number>()
+    if (this.role === 'leader') for (const [peer, progress] of this.progress) matches.set(peer, progress.match)
+    return matches
+  }
+
   /** Every other member, voters and learners: whom a leader replicates to. */
   private get peers(): string[] {
     return allMembers(this.configuration)

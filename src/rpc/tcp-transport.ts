@@ -8,7 +8,7 @@ import { type Clock, systemClock } from '../sim/clock.js'
 import { type Logger, stderrLogger } from '../util/logger.js'
 import { RpcError } from './errors.js'
 import type { ClusterIdentity, HandshakeRules, IncarnationCheck } from './handshake.js'
-import { type PeerAddress, PeerLink, requestFrame } from './tcp-peer-link.js'
+import { type PeerAddress, PeerLink, formatAddress, requestFrame } from './tcp-peer-link.js'
 import { TcpServer } from './tcp-server.js'
 import type { TlsConfig } from './tls.js'
 import { type CallOptions, type Handler, HandlerTable, type ServiceAccess, type Transport } from './transport.js'
@@ -124,8 +124,15 @@ export class TcpTransport implements Transport {
   /** Creates the transport and, if `listen` is given, starts accepting calls. */
   static async start(options: TcpTransportOptions): Promise<TcpTransport> {
     const transport = new TcpTransport(options)
-    if (options.listen) transport.boundAddress = await transport.server.listen(options.listen)
+    if (options.listen) await transport.listen(options.listen)
     return transport
+  }
+
+  /** Starts accepting calls on `address` (for a transport started without `listen`). */
+  async listen(address: PeerAddress): Promise<PeerAddress> {
+    if (this.boundAddress) throw new RpcError('UNREACHABLE', `already listening on ${formatAddress(this.boundAddress)}`)
+    this.boundAddress = await this.server.listen(address)
+    return this.boundAddress
   }
 
   /** The address this transport listens on, if any. */
@@ -137,6 +144,22 @@ export class TcpTransport implements Transport {
     this.peers.set(id, parseAddress(address))
     this.links.get(id)?.close()
     this.links.delete(id)
+  }
+
+  /** Forgets a peer: it is no longer a member, so it is refused as one and no longer dialed. */
+  removePeer(id: string): void {
+    this.peers.delete(id)
+    this.links.get(id)?.close()
+    this.links.delete(id)
+  }
+
+  /** Makes the peer list exactly `peers` (id to "host:port"), touching only what changed. */
+  syncPeers(peers: Readonly<Record<string, string>>): void {
+    for (const id of [...this.peers.keys()]) if (!(id in peers)) this.removePeer(id)
+    for (const [id, address] of Object.entries(peers)) {
+      const known = this.peers.get(id)
+      if (!known || formatAddress(known) !== formatAddress(parseAddress(address))) this.setPeer(id, address)
+    }
   }
 
   register(service: string, handlers: Readonly<Record<string, Handler>>, access?: ServiceAccess): void {

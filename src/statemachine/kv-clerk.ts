@@ -12,7 +12,8 @@ import { SerialQueue } from '../util/serial-queue.js'
 export interface KvClerkOptions {
   transport: Transport
   /** The replicas, by the peer names the transport knows. */
-  servers: readonly string[]
+  /** The servers to try, or a function giving them now (a cluster whose members change). */
+  servers: readonly string[] | (() => readonly string[])
   /** Defaults to a random 52-bit id from `random`. */
   clientId?: number
   random?: () => number
@@ -80,10 +81,11 @@ export class KvClerk {
 
   private async attempt(command: KvCommand): Promise<KvResult> {
     const sequence = command.op === 'get' ? 0 : ++this.sequence
-    const servers = this.options.servers
     const started = this.clock.now()
     const callOptions = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
     for (;;) {
+      const servers = typeof this.options.servers === 'function' ? this.options.servers() : this.options.servers
+      if (this.leader >= servers.length) this.leader = 0
       for (let tried = 0; tried < servers.length; tried++) {
         if (this.options.deadlineMs !== undefined && this.clock.now() - started >= this.options.deadlineMs) {
           throw new KvDeadlineError(command, this.options.deadlineMs)
