@@ -9,20 +9,12 @@ import { sleep, systemClock } from '../sim/clock.js'
 import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
 import { runLocalJob } from './mr-run.js'
 import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
-import { UsageError, parseFlags, requireInteger } from './usage.js'
+import { UsageError, checkAddress, parseFlags, requireInteger } from './usage.js'
 import { MR_USAGE } from './usage-text.js'
 
 /** After the job, the coordinator answers "exit" this long, so workers between tasks hear it. */
 const COORDINATOR_LINGER_MS = 1000
 
-function checkAddress(flag: string, text: string): string {
-  try {
-    parseAddress(text)
-    return text
-  } catch (error) {
-    throw new UsageError(`--${flag}: ${(error as Error).message}`)
-  }
-}
 
 export async function mrCommand(args: string[]): Promise<void> {
   const [what, ...rest] = args

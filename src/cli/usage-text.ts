@@ -1,9 +1,17 @@
 // The command line's usage texts, in a module of their own so that printing help or dispatching a
 // command does not load every command's code.
 
-export const NODE_USAGE = `lograft node --id ID --peers ID=HOST:PORT,... --data DIR [--cluster-id ID] [--resp HOST:PORT]
+export const NODE_USAGE = `lograft node --id ID --data DIR [--resp HOST:PORT]
+             (--peers ID=HOST:PORT,... --cluster-id ID   to found a cluster; a restart needs neither
+              | --listen HOST:PORT --join HOST:PORT    to join one through any member)
              [--max-raft-state BYTES] [--max-value-bytes BYTES] [TLS options]
              [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]`
+
+export const MEMBER_USAGE = `lograft member list --via HOST:PORT [--json]
+lograft member add ID ADDRESS [--promote-when-caught-up] --via HOST:PORT
+lograft member promote|remove ID --via HOST:PORT
+lograft member address ID ADDRESS --via HOST:PORT
+  (--via: any member's peer address; changes go to the leader; TLS options as for node)`
 
 export const CLUSTER_USAGE = `lograft cluster [--nodes N] [--data DIR] [--host HOST] [--port BASE] [--resp-port BASE]`
 

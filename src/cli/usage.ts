@@ -2,6 +2,7 @@
 // command, and a non-zero exit — never a stack trace.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { parseAddress } from '../rpc/tcp-transport.js'
 
 export class UsageError extends Error {
   readonly code = 'ERR_USAGE'
@@ -21,4 +22,14 @@ export function requireInteger(name: string, text: string | undefined, fallback:
   const value = Number(text)
   if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${text}"`)
   return value
+}
+
+/** `text` if it is a "host:port" or "unix:PATH" address, else a usage error naming the flag. */
+export function checkAddress(flag: string, text: string): string {
+  try {
+    parseAddress(text)
+    return text
+  } catch (error) {
+    throw new UsageError(`--${flag}: ${(error as Error).message}`)
+  }
 }

@@ -113,6 +113,7 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
       throw new IdentityMismatchError(options.dataDirectory, `node ${options.id} of a shard deployment's ${options.role}`, `node ${stored.nodeId} of cluster ${stored.clusterId}`)
     }
     const initialPeers = joined ? allMembers(joined.configuration) : founders
+    const refusalListeners: Array<(peer: string, reason: string) => void> = []
     transport = await TcpTransport.start({
       self: options.id,
       peers: Object.fromEntries(initialPeers.filter((peer) => peer.id !== options.id).map((peer) => [peer.id, peer.address])),
@@ -126,6 +127,9 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
         },
       },
       checkIncarnation: incarnationCheck(store, options.logger),
+      onPeerRefusal: (peer, reason) => {
+        for (const listener of refusalListeners) listener(peer, reason)
+      },
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
       logger: options.logger,
@@ -146,7 +150,7 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
       })
     }
     await transport.listen(parsed)
-    const follower = followMembership(raft, transport, store, options.logger)
+    const follower = followMembership(raft, transport, store, { subscribe: (listener) => void refusalListeners.push(listener) }, options.logger)
     serveMembership({ raft, transport, clusterId: stored.clusterId, logger: options.logger })
     return await assemble({ store, transport, raft, address, clusterId: stored.clusterId, removed: follower.removed, stopFollowing: follower.stop })
   } catch (error) {

@@ -141,6 +141,11 @@ export class ShardGroupNode {
     })
   }
 
+  /** Resolves when this server's removal from its group commits. */
+  get removed(): Promise<void> {
+    return this.host.removed
+  }
+
   /** Resolves if the node stops on a failure (a failed durable write, lost state); see RaftNode.failed. */
   get failed(): Promise<Error> {
     return this.host.raft.failed

@@ -49,7 +49,7 @@ export function judgeHello(rules: HandshakeRules, hello: Hello, certificateName:
   if (!rules.cluster) return refuse(`${rules.self} is not a cluster member and accepts no peers`)
   if (hello.clusterId === '') return refuse('a peer must name its cluster')
   if (hello.nodeId === rules.self) return refuse(`the caller claims to be this node (${rules.self})`)
-  if (!rules.isMember(hello.nodeId)) return refuse(`${hello.nodeId} is not a member of cluster ${ownCluster}`)
+  if (!rules.isMember(hello.nodeId)) return refuse(notAMember(hello.nodeId, ownCluster))
   if (rules.tls && certificateName !== hello.nodeId) {
     return refuse(`the caller claims to be ${hello.nodeId} but its certificate names ${certificateName ?? 'nobody'}`)
   }
@@ -80,4 +80,9 @@ export function membersDigest(members: Readonly<Record<string, string>>): string
     .sort()
     .join(',')
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16)
+}
+
+/** The refusal of a peer that is not (or no longer) a member; a removed node recognises it. */
+export function notAMember(nodeId: string, clusterId: string): string {
+  return `${nodeId} is not a member of cluster ${clusterId}`
 }

@@ -37,6 +37,8 @@ export interface PeerLinkOptions {
   rules: HandshakeRules
   bootId: string
   tls: TlsConfig | null
+  /** Told of every refusal (a hello refused, a TLS failure after connecting), repeated or not. */
+  onRefusal: (reason: string) => void
   clock: Clock
   logger: Logger
   maxFrameBytes: number
@@ -64,6 +66,8 @@ export class PeerLink {
   private backoffMs: number
   private backoffTimer: TimerHandle | null = null
   private backoffUntilMs = 0
+  /** Set by retire(): close as soon as nothing is in flight. */
+  private retiring = false
   /** The last refusal logged, so a peer refusing again and again is logged once per reason. */
   private lastRefusal: string | null = null
 
@@ -101,6 +105,13 @@ export class PeerLink {
     this.inFlight.delete(id)
     const index = this.waiting.findIndex((call) => call.id === id)
     if (index >= 0) this.waiting.splice(index, 1)
+    if (this.retiring && this.inFlight.size === 0 && this.waiting.length === 0) this.close()
+  }
+
+  /** Closes once the calls in flight have settled (or at once, if none are): a peer that left. */
+  retire(): void {
+    this.retiring = true
+    if (this.inFlight.size === 0 && this.waiting.length === 0) this.close()
   }
 
   close(): void {
@@ -209,6 +220,7 @@ export class PeerLink {
   }
 
   private logRefusal(reason: string): void {
+    this.options.onRefusal(reason)
     if (reason === this.lastRefusal) return
     this.lastRefusal = reason
     this.options.logger.error('cannot use the connection to peer', { peer: this.options.peer, address: formatAddress(this.options.address), reason })
@@ -236,6 +248,7 @@ export class PeerLink {
     this.inFlight.delete(frame.id)
     if (frame.kind === FrameKind.Reply) call.resolve(frame.payload)
     else call.reject(this.error(parseRpcErrorCode(frame.errorCode), frame.errorMessage, call.method))
+    if (this.retiring && this.inFlight.size === 0) this.close()
   }
 
   private failAll(error: RpcError): void {

@@ -30,6 +30,8 @@ export interface TcpTransportOptions {
   cluster?: ClusterIdentity
   /** Refuses a peer whose data directory is not the one this node knew (it lost its state). */
   checkIncarnation?: IncarnationCheck
+  /** Told when a peer refuses this node's connection, with the peer's reason (e.g. it is no longer a member). */
+  onPeerRefusal?: (peer: string, reason: string) => void
   /** Mutual TLS on every connection, both ways. Absent: plain TCP. */
   tls?: TlsConfig
   clock?: Clock
@@ -82,6 +84,7 @@ export class TcpTransport implements Transport {
   private readonly backoffMaxMs: number
   private readonly rules: HandshakeRules
   private readonly tls: TlsConfig | null
+  private readonly onPeerRefusal: (peer: string, reason: string) => void
   /** Tells this process's connections from those of another process with the same id. */
   private readonly bootId = randomUUID()
   private boundAddress: PeerAddress | null = null
@@ -99,6 +102,7 @@ export class TcpTransport implements Transport {
     this.backoffMaxMs = options.backoffMaxMs ?? 2000
     for (const [id, address] of Object.entries(options.peers ?? {})) this.peers.set(id, parseAddress(address))
     this.tls = options.tls ?? null
+    this.onPeerRefusal = options.onPeerRefusal ?? (() => {})
     this.rules = {
       self: options.self,
       cluster: options.cluster ?? null,
@@ -146,10 +150,13 @@ export class TcpTransport implements Transport {
     this.links.delete(id)
   }
 
-  /** Forgets a peer: it is no longer a member, so it is refused as one and no longer dialed. */
+  /**
+   * Forgets a peer: it is no longer a member, so it is refused as one and no longer dialed. Calls
+   * already in flight to it (a request forwarded to a leader that is leaving, say) still finish.
+   */
   removePeer(id: string): void {
     this.peers.delete(id)
-    this.links.get(id)?.close()
+    this.links.get(id)?.retire()
     this.links.delete(id)
   }
 
@@ -245,6 +252,7 @@ export class TcpTransport implements Transport {
       rules: this.rules,
       bootId: this.bootId,
       tls: this.tls,
+      onRefusal: (reason) => this.onPeerRefusal(peer, reason),
       clock: this.clock,
       logger: this.logger,
       maxFrameBytes: this.maxFrameBytes,
