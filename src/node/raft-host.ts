@@ -164,7 +164,17 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
 export function raftInfo(id: string, clusterId: string, raft: RaftNode): Record<string, Record<string, string | number>> {
   const status = raft.status()
   const sizes = raft.sizes()
+  const membership = raft.members()
+  const matches = raft.followerProgress()
+  const members: Record<string, string> = {}
+  for (const [i, member] of allMembers(membership.configuration).entries()) {
+    const match = member.id === id && status.role === 'leader' ? status.lastIndex : matches.get(member.id)
+    const role = membership.configuration.voters.includes(member) ? 'voter' : 'learner'
+    // Like Redis's slaveN lines; match and lag are known on the leader only.
+    members[`member${i}`] = [`id=${member.id}`, `address=${member.address}`, `role=${role}`, ...(match === undefined ? [] : [`match=${match}`, `lag=${status.lastIndex - match}`])].join(',')
+  }
   return {
+    Membership: { configuration_index: membership.index, configuration_committed: membership.committed ? 1 : 0, ...members },
     Replication: {
       role: status.role,
       node: id,
