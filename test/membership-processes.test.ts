@@ -153,3 +153,24 @@ t.test('replace a wiped node by a new one with --join, then grow to five and shr
   }
   await checkLinearizable(t, workload.history)
 })
+
+t.test('bad membership input is refused in one line and changes nothing', async (t) => {
+  const before = await waitForVoters(() => true)
+  const cases: Array<[string[], RegExp]> = [
+    [['remove', '42'], /cannot remove 42: 42 is not a member/],
+    [['add', before[0] as string, '127.0.0.1:1'], /is already a voter/],
+    [['add', '9', members.get(before[0] as string)?.raftAddress ?? ''], /address .* is already/],
+    [['promote', '42'], /42 is not a member/],
+  ]
+  for (const [args, message] of cases) {
+    const run = await member(...args)
+    t.equal(run.code, 1, `member ${args.join(' ')}: exit 1`)
+    t.match(run.out, message)
+    t.equal(run.out.trim().split('\n').length, 1, 'in one line')
+  }
+  const via = members.get(before[0] as string)?.raftAddress ?? ''
+  const otherCluster = await lograft('node', '--id', '9', '--listen', `127.0.0.1:${base + 5}`, '--join', via, '--cluster-id', 'not-this-one', '--data', join(kv.dataDirectory, 'node-9'))
+  t.equal(otherCluster.code, 1)
+  t.match(otherCluster.stderr, /^lograft: .* is a node of cluster [0-9a-f]+, not not-this-one/)
+  t.same(await waitForVoters(() => true), before, 'the voters are unchanged')
+})
