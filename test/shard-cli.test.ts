@@ -12,7 +12,7 @@ import { startShardDeployment } from './helpers/shard-processes.js'
 t.test('bad input to lograft shard is a usage error (exit 2) that says what is wrong', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [['shard', 'frobnicate'], /unknown shard command "frobnicate"/],
-    [['shard', 'group', '--gid', '100', '--id', '1'], /shard group needs --gid, --id, --peers, --data and --controller/],
+    [['shard', 'group', '--gid', '100', '--id', '1'], /shard group needs --gid, --id, --data and --controller/],
     [['shard', 'controller', '--id', '1', '--peers', '1=nowhere', '--data', '/tmp/x'], /--peers: peer 1: "nowhere" is not a host:port address/],
     [['shard', 'query', '--controller', '127.0.0.1:7201,nonsense'], /--controller: not a host:port address: "nonsense"/],
     [['shard', 'join', '--controller', '127.0.0.1:7201', '--gid', '0', '--servers', '127.0.0.1:7301'], /--gid must be an integer ≥ 1, got "0"/],

@@ -7,7 +7,8 @@ import { DEFAULT_MAX_VALUE_BYTES } from '../node/raft-host.js'
 import { parsePeers } from '../node/peers.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
 import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
-import { UsageError, checkAddress, parseFlags, requireInteger } from './usage.js'
+import { MEMBERSHIP_FLAG_OPTIONS, membershipFromFlags } from './membership-flags.js'
+import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
 
 export async function nodeCommand(args: string[]): Promise<void> {
@@ -17,8 +18,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     options: {
       id: { type: 'string' },
       peers: { type: 'string' },
-      listen: { type: 'string' },
-      join: { type: 'string' },
+      ...MEMBERSHIP_FLAG_OPTIONS,
       data: { type: 'string' },
       resp: { type: 'string' },
       'cluster-id': { type: 'string' },
@@ -30,19 +30,13 @@ export async function nodeCommand(args: string[]): Promise<void> {
     },
   })
   if (!values.id || !values.data) throw new UsageError(`node needs --id and --data\n  ${NODE_USAGE}`)
-  if (values.join !== undefined && values.listen === undefined) throw new UsageError(`--join needs --listen (the address the cluster will reach this node at)\n  ${NODE_USAGE}`)
-  if (values.join !== undefined && values.peers !== undefined) throw new UsageError('give --peers to found a cluster or --join to join one, not both')
-  const peers = values.peers === undefined ? [] : parsePeers(values.peers)
-  if (values.listen !== undefined) checkAddress('listen', values.listen)
-  if (values.join !== undefined) checkAddress('join', values.join)
+  const membership = membershipFromFlags(values, parsePeers)
   const tls = await tlsFromFlags(values)
   const respSecurity = await respSecurityFromFlags(values)
   if (respSecurity.respTls && !tls) throw new UsageError('--resp-tls serves RESP with the node\'s certificate: give --tls-cert, --tls-key and --tls-ca too')
   const node = await KvNode.start({
     id: values.id,
-    ...(peers.length > 0 ? { peers } : {}),
-    ...(values.listen ? { listen: values.listen } : {}),
-    ...(values.join ? { join: values.join } : {}),
+    ...membership,
     dataDirectory: values.data,
     ...(values.resp ? { respAddress: values.resp } : {}),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),

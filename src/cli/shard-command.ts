@@ -7,6 +7,7 @@ import { ShardGroupNode } from '../node/shard-group-node.js'
 import { addressList, joinCommand, singleAddress, leaveCommand, moveCommand, queryCommand } from './shard-admin.js'
 import { demoShard } from './shard-demo.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
+import { MEMBERSHIP_FLAG_OPTIONS, membershipFromFlags } from './membership-flags.js'
 import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { SHARD_USAGE } from './usage-text.js'
@@ -59,6 +60,7 @@ async function controllerCommand(args: string[]): Promise<void> {
     options: {
       id: { type: 'string' },
       peers: { type: 'string' },
+      ...MEMBERSHIP_FLAG_OPTIONS,
       data: { type: 'string' },
       'max-raft-state': { type: 'string' },
       'cluster-id': { type: 'string' },
@@ -66,11 +68,11 @@ async function controllerCommand(args: string[]): Promise<void> {
       supervised: { type: 'boolean', default: false },
     },
   })
-  if (!values.id || !values.peers || !values.data) throw new UsageError(`shard controller needs --id, --peers and --data\n  ${usageLine('controller')}`)
+  if (!values.id || !values.data) throw new UsageError(`shard controller needs --id and --data\n  ${usageLine('controller')}`)
   const tls = await tlsFromFlags(values)
   const node = await ShardControllerNode.start({
     id: values.id,
-    peers: peersFlag(values.peers),
+    ...membershipFromFlags(values, peersFlag),
     dataDirectory: values.data,
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
@@ -88,6 +90,7 @@ async function groupCommand(args: string[]): Promise<void> {
       gid: { type: 'string' },
       id: { type: 'string' },
       peers: { type: 'string' },
+      ...MEMBERSHIP_FLAG_OPTIONS,
       data: { type: 'string' },
       controller: { type: 'string' },
       resp: { type: 'string' },
@@ -99,8 +102,8 @@ async function groupCommand(args: string[]): Promise<void> {
       supervised: { type: 'boolean', default: false },
     },
   })
-  if (!values.gid || !values.id || !values.peers || !values.data || !values.controller) {
-    throw new UsageError(`shard group needs --gid, --id, --peers, --data and --controller\n  ${usageLine('group')}`)
+  if (!values.gid || !values.id || !values.data || !values.controller) {
+    throw new UsageError(`shard group needs --gid, --id, --data and --controller\n  ${usageLine('group')}`)
   }
   const tls = await tlsFromFlags(values)
   const respSecurity = await respSecurityFromFlags(values)
@@ -108,7 +111,7 @@ async function groupCommand(args: string[]): Promise<void> {
   const node = await ShardGroupNode.start({
     gid: requireInteger('gid', values.gid, 0, 1),
     id: values.id,
-    peers: peersFlag(values.peers),
+    ...membershipFromFlags(values, peersFlag),
     dataDirectory: values.data,
     controllers: addressList('controller', values.controller),
     ...(values.resp ? { respAddress: singleAddress('resp', values.resp) } : {}),

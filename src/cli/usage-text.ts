@@ -36,6 +36,7 @@ lograft shard leave --controller HOST:PORT,... --gid G[,G...]
 lograft shard move --controller HOST:PORT,... --shard S --gid G
 lograft shard query --controller HOST:PORT,... [--num N] [--json]
 lograft shard demo [--data DIR] [--exit]
-  (join, leave, move and query take the TLS options too)`
+  (controller and group servers: --peers founds a group; --listen HOST:PORT --join HOST:PORT adds a server
+   to a running one, and lograft member changes it; join, leave, move and query take the TLS options too)`
 
 export const TLS_OPTIONS_USAGE = `TLS options: --tls-cert FILE --tls-key FILE --tls-ca FILE (mutual TLS; a node's certificate CN is its node id)`

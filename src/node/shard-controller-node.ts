@@ -15,7 +15,11 @@ export type ControllerReplica = ReplicatedStateMachine<ControllerState, Controll
 
 export interface ShardControllerNodeOptions {
   id: string
-  peers: readonly Peer[]
+  peers?: readonly Peer[]
+  /** Where the server listens; default its address in its configuration. */
+  listen?: string
+  /** Join the group through this member's address (a new data directory only). */
+  join?: string
   dataDirectory: string
   /** Default 10; every group and clerk of the deployment must use the same count. */
   shardCount?: number

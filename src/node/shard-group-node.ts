@@ -32,7 +32,11 @@ export interface ShardGroupNodeOptions extends RespSecurityOptions {
   gid: number
   id: string
   /** The group's own servers (Raft members), by id. */
-  peers: readonly Peer[]
+  peers?: readonly Peer[]
+  /** Where the server listens; default its address in its configuration. */
+  listen?: string
+  /** Join the group through this member's address (a new data directory only). */
+  join?: string
   dataDirectory: string
   /** The controller's servers, "host:port" each. */
   controllers: readonly string[]

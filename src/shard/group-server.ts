@@ -23,16 +23,22 @@ import { type DeleteReply, type FetchReply, type FetchRequest, deleteShardMethod
 
 export type GroupReplica = ReplicatedStateMachine<GroupState, GroupCommand, GroupResult>
 
-/** What a group needs of the controller. */
+/** What a group (or a clerk) needs of the controller to follow its configurations. */
 export interface ConfigSource {
   query(num: number): Promise<ShardConfig>
+}
+
+/** What a group's leader needs of the controller. */
+export interface GroupController extends ConfigSource {
+  /** Names a group's servers (a join of a group already in the configuration updates its list). */
+  join(servers: Record<number, string[]>): Promise<ShardConfig>
 }
 
 export interface GroupServerOptions {
   replica: GroupReplica
   store: LogStore
   transport: Transport
-  controller: ConfigSource
+  controller: GroupController
   clock: Clock
   wallClockMs: () => number
   keyToShard: KeyToShard
@@ -197,6 +203,7 @@ export class GroupServer {
         if (held.status === 'serving' && held.gcPending && !this.confirming.has(shard)) void this.confirmDeletion(shard, state.config.num)
       }
       if (isSettled(state)) await this.nextConfig(state.config.num)
+      if (isSettled(this.replica.state)) await this.reportServers(this.replica.state.config)
     } catch (error) {
       this.options.logger.warn('group poll failed', { reason: String(error) })
     } finally {
@@ -221,6 +228,23 @@ export class GroupServer {
     const config = await this.options.controller.query(current + 1)
     if (config.num !== current + 1 || this.stopped) return
     await this.replica.execute({ kind: 'config', config }).catch(() => undefined)
+  }
+
+  /**
+   * The controller names this group's servers in every configuration. When the group's own
+   * membership (committed) lists other addresses — a server joined, left or moved — the leader
+   * tells the controller, so that clerks and other groups find the servers the group has now.
+   * A group not in the configuration is left alone: joining and leaving are the operator's.
+   */
+  private async reportServers(config: ShardConfig): Promise<void> {
+    const membership = this.replica.raft.members()
+    const listed = config.groups[this.replica.state.gid]
+    if (!membership.committed || !listed) return
+    const servers = membership.configuration.voters.map((member) => member.address)
+    if (servers.some((address) => address === '')) return // Simulated groups name their servers; they have no addresses.
+    if (servers.length === listed.length && servers.every((address) => listed.includes(address))) return
+    this.options.logger.info('telling the controller about the group\'s servers', { gid: this.replica.state.gid, servers: servers.join(',') })
+    await this.options.controller.join({ [this.replica.state.gid]: servers })
   }
 
   /** The previous owner's servers for `shard`, as the group's previous configuration names them. */
