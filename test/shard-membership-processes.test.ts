@@ -1,0 +1,61 @@
+// Shard replica groups change members the same way (issue 12), on real processes: a new server joins
+// a running group with --listen/--join and is promoted, and the controller's configurations follow
+// the group's server list (the group's leader tells the controller); then a server is removed and
+// the list follows again. Keys written before are read back through the new server throughout.
+
+import { join } from 'node:path'
+import t from 'tap'
+import { freePortBlock, lograft, pause, respCommand } from './helpers/kv-processes.js'
+import { startShardDeployment } from './helpers/shard-processes.js'
+
+t.setTimeout(120_000)
+
+const GID = 100
+const shard = await startShardDeployment({ controllerServers: 1, gids: [GID], serversPerGroup: 3 })
+t.teardown(() => shard.stop(!t.passing()))
+const { deployment } = shard
+const controller = deployment.layout.controllerAddresses.join(',')
+const group = deployment.layout.groups[0]
+if (!group) throw new Error('no group')
+
+async function groupServers(): Promise<string[]> {
+  const query = await lograft('shard', 'query', '--controller', controller, '--json')
+  const config = JSON.parse(query.stdout.toString()) as { groups: Record<string, string[]> }
+  return [...(config.groups[String(GID)] ?? [])].sort()
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs
+  while (performance.now() < deadline) {
+    if (await check()) return true
+    await pause(250)
+  }
+  return false
+}
+
+t.test("a server joins a running group and the controller's configuration follows the group's servers", async (t) => {
+  await deployment.join([GID])
+  const firstPort = Number(group.servers[0]?.respAddress?.split(':')[1])
+  for (let i = 0; i < 20; i++) t.equal(await respCommand(firstPort, 'SET', `key${i}`, `value${i}`), 'OK')
+
+  const base = await freePortBlock(2)
+  const [raftPort, respPort] = [base + 1, base + 2]
+  const address = `127.0.0.1:${raftPort}`
+  const dataDirectory = join(shard.dataDirectory, `group-${GID}`, 'node-4')
+  await deployment.supervisor.start({
+    id: `g${GID}-4`,
+    args: ['shard', 'group', '--gid', String(GID), '--id', '4', '--listen', address, '--join', group.addresses[0] as string,
+      '--controller', controller, '--data', dataDirectory, '--resp', `127.0.0.1:${respPort}`],
+    readyText: `lograft shard group ${GID}/4 ready`,
+    dataDirectory,
+  })
+  t.ok(await eventually(async () => (await groupServers()).includes(address)), 'the controller names the new server')
+  t.same(await groupServers(), [...group.addresses, address].sort(), 'next to the others')
+  for (let i = 0; i < 20; i++) t.equal(await respCommand(respPort, 'GET', `key${i}`), `value${i}`, `key${i} through the new server`)
+
+  const removed = group.addresses[1] as string
+  const members = await lograft('member', 'remove', '2', '--via', address)
+  t.equal(members.code, 0, members.stderr)
+  t.ok(await eventually(async () => !(await groupServers()).includes(removed)), 'a removed server leaves the controller\'s list')
+  t.equal(await respCommand(respPort, 'SET', 'after', 'removal'), 'OK')
+})
