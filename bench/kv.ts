@@ -20,6 +20,7 @@ import { ensureEtcd, startEtcd } from './kv-etcd.js'
 import { type KvSystem, type Measurement, type Samples, type SetClient, measureSets, summarize } from './kv-load.js'
 import { startLograft } from './kv-lograft.js'
 import { createTestPki } from '../src/testing/pki.js'
+import { printTable } from './table.js'
 
 const WITH_TLS = process.argv.includes('--tls')
 
@@ -159,10 +160,4 @@ if (WITH_TLS) {
       ...TARGETINGS.map((targeting) => ((throughput('lograft+mTLS', targeting, clients) ?? NaN) / (throughput('lograft', targeting, clients) ?? NaN)).toFixed(2)),
     ]),
   )
-}
-
-function printTable(header: readonly string[], lines: readonly string[][]): void {
-  const all = [header, ...lines]
-  const widths = header.map((_, column) => Math.max(...all.map((line) => (line[column] ?? '').length)))
-  for (const line of all) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))
 }

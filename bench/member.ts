@@ -17,6 +17,7 @@ import { infoFields } from '../src/cli/resp-probe.js'
 import { RespClient } from '../src/resp/client.js'
 import { type SetClient, measureSets, summarize } from './kv-load.js'
 import { freePortRange } from './kv-ports.js'
+import { printTable } from './table.js'
 
 const DATA_MB = Number(process.env.DATA_MB ?? 200)
 const VALUE_BYTES = Number(process.env.VALUE_BYTES ?? 1000)
@@ -191,10 +192,4 @@ try {
   )
 } finally {
   await cleanUp()
-}
-
-function printTable(header: readonly string[], lines: readonly string[][]): void {
-  const all = [header, ...lines]
-  const widths = header.map((_, column) => Math.max(...all.map((line) => (line[column] ?? '').length)))
-  for (const line of all) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))
 }

@@ -17,6 +17,7 @@ import { DEPLOYMENT_KEY_TO_SHARD } from '../src/node/shard-group-node.js'
 import { RespClient } from '../src/resp/client.js'
 import { DEFAULT_SHARD_COUNT } from '../src/shard/config.js'
 import { freePortRange } from './kv-ports.js'
+import { printTable } from './table.js'
 
 const KEYS = Number(process.env.KEYS ?? 100_000)
 const VALUE_BYTES = Number(process.env.VALUE_BYTES ?? 100)
@@ -191,10 +192,4 @@ try {
   )
 } finally {
   await cleanUp()
-}
-
-function printTable(header: readonly string[], lines: readonly string[][]): void {
-  const all = [header, ...lines]
-  const widths = header.map((_, column) => Math.max(...all.map((line) => (line[column] ?? '').length)))
-  for (const line of all) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))
 }

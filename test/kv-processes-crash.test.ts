@@ -12,7 +12,7 @@ import t from 'tap'
 import { RespClient } from '../src/resp/client.js'
 import type { KvInput, KvOutput, HistoryRecorder } from '../src/testing/linearizability/index.js'
 import type { LocalCluster, LocalNode } from '../src/cli/supervisor.js'
-import { type ClientScript, type Workload, between, checkAppends, checkLinearizable, finalRead, newWorkload, pick, runClient } from './helpers/chaos.js'
+import { type ClientScript, randomKvInput, type Workload, between, checkAppends, checkLinearizable, finalRead, newWorkload, pick, runClient } from './helpers/chaos.js'
 import { lograft, pause, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const NODES = 3
@@ -42,18 +42,6 @@ interface ChaosRun {
   readonly leaderKills: number
 }
 
-/** Operation `n` of `client`; values are unique, so the final value says which appends took effect. */
-function randomInput(client: number, n: number): KvInput {
-  const value = `${client}.${n};`
-  const choice = Math.random()
-  if (choice < 0.5) {
-    const key = pick(APPEND_KEYS)
-    return choice < 0.25 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
-  }
-  const key = pick(MIXED_KEYS)
-  return choice < 0.65 ? { op: 'put', key, value } : choice < 0.8 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
-}
-
 /** Random operations through a random running node. */
 function script(cluster: LocalCluster): ClientScript {
   return {
@@ -61,7 +49,7 @@ function script(cluster: LocalCluster): ClientScript {
       const running = cluster.layout.nodes.filter((node) => cluster.isRunning(node.id))
       return running.length === 0 ? null : RespClient.connect(respPort(pick(running)))
     },
-    input: randomInput,
+    input: (client, n) => randomKvInput(APPEND_KEYS, MIXED_KEYS, client, n),
     appendOnly: (key) => APPEND_KEYS.includes(key),
   }
 }

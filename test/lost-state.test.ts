@@ -10,19 +10,10 @@ import { openDiskLog, openMemoryLog } from '../src/log/index.js'
 import { RaftNode } from '../src/raft/node.js'
 import type { Transport } from '../src/rpc/transport.js'
 import { makeTempDir } from './helpers/log.js'
-import { infoFields, lograft, pause, respPort, respCommand, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { eventually, infoFields, lograft, pause, respCommand, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const WRITES = 300
 
-/** Polls until `check` holds or `timeoutMs` passes. */
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs
-  while (performance.now() < deadline) {
-    if (await check()) return true
-    await pause(100)
-  }
-  return false
-}
 
 t.test('a follower whose data directory was wiped is refused by every member, told why, and the cluster goes on', async (t) => {
   const exits: string[] = []

@@ -9,8 +9,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { ProcessSupervisor } from '../src/cli/supervisor.js'
 import { RespClient } from '../src/resp/client.js'
-import type { KvInput } from '../src/testing/linearizability/index.js'
-import { type ClientScript, checkAppends, checkLinearizable, finalRead, newWorkload, pick, runClient } from './helpers/chaos.js'
+import { type ClientScript, randomKvInput, checkAppends, checkLinearizable, finalRead, newWorkload, pick, runClient } from './helpers/chaos.js'
 import { freePortBlock, lograft, pause, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 t.setTimeout(180_000)
@@ -84,17 +83,6 @@ async function changeMembership(...args: string[]): Promise<void> {
   }
 }
 
-function randomInput(client: number, n: number): KvInput {
-  const value = `${client}.${n};`
-  const choice = Math.random()
-  if (choice < 0.5) {
-    const key = pick(APPEND_KEYS)
-    return choice < 0.25 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
-  }
-  const key = pick(MIXED_KEYS)
-  return choice < 0.65 ? { op: 'put', key, value } : choice < 0.8 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
-}
-
 const workload = newWorkload()
 const completions: number[] = []
 const script: ClientScript = {
@@ -104,7 +92,7 @@ const script: ClientScript = {
   },
   input: (client, n) => {
     completions.push(performance.now())
-    return randomInput(client, n)
+    return randomKvInput(APPEND_KEYS, MIXED_KEYS, client, n)
   },
   appendOnly: (key) => APPEND_KEYS.includes(key),
 }

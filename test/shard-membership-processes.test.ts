@@ -5,7 +5,7 @@
 
 import { join } from 'node:path'
 import t from 'tap'
-import { freePortBlock, lograft, pause, respCommand } from './helpers/kv-processes.js'
+import { eventually, freePortBlock, lograft, respCommand } from './helpers/kv-processes.js'
 import { startShardDeployment } from './helpers/shard-processes.js'
 
 t.setTimeout(120_000)
@@ -24,14 +24,6 @@ async function groupServers(): Promise<string[]> {
   return [...(config.groups[String(GID)] ?? [])].sort()
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs
-  while (performance.now() < deadline) {
-    if (await check()) return true
-    await pause(250)
-  }
-  return false
-}
 
 t.test("a server joins a running group and the controller's configuration follows the group's servers", async (t) => {
   await deployment.join([GID])
@@ -49,13 +41,13 @@ t.test("a server joins a running group and the controller's configuration follow
     readyText: `lograft shard group ${GID}/4 ready`,
     dataDirectory,
   })
-  t.ok(await eventually(async () => (await groupServers()).includes(address)), 'the controller names the new server')
+  t.ok(await eventually(async () => (await groupServers()).includes(address), 30_000), 'the controller names the new server')
   t.same(await groupServers(), [...group.addresses, address].sort(), 'next to the others')
   for (let i = 0; i < 20; i++) t.equal(await respCommand(respPort, 'GET', `key${i}`), `value${i}`, `key${i} through the new server`)
 
   const removed = group.addresses[1] as string
   const members = await lograft('member', 'remove', '2', '--via', address)
   t.equal(members.code, 0, members.stderr)
-  t.ok(await eventually(async () => !(await groupServers()).includes(removed)), 'a removed server leaves the controller\'s list')
+  t.ok(await eventually(async () => !(await groupServers()).includes(removed), 30_000), 'a removed server leaves the controller\'s list')
   t.equal(await respCommand(respPort, 'SET', 'after', 'removal'), 'OK')
 })

@@ -39,6 +39,21 @@ function addTo(sets: Map<string, Set<string>>, key: string, item: string): void 
   sets.set(key, set)
 }
 
+/**
+ * Operation `n` of `client` over `appendKeys` (appends and reads only) and `mixedKeys` (sets,
+ * appends, reads); values are unique, so a final value says which appends took effect.
+ */
+export function randomKvInput(appendKeys: readonly string[], mixedKeys: readonly string[], client: number, n: number): KvInput {
+  const value = `${client}.${n};`
+  const choice = Math.random()
+  if (choice < 0.5) {
+    const key = pick(appendKeys)
+    return choice < 0.25 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
+  }
+  const key = pick(mixedKeys)
+  return choice < 0.65 ? { op: 'put', key, value } : choice < 0.8 ? { op: 'append', key, value } : { op: 'get', key, value: '' }
+}
+
 export interface ClientScript {
   /** A connection to some running server; null (or a rejection) while there is none to be had. */
   connect(): Promise<RespClient | null>

@@ -150,3 +150,13 @@ export async function respCommand(port: number, ...words: string[]): Promise<str
     await client.close()
   }
 }
+
+/** Polls `check` every 100 ms until it holds (true) or `timeoutMs` passes (false). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs
+  while (performance.now() < deadline) {
+    if (await check()) return true
+    await pause(POLL_INTERVAL_MS * 2)
+  }
+  return false
+}
