@@ -12,8 +12,8 @@
 import { openMemoryLog } from '../src/log/index.js'
 import { RaftNode } from '../src/raft/index.js'
 import { SimClientEnd, SimNetwork, SimServer, SimTransport } from '../src/rpc/index.js'
-import { sleep, systemClock } from '../src/sim/clock.js'
-import { Rng } from '../src/sim/rng.js'
+import { sleep, systemClock } from '../src/base/clock.js'
+import { Rng } from '../src/base/rng.js'
 import { AppliedLog } from '../test/helpers/applied-log.js'
 import { ProcessCluster } from '../test/helpers/raft-processes.js'
 

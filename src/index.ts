@@ -1,9 +1,9 @@
 // lograft's public API.
 export * from './log/index.js'
 export * from './rpc/index.js'
-export { type Clock, systemClock, sleep } from './sim/clock.js'
-export { Rng } from './sim/rng.js'
-export { type Logger, stderrLogger, silentLogger, MemoryLogger } from './util/logger.js'
+export { type Clock, systemClock, sleep } from './base/clock.js'
+export { Rng } from './base/rng.js'
+export { type Logger, stderrLogger, silentLogger, MemoryLogger } from './base/logger.js'
 export * from './raft/index.js'
 export * from './statemachine/index.js'
 export * from './node/index.js'

@@ -13,7 +13,7 @@ import { invoke } from '../src/rpc/service.js'
 import { TcpTransport } from '../src/rpc/tcp-transport.js'
 import { envelopeCodec } from '../src/statemachine/envelope.js'
 import { kvCommandCodec } from '../src/statemachine/kv.js'
-import { MemoryLogger } from '../src/util/logger.js'
+import { MemoryLogger } from '../src/base/logger.js'
 import { freePortBlock, infoFields, respCommand, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const phantomPort = (await freePortBlock(1)) + 1

@@ -1,7 +1,7 @@
 // MIT 6.5840 Lab 4A (a fault-tolerant KV service on Raft, without snapshots), on the simulated
 // network and virtual time; every history is checked for linearizability.
 import t from 'tap'
-import { sleep } from '../src/sim/clock.js'
+import { sleep } from '../src/base/clock.js'
 import { KvCluster } from '../src/testing/kv-cluster.js'
 import { simTest } from './helpers/sim.js'
 import { ELECTION_TIMEOUT_MS, clusterOptions, genericTest, speedTest } from './helpers/kv-raft.js'

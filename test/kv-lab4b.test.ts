@@ -2,7 +2,7 @@
 // virtual time; every history is checked for linearizability and the raft state stays bounded.
 import t from 'tap'
 import { KvCluster } from '../src/testing/kv-cluster.js'
-import { sleep } from '../src/sim/clock.js'
+import { sleep } from '../src/base/clock.js'
 import { simTest } from './helpers/sim.js'
 import { ELECTION_TIMEOUT_MS, clusterOptions, genericTest, speedTest } from './helpers/kv-raft.js'
 import { checkLinearizable, get, newHistory, put } from './helpers/kv.js'

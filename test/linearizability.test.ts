@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { Rng } from '../src/sim/rng.js'
+import { Rng } from '../src/base/rng.js'
 import {
   checkEvents,
   checkOperations,

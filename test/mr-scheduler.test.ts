@@ -7,7 +7,7 @@ import { decodeAssignment, encodeReport, reportTaskMethod, requestTaskMethod } f
 import { Scheduler, type SchedulerOptions } from '../src/mapreduce/scheduler.js'
 import type { Assignment, TaskAssignment, TaskReport } from '../src/mapreduce/types.js'
 import { invoke } from '../src/rpc/service.js'
-import { sleep } from '../src/sim/clock.js'
+import { sleep } from '../src/base/clock.js'
 import { VirtualClock } from '../src/sim/virtual-clock.js'
 import { SimWorld } from '../src/sim/world.js'
 

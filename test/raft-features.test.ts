@@ -7,7 +7,7 @@ import { RaftNode } from '../src/raft/node.js'
 import { LogStore } from '../src/log/log-store.js'
 import { memoryDatabase } from '../src/log/backends.js'
 import type { SimClientEnd } from '../src/rpc/sim-network.js'
-import { sleep } from '../src/sim/clock.js'
+import { sleep } from '../src/base/clock.js'
 import { simTest } from './helpers/sim.js'
 
 const limits = { maxVirtualMs: 120_000 }

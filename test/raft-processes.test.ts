@@ -5,7 +5,7 @@
 
 import type { Test } from 'tap'
 import t from 'tap'
-import { systemClock } from '../src/sim/clock.js'
+import { systemClock } from '../src/base/clock.js'
 import type { AppliedCommand } from './helpers/raft-control.js'
 import { ProcessCluster, describeExit } from './helpers/raft-processes.js'
 

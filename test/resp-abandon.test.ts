@@ -3,7 +3,7 @@
 
 import t from 'tap'
 import { encodeCommand } from '../src/resp/client.js'
-import { sleep, systemClock } from '../src/sim/clock.js'
+import { sleep, systemClock } from '../src/base/clock.js'
 import { logged, startServer, within } from './helpers/resp-server.js'
 
 const KEYS = 100_000

@@ -8,7 +8,7 @@ import t from 'tap'
 import { RespOptionError } from '../src/resp/errors.js'
 import { type RespReply, bulkReply, errorReply, simpleReply } from '../src/resp/reply.js'
 import { RespServer } from '../src/resp/server.js'
-import { MemoryLogger } from '../src/util/logger.js'
+import { MemoryLogger } from '../src/base/logger.js'
 import { MapKvBackend } from './helpers/map-kv-backend.js'
 import { startServer } from './helpers/resp-server.js'
 

@@ -11,7 +11,7 @@ import { RespOptionError } from '../src/resp/errors.js'
 import { resolveLimits } from '../src/resp/limits.js'
 import { ARGUMENT_OVERHEAD_BYTES } from '../src/resp/parser.js'
 import { type RespReply, bulkReply, errorReply, simpleReply } from '../src/resp/reply.js'
-import { sleep, systemClock } from '../src/sim/clock.js'
+import { sleep, systemClock } from '../src/base/clock.js'
 import { logged, startServer, within } from './helpers/resp-server.js'
 
 const run = promisify(execFile)

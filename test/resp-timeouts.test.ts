@@ -4,7 +4,7 @@
 import t from 'tap'
 import { encodeCommand } from '../src/resp/client.js'
 import { bulkReply, errorReply, simpleReply } from '../src/resp/reply.js'
-import { sleep, systemClock } from '../src/sim/clock.js'
+import { sleep, systemClock } from '../src/base/clock.js'
 import { startServer, within } from './helpers/resp-server.js'
 
 t.test('a connection idle for idleTimeoutMs is closed and the close is logged with its address', async (t) => {

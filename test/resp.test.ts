@@ -11,7 +11,7 @@ import { RespError } from '../src/resp/errors.js'
 import { RespParser, type RespParserOptions } from '../src/resp/parser.js'
 import { type RespReply, arrayReply, bulkReply, errorReply, integerReply, simpleReply } from '../src/resp/reply.js'
 import { RespWriter, encodeReply } from '../src/resp/writer.js'
-import { sleep, systemClock } from '../src/sim/clock.js'
+import { sleep, systemClock } from '../src/base/clock.js'
 import { startServer } from './helpers/resp-server.js'
 
 const run = promisify(execFile)

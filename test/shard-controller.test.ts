@@ -3,7 +3,7 @@
 // same-config check waits for the new leader.
 import t, { type Test } from 'tap'
 import { type ShardConfig, groupIds } from '../src/shard/config.js'
-import { sleep } from '../src/sim/clock.js'
+import { sleep } from '../src/base/clock.js'
 import { ControllerCluster, type ControllerClerk } from '../src/testing/controller-cluster.js'
 import { simTest } from './helpers/sim.js'
 

@@ -1,6 +1,6 @@
 // MIT 6.5840 Lab 5B (the sharded KV) and both challenges, on the simulated network.
 import t, { type Test } from 'tap'
-import { sleep } from '../src/sim/clock.js'
+import { sleep } from '../src/base/clock.js'
 import { firstByteShard } from '../src/shard/config.js'
 import { invoke } from '../src/rpc/service.js'
 import { kvCommandMethod } from '../src/statemachine/kv-rpc.js'

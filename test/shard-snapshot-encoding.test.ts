@@ -2,7 +2,7 @@
 // group as it was when the snapshot began: client operations on serving shards, chunks of a shard
 // being pulled (and a restarted transfer), a deleted shard and cleared confirmations in between.
 import t from 'tap'
-import { Rng } from '../src/sim/rng.js'
+import { Rng } from '../src/base/rng.js'
 import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
 import { type ShardConfig, firstByteShard } from '../src/shard/config.js'
 import { encodeGroupState } from '../src/shard/group-codec.js'

@@ -13,7 +13,7 @@ import { invoke } from '../src/rpc/service.js'
 import { TcpTransport } from '../src/rpc/tcp-transport.js'
 import { type TlsConfig, loadTlsFiles } from '../src/rpc/tls.js'
 import { createTestPki } from '../src/testing/pki.js'
-import { MemoryLogger } from '../src/util/logger.js'
+import { MemoryLogger } from '../src/base/logger.js'
 import { makeTempDir } from './helpers/log.js'
 import { infoFields, respPort, runTool, respCommand, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { VirtualClock } from '../src/sim/virtual-clock.js'
-import { sleep } from '../src/sim/clock.js'
+import { sleep } from '../src/base/clock.js'
 
 t.test('timers fire in due order, ties in creation order', async (t) => {
   const clock = new VirtualClock()

@@ -10,8 +10,8 @@ import { handler, invoke, rpcMethod } from '../rpc/service.js'
 import { TcpTransport } from '../rpc/tcp-transport.js'
 import { isRpcError } from '../rpc/errors.js'
 import { SimWorld } from '../sim/world.js'
-import { sleep } from '../sim/clock.js'
-import { silentLogger } from '../util/logger.js'
+import { sleep } from '../base/clock.js'
+import { silentLogger } from '../base/logger.js'
 
 interface EchoRequest {
   text: string

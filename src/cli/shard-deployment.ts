@@ -4,7 +4,7 @@
 
 import { TcpTransport } from '../rpc/tcp-transport.js'
 import { DEFAULT_SHARD_COUNT, type ShardConfig } from '../shard/config.js'
-import { sleep, systemClock } from '../sim/clock.js'
+import { sleep, systemClock } from '../base/clock.js'
 import { ControllerClerk } from '../shard/controller-clerk.js'
 import { quietLogger } from './mr-job.js'
 import { infoFields } from './resp-probe.js'

@@ -1,7 +1,7 @@
 // Group commit: while one synced batch is being written, later writes wait and then go to disk
 // together as the next single synced batch, so N concurrent appends cost about two fsyncs, not N.
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 
 export type BatchOp =
   | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }

@@ -1,7 +1,7 @@
 // Key layout in the underlying LevelDB. Entry keys are a prefix byte plus the index as 8 big-endian
 // bytes, so LevelDB's byte order is index order.
 
-import { readUint64, writeUint32, writeUint64 } from '../util/bytes.js'
+import { readUint64, writeUint32, writeUint64 } from '../base/bytes.js'
 
 const HARD_STATE = 0x01
 const ENTRY = 0x02

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import type { AbstractBatchOptions, AbstractLevel, AbstractPutOptions } from 'abstract-level'
 import { Observable } from 'rxjs'
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import {
   ClusterIdRequiredError,
   CompactedError,

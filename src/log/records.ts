@@ -2,7 +2,7 @@
 // byte, a torn value or a value stored under the wrong key is detected when it is read.
 
 import { crc32 } from 'node:zlib'
-import { BinaryReader, BinaryWriter, TruncatedRecordError, writeUint32, writeUint64 } from '../util/bytes.js'
+import { BinaryReader, BinaryWriter, TruncatedRecordError, writeUint32, writeUint64 } from '../base/bytes.js'
 import { CorruptionError } from './errors.js'
 import type { BatchOp } from './group-commit.js'
 import { describeKey, ENTRY_KEY_BYTES, writeEntryKey } from './keys.js'

@@ -3,7 +3,7 @@
 // timeout or a finished phase goes out at once instead of at the next poll), and ticks the
 // scheduler on its clock so silent attempts time out.
 
-import { type Clock, type TimerHandle, systemClock } from '../sim/clock.js'
+import { type Clock, type TimerHandle, systemClock } from '../base/clock.js'
 import { handler } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import { MapReduceError } from './errors.js'

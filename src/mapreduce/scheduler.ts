@@ -3,7 +3,7 @@
 // done. It is driven by messages (a worker's request or report) and by time passed in as `nowMs`;
 // the coordinator process is a thin shell that feeds it RPCs and clock ticks.
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import { MapReduceError } from './errors.js'
 import type { Assignment, Counters, TaskKind, TaskReport } from './types.js'
 

@@ -4,7 +4,7 @@
 import { invoke } from '../rpc/service.js'
 import { isRpcError } from '../rpc/errors.js'
 import type { Transport } from '../rpc/transport.js'
-import { type Clock, sleep, systemClock } from '../sim/clock.js'
+import { type Clock, sleep, systemClock } from '../base/clock.js'
 import { AppRecordError, MapReduceError } from './errors.js'
 import { runMapTask } from './map-task.js'
 import { decodeAssignment, encodeReport, reportTaskMethod, requestTaskMethod } from './protocol.js'

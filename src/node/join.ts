@@ -9,8 +9,8 @@ import { isRpcError } from '../rpc/errors.js'
 import { invoke } from '../rpc/service.js'
 import { TcpTransport } from '../rpc/tcp-transport.js'
 import type { TlsConfig } from '../rpc/tls.js'
-import { type Clock, sleep, systemClock } from '../sim/clock.js'
-import type { Logger } from '../util/logger.js'
+import { type Clock, sleep, systemClock } from '../base/clock.js'
+import type { Logger } from '../base/logger.js'
 
 export class JoinError extends Error {
   readonly code = 'ERR_JOIN'

@@ -14,7 +14,7 @@ import { membershipMethod, membershipRequest } from '../raft/membership-service.
 import { notAMember } from '../rpc/handshake.js'
 import { invoke } from '../rpc/service.js'
 import type { TcpTransport } from '../rpc/tcp-transport.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../base/logger.js'
 
 /** How often a node that may have been removed asks the other voters. */
 const REMOVAL_PROBE_MS = 2000

@@ -6,7 +6,7 @@
 
 import type { LogStore } from '../log/log-store.js'
 import type { IncarnationCheck } from '../rpc/handshake.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../base/logger.js'
 
 export function incarnationCheck(store: LogStore, logger: Logger): IncarnationCheck {
   const reported = new Set<string>()

@@ -7,7 +7,7 @@ import { type ControllerCommand, type ControllerResult, type ControllerState, co
 import { serveMachine } from '../statemachine/machine-service.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { TlsConfig } from '../rpc/tls.js'
-import { type Logger, stderrLogger } from '../util/logger.js'
+import { type Logger, stderrLogger } from '../base/logger.js'
 import type { Peer } from './peers.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 

@@ -10,7 +10,7 @@ import type { Transport } from '../rpc/transport.js'
 import type { KeyToShard, ShardConfig } from '../shard/config.js'
 import type { ConfigSource } from '../shard/group-server.js'
 import { ShardClerk } from '../shard/shard-clerk.js'
-import { type Clock, type TimerHandle, systemClock } from '../sim/clock.js'
+import { type Clock, type TimerHandle, systemClock } from '../base/clock.js'
 import type { KvCommand, KvResult } from '../statemachine/kv.js'
 import { CommandBackend } from './command-backend.js'
 

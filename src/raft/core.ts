@@ -5,7 +5,7 @@
 // all live here, so the simulator and production run the same protocol code.
 
 import type { HardState, LogEntry } from '../log/types.js'
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import { MAX_TERM } from './limits.js'
 import { type Configuration, type MembershipChange, allMembers, applyChange, isVoter } from './membership.js'
 import { Progress } from './progress.js'

@@ -5,7 +5,7 @@
 import { protoCodec } from '../rpc/proto.js'
 import { handler, invoke, rpcMethod } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../base/logger.js'
 import { configurationCodec } from './configuration-codec.js'
 import { MembershipChangeError, NotLeaderError, RaftTimeoutError } from './errors.js'
 import { type MembershipChange, memberOf } from './membership.js'

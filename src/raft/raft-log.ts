@@ -3,7 +3,7 @@
 // Pure: storage learns of changes through handoffs, and reports back when a handoff is durable.
 
 import type { LogEntry } from '../log/types.js'
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import { type Configuration, type ConfigurationDecoder, ConfigurationHistory } from './membership.js'
 import { EntryType } from './types.js'
 

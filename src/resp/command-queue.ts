@@ -1,10 +1,10 @@
 // One connection's commands received and waiting to run, in order, with the bytes they hold, so
 // the connection can stop reading when too many or too large ones wait.
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import type { RespReply } from './reply.js'
 import { commandHeldBytes } from './parser.js'
-import type { LogFields } from '../util/logger.js'
+import type { LogFields } from '../base/logger.js'
 
 /**
  * A command to run, or the end of the connection: an error to reply after the replies owed (to a

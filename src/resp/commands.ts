@@ -2,7 +2,7 @@
 // reply) and how a command line is resolved to one, with Redis's wording for unknown commands and
 // wrong arity so that clients and people see familiar errors.
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import type { RequirePass } from './auth.js'
 import type { KvBackend } from './backend.js'
 import { RespError } from './errors.js'

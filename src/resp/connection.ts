@@ -7,9 +7,9 @@
 // when it is idle, when a command takes too long to arrive, or when its replies go unread.
 
 import type net from 'node:net'
-import type { Clock } from '../sim/clock.js'
-import { InvariantError } from '../util/assert.js'
-import type { LogFields, Logger } from '../util/logger.js'
+import type { Clock } from '../base/clock.js'
+import { InvariantError } from '../base/assert.js'
+import type { LogFields, Logger } from '../base/logger.js'
 import type { KvBackend } from './backend.js'
 import { CommandQueue } from './command-queue.js'
 import { type ClientState, type CommandTable, type ServerFacts, argText } from './commands.js'

@@ -3,7 +3,7 @@
 // would take the total over the bound is refused the growth (and then closed by its owner), so
 // many clients each sending a large value slowly cannot together exhaust the node's memory.
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 
 export class InputBudget {
   private heldBytes = 0

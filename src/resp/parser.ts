@@ -2,7 +2,7 @@
 // chunk may hold many pipelined commands or a fraction of one. Accepts what clients send: RESP
 // arrays of bulk strings, and inline commands (a plain text line, as typed into telnet).
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import { CHUNK_BLOCK_BYTES, ChunkList } from './chunk-list.js'
 import { RespProtocolError } from './errors.js'
 import { splitInlineArgs } from './inline.js'

@@ -4,8 +4,8 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
-import { type Clock, systemClock } from '../sim/clock.js'
-import type { Logger } from '../util/logger.js'
+import { type Clock, systemClock } from '../base/clock.js'
+import type { Logger } from '../base/logger.js'
 import { RequirePass, authCommands } from './auth.js'
 import type { KvBackend } from './backend.js'
 import { type ClientState, CommandTable, type ServerFacts } from './commands.js'

@@ -1,7 +1,7 @@
 // A restartable one-shot timer on the injected Clock, for a connection's deadlines (idle, command
 // arrival, unread output, close grace): at most one pending callback each, cancelled on close.
 
-import type { Clock, TimerHandle } from '../sim/clock.js'
+import type { Clock, TimerHandle } from '../base/clock.js'
 
 export class Timer {
   private handle: TimerHandle | null = null

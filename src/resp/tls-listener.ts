@@ -5,7 +5,7 @@
 import type net from 'node:net'
 import tls from 'node:tls'
 import { type TlsConfig, tlsServerOptions } from '../rpc/tls.js'
-import type { Logger } from '../util/logger.js'
+import type { Logger } from '../base/logger.js'
 
 /** TLS for the endpoint, from the same PEM files as the node's other listeners. */
 export interface RespTlsOptions {

@@ -1,6 +1,6 @@
 // Encodes RESP2 replies into bytes. Lengths are byte lengths, so every value is binary-safe.
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import type { RespErrorPrefix } from './errors.js'
 import type { RespReply } from './reply.js'
 

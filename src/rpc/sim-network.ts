@@ -3,10 +3,10 @@
 // deleted; an unreliable network delays, drops requests and drops replies; long reordering delays
 // replies; calls to unreachable servers fail after a random delay. Same seed, same run.
 
-import type { Clock } from '../sim/clock.js'
-import { sleep } from '../sim/clock.js'
-import type { Rng } from '../sim/rng.js'
-import { assert } from '../util/assert.js'
+import type { Clock } from '../base/clock.js'
+import { sleep } from '../base/clock.js'
+import type { Rng } from '../base/rng.js'
+import { assert } from '../base/assert.js'
 import { RpcError } from './errors.js'
 import { type CallContext, type Handler, HandlerTable, type ServiceAccess } from './transport.js'
 

@@ -1,7 +1,7 @@
 // A node's Transport on the simulated network: its own server for incoming calls and one client
 // end per peer for outgoing ones. The test harness enables and disables the ends to partition.
 
-import type { Clock, TimerHandle } from '../sim/clock.js'
+import type { Clock, TimerHandle } from '../base/clock.js'
 import { RpcError } from './errors.js'
 import type { SimClientEnd, SimServer } from './sim-network.js'
 import type { CallOptions, Handler, ServiceAccess, Transport } from './transport.js'

@@ -5,8 +5,8 @@
 
 import type net from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import type { Clock, TimerHandle } from '../sim/clock.js'
-import type { Logger } from '../util/logger.js'
+import type { Clock, TimerHandle } from '../base/clock.js'
+import type { Logger } from '../base/logger.js'
 import { writeCoalesced } from './coalesced-write.js'
 import { RpcError } from './errors.js'
 import { type Frame, FrameKind, type Hello, controlFrame, frameCodec, helloCodec, helloReplyCodec } from './frame.js'

@@ -4,8 +4,8 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
-import type { Clock } from '../sim/clock.js'
-import type { Logger } from '../util/logger.js'
+import type { Clock } from '../base/clock.js'
+import type { Logger } from '../base/logger.js'
 import { RpcError } from './errors.js'
 import type { HandshakeRules } from './handshake.js'
 import { InboundConnection, PeerConnections } from './tcp-inbound.js'

@@ -4,8 +4,8 @@
 // on frame size, connections, handshake time and idle time.
 
 import { randomUUID } from 'node:crypto'
-import { type Clock, systemClock } from '../sim/clock.js'
-import { type Logger, stderrLogger } from '../util/logger.js'
+import { type Clock, systemClock } from '../base/clock.js'
+import { type Logger, stderrLogger } from '../base/logger.js'
 import { RpcError } from './errors.js'
 import type { ClusterIdentity, HandshakeRules, IncarnationCheck } from './handshake.js'
 import { type PeerAddress, PeerLink, formatAddress, requestFrame } from './tcp-peer-link.js'

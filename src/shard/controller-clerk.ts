@@ -3,7 +3,7 @@
 // session. Group servers, the sharded KV's clerks and the admin commands all use it.
 
 import type { Transport } from '../rpc/transport.js'
-import type { Clock } from '../sim/clock.js'
+import type { Clock } from '../base/clock.js'
 import { MachineClerk } from '../statemachine/machine-service.js'
 import type { ShardConfig } from './config.js'
 import { type ControllerCommand, type ControllerResult, type ControllerState, controllerMachine } from './controller-machine.js'

@@ -1,7 +1,7 @@
 // Binary encodings of the sharded-KV group's log entries, results and snapshot. The snapshot keeps
 // each shard in its own section, so a migration source can take one shard out without the rest.
 
-import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import { fromBinaryString, kvCommandCodec, kvResultCodec, kvStateCodec, toBinaryString } from '../statemachine/kv.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import type { ShardConfig } from './config.js'

@@ -5,12 +5,12 @@
 
 import { invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
-import { type Clock, sleep, systemClock } from '../sim/clock.js'
+import { type Clock, sleep, systemClock } from '../base/clock.js'
 import type { KvCommand, KvResult } from '../statemachine/kv.js'
 import { kvCommandMethod } from '../statemachine/kv-rpc.js'
 import { type KeyToShard, type ShardConfig, firstByteShard, initialConfig } from './config.js'
 import type { ConfigSource } from './group-server.js'
-import { SerialQueue } from '../util/serial-queue.js'
+import { SerialQueue } from '../base/serial-queue.js'
 
 export interface ShardClerkOptions {
   controller: ConfigSource

@@ -2,7 +2,7 @@
 // exactly-once survives the shard moving to another group), and where it is in its life here.
 
 import { createHash } from 'node:crypto'
-import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import { type KvResult, kvResultCodec, kvStateCodec } from '../statemachine/kv.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
 

@@ -1,6 +1,6 @@
 // Public surface of the deterministic simulation toolkit (import from 'lograft/sim').
-export { type Clock, type TimerHandle, systemClock, sleep } from './clock.js'
-export { Rng } from './rng.js'
+export { type Clock, type TimerHandle, systemClock, sleep } from '../base/clock.js'
+export { Rng } from '../base/rng.js'
 export { VirtualClock, SimulationStalledError, SimulationTimeLimitError, drainMicrotasks, type RunLimits } from './virtual-clock.js'
 export { seedsFor, stableSeed, SeedConfigError, type SeedEnvironment } from './seeds.js'
 export { SimWorld, type SimWorldOptions, type NodeAttachment } from './world.js'

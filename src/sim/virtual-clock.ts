@@ -2,8 +2,8 @@
 // one the process's pending promise and nextTick work runs to completion before the next timer, so
 // a run depends only on its inputs and seed, never on real time or scheduling noise.
 
-import { assert } from '../util/assert.js'
-import type { Clock, TimerHandle } from './clock.js'
+import { assert } from '../base/assert.js'
+import type { Clock, TimerHandle } from '../base/clock.js'
 import { MinHeap } from './min-heap.js'
 
 interface ScheduledTimer {

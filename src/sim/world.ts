@@ -3,7 +3,7 @@
 
 import { SimNetwork, SimServer, type SimClientEnd, type SimEvent } from '../rpc/sim-network.js'
 import { SimTransport } from '../rpc/sim-transport.js'
-import { Rng } from './rng.js'
+import { Rng } from '../base/rng.js'
 import { type RunLimits, VirtualClock } from './virtual-clock.js'
 
 export interface SimWorldOptions {

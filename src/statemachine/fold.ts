@@ -4,7 +4,7 @@
 // session table.
 
 import type { AppliedMessage } from '../raft/node.js'
-import { BinaryReader, BinaryWriter, bytesEqual } from '../util/bytes.js'
+import { BinaryReader, BinaryWriter, bytesEqual } from '../base/bytes.js'
 import { envelopeCodec } from './envelope.js'
 import { type SessionLimits, SessionTable } from './sessions.js'
 import type { StateMachine } from './types.js'

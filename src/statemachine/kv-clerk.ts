@@ -4,10 +4,10 @@
 
 import { invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
-import { type Clock, sleep, systemClock } from '../sim/clock.js'
+import { type Clock, sleep, systemClock } from '../base/clock.js'
 import type { KvCommand, KvResult } from './kv.js'
 import { kvCommandMethod } from './kv-rpc.js'
-import { SerialQueue } from '../util/serial-queue.js'
+import { SerialQueue } from '../base/serial-queue.js'
 
 export interface KvClerkOptions {
   transport: Transport

@@ -4,7 +4,7 @@
 
 import { handler } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
-import type { Clock } from '../sim/clock.js'
+import type { Clock } from '../base/clock.js'
 import { type Folded, applyCommand, initialFold } from './fold.js'
 import { type KvCommand, type KvResult, type KvState, kvMachine } from './kv.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, kvCommandMethod } from './kv-rpc.js'

@@ -3,7 +3,7 @@
 // every value is not), and a command about to change a key first leaves the key's value with the
 // encoding, so pieces encoded later still hold the map as it was at the start.
 
-import { assert } from '../util/assert.js'
+import { assert } from '../base/assert.js'
 import type { KvCommand, KvState } from './kv.js'
 import type { StateEncoding } from './types.js'
 

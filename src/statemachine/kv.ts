@@ -2,7 +2,7 @@
 // strings (one character per byte, "latin1"), so any bytes round-trip and V8 stores them compactly.
 
 import { protoCodec } from '../rpc/proto.js'
-import { BinaryReader } from '../util/bytes.js'
+import { BinaryReader } from '../base/bytes.js'
 import { KvStateEncoding } from './kv-state-encoding.js'
 import type { Codec, StateMachine } from './types.js'
 

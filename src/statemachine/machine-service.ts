@@ -6,10 +6,10 @@ import { NotLeaderError, RaftTimeoutError } from '../raft/errors.js'
 import { protoCodec } from '../rpc/proto.js'
 import { handler, invoke, rpcMethod } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
-import { type Clock, sleep, systemClock } from '../sim/clock.js'
+import { type Clock, sleep, systemClock } from '../base/clock.js'
 import type { ReplicatedStateMachine } from './runtime.js'
 import type { StateMachine } from './types.js'
-import { SerialQueue } from '../util/serial-queue.js'
+import { SerialQueue } from '../base/serial-queue.js'
 
 interface MachineRequest {
   clientId: number

@@ -4,7 +4,7 @@
 // each entry) and by count, so every replica expires exactly the same ones.
 
 import type { Codec } from './types.js'
-import { BinaryReader, BinaryWriter } from '../util/bytes.js'
+import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 
 export interface SessionLimits {
   /** A session idle for this long in log time is forgotten. */

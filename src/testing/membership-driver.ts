@@ -5,7 +5,7 @@
 import { MembershipChangeError } from '../raft/errors.js'
 import { type MembershipChange, describeChange } from '../raft/membership.js'
 import type { MembershipState, RaftNode } from '../raft/node.js'
-import { type Clock, sleep } from '../sim/clock.js'
+import { type Clock, sleep } from '../base/clock.js'
 
 const RETRY_MS = 50
 

@@ -13,9 +13,9 @@ import { SimServer } from '../rpc/sim-network.js'
 import { SimTransport } from '../rpc/sim-transport.js'
 import type { Configuration, MembershipChange } from '../raft/membership.js'
 import { type AppliedMessage, type MembershipState, RaftNode, type RaftNodeOptions } from '../raft/node.js'
-import { sleep } from '../sim/clock.js'
+import { sleep } from '../base/clock.js'
 import type { SimWorld } from '../sim/world.js'
-import { silentLogger } from '../util/logger.js'
+import { silentLogger } from '../base/logger.js'
 import { changeMembershipThroughLeader } from './membership-driver.js'
 
 export type LabCommand = number | string

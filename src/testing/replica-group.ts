@@ -13,7 +13,7 @@ import { type MembershipState, RaftNode, type RaftNodeOptions } from '../raft/no
 import type { SimWorld } from '../sim/world.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { StateMachine } from '../statemachine/types.js'
-import { silentLogger } from '../util/logger.js'
+import { silentLogger } from '../base/logger.js'
 import { changeMembershipThroughLeader } from './membership-driver.js'
 
 export interface RunningReplica<State, Command, Result> {

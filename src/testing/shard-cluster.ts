@@ -12,7 +12,7 @@ import { ShardClerk } from '../shard/shard-clerk.js'
 import { controllerMachine } from '../shard/controller-machine.js'
 import { MachineClerk } from '../statemachine/machine-service.js'
 import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
-import { silentLogger } from '../util/logger.js'
+import { silentLogger } from '../base/logger.js'
 import { ControllerClerk, ControllerCluster } from './controller-cluster.js'
 import { ReplicaGroup } from './replica-group.js'
 

@@ -1,8 +1,8 @@
 // What one Raft node applied, as a process test or benchmark sees it: every command with its index
 // and term, in index order, and a way to wait until the node has applied a given index.
 
-import { type Clock, type TimerHandle, systemClock } from '../../src/sim/clock.js'
-import { assert } from '../../src/util/assert.js'
+import { type Clock, type TimerHandle, systemClock } from '../../src/base/clock.js'
+import { assert } from '../../src/base/assert.js'
 import type { AppliedCommand } from './raft-control.js'
 
 interface IndexWaiter {

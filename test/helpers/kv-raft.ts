@@ -2,7 +2,7 @@
 
 import type { Test } from 'tap'
 import type { SimWorld } from '../../src/sim/world.js'
-import { sleep } from '../../src/sim/clock.js'
+import { sleep } from '../../src/base/clock.js'
 import { KvCluster, type KvClusterOptions } from '../../src/testing/kv-cluster.js'
 import { append, appendValue, checkClientAppends, checkLinearizable, get, newHistory, put } from './kv.js'
 

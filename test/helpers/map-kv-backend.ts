@@ -2,7 +2,7 @@
 // fail any of them, and tracks how many overlap (the server must never overlap one connection's).
 
 import type { KvBackend, KvInfoSections } from '../../src/resp/backend.js'
-import { sleep, systemClock } from '../../src/sim/clock.js'
+import { sleep, systemClock } from '../../src/base/clock.js'
 
 export type KvOperation = 'get' | 'set' | 'append' | 'del' | 'exists' | 'info'
 

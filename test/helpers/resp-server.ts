@@ -4,8 +4,8 @@
 import type { Test } from 'tap'
 import { RespClient } from '../../src/resp/client.js'
 import { RespServer, type RespServerOptions } from '../../src/resp/server.js'
-import { sleep, systemClock } from '../../src/sim/clock.js'
-import { type LoggedEvent, MemoryLogger } from '../../src/util/logger.js'
+import { sleep, systemClock } from '../../src/base/clock.js'
+import { type LoggedEvent, MemoryLogger } from '../../src/base/logger.js'
 import { MapKvBackend, type MapKvBackendHooks } from './map-kv-backend.js'
 
 export interface RunningServer {

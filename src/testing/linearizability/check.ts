@@ -1,7 +1,7 @@
 // Checks a whole history: validates it, splits it into the model's partitions, searches each one
 // within one overall time budget, and reports the smallest partition that has no linearization.
 
-import { assert } from '../../util/assert.js'
+import { assert } from '../../base/assert.js'
 import { HistoryError } from './errors.js'
 import { operationsFromEvents } from './history-events.js'
 import { searchPartition } from './search.js'

@@ -2,7 +2,7 @@
 // Linearizing an operation lifts its two events out of the list; backtracking puts them back in
 // reverse order (dancing links), so both are O(1) and the list needs no copying.
 
-import { assert } from '../../util/assert.js'
+import { assert } from '../../base/assert.js'
 import type { Operation } from './types.js'
 
 export const END = -1

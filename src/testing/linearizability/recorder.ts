@@ -2,7 +2,7 @@
 // sending a request and end() when the reply arrives, or giveUp() when it stops waiting without
 // knowing whether the request took effect.
 
-import { assert } from '../../util/assert.js'
+import { assert } from '../../base/assert.js'
 import type { Operation } from './types.js'
 
 export interface PendingOperation<Output> {

@@ -4,7 +4,7 @@
 // next, so undo the latest choice and walk on from it. A configuration (linearized set, state)
 // is explored at most once.
 
-import { assert } from '../../util/assert.js'
+import { assert } from '../../base/assert.js'
 import { END, EventList } from './event-list.js'
 import type { Model, Operation } from './types.js'
 import { VisitedCache } from './visited-cache.js'

@@ -1,7 +1,7 @@
 // A small, fast, seedable pseudo-random generator (sfc32, seeded through splitmix32). Every random
 // choice in a simulation comes from one of these, so a seed replays a run exactly.
 
-import { assert } from '../util/assert.js'
+import { assert } from './assert.js'
 
 function splitmix32(state: number): () => number {
   let s = state >>> 0
