@@ -1,21 +1,8 @@
 // The records the durable log keeps: entries, the hard state, snapshot metadata, and the identity
 // of the node that owns the data directory.
 
-export interface LogEntry {
-  readonly index: number
-  readonly term: number
-  /** Opaque to the log; Raft gives it meaning (command, no-op, configuration change). */
-  readonly type: number
-  readonly data: Uint8Array
-}
-
-/** What Raft must never forget across a crash (Figure 2's persistent state, plus commit). */
-export interface HardState {
-  readonly term: number
-  readonly votedFor: string | null
-  /** Known-committed index. Saved opportunistically: a stale value only delays re-applying. */
-  readonly commitIndex: number
-}
+export type { HardState, LogEntry } from '../base/entries.js'
+export { EMPTY_HARD_STATE } from '../base/entries.js'
 
 export interface SnapshotMeta {
   readonly lastIncludedIndex: number
@@ -53,4 +40,3 @@ export interface IdentityClaim {
   readonly clusterId?: string
 }
 
-export const EMPTY_HARD_STATE: HardState = Object.freeze({ term: 0, votedFor: null, commitIndex: 0 })

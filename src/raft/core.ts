@@ -4,7 +4,7 @@
 // snapshots to apply. Election, replication, pre-vote, check-quorum, leader transfer and ReadIndex
 // all live here, so the simulator and production run the same protocol code.
 
-import type { HardState, LogEntry } from '../log/types.js'
+import type { HardState, LogEntry } from '../base/entries.js'
 import { assert } from '../base/assert.js'
 import { MAX_TERM } from './limits.js'
 import { type Configuration, type MembershipChange, allMembers, applyChange, isVoter } from './membership.js'

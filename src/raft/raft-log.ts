@@ -2,7 +2,7 @@
 // with the commit, applied and stable (durable) marks, and the configurations its entries hold.
 // Pure: storage learns of changes through handoffs, and reports back when a handoff is durable.
 
-import type { LogEntry } from '../log/types.js'
+import type { LogEntry } from '../base/entries.js'
 import { assert } from '../base/assert.js'
 import { type Configuration, type ConfigurationDecoder, ConfigurationHistory } from './membership.js'
 import { EntryType } from './types.js'
