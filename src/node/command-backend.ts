@@ -3,7 +3,7 @@
 // one command.
 
 import type { KvBackend, KvInfoSections } from '../resp/backend.js'
-import type { KvCommand, KvResult } from '../statemachine/kv.js'
+import type { KvCommand, KvResult } from '../kv/kv.js'
 
 export abstract class CommandBackend implements KvBackend {
   /** Runs one command exactly once, or throws a RespError saying why it could not. */

@@ -5,8 +5,8 @@
 import { RespError } from '../resp/errors.js'
 import type { KvInfoSections } from '../resp/backend.js'
 import type { Transport } from '../rpc/transport.js'
-import { KvClerk, KvDeadlineError, KvValueTooLargeError } from '../statemachine/kv-clerk.js'
-import type { KvCommand, KvResult } from '../statemachine/kv.js'
+import { KvClerk, KvDeadlineError, KvValueTooLargeError } from '../kv/kv-clerk.js'
+import type { KvCommand, KvResult } from '../kv/kv.js'
 import { CommandBackend } from './command-backend.js'
 
 export interface ClerkPoolBackendOptions {

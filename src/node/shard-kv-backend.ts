@@ -11,7 +11,7 @@ import type { KeyToShard, ShardConfig } from '../shard/config.js'
 import type { ConfigSource } from '../shard/group-server.js'
 import { ShardClerk } from '../shard/shard-clerk.js'
 import { type Clock, type TimerHandle, systemClock } from '../base/clock.js'
-import type { KvCommand, KvResult } from '../statemachine/kv.js'
+import type { KvCommand, KvResult } from '../kv/kv.js'
 import { CommandBackend } from './command-backend.js'
 
 export interface ShardForwardingBackendOptions {

@@ -2,32 +2,10 @@
 // without ACLs: one user, "default", and before AUTH (or HELLO's AUTH option) only AUTH, HELLO and
 // QUIT are answered. The password is compared in constant time, as digests of equal length.
 
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { type CommandContext, type CommandSpec, NO_KEYS, arg, argText } from './commands.js'
 import { RespError } from './errors.js'
 import { OK_REPLY } from './reply.js'
-
-/** Redis's one user without ACLs; AUTH with a single argument means this user. */
-export const DEFAULT_USER = 'default'
-
-function digest(bytes: Buffer): Buffer {
-  return createHash('sha256').update(bytes).digest()
-}
-
-/** The configured password, kept as its digest so that every comparison takes the same time. */
-export class RequirePass {
-  private readonly passwordDigest: Buffer
-
-  constructor(password: string) {
-    this.passwordDigest = digest(Buffer.from(password, 'utf8'))
-  }
-
-  matches(username: string, password: Buffer): boolean {
-    // Compared first, whatever the user name, so that a wrong name takes as long as a wrong password.
-    const passwordMatches = timingSafeEqual(digest(password), this.passwordDigest)
-    return passwordMatches && username === DEFAULT_USER
-  }
-}
+import { DEFAULT_USER } from './require-pass.js'
 
 /**
  * Authenticates `client` as `username` (null: the default user, AUTH's one-argument form) or

@@ -3,7 +3,7 @@
 // wrong arity so that clients and people see familiar errors.
 
 import { assert } from '../base/assert.js'
-import type { RequirePass } from './auth.js'
+import type { RequirePass } from './require-pass.js'
 import type { KvBackend } from './backend.js'
 import { RespError } from './errors.js'
 import type { RespLimits } from './limits.js'

@@ -2,20 +2,13 @@
 // each shard in its own section, so a migration source can take one shard out without the rest.
 
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
-import { fromBinaryString, kvCommandCodec, kvResultCodec, kvStateCodec, toBinaryString } from '../statemachine/kv.js'
+import { fromBinaryString, kvCommandCodec, kvResultCodec, kvStateCodec, toBinaryString } from '../kv/kv.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import type { ShardConfig } from './config.js'
-import type { ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-machine.js'
+import type { ChunkPayload, ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
 import { decodeShard, encodeShardHead, type ShardState } from './shard-state.js'
 
-/** One piece of a shard on its way to a new owner. */
-export type ChunkPayload =
-  | { kind: 'data'; entries: Array<[string, string]> }
-  | { kind: 'sessions'; encoded: Uint8Array }
-  /** A segment of the source's log: the operations on the shard since its snapshot, in order. */
-  | { kind: 'ops'; operations: ClientOperation[] }
-  /** The last chunk: the digest the rebuilt shard must have. */
-  | { kind: 'end'; digest: Uint8Array }
+export type { ChunkPayload } from './group-types.js'
 
 const COMMAND_KINDS = ['op', 'config', 'chunk', 'delete', 'gc-done'] as const
 const PAYLOAD_KINDS = ['data', 'sessions', 'ops', 'end'] as const

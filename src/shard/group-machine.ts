@@ -3,48 +3,18 @@
 // next configuration, chunks of an incoming shard (its snapshot, then the log segment of operations
 // on it since), deleting a shard the new owner has confirmed, and clearing that confirmation.
 
-import { type KvCommand, type KvResult, kvMachine, kvResultCodec } from '../statemachine/kv.js'
+import { type KvResult, kvMachine, kvResultCodec } from '../kv/kv.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { bytesEqual } from '../base/bytes.js'
 import { assert } from '../base/assert.js'
 import { NO_GROUP, type KeyToShard, type ShardConfig, initialConfig } from './config.js'
-import { type ChunkPayload, decodeGroupCommand, decodeGroupResult, decodeGroupState, encodeGroupCommand, encodeGroupResult, encodeGroupState } from './group-codec.js'
+import { decodeGroupCommand, decodeGroupResult, decodeGroupState, encodeGroupCommand, encodeGroupResult, encodeGroupState } from './group-codec.js'
 import { GroupStateEncoding } from './group-state-encoding.js'
 import { type ShardState, emptyShard, shardDigest } from './shard-state.js'
+import type { ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
 
-export interface GroupState {
-  gid: number
-  config: ShardConfig
-  previous: ShardConfig
-  /** The shards this group holds in any status; a shard not here is not held at all. */
-  shards: Map<number, ShardState>
-}
-
-export interface ClientOperation {
-  clientId: number
-  sequence: number
-  timeMs: number
-  command: KvCommand
-}
-
-export type GroupCommand =
-  | ({ kind: 'op' } & ClientOperation)
-  | { kind: 'config'; config: ShardConfig }
-  | { kind: 'chunk'; configNum: number; shard: number; transferId: string; index: number; payload: ChunkPayload }
-  | { kind: 'delete'; configNum: number; shard: number }
-  | { kind: 'gc-done'; configNum: number; shard: number }
-
-export type GroupError = 'OK' | 'ErrWrongGroup' | 'ErrNotReady' | 'ErrStale'
-
-export interface GroupResult {
-  err: GroupError
-  /** For client operations. */
-  kv: KvResult | null
-  /** The shard the command touched, and how (for the migration source's record of operations). */
-  shard: number
-  event: 'none' | 'op' | 'complete'
-}
+export type { ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
 
 export interface GroupMachineOptions {
   gid: number

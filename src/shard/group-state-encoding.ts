@@ -5,11 +5,11 @@
 // each first leaves the keys it touches with that shard's encoding. A chunk that restarts a
 // transfer, and a deleted shard, leave the old map as it was, so it needs nothing.
 
-import { KvStateEncoding } from '../statemachine/kv-state-encoding.js'
+import { KvStateEncoding } from '../kv/kv-state-encoding.js'
 import type { StateEncoding } from '../statemachine/types.js'
 import type { KeyToShard } from './config.js'
 import { encodeGroupHead, shardSectionHead } from './group-codec.js'
-import type { GroupCommand, GroupState } from './group-machine.js'
+import type { GroupCommand, GroupState } from './group-types.js'
 import { encodeShardHead } from './shard-state.js'
 
 interface ShardSection {

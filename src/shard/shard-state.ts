@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
-import { type KvResult, kvResultCodec, kvStateCodec } from '../statemachine/kv.js'
+import { type KvResult, kvResultCodec, kvStateCodec } from '../kv/kv.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
 
 export type ShardStatus =

@@ -1,9 +1,6 @@
-// Public surface of the state-machine runtime and the KV services.
+// Public surface of the state-machine runtime: reducers folded over the committed log, sessions,
+// snapshots, and the generic service and clerk for any machine.
 export type { Codec, StateMachine } from './types.js'
 export { ReplicatedStateMachine, ProposalLostError, type ClientSession, type ReplicatedStateMachineOptions } from './runtime.js'
 export { foldMessage, initialFold, encodeCheckpoint, decodeCheckpoint, CheckpointFormatError, type Folded, type Outcome, type OutcomeKind } from './fold.js'
 export { SessionTable, DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions.js'
-export { kvMachine, type KvCommand, type KvResult, type KvState, type KvOp, type KvMachineOptions } from './kv.js'
-export { KvService, type KvReplica, type KvServiceOptions } from './kv-service.js'
-export { KvLocalServer } from './kv-local-server.js'
-export { KvClerk, KvDeadlineError, KvValueTooLargeError, type KvClerkOptions } from './kv-clerk.js'

@@ -7,9 +7,9 @@ import { SimServer } from '../rpc/sim-network.js'
 import { SimTransport } from '../rpc/sim-transport.js'
 import type { RaftNodeOptions } from '../raft/node.js'
 import type { SimWorld } from '../sim/world.js'
-import { KvClerk } from '../statemachine/kv-clerk.js'
-import { KvService } from '../statemachine/kv-service.js'
-import { type KvCommand, type KvResult, type KvState, kvMachine } from '../statemachine/kv.js'
+import { KvClerk } from '../kv/kv-clerk.js'
+import { KvService } from '../kv/kv-service.js'
+import { type KvCommand, type KvResult, type KvState, kvMachine } from '../kv/kv.js'
 import { ReplicaGroup } from './replica-group.js'
 
 export interface KvClusterOptions {

@@ -2,22 +2,11 @@
 // delete on string values, checked one key at a time.
 
 import { partitionByKey } from './kv-partition.js'
+import type { KvInput, KvOutput } from './kv-types.js'
 import type { Model, StepResult } from './types.js'
 import { quote } from './text.js'
 
-export interface KvInput {
-  readonly op: 'get' | 'put' | 'append' | 'delete'
-  readonly key: string
-  /** The value to put or append; ignored by get and delete. */
-  readonly value: string
-}
-
-/** What get returns (missing key = ''), and what append returns when it returns the old value. */
-export interface KvOutput {
-  readonly value: string
-  /** What append returns when it returns the new length (as Redis's APPEND and lograft's KV do). */
-  readonly length?: number
-}
+export type { KvInput, KvOutput } from './kv-types.js'
 
 export interface KvModelOptions {
   /** Whether append returns the value it appended to (as in 6.5840's kvsrv lab). */

@@ -2,7 +2,7 @@
 // outcome that cannot matter to any linearization: each would otherwise be a choice the search
 // has to consider at every step from its call to the end of the history.
 
-import type { KvInput, KvOutput } from './kv-model.js'
+import type { KvInput, KvOutput } from './kv-types.js'
 import type { Operation, Partition } from './types.js'
 
 type KvOperation = Operation<KvInput, KvOutput>

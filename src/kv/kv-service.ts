@@ -7,7 +7,7 @@ import { handler } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import type { KvCommand, KvResult, KvState } from './kv.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, kvCommandMethod } from './kv-rpc.js'
-import { type ReplicatedStateMachine } from './runtime.js'
+import { type ReplicatedStateMachine } from '../statemachine/runtime.js'
 
 export type KvReplica = ReplicatedStateMachine<KvState, KvCommand, KvResult>
 

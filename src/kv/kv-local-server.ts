@@ -5,10 +5,10 @@
 import { handler } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import type { Clock } from '../base/clock.js'
-import { type Folded, applyCommand, initialFold } from './fold.js'
+import { type Folded, applyCommand, initialFold } from '../statemachine/fold.js'
 import { type KvCommand, type KvResult, type KvState, kvMachine } from './kv.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, kvCommandMethod } from './kv-rpc.js'
-import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions.js'
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../statemachine/sessions.js'
 
 export class KvLocalServer {
   private readonly machine = kvMachine({ appendReturnsOldValue: true })

@@ -4,26 +4,10 @@
 import { protoCodec } from '../rpc/proto.js'
 import { BinaryReader } from '../base/bytes.js'
 import { KvStateEncoding } from './kv-state-encoding.js'
-import type { Codec, StateMachine } from './types.js'
+import type { Codec, StateMachine } from '../statemachine/types.js'
+import type { KvCommand, KvOp, KvResult, KvState } from './types.js'
 
-export type KvOp = 'get' | 'put' | 'append' | 'delete'
-
-export interface KvCommand {
-  op: KvOp
-  key: string
-  value: string
-}
-
-export interface KvResult {
-  /** Get: the value ('' if missing). Append: the old value, in the 'old-value' flavour. */
-  value: string
-  /** Whether the key existed before the command. */
-  found: boolean
-  /** The value's length after the command. */
-  length: number
-}
-
-export type KvState = Map<string, string>
+export type { KvCommand, KvOp, KvResult, KvState } from './types.js'
 
 export interface KvMachineOptions {
   /**

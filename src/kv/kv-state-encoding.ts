@@ -4,8 +4,8 @@
 // encoding, so pieces encoded later still hold the map as it was at the start.
 
 import { assert } from '../base/assert.js'
-import type { KvCommand, KvState } from './kv.js'
-import type { StateEncoding } from './types.js'
+import type { KvCommand, KvState } from './types.js'
+import type { StateEncoding } from '../statemachine/types.js'
 
 const COUNT_BYTES = 4
 const LENGTH_BYTES = 4

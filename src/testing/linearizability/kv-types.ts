@@ -1,0 +1,17 @@
+// The KV model's operations as histories record them, apart from the model so that partitioning
+// by key can name them without importing it.
+
+export interface KvInput {
+  readonly op: 'get' | 'put' | 'append' | 'delete'
+  readonly key: string
+  /** The value to put or append; ignored by get and delete. */
+  readonly value: string
+}
+
+/** What get returns (missing key = ''), and what append returns when it returns the old value. */
+export interface KvOutput {
+  readonly value: string
+  /** What append returns when it returns the new length (as Redis's APPEND and lograft's KV do). */
+  readonly length?: number
+}
+
