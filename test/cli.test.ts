@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { openDiskLog } from '../src/log/backends.js'
 import { envelopeCodec } from '../src/statemachine/envelope.js'
-import { kvCommandCodec } from '../src/statemachine/kv.js'
+import { kvCommandCodec } from '../src/kv/kv.js'
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 

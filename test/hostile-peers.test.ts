@@ -12,7 +12,7 @@ import type { AppendEntriesRequest } from '../src/raft/types.js'
 import { invoke } from '../src/rpc/service.js'
 import { TcpTransport } from '../src/rpc/tcp-transport.js'
 import { envelopeCodec } from '../src/statemachine/envelope.js'
-import { kvCommandCodec } from '../src/statemachine/kv.js'
+import { kvCommandCodec } from '../src/kv/kv.js'
 import { MemoryLogger } from '../src/base/logger.js'
 import { freePortBlock, infoFields, respCommand, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 

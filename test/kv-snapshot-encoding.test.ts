@@ -9,8 +9,8 @@ import type { AppliedMessage } from '../src/raft/node.js'
 import { sleep } from '../src/base/clock.js'
 import { Rng } from '../src/base/rng.js'
 import { decodeCheckpoint, encodeCheckpoint, foldMessage, initialFold } from '../src/statemachine/fold.js'
-import { type KvCommand, type KvState, kvMachine, kvStateCodec } from '../src/statemachine/kv.js'
-import { KvStateEncoding } from '../src/statemachine/kv-state-encoding.js'
+import { type KvCommand, type KvState, kvMachine, kvStateCodec } from '../src/kv/kv.js'
+import { KvStateEncoding } from '../src/kv/kv-state-encoding.js'
 import { ReplicatedStateMachine } from '../src/statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
 import { BinaryWriter } from '../src/base/bytes.js'
@@ -43,7 +43,7 @@ seededTest(t, 'pieces encoded between commands equal the whole encoding of the s
     for (let n = rng.int(30); n > 0; n--) {
       const command = randomCommand(rng, keys)
       encoding.preserve(command)
-      state = machine.apply(state, command).state
+      state = machine.apply(state, command, { index: 0, term: 0, timeMs: 0 }).state
       applied++
     }
   }

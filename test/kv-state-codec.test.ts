@@ -1,6 +1,6 @@
 // The KV state's snapshot encoding: exact-size, byte-transparent, and refusing truncated input.
 import t from 'tap'
-import { type KvState, kvStateCodec } from '../src/statemachine/kv.js'
+import { type KvState, kvStateCodec } from '../src/kv/kv.js'
 
 const everyByte = String.fromCharCode(...Array.from({ length: 256 }, (_, byte) => byte))
 

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { sleep } from '../src/base/clock.js'
 import { firstByteShard } from '../src/shard/config.js'
 import { invoke } from '../src/rpc/service.js'
-import { kvCommandMethod } from '../src/statemachine/kv-rpc.js'
+import { shardKvCommandMethod } from '../src/shard/client-rpc.js'
 import { ShardCluster } from '../src/testing/shard-cluster.js'
 import { simTest } from './helpers/sim.js'
 import { type KeyedValues, check, checkAll, checkAndAppend, putKeys, randomString } from './helpers/shard.js'
@@ -54,7 +54,7 @@ simTest(t, 'Rejection (a group answers ErrWrongGroup for shards it does not own,
     const owner = config.shards[firstByteShard(key, 10)]
     let reply = null
     for (const server of cluster.group(0).serverNames()) {
-      const attempt = await invoke(caller, server, kvCommandMethod, { clientId: 424242, sequence: 0, command: { op: 'get', key, value: '' } }).catch(() => null)
+      const attempt = await invoke(caller, server, shardKvCommandMethod, { clientId: 424242, sequence: 0, command: { op: 'get', key, value: '' } }).catch(() => null)
       if (attempt && attempt.err !== 'ErrWrongLeader') reply = attempt
     }
     if (owner === 100) {
@@ -65,7 +65,7 @@ simTest(t, 'Rejection (a group answers ErrWrongGroup for shards it does not own,
     }
   }
   t.ok(refused > 0, `${refused} keys belong to the new group`)
-  const write = await invoke(caller, cluster.group(0).serverNames()[cluster.group(0).leader() ?? 0] as string, kvCommandMethod, {
+  const write = await invoke(caller, cluster.group(0).serverNames()[cluster.group(0).leader() ?? 0] as string, shardKvCommandMethod, {
     clientId: 424242,
     sequence: 1,
     command: { op: 'put', key: keys.find((key) => config.shards[firstByteShard(key, 10)] !== 100) as string, value: 'stale' },

@@ -28,7 +28,7 @@ function operation(rng: Rng, clientId: number, sequence: number, shard: number):
 }
 
 function run(state: GroupState, command: GroupCommand): void {
-  const { result } = machine.apply(state, command)
+  const { result } = machine.apply(state, command, { index: 0, term: 0, timeMs: 0 })
   if (command.kind !== 'op' && result.err !== 'OK') throw new Error(`setup command ${command.kind} got ${result.err}`)
 }
 
@@ -73,7 +73,7 @@ seededTest(t, 'a group snapshot encoded between commands equals the whole encodi
         command = chunk(0, transferId, dataFor(2, 10))
       } else command = rng.chance(0.5) ? { kind: 'gc-done', configNum: 3, shard: 0 } : { kind: 'delete', configNum: 3, shard: 1 }
       encoding.preserve(command)
-      machine.apply(state, command)
+      machine.apply(state, command, { index: 0, term: 0, timeMs: 0 })
       applied++
     }
   }

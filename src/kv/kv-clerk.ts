@@ -1,13 +1,11 @@
-// The KV clerk: finds and remembers the leader, numbers its requests for exactly-once execution,
-// and retries across leader changes and lost replies — forever by default, as the lab's clerk
-// does, or until a deadline. One request at a time per clerk (its session allows one outstanding).
+// The KV clerk: the generic MachineClerk (leader-seeking, exactly once, retrying forever by default
+// as the lab's clerk does, or until a deadline) with the KV's own calls and errors.
 
-import { invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
-import { type Clock, sleep, systemClock } from '../base/clock.js'
-import type { KvCommand, KvResult } from './kv.js'
-import { kvCommandMethod } from './kv-rpc.js'
-import { SerialQueue } from '../base/serial-queue.js'
+import type { Clock } from '../base/clock.js'
+import { ClerkDeadlineError, CommandRefusedError, MachineClerk } from '../statemachine/machine-clerk.js'
+import { type KvCommand, type KvResult, type KvState, kvMachine } from './kv.js'
+import { TOO_LARGE } from './kv-service.js'
 
 export interface KvClerkOptions {
   transport: Transport
@@ -44,16 +42,12 @@ export class KvValueTooLargeError extends Error {
 
 export class KvClerk {
   readonly clientId: number
-  private readonly options: KvClerkOptions
-  private readonly clock: Clock
-  private sequence = 0
-  private leader = 0
-  private readonly queue = new SerialQueue()
+  private readonly clerk: MachineClerk<KvState, KvCommand, KvResult>
 
   constructor(options: KvClerkOptions) {
-    this.options = options
-    this.clock = options.clock ?? systemClock
-    this.clientId = options.clientId ?? 1 + Math.floor((options.random ?? Math.random)() * 2 ** 52)
+    // The clerk needs the machine's codecs and its notion of a read, not its flavour of Append.
+    this.clerk = new MachineClerk(kvMachine({ appendReturnsOldValue: false }), options)
+    this.clientId = this.clerk.clientId
   }
 
   async get(key: string): Promise<string> {
@@ -75,38 +69,13 @@ export class KvClerk {
   }
 
   /** Runs one command, after this clerk's earlier ones. */
-  execute(command: KvCommand): Promise<KvResult> {
-    return this.queue.run(() => this.attempt(command))
-  }
-
-  private async attempt(command: KvCommand): Promise<KvResult> {
-    const sequence = command.op === 'get' ? 0 : ++this.sequence
-    const started = this.clock.now()
-    const callOptions = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
-    for (;;) {
-      const servers = typeof this.options.servers === 'function' ? this.options.servers() : this.options.servers
-      if (this.leader >= servers.length) this.leader = 0
-      for (let tried = 0; tried < servers.length; tried++) {
-        if (this.options.deadlineMs !== undefined && this.clock.now() - started >= this.options.deadlineMs) {
-          throw new KvDeadlineError(command, this.options.deadlineMs)
-        }
-        const server = servers[this.leader] as string
-        try {
-          const reply = await invoke(this.options.transport, server, kvCommandMethod, { clientId: this.clientId, sequence, command }, callOptions)
-          if (reply.err === 'OK') return reply.result
-          if (reply.err === 'ErrTooLarge') throw new KvValueTooLargeError(command.value.length)
-          const hinted = servers.indexOf(reply.leaderHint)
-          if (reply.err === 'ErrWrongLeader' && hinted >= 0 && hinted !== this.leader) {
-            this.leader = hinted
-            continue
-          }
-        } catch (error) {
-          if (error instanceof KvValueTooLargeError) throw error
-          // Lost, unreachable or timed out: the next server may be the leader.
-        }
-        this.leader = (this.leader + 1) % servers.length
-      }
-      await sleep(this.clock, this.options.retryPauseMs ?? 100)
+  async execute(command: KvCommand): Promise<KvResult> {
+    try {
+      return await this.clerk.execute(command)
+    } catch (error) {
+      if (error instanceof ClerkDeadlineError) throw new KvDeadlineError(command, error.deadlineMs)
+      if (error instanceof CommandRefusedError && error.refusal === TOO_LARGE) throw new KvValueTooLargeError(command.value.length)
+      throw error
     }
   }
 }

@@ -3,11 +3,11 @@
 // Append gets its recorded result. Gets are never recorded, so reads cost no memory per client.
 
 import { handler } from '../rpc/service.js'
+import { type MachineReply, machineMethod } from '../statemachine/machine-service.js'
 import type { Transport } from '../rpc/transport.js'
 import type { Clock } from '../base/clock.js'
 import { type Folded, applyCommand, initialFold } from '../statemachine/fold.js'
 import { type KvCommand, type KvResult, type KvState, kvMachine } from './kv.js'
-import { EMPTY_RESULT, type KvReply, type KvRequest, kvCommandMethod } from './kv-rpc.js'
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../statemachine/sessions.js'
 
 export class KvLocalServer {
@@ -21,8 +21,15 @@ export class KvLocalServer {
     this.folded = initialFold(this.machine, limits)
   }
 
+  /** Serves the KV machine's Execute method, as the replicated KV does, so the same clerk talks to both. */
   register(transport: Transport): void {
-    transport.register('KV', { Command: handler(kvCommandMethod, (request) => this.handle(request)) })
+    const method = machineMethod(this.machine.name)
+    transport.register(method.service, {
+      [method.name]: handler(method, (request): MachineReply => {
+        const result = this.handle(request.clientId, request.sequence, this.machine.commandCodec.decode(request.command))
+        return { err: 'OK', result: this.machine.resultCodec.encode(result), leaderHint: '' }
+      }),
+    })
   }
 
   get state(): KvState {
@@ -33,9 +40,12 @@ export class KvLocalServer {
     return this.folded.sessions.size
   }
 
-  handle(request: KvRequest): KvReply {
-    const command: KvCommand = request.command
-    const { result } = applyCommand(this.machine, this.folded, request.clientId, request.sequence, this.clock.now(), command)
-    return { err: 'OK', result: result ?? EMPTY_RESULT, leaderHint: '' }
+  /** Applies one command with the client's session (a retry gets the recorded result). */
+  handle(clientId: number, sequence: number, command: KvCommand): KvResult {
+    // No log here: the position is the order requests arrive in.
+    const context = { index: this.folded.index + 1, term: 0, timeMs: this.clock.now() }
+    this.folded.index = context.index
+    const { result } = applyCommand(this.machine, this.folded, clientId, sequence, context, command)
+    return result ?? { value: '', found: false, length: 0 }
   }
 }

@@ -1,18 +1,20 @@
-// The Raft-replicated KV server (Lab 4): serves KV.Command on a Transport. Writes go through the
-// log with the client's session (exactly once); reads are linearizable ReadIndex reads, so a Get
-// never returns stale data from a minority. A non-leader answers ErrWrongLeader with its guess.
+// The Raft-replicated KV server (Lab 4): the KV machine served by the generic machine service.
+// Writes go through the log with the client's session (exactly once); reads are linearizable
+// ReadIndex reads, so a Get never returns stale data from a minority; a value larger than the
+// service accepts is refused before it reaches the log.
 
-import { NotLeaderError, RaftTimeoutError } from '../raft/errors.js'
-import { handler } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
+import { serveMachine } from '../statemachine/machine-service.js'
+import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { KvCommand, KvResult, KvState } from './kv.js'
-import { EMPTY_RESULT, type KvReply, type KvRequest, kvCommandMethod } from './kv-rpc.js'
-import { type ReplicatedStateMachine } from '../statemachine/runtime.js'
 
 export type KvReplica = ReplicatedStateMachine<KvState, KvCommand, KvResult>
 
+/** The refusal of a value over maxValueBytes (KvClerk throws KvValueTooLargeError for it). */
+export const TOO_LARGE = 'ErrTooLarge'
+
 export interface KvServiceOptions {
-  /** Largest value accepted in a Put or Append; larger ones get ErrTooLarge. Default 64 MiB. */
+  /** Largest value accepted in a Put or Append; larger ones are refused. Default 1 MiB. */
   maxValueBytes?: number
 }
 
@@ -23,34 +25,10 @@ export class KvService {
     private readonly replica: KvReplica,
     options: KvServiceOptions = {},
   ) {
-    this.maxValueBytes = options.maxValueBytes ?? 64 * 1024 * 1024
+    this.maxValueBytes = options.maxValueBytes ?? 1024 * 1024
   }
 
   register(transport: Transport): void {
-    transport.register('KV', { Command: handler(kvCommandMethod, (request) => this.handle(request)) })
-  }
-
-  async handle(request: KvRequest): Promise<KvReply> {
-    const { command } = request
-    if (command.value.length > this.maxValueBytes) return this.reply('ErrTooLarge')
-    try {
-      if (command.op === 'get') {
-        const result = await this.replica.query((state) => {
-          const value = state.get(command.key)
-          return value === undefined ? EMPTY_RESULT : { value, found: true, length: value.length }
-        })
-        return { err: 'OK', result, leaderHint: '' }
-      }
-      const result = await this.replica.execute(command, { clientId: request.clientId, sequence: request.sequence })
-      return { err: 'OK', result: result ?? EMPTY_RESULT, leaderHint: '' }
-    } catch (error) {
-      if (error instanceof RaftTimeoutError) return this.reply('ErrTimeout')
-      if (error instanceof NotLeaderError) return { err: 'ErrWrongLeader', result: EMPTY_RESULT, leaderHint: error.leaderId ?? '' }
-      return this.reply('ErrWrongLeader')
-    }
-  }
-
-  private reply(err: KvReply['err']): KvReply {
-    return { err, result: EMPTY_RESULT, leaderHint: this.replica.raft.status().leaderId ?? '' }
+    serveMachine(this.replica, transport, { refuse: (command) => (command.value.length > this.maxValueBytes ? TOO_LARGE : null) })
   }
 }

@@ -4,7 +4,7 @@
 
 import type { Transport } from '../rpc/transport.js'
 import type { Clock } from '../base/clock.js'
-import { MachineClerk } from '../statemachine/machine-service.js'
+import { MachineClerk } from '../statemachine/machine-clerk.js'
 import type { ShardConfig } from './config.js'
 import { type ControllerCommand, type ControllerResult, type ControllerState, controllerMachine } from './controller-machine.js'
 

@@ -43,13 +43,16 @@ export function serves(state: GroupState, shard: number): boolean {
 /** Applies one client operation to a shard, with that shard's sessions (exactly once). */
 export function applyToShard(shard: ShardState, operation: ClientOperation): { applied: boolean; kv: KvResult | undefined } {
   const { command } = operation
-  if (command.op === 'get') return { applied: false, kv: kv.apply(shard.data, command).result }
+  // The KV reducer depends on neither index nor term, and a migration replays an operation at
+  // another group's index: only the operation's own time goes with it.
+  const context = { index: 0, term: 0, timeMs: operation.timeMs }
+  if (command.op === 'get') return { applied: false, kv: kv.apply(shard.data, command, context).result }
   // Only operations that run move the shard's log time: a migration replays exactly those, and the
   // rebuilt shard must match the original to the byte.
   const check = shard.sessions.check(operation.clientId, operation.sequence)
   if (check.kind === 'duplicate') return { applied: false, kv: check.result }
   if (check.kind === 'stale') return { applied: false, kv: undefined }
-  const applied = kv.apply(shard.data, command).result
+  const applied = kv.apply(shard.data, command, context).result
   shard.sessions.record(operation.clientId, operation.sequence, applied, operation.timeMs)
   return { applied: true, kv: applied }
 }

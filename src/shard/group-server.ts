@@ -10,7 +10,7 @@ import { handler, invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import { type Clock, type TimerHandle } from '../base/clock.js'
 import type { KvResult } from '../kv/kv.js'
-import { EMPTY_RESULT, type KvReply, type KvRequest, kvCommandMethod } from '../kv/kv-rpc.js'
+import { EMPTY_RESULT, type KvReply, type KvRequest, shardKvCommandMethod } from './client-rpc.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
@@ -89,7 +89,7 @@ export class GroupServer {
       this.tracker.observe(outcome, this.replica.state)
       this.tracker.prune(options.store.snapshotMeta?.lastIncludedIndex ?? 0)
     })
-    options.transport.register('KV', { Command: handler(kvCommandMethod, (request) => this.serveClient(request)) })
+    options.transport.register(shardKvCommandMethod.service, { [shardKvCommandMethod.name]: handler(shardKvCommandMethod, (request) => this.serveClient(request)) })
     options.transport.register('Shard', {
       Fetch: handler(fetchShardMethod, (request) => this.serveFetch(request)),
       Delete: handler(deleteShardMethod, (request) => this.serveDelete(request.configNum, request.shard)),

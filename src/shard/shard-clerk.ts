@@ -7,10 +7,11 @@ import { invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import { type Clock, sleep, systemClock } from '../base/clock.js'
 import type { KvCommand, KvResult } from '../kv/kv.js'
-import { kvCommandMethod } from '../kv/kv-rpc.js'
+import { shardKvCommandMethod } from './client-rpc.js'
 import { type KeyToShard, type ShardConfig, firstByteShard, initialConfig } from './config.js'
 import type { ConfigSource } from './group-server.js'
 import { SerialQueue } from '../base/serial-queue.js'
+import { type Answer, LeaderSeeker } from '../statemachine/leader-seeker.js'
 
 export interface ShardClerkOptions {
   controller: ConfigSource
@@ -29,7 +30,7 @@ export class ShardClerk {
   readonly clientId: number
   private config: ShardConfig
   private sequence = 0
-  private readonly leaders = new Map<number, number>()
+  private readonly seekers = new Map<number, LeaderSeeker>()
   private readonly queue = new SerialQueue()
   private readonly clock: Clock
   private readonly keyToShard: KeyToShard
@@ -60,28 +61,34 @@ export class ShardClerk {
   private async attempt(command: KvCommand): Promise<KvResult> {
     const sequence = command.op === 'get' ? 0 : ++this.sequence
     const shard = this.keyToShard(command.key, this.options.shardCount)
+    const request = { clientId: this.clientId, sequence, command }
     const callOptions = { timeoutMs: this.options.rpcTimeoutMs ?? 1000 }
+    const ask = async (server: string): Promise<Answer<KvResult>> => {
+      try {
+        const reply = await invoke(this.options.transport, server, shardKvCommandMethod, request, callOptions)
+        if (reply.err === 'OK') return { kind: 'done', value: reply.result }
+        if (reply.err === 'ErrWrongGroup') return { kind: 'stop' } // The shard moved: ask the controller.
+      } catch {
+        // Lost, unreachable or timed out: try the group's next server.
+      }
+      return { kind: 'retry' }
+    }
     for (;;) {
       const gid = this.config.shards[shard] as number
-      const servers = this.config.groups[gid] ?? []
-      let leader = this.leaders.get(gid) ?? 0
-      for (let tried = 0; tried < servers.length; tried++) {
-        const server = servers[leader % servers.length] as string
-        try {
-          const reply = await invoke(this.options.transport, server, kvCommandMethod, { clientId: this.clientId, sequence, command }, callOptions)
-          if (reply.err === 'OK') {
-            this.leaders.set(gid, leader % servers.length)
-            return reply.result
-          }
-          if (reply.err === 'ErrWrongGroup') break
-        } catch {
-          // Lost, unreachable or timed out: try the group's next server.
-        }
-        leader++
-      }
-      this.leaders.set(gid, leader % Math.max(1, servers.length))
+      const round = await this.seekerFor(gid).round(this.config.groups[gid] ?? [], ask)
+      if (round.kind === 'done') return round.value
       await sleep(this.clock, this.options.retryPauseMs ?? 100)
       this.config = await this.options.controller.query(-1)
     }
+  }
+
+  /** Each group's servers are sought separately: the leader of one says nothing of another's. */
+  private seekerFor(gid: number): LeaderSeeker {
+    let seeker = this.seekers.get(gid)
+    if (!seeker) {
+      seeker = new LeaderSeeker()
+      this.seekers.set(gid, seeker)
+    }
+    return seeker
   }
 }

@@ -7,7 +7,7 @@ import type { AppliedMessage } from '../raft/node.js'
 import { BinaryReader, BinaryWriter, bytesEqual } from '../base/bytes.js'
 import { envelopeCodec } from './envelope.js'
 import { type SessionLimits, SessionTable } from './sessions.js'
-import type { StateMachine } from './types.js'
+import type { ApplyContext, StateMachine } from './types.js'
 
 export type OutcomeKind =
   /** The command ran. */
@@ -68,7 +68,8 @@ export function foldMessage<State, Command, Result>(
   }
   const envelope = envelopeCodec.decode(message.data)
   const command = machine.commandCodec.decode(envelope.command)
-  const { kind, result } = applyCommand(machine, folded, envelope.clientId, envelope.sequence, envelope.timeMs, command, beforeApply)
+  const context = { index: message.index, term: message.term, timeMs: envelope.timeMs }
+  const { kind, result } = applyCommand(machine, folded, envelope.clientId, envelope.sequence, context, command, beforeApply)
   folded.last = outcome(kind, message, envelope.clientId, envelope.sequence, result)
   return folded
 }
@@ -82,10 +83,11 @@ export function applyCommand<State, Command, Result>(
   folded: Folded<State, Result>,
   clientId: number,
   sequence: number,
-  timeMs: number,
+  context: ApplyContext,
   command: Command,
   beforeApply?: (command: Command) => void,
 ): { kind: 'applied' | 'duplicate' | 'stale'; result: Result | undefined } {
+  const { timeMs } = context
   folded.sessions.advanceTime(timeMs)
   const tracked = clientId !== 0 && !machine.isReadOnly(command)
   if (tracked) {
@@ -94,7 +96,7 @@ export function applyCommand<State, Command, Result>(
     if (check.kind === 'stale') return { kind: 'stale', result: undefined }
   }
   beforeApply?.(command)
-  const { state, result } = machine.apply(folded.state, command)
+  const { state, result } = machine.apply(folded.state, command, context)
   folded.state = state
   if (tracked) folded.sessions.record(clientId, sequence, result, timeMs)
   return { kind: 'applied', result }

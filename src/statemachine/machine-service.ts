@@ -1,24 +1,24 @@
-// Serving any StateMachine over RPC, and its clerk: `<machine name>.Execute` takes a command with
-// the client's session; read-only commands are answered by a linearizable ReadIndex read, writes go
-// through the log exactly once. The shard controller uses this; the KV has its own, richer service.
+// Serving any StateMachine over RPC: `<machine name>.Execute` takes a command with the client's
+// session; read-only commands are answered by a linearizable ReadIndex read, writes go through the
+// log exactly once. A non-leader answers ErrWrongLeader with its guess of the leader. The KV, the
+// shard controller and embedders' machines are all served this way; MachineClerk is the client.
 
 import { NotLeaderError, RaftTimeoutError } from '../raft/errors.js'
 import { protoCodec } from '../rpc/proto.js'
-import { handler, invoke, rpcMethod } from '../rpc/service.js'
+import { type RpcMethod, handler, rpcMethod } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
-import { type Clock, sleep, systemClock } from '../base/clock.js'
 import type { ReplicatedStateMachine } from './runtime.js'
-import type { StateMachine } from './types.js'
-import { SerialQueue } from '../base/serial-queue.js'
 
-interface MachineRequest {
+export interface MachineRequest {
   clientId: number
   sequence: number
+  /** The command, encoded with the machine's commandCodec. */
   command: Uint8Array
 }
 
-interface MachineReply {
-  err: 'OK' | 'ErrWrongLeader' | 'ErrTimeout'
+export interface MachineReply {
+  /** "OK", "ErrWrongLeader", "ErrTimeout", or a refusal of the service's own (MachineServiceOptions.refuse). */
+  err: string
   result: Uint8Array
   leaderHint: string
 }
@@ -26,87 +26,47 @@ interface MachineReply {
 const requestCodec = protoCodec<MachineRequest>('kv.proto', 'lograft.kv.MachineRequest')
 const replyCodec = protoCodec<MachineReply>('kv.proto', 'lograft.kv.MachineReply')
 
-function executeMethod(machineName: string) {
+/** The Execute method of the machine called `machineName`. */
+export function machineMethod(machineName: string): RpcMethod<MachineRequest, MachineReply> {
   return rpcMethod(machineName, 'Execute', requestCodec, replyCodec)
 }
 
+export interface MachineServiceOptions<Command> {
+  /**
+   * A command to refuse before it reaches the log, and the code to refuse it with (e.g. a value
+   * larger than the service accepts: "ErrTooLarge"); null to accept it. The clerk throws
+   * CommandRefusedError with the code, rather than retrying.
+   */
+  refuse?: (command: Command) => string | null
+}
+
+const NO_RESULT = new Uint8Array(0)
+
+/** Registers `<machine name>.Execute` for `replica` on `transport`. */
 export function serveMachine<State, Command, Result>(
   replica: ReplicatedStateMachine<State, Command, Result>,
   transport: Transport,
+  options: MachineServiceOptions<Command> = {},
 ): void {
   const machine = replica.machine
-  const method = executeMethod(machine.name)
+  const method = machineMethod(machine.name)
+  const refusal = (err: string): MachineReply => ({ err, result: NO_RESULT, leaderHint: replica.raft.status().leaderId ?? '' })
   transport.register(method.service, {
     [method.name]: handler(method, async (request): Promise<MachineReply> => {
       const command = machine.commandCodec.decode(request.command)
+      const refused = options.refuse?.(command) ?? null
+      if (refused !== null) return refusal(refused)
       try {
         const result = machine.isReadOnly(command)
-          ? await replica.query((state) => machine.apply(state, command).result)
-          : await replica.execute(command, { clientId: request.clientId, sequence: request.sequence })
-        if (result === undefined) return { err: 'ErrWrongLeader', result: new Uint8Array(0), leaderHint: '' }
+          ? await replica.query((state, context) => machine.apply(state, command, context).result)
+          : await replica.execute(command, { clientId: request.clientId, sequence: request.sequence }, request.command)
+        if (result === undefined) return refusal('ErrWrongLeader')
         return { err: 'OK', result: machine.resultCodec.encode(result), leaderHint: '' }
       } catch (error) {
-        if (error instanceof RaftTimeoutError) return { err: 'ErrTimeout', result: new Uint8Array(0), leaderHint: '' }
-        const leaderHint = error instanceof NotLeaderError ? (error.leaderId ?? '') : ''
-        return { err: 'ErrWrongLeader', result: new Uint8Array(0), leaderHint }
+        if (error instanceof RaftTimeoutError) return refusal('ErrTimeout')
+        if (error instanceof NotLeaderError) return { err: 'ErrWrongLeader', result: NO_RESULT, leaderHint: error.leaderId ?? '' }
+        return refusal('ErrWrongLeader')
       }
     }),
   })
-}
-
-export interface MachineClerkOptions {
-  transport: Transport
-  servers: readonly string[]
-  clientId?: number
-  random?: () => number
-  clock?: Clock
-  retryPauseMs?: number
-  rpcTimeoutMs?: number
-}
-
-/** Finds the leader and retries forever, one command at a time, with an exactly-once session. */
-export class MachineClerk<State, Command, Result> {
-  readonly clientId: number
-  private sequence = 0
-  private leader = 0
-  private readonly queue = new SerialQueue()
-  private readonly clock: Clock
-  private readonly method: ReturnType<typeof executeMethod>
-
-  constructor(
-    private readonly machine: StateMachine<State, Command, Result>,
-    private readonly options: MachineClerkOptions,
-  ) {
-    this.clock = options.clock ?? systemClock
-    this.clientId = options.clientId ?? 1 + Math.floor((options.random ?? Math.random)() * 2 ** 52)
-    this.method = executeMethod(machine.name)
-  }
-
-  execute(command: Command): Promise<Result> {
-    return this.queue.run(() => this.attempt(command))
-  }
-
-  private async attempt(command: Command): Promise<Result> {
-    const sequence = this.machine.isReadOnly(command) ? 0 : ++this.sequence
-    const request = { clientId: this.clientId, sequence, command: this.machine.commandCodec.encode(command) }
-    const servers = this.options.servers
-    const callOptions = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
-    for (;;) {
-      for (let tried = 0; tried < servers.length; tried++) {
-        try {
-          const reply = await invoke(this.options.transport, servers[this.leader] as string, this.method, request, callOptions)
-          if (reply.err === 'OK') return this.machine.resultCodec.decode(reply.result)
-          const hinted = servers.indexOf(reply.leaderHint)
-          if (hinted >= 0 && hinted !== this.leader) {
-            this.leader = hinted
-            continue
-          }
-        } catch {
-          // Lost, unreachable or timed out: try the next server.
-        }
-        this.leader = (this.leader + 1) % servers.length
-      }
-      await sleep(this.clock, this.options.retryPauseMs ?? 100)
-    }
-  }
 }

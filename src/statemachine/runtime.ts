@@ -13,7 +13,7 @@ import { stderrLogger } from '../base/logger.js'
 import { envelopeCodec } from './envelope.js'
 import { type Folded, type Outcome, checkpointHead, encodeCheckpoint, foldMessage, initialFold } from './fold.js'
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions.js'
-import type { StateEncoding, StateMachine } from './types.js'
+import type { ApplyContext, StateEncoding, StateMachine } from './types.js'
 
 /** The entry proposed for a command was replaced by another leader's; the outcome is unknown, so retry. */
 export class ProposalLostError extends RaftError {
@@ -125,13 +125,14 @@ export class ReplicatedStateMachine<State, Command, Result> {
    * of the same (clientId, sequence) gets the recorded result instead of running again. Rejects
    * with NotLeaderError, ProposalLostError (retry) or a timeout.
    */
-  execute(command: Command, session?: ClientSession): Promise<Result | undefined> {
+  execute(command: Command, session?: ClientSession, encodedCommand?: Uint8Array): Promise<Result | undefined> {
     if (this.failure) return Promise.reject(this.failure)
     const data = envelopeCodec.encode({
       clientId: session?.clientId ?? 0,
       sequence: session?.sequence ?? 0,
       timeMs: Math.floor(this.wallClockMs()),
-      command: this.machine.commandCodec.encode(command),
+      // A service that received the command encoded passes the bytes on rather than encode it again.
+      command: encodedCommand ?? this.machine.commandCodec.encode(command),
     })
     const proposed = this.raft.propose(data)
     if (!proposed.isLeader) return Promise.reject(new NotLeaderError(this.raft.id, this.raft.status().leaderId))
@@ -143,11 +144,14 @@ export class ReplicatedStateMachine<State, Command, Result> {
     })
   }
 
-  /** A linearizable read of the state (ReadIndex): sees every command that completed before the call. */
-  async query<T>(read: (state: State) => T): Promise<T> {
+  /**
+   * A linearizable read of the state (ReadIndex): sees every command that completed before the
+   * call. `read` gets the read point and this leader's clock as its context.
+   */
+  async query<T>(read: (state: State, context: ApplyContext) => T): Promise<T> {
     if (this.failure) throw this.failure
-    await this.raft.readIndex()
-    return read(this.folded.state)
+    const index = await this.raft.readIndex()
+    return read(this.folded.state, { index, term: this.raft.status().term, timeMs: Math.floor(this.wallClockMs()) })
   }
 
   private onFolded(folded: Folded<State, Result>): void {

@@ -6,6 +6,19 @@ export interface Codec<T> {
   decode(bytes: Uint8Array): T
 }
 
+/** Where and when a command is applied: the same on every replica, so a reducer may depend on it. */
+export interface ApplyContext {
+  /** The command's log index (for reads: the index the read is linearized at). */
+  readonly index: number
+  readonly term: number
+  /**
+   * The leader's clock when it took the command, stamped in the entry: time as the log sees it,
+   * identical on every replica and in every replay (lease expiry, TTLs). For reads: the serving
+   * leader's clock now.
+   */
+  readonly timeMs: number
+}
+
 export interface StateMachine<State, Command, Result> {
   /** Names the machine in errors and tools. */
   readonly name: string
@@ -14,7 +27,7 @@ export interface StateMachine<State, Command, Result> {
    * Applies one committed command. Deterministic and free of I/O. The fold owns `state`, so a
    * reducer may update it in place and return it (copying a large map per command would not scale).
    */
-  apply(state: State, command: Command): { state: State; result: Result }
+  apply(state: State, command: Command, context: ApplyContext): { state: State; result: Result }
   /** Commands that never change the state (reads): they skip the session table. */
   isReadOnly(command: Command): boolean
   readonly commandCodec: Codec<Command>

@@ -4,7 +4,8 @@
 import type { SimWorld } from '../sim/world.js'
 import { ControllerClerk } from '../shard/controller-clerk.js'
 import { type ControllerCommand, type ControllerResult, type ControllerState, controllerMachine } from '../shard/controller-machine.js'
-import { MachineClerk, serveMachine } from '../statemachine/machine-service.js'
+import { MachineClerk } from '../statemachine/machine-clerk.js'
+import { serveMachine } from '../statemachine/machine-service.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { ReplicaGroup } from './replica-group.js'
 

@@ -10,7 +10,7 @@ import { type GroupCommand, type GroupResult, type GroupState, groupMachine } fr
 import { GroupServer, type TransferReport } from '../shard/group-server.js'
 import { ShardClerk } from '../shard/shard-clerk.js'
 import { controllerMachine } from '../shard/controller-machine.js'
-import { MachineClerk } from '../statemachine/machine-service.js'
+import { MachineClerk } from '../statemachine/machine-clerk.js'
 import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
 import { silentLogger } from '../base/logger.js'
 import { ControllerClerk, ControllerCluster } from './controller-cluster.js'

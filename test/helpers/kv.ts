@@ -3,7 +3,7 @@
 
 import type { Test } from 'tap'
 import type { SimWorld } from '../../src/sim/world.js'
-import type { KvClerk } from '../../src/statemachine/kv-clerk.js'
+import type { KvClerk } from '../../src/kv/kv-clerk.js'
 import {
   HistoryRecorder,
   type KvInput,

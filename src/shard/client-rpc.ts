@@ -1,5 +1,6 @@
-// The KV service's RPC (proto/kv.proto): one method, KV.Command, for every operation, served by the
-// single-server KV (Lab 2) and by every replica of the Raft KV (Lab 4) alike.
+// The sharded KV's client RPC (the messages of proto/kv.proto): ShardKV.Command carries a KV command
+// with the client's session to a replica group, which answers ErrWrongGroup for a key whose shard
+// it does not serve (the clerk then asks the controller where it went).
 
 import { RpcError } from '../rpc/errors.js'
 import { protoCodec } from '../rpc/proto.js'
@@ -13,9 +14,9 @@ import {
   commandToWire,
   resultFromWire,
   resultToWire,
-} from './kv.js'
+} from '../kv/kv.js'
 
-export type KvError = 'OK' | 'ErrWrongLeader' | 'ErrTimeout' | 'ErrShutdown' | 'ErrWrongGroup' | 'ErrTooLarge'
+export type ShardKvError = 'OK' | 'ErrWrongLeader' | 'ErrTimeout' | 'ErrShutdown' | 'ErrWrongGroup'
 
 export interface KvRequest {
   clientId: number
@@ -24,7 +25,7 @@ export interface KvRequest {
 }
 
 export interface KvReply {
-  err: KvError
+  err: ShardKvError
   result: KvResult
   leaderHint: string
 }
@@ -44,12 +45,12 @@ interface WireReply {
 const wireRequest = protoCodec<WireRequest>('kv.proto', 'lograft.kv.KvRequest')
 const wireReply = protoCodec<WireReply>('kv.proto', 'lograft.kv.KvReply')
 
-const KNOWN_ERRORS = new Set<string>(['OK', 'ErrWrongLeader', 'ErrTimeout', 'ErrShutdown', 'ErrWrongGroup', 'ErrTooLarge'])
+const KNOWN_ERRORS = new Set<string>(['OK', 'ErrWrongLeader', 'ErrTimeout', 'ErrShutdown', 'ErrWrongGroup'])
 
 export const EMPTY_RESULT: KvResult = Object.freeze({ value: '', found: false, length: 0 })
 
-export const kvCommandMethod = rpcMethod(
-  'KV',
+export const shardKvCommandMethod = rpcMethod(
+  'ShardKV',
   'Command',
   {
     typeName: 'lograft.kv.KvRequest',
@@ -67,7 +68,7 @@ export const kvCommandMethod = rpcMethod(
     decode: (bytes: Uint8Array): KvReply => {
       const wire = wireReply.decode(bytes)
       return {
-        err: (KNOWN_ERRORS.has(wire.err) ? wire.err : 'ErrShutdown') as KvError,
+        err: (KNOWN_ERRORS.has(wire.err) ? wire.err : 'ErrShutdown') as ShardKvError,
         result: wire.result ? resultFromWire(wire.result) : EMPTY_RESULT,
         leaderHint: wire.leaderHint,
       }
