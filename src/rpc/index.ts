@@ -2,7 +2,7 @@
 export * from './errors.js'
 export * from './transport.js'
 export { invoke, handler, rpcMethod, type RpcMethod } from './service.js'
-export { loadProto, protoCodec, type MessageCodec } from './proto.js'
+export { protoCodec, protoFileCodec, type MessageCodec } from './proto.js'
 export { SimNetwork, SimServer, SimClientEnd, type SimEvent, type SimEventKind, type SimNetworkOptions } from './sim-network.js'
 export { SimTransport, type SimTransportOptions } from './sim-transport.js'
 export { DEFAULT_MAX_FRAME_BYTES, TcpTransport, parseAddress, type TcpTransportOptions } from './tcp-transport.js'

@@ -1,6 +1,7 @@
 // Loads the .proto definitions in the package's proto/ folder and gives typed codecs for their
 // messages. TypeScript interfaces for each message live beside the code that uses them.
 
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import protobuf from 'protobufjs'
 import { RpcError } from './errors.js'
@@ -16,11 +17,17 @@ export interface MessageCodec<T> {
 const protoDirectory = fileURLToPath(new URL('../../../proto/', import.meta.url))
 const roots = new Map<string, protobuf.Root>()
 
-export function loadProto(fileName: string): protobuf.Root {
-  let root = roots.get(fileName)
+/** A .proto file of lograft's own (proto/), loaded once. */
+function loadProto(fileName: string): protobuf.Root {
+  return loadProtoFile(`${protoDirectory}${fileName}`)
+}
+
+/** Any .proto file (and those it imports), by its path, loaded once. */
+function loadProtoFile(path: string): protobuf.Root {
+  let root = roots.get(path)
   if (!root) {
-    root = protobuf.loadSync(`${protoDirectory}${fileName}`)
-    roots.set(fileName, root)
+    root = protobuf.loadSync(path)
+    roots.set(path, root)
   }
   return root
 }
@@ -33,7 +40,18 @@ const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: Num
  * number that is not the one sent, and no lograft counter (term, index, sequence) gets there.
  */
 export function protoCodec<T extends object>(fileName: string, typeName: string): MessageCodec<T> {
-  const type = loadProto(fileName).lookupType(typeName)
+  return codecOf<T>(loadProto(fileName).lookupType(typeName), typeName)
+}
+
+/**
+ * A codec for the message `typeName` of your own .proto file at `path` (absolute, or relative to
+ * the working directory): commands, results and states of your machine as protobuf messages.
+ */
+export function protoFileCodec<T extends object>(path: string, typeName: string): MessageCodec<T> {
+  return codecOf<T>(loadProtoFile(resolve(path)).lookupType(typeName), typeName)
+}
+
+function codecOf<T extends object>(type: protobuf.Type, typeName: string): MessageCodec<T> {
   return {
     typeName,
     encode: (message) => type.encode(message).finish(),

@@ -1,7 +1,8 @@
 // The shard controller as a state machine: a list of numbered configurations, changed by Join,
 // Leave and Move, read by Query. Folded over the controller group's Raft log like any reducer.
 
-import type { Codec, StateMachine } from '../statemachine/types.js'
+import { jsonCodec } from '../statemachine/codecs.js'
+import type { StateMachine } from '../statemachine/types.js'
 import { NO_GROUP, type ShardConfig, groupIds, initialConfig, rebalance } from './config.js'
 
 export type ControllerCommand =
@@ -22,14 +23,6 @@ export interface ControllerState {
   configs: ShardConfig[]
 }
 
-function jsonCodec<T>(): Codec<T> {
-  const encoder = new TextEncoder()
-  const decoder = new TextDecoder()
-  return {
-    encode: (value) => encoder.encode(JSON.stringify(value)),
-    decode: (bytes) => JSON.parse(decoder.decode(bytes)) as T,
-  }
-}
 
 function latest(state: ControllerState): ShardConfig {
   return state.configs[state.configs.length - 1] as ShardConfig
