@@ -2,7 +2,7 @@
 // The lograft command line: a thin shell over the library.
 
 import { UsageError, parseFlags } from './usage.js'
-import { CLUSTER_USAGE, LOG_USAGE, MEMBER_USAGE, MR_USAGE, NODE_USAGE, SHARD_USAGE, TLS_OPTIONS_USAGE } from './usage-text.js'
+import { CALL_USAGE, CLUSTER_USAGE, LOG_USAGE, MEMBER_USAGE, MR_USAGE, NODE_USAGE, SHARD_USAGE, TLS_OPTIONS_USAGE } from './usage-text.js'
 
 // Each command's code is loaded only when it runs, so a process (a MapReduce worker, a node)
 // starts without loading every other command.
@@ -12,6 +12,8 @@ const USAGE = `usage: lograft <command> [options]
 commands:
   ${NODE_USAGE}
                                      run one KV replica (Raft over TCP, LevelDB, RESP endpoint)
+  ${CALL_USAGE}
+                                     one command to a cluster serving your machine, result as JSON
   ${MEMBER_USAGE.split('\n').join('\n  ')}
                                      list and change a cluster's members (learners, voters, addresses)
   ${CLUSTER_USAGE}
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'node':
       return (await import('./node-command.js')).nodeCommand(rest)
+    case 'call':
+      return (await import('./call-command.js')).callCommand(rest)
     case 'member':
       return (await import('./member-command.js')).memberCommand(rest)
     case 'cluster':

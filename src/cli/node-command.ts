@@ -3,11 +3,14 @@
 // rather than live on answering as if nothing happened.
 
 import { KvNode } from '../node/kv-node.js'
+import { MachineNode } from '../node/machine-node.js'
+import type { TlsConfig } from '../rpc/tls.js'
+import { loadMachine } from '../statemachine/machine-loader.js'
 import { DEFAULT_MAX_VALUE_BYTES } from '../node/raft-host.js'
 import { parsePeers } from '../node/peers.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
 import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
-import { MEMBERSHIP_FLAG_OPTIONS, membershipFromFlags } from './membership-flags.js'
+import { MEMBERSHIP_FLAG_OPTIONS, type MembershipFlags, membershipFromFlags } from './membership-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
 
@@ -24,6 +27,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
       'cluster-id': { type: 'string' },
       'max-raft-state': { type: 'string' },
       'max-value-bytes': { type: 'string' },
+      machine: { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
@@ -32,6 +36,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
   if (!values.id || !values.data) throw new UsageError(`node needs --id and --data\n  ${NODE_USAGE}`)
   const membership = membershipFromFlags(values, parsePeers)
   const tls = await tlsFromFlags(values)
+  if (values.machine !== undefined) return machineNodeCommand(values.machine, values, membership, tls)
   const respSecurity = await respSecurityFromFlags(values)
   if (respSecurity.respTls && !tls) throw new UsageError('--resp-tls serves RESP with the node\'s certificate: give --tls-cert, --tls-key and --tls-ca too')
   const node = await KvNode.start({
@@ -48,5 +53,27 @@ export async function nodeCommand(args: string[]): Promise<void> {
   process.stdout.write(
     `lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}\n`,
   )
+  await runUntilShutdownOrFailure(values.supervised, node)
+}
+
+/** `lograft node --machine PATH`: a replica of the machine that module exports, served to MachineClerk clients. */
+async function machineNodeCommand(
+  path: string,
+  values: { id?: string | undefined; data?: string | undefined; resp?: string | undefined; 'cluster-id'?: string | undefined; 'max-raft-state'?: string | undefined; supervised: boolean },
+  membership: MembershipFlags,
+  tls: TlsConfig | undefined,
+): Promise<void> {
+  if (values.resp !== undefined) throw new UsageError('--resp serves the KV over the Redis protocol; a node with --machine serves its machine to MachineClerk clients (lograft call)')
+  const machine = await loadMachine(path)
+  const node = await MachineNode.start({
+    machine,
+    id: values.id as string,
+    ...membership,
+    dataDirectory: values.data as string,
+    ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
+    ...(tls ? { tls } : {}),
+    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
+  })
+  process.stdout.write(`lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} machine=${machine.name}\n`)
   await runUntilShutdownOrFailure(values.supervised, node)
 }

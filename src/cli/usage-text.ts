@@ -5,7 +5,10 @@ export const NODE_USAGE = `lograft node --id ID --data DIR [--resp HOST:PORT]
              (--peers ID=HOST:PORT,... --cluster-id ID   to found a cluster; a restart needs neither
               | --listen HOST:PORT --join HOST:PORT    to join one through any member)
              [--max-raft-state BYTES] [--max-value-bytes BYTES] [TLS options]
-             [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]`
+             [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]
+             [--machine PATH]   serve your own machine (a module exporting it) instead of the KV`
+
+export const CALL_USAGE = `lograft call --machine PATH --servers HOST:PORT,... [--timeout-ms MS] [TLS options] 'COMMAND AS JSON'`
 
 export const MEMBER_USAGE = `lograft member list --via HOST:PORT [--json]
 lograft member add ID ADDRESS [--promote-when-caught-up] --via HOST:PORT

@@ -1,0 +1,88 @@
+// A complete replica of any StateMachine as one object — your machine served the way lograft serves
+// its own KV: Raft over TcpTransport (plain or mutual TLS), the log in classic-level, the machine
+// folded over the committed log, `<machine name>.Execute` for MachineClerk clients, membership
+// changes, fail-stop on a failed disk. `lograft node --machine PATH` is a thin shell over it.
+
+import type { TlsConfig } from '../rpc/tls.js'
+import type { RaftNode } from '../raft/node.js'
+import { serveMachine } from '../statemachine/machine-service.js'
+import { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import type { StateMachine } from '../statemachine/types.js'
+import { type Logger, stderrLogger } from '../base/logger.js'
+import type { Peer } from './peers.js'
+import { type RaftHost, startRaftHost } from './raft-host.js'
+
+export interface MachineNodeOptions<State, Command, Result> {
+  machine: StateMachine<State, Command, Result>
+  id: string
+  /** The founding members of a new cluster (this node among them); see RaftHostOptions.peers. */
+  peers?: readonly Peer[]
+  /** Where the Raft and client port listens; default this node's address in its configuration. */
+  listen?: string
+  /** Join the cluster through this member's address (a new data directory only). */
+  join?: string
+  dataDirectory: string
+  /** Required to found a cluster with a new data directory; see KvNodeOptions.clusterId. */
+  clusterId?: string
+  tls?: TlsConfig
+  /** Snapshot when the raft state reaches this many bytes. Default 32 MiB; 0: never. */
+  maxRaftStateBytes?: number
+  /** Commands to refuse before they reach the log; see MachineServiceOptions.refuse. */
+  refuse?: (command: Command) => string | null
+  logger?: Logger
+}
+
+/** A running replica of `machine`; stop() to stop it. */
+export class MachineNode<State, Command, Result> {
+  private constructor(
+    readonly id: string,
+    /** The cluster, as the data directory records it. */
+    readonly clusterId: string,
+    readonly replica: ReplicatedStateMachine<State, Command, Result>,
+    private readonly host: RaftHost,
+  ) {}
+
+  /** Opens the data directory (joining first if asked), starts serving, and resolves once it does. */
+  static async start<State, Command, Result>(options: MachineNodeOptions<State, Command, Result>): Promise<MachineNode<State, Command, Result>> {
+    const logger = options.logger ?? stderrLogger
+    return startRaftHost({ ...options, logger }, async (host) => {
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
+      const replica = new ReplicatedStateMachine({
+        raft: host.raft,
+        machine: options.machine,
+        ...(maxRaftStateBytes > 0 ? { maxRaftStateBytes } : {}),
+        logger,
+      })
+      serveMachine(replica, host.transport, options.refuse ? { refuse: options.refuse } : {})
+      replica.start()
+      return new MachineNode(options.id, host.clusterId, replica, host)
+    })
+  }
+
+  get raft(): RaftNode {
+    return this.host.raft
+  }
+
+  /** The "host:port" of the Raft and client port. */
+  get address(): string {
+    return this.host.address
+  }
+
+  /** Resolves if the node stops on a failure (a failed durable write, lost state); see RaftNode.failed. */
+  get failed(): Promise<Error> {
+    return this.host.raft.failed
+  }
+
+  /** Resolves when this node's removal from the cluster commits. */
+  get removed(): Promise<void> {
+    return this.host.removed
+  }
+
+  /** Stops serving and closes the store; every acknowledged command is already durable. */
+  async stop(): Promise<void> {
+    this.host.stopFollowing()
+    await this.replica.stop()
+    await this.host.transport.close()
+    await this.host.store.close()
+  }
+}
