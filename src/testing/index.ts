@@ -1,5 +1,10 @@
-// Public surface for testing with lograft (import from 'lograft/testing'): simulated clusters in
-// the style of the MIT 6.5840 harnesses, and the linearizability checker.
+// Public surface for testing with lograft (import from 'lograft/testing'): a simulated cluster of
+// your own machine with clerks and a fault schedule, seeded simulation tests, the linearizability
+// checker with your own model, the harnesses of the MIT 6.5840 labs, and a throwaway CA for TLS.
+export { MachineCluster, type MachineClusterOptions } from './machine-cluster.js'
+export { ReplicaGroup, type ReplicaGroupOptions, type RunningReplica } from './replica-group.js'
+export { startNemesis, type Nemesis, type NemesisOptions } from './nemesis.js'
+export { simTest, seededTest, type SimTestOptions, type SeededTestHost, type SeededSubtest } from './sim-test.js'
 export { RaftCluster, ClusterCheckError, encodeCommand, decodeCommand, type LabCommand, type RaftClusterOptions } from './raft-cluster.js'
 export { KvCluster, type KvClusterOptions } from './kv-cluster.js'
 export * from './linearizability/index.js'

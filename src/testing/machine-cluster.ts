@@ -1,0 +1,94 @@
+// A simulated cluster of any StateMachine, for embedders' tests as for ours: a replica group on the
+// simulated network (labrpc faults: partitions, crash/restart keeping only what reached the store,
+// an unreliable network, latency) serving the machine with serveMachine, and exactly-once
+// MachineClerks connected to any subset of its servers.
+
+import type { SimClientEnd } from '../rpc/sim-network.js'
+import { SimServer } from '../rpc/sim-network.js'
+import { SimTransport } from '../rpc/sim-transport.js'
+import type { RaftNodeOptions } from '../raft/node.js'
+import type { SimWorld } from '../sim/world.js'
+import { MachineClerk } from '../statemachine/machine-clerk.js'
+import { type MachineServiceOptions, serveMachine } from '../statemachine/machine-service.js'
+import type { StateMachine } from '../statemachine/types.js'
+import { ReplicaGroup } from './replica-group.js'
+
+export interface MachineClusterOptions<State, Command, Result> {
+  machine: StateMachine<State, Command, Result>
+  /** How many servers (replicas). */
+  servers: number
+  /** Drop and delay messages as labrpc's unreliable network does. */
+  unreliable?: boolean
+  /** Per-request latency [min, max] ms on top of the network model (lets virtual time pass while clients loop). */
+  latencyMs?: readonly [number, number]
+  /** Snapshot when a server's raft state reaches this many bytes; omit for no snapshots. */
+  maxRaftStateBytes?: number
+  /** How many servers found the cluster; the rest wait to be added (membership tests). */
+  founders?: number
+  /** Commands the service refuses before they reach the log; see MachineServiceOptions.refuse. */
+  refuse?: MachineServiceOptions<Command>['refuse']
+  /** Extra Raft node options (timing etc.) for every server. */
+  node?: Partial<RaftNodeOptions>
+}
+
+export class MachineCluster<State, Command, Result> extends ReplicaGroup<State, Command, Result> {
+  private readonly simWorld: SimWorld
+  private readonly machine: StateMachine<State, Command, Result>
+  private readonly clerks = new Map<MachineClerk<State, Command, Result>, ReadonlyMap<number, SimClientEnd>>()
+  private nextClerk = 0
+
+  private constructor(world: SimWorld, options: MachineClusterOptions<State, Command, Result>) {
+    super({
+      world,
+      namePrefix: `${options.machine.name}-`,
+      size: options.servers,
+      machine: options.machine,
+      ...(options.maxRaftStateBytes === undefined ? {} : { maxRaftStateBytes: options.maxRaftStateBytes }),
+      ...(options.node ? { node: options.node } : {}),
+      ...(options.founders === undefined ? {} : { founders: options.founders }),
+      attach: ({ replica, transport }) => serveMachine(replica, transport, options.refuse ? { refuse: options.refuse } : {}),
+    })
+    this.simWorld = world
+    this.machine = options.machine
+    world.network.setReliable(!options.unreliable)
+    const [minMs, maxMs] = options.latencyMs ?? [0, 0]
+    world.network.setLatency(minMs, maxMs)
+  }
+
+  /** Starts every server, connected to each other. */
+  static async create<State, Command, Result>(world: SimWorld, options: MachineClusterOptions<State, Command, Result>): Promise<MachineCluster<State, Command, Result>> {
+    const cluster = new MachineCluster(world, options)
+    await cluster.startAll()
+    return cluster
+  }
+
+  /** A clerk with an end to every server, enabled for those in `to` (default: all). */
+  makeClerk(to: readonly number[] = this.all()): MachineClerk<State, Command, Result> {
+    const name = `${this.machine.name}-client${this.nextClerk++}`
+    const ends = new Map<number, SimClientEnd>()
+    const endsByServer = new Map<string, SimClientEnd>()
+    for (let i = 0; i < this.size; i++) {
+      const end = this.simWorld.network.makeEnd(`${name}->${this.serverName(i)}`, name)
+      this.simWorld.network.connect(end.name, this.serverName(i))
+      ends.set(i, end)
+      endsByServer.set(this.serverName(i), end)
+    }
+    const rng = this.simWorld.rng.fork()
+    const clerk = new MachineClerk(this.machine, {
+      transport: new SimTransport({ self: name, server: new SimServer(), ends: endsByServer, clock: this.simWorld.clock }),
+      servers: this.serverNames(),
+      random: () => rng.float(),
+      clock: this.simWorld.clock,
+    })
+    this.clerks.set(clerk, ends)
+    this.connectClerk(clerk, to)
+    return clerk
+  }
+
+  /** Lets `clerk` reach exactly the servers in `to`. */
+  connectClerk(clerk: MachineClerk<State, Command, Result>, to: readonly number[]): void {
+    const ends = this.clerks.get(clerk)
+    if (!ends) return
+    for (const [i, end] of ends) this.simWorld.network.enable(end.name, to.includes(i))
+  }
+}
