@@ -14,7 +14,8 @@ function testFiles(directory) {
 }
 
 const extra = process.argv.slice(2)
-const files = extra.some((arg) => !arg.startsWith('-')) ? [] : testFiles('dist/test').sort()
+// The tests, and the examples' tests (each example is tested as its README says it works).
+const files = extra.some((arg) => !arg.startsWith('-')) ? [] : [...testFiles('dist/test'), ...testFiles('dist/examples')].sort()
 // A file's time limit: 300 s for one seed per simulation test; a sweep (SEEDS=n) runs every
 // simulation test n times, so the limit grows with it (SEEDS=30 used to kill kv-lab4b at 300 s).
 const PER_SEED_TIMEOUT_S = 300
