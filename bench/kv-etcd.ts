@@ -8,7 +8,7 @@ import http from 'node:http'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { KvSystem, SetClient } from './kv-load.js'
-import { freePortRange } from './kv-ports.js'
+import { freePortBlock } from '../src/testing/ports.js'
 
 const HOST = '127.0.0.1'
 const MEMBER_COUNT = 3
@@ -57,7 +57,7 @@ interface Member {
 }
 
 export async function startEtcd(dataDirectory: string): Promise<KvSystem> {
-  const base = await freePortRange(2 * MEMBER_COUNT)
+  const base = await freePortBlock(2 * MEMBER_COUNT)
   const names = Array.from({ length: MEMBER_COUNT }, (_, i) => `etcd-${i + 1}`)
   const peerUrl = (i: number): string => `http://${HOST}:${base + MEMBER_COUNT + i + 1}`
   const initialCluster = names.map((name, i) => `${name}=${peerUrl(i)}`).join(',')

@@ -10,7 +10,7 @@ import { tlsArgs } from '../src/cli/tls-flags.js'
 import { RespClient } from '../src/resp/client.js'
 import type { RespReply } from '../src/resp/reply.js'
 import type { KvSystem, SetClient } from './kv-load.js'
-import { freePortRange } from './kv-ports.js'
+import { freePortBlock } from '../src/testing/ports.js'
 
 const HOST = '127.0.0.1'
 const CPU_PROFILE_PRELOAD = new URL('./cpu-profile.js', import.meta.url).href
@@ -28,7 +28,7 @@ export interface LograftBenchOptions {
 }
 
 export async function startLograft(dataDirectory: string, options: LograftBenchOptions = {}): Promise<KvSystem> {
-  const base = await freePortRange(2 * MEMBER_COUNT)
+  const base = await freePortBlock(2 * MEMBER_COUNT)
   const layout = localLayout(MEMBER_COUNT, dataDirectory, HOST, base, base + MEMBER_COUNT)
   const { tls } = options
   const cluster = new LocalCluster(layout, [], undefined, (id) => {

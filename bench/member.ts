@@ -16,7 +16,7 @@ import { LocalCluster, ProcessSupervisor, localLayout } from '../src/cli/supervi
 import { infoFields } from '../src/cli/resp-probe.js'
 import { RespClient } from '../src/resp/client.js'
 import { type SetClient, measureSets, summarize } from './kv-load.js'
-import { freePortRange } from './kv-ports.js'
+import { freePortBlock } from '../src/testing/ports.js'
 import { printTable } from './table.js'
 
 const DATA_MB = Number(process.env.DATA_MB ?? 200)
@@ -29,7 +29,7 @@ const HOST = '127.0.0.1'
 const MB = 1024 * 1024
 
 const root = mkdtempSync(join(tmpdir(), 'lograft-bench-member-'))
-const base = await freePortRange(10)
+const base = await freePortBlock(10)
 const layout = localLayout(3, join(root, 'cluster'), HOST, base, base + 4)
 const cluster = new LocalCluster(layout, ['--max-raft-state', String(32 * MB)])
 const joiners = new ProcessSupervisor()

@@ -16,7 +16,7 @@ import { type ShardProcess, respPortOf, shardLayout, shardLayoutPorts } from '..
 import { DEPLOYMENT_KEY_TO_SHARD } from '../src/node/shard-group-node.js'
 import { RespClient } from '../src/resp/client.js'
 import { DEFAULT_SHARD_COUNT } from '../src/shard/config.js'
-import { freePortRange } from './kv-ports.js'
+import { freePortBlock } from '../src/testing/ports.js'
 import { printTable } from './table.js'
 
 const KEYS = Number(process.env.KEYS ?? 100_000)
@@ -108,7 +108,7 @@ const root = mkdtempSync(join(tmpdir(), 'lograft-bench-shard-'))
 const serversPerGroup = 3
 const counts = { controllerServers: 1, gids: GIDS, serversPerGroup, groupArgs: GROUP_ARGS }
 const raftPorts = shardLayoutPorts(counts)
-const base = await freePortRange(raftPorts * 2)
+const base = await freePortBlock(raftPorts * 2)
 const layout = shardLayout({ ...counts, dataDirectory: root, host: '127.0.0.1', raftBasePort: base, respBasePort: base + raftPorts })
 const loadBefore = loadavg()
 const deployment = await LocalShardDeployment.start(layout)

@@ -8,4 +8,7 @@ export { simTest, seededTest, type SimTestOptions, type SeededTestHost, type See
 export { RaftCluster, ClusterCheckError, encodeCommand, decodeCommand, type LabCommand, type RaftClusterOptions } from './raft-cluster.js'
 export { KvCluster, type KvClusterOptions } from './kv-cluster.js'
 export * from './linearizability/index.js'
+export { LocalMachineCluster, type LocalMachineClusterOptions, type LocalMachineNode } from './local-machine-cluster.js'
+export { ProcessSupervisor, NodeStartError, type ProcessSpec, type ExitListener } from './process-supervisor.js'
+export { freePortBlock, NoFreePortsError } from './ports.js'
 export { createTestPki, issueCertificate, type IssuedCertificate, type TestPki, type TestPkiOptions } from './pki.js'

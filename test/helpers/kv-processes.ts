@@ -3,24 +3,17 @@
 // redis-benchmark, `lograft log`) run as child processes.
 
 import { spawn } from 'node:child_process'
-import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { type ExitListener, LocalCluster, type LocalClusterLayout, type LocalNode, localLayout } from '../../src/cli/supervisor.js'
 import { infoFields, replyText } from '../../src/cli/resp-probe.js'
 import { RespClient } from '../../src/resp/client.js'
+import { freePortBlock } from '../../src/testing/ports.js'
 import { makeTempDir } from './log.js'
 
 export { RespErrorReply as ErrorReply, infoFields, replyText } from '../../src/cli/resp-probe.js'
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 const HOST = '127.0.0.1'
-/**
- * Below Linux's ephemeral range (32768–60999): a port chosen there could be taken by any outgoing
- * connection between the probe and a node's (re)start.
- */
-const LOWEST_BASE_PORT = 20_000
-const HIGHEST_BASE_PORT = 32_000
-const MAX_PORT_ATTEMPTS = 50
 const POLL_INTERVAL_MS = 50
 /** A command-line tool still running after this is stuck; it is killed and reported. */
 const TOOL_TIMEOUT_MS = 30_000
@@ -29,23 +22,7 @@ export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, HOST, () => server.close(() => resolve(true)))
-  })
-}
-
-/** A base such that base+1..base+count were all free a moment ago. */
-export async function freePortBlock(count: number): Promise<number> {
-  for (let attempt = 0; attempt < MAX_PORT_ATTEMPTS; attempt++) {
-    const base = LOWEST_BASE_PORT + Math.floor(Math.random() * (HIGHEST_BASE_PORT - LOWEST_BASE_PORT))
-    const ports = Array.from({ length: count }, (_, i) => base + i + 1)
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base
-  }
-  throw new Error(`found no ${count} consecutive free ports on ${HOST} in ${MAX_PORT_ATTEMPTS} attempts`)
-}
+export { freePortBlock } from '../../src/testing/ports.js'
 
 export interface KvProcessCluster {
   readonly cluster: LocalCluster
