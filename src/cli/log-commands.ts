@@ -1,18 +1,25 @@
 // `lograft log inspect` and `lograft log replay`: look inside a node's data directory (the node
-// must be stopped: LevelDB allows one process at a time). Replay runs the same fold as the live
+// must be stopped: LevelDB allows one process at a time). Both read the log as the KV's by default,
+// or as any machine's with --machine PATH (a module exporting it); inspect shows raw bytes with
+// --machine raw, and for any entry the machine cannot decode. Replay runs the same fold as the live
 // node, so "what did the state look like at index N?" has the answer the node would have given.
 
 import { openDiskLog } from '../log/backends.js'
 import type { LogStore } from '../log/log-store.js'
 import type { LogEntry } from '../log/types.js'
-import type { AppliedMessage } from '../raft/node.js'
+import { configurationCodec } from '../raft/configuration-codec.js'
 import { EntryType } from '../raft/types.js'
 import { envelopeCodec } from '../statemachine/envelope.js'
-import { type Folded, foldMessage, initialFold } from '../statemachine/fold.js'
-import { type KvCommand, type KvResult, type KvState, kvCommandCodec, kvMachine } from '../kv/kv.js'
-import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
+import { loadMachine } from '../statemachine/machine-loader.js'
+import { replayLog } from '../statemachine/replay.js'
+import type { StateMachine } from '../statemachine/types.js'
+import { type KvCommand, kvMachine } from '../kv/kv.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { LOG_USAGE } from './usage-text.js'
+
+type AnyMachine = StateMachine<unknown, unknown, unknown>
+/** --machine raw: no machine, the bytes as they are. */
+const RAW = 'raw'
 
 async function openForReading(directory: string): Promise<LogStore> {
   try {
@@ -24,34 +31,66 @@ async function openForReading(directory: string): Promise<LogStore> {
   }
 }
 
+/** The KV by default, raw bytes, or the machine the module at `spec` exports. */
+async function machineFor(spec: string | undefined): Promise<AnyMachine | null> {
+  if (spec === undefined) return kvMachine({ appendReturnsOldValue: false }) as unknown as AnyMachine
+  if (spec === RAW) return null
+  return loadMachine(spec)
+}
+
 interface DecodedEntry {
   index: number
   term: number
-  type: 'command' | 'noop' | 'unknown'
+  type: 'command' | 'noop' | 'configuration' | 'unknown'
   clientId?: number
   sequence?: number
   timeMs?: number
-  command?: KvCommand
+  /** The command as the machine decodes it; absent when shown raw. */
+  command?: unknown
+  /** The entry's data in hex, when there is no machine or it could not decode it. */
+  hex?: string
+  /** Why it is shown raw. */
+  undecodable?: string
 }
 
-function decodeEntry(entry: LogEntry): DecodedEntry {
-  if (entry.type === EntryType.Noop) return { index: entry.index, term: entry.term, type: 'noop' }
-  if (entry.type !== EntryType.Command) return { index: entry.index, term: entry.term, type: 'unknown' }
-  const envelope = envelopeCodec.decode(entry.data)
-  return {
-    index: entry.index,
-    term: entry.term,
-    type: 'command',
-    clientId: envelope.clientId,
-    sequence: envelope.sequence,
-    timeMs: envelope.timeMs,
-    command: kvCommandCodec.decode(envelope.command),
+const HEX_PREVIEW_BYTES = 48
+const COMMAND_PREVIEW_CHARS = 120
+
+function hexOf(bytes: Uint8Array): string {
+  const shown = Buffer.from(bytes.subarray(0, HEX_PREVIEW_BYTES)).toString('hex')
+  return bytes.length > HEX_PREVIEW_BYTES ? `${shown}… (${bytes.length} bytes)` : shown
+}
+
+function decodeEntry(entry: LogEntry, machine: AnyMachine | null): DecodedEntry {
+  const base = { index: entry.index, term: entry.term }
+  if (entry.type === EntryType.Noop) return { ...base, type: 'noop' }
+  if (entry.type === EntryType.Configuration) {
+    const configuration = configurationCodec.decode(entry.data)
+    return { ...base, type: 'configuration', command: { voters: configuration.voters.map((m) => `${m.id}@${m.address}`), learners: configuration.learners.map((m) => `${m.id}@${m.address}`) } }
+  }
+  if (entry.type !== EntryType.Command || machine === null) return { ...base, type: entry.type === EntryType.Command ? 'command' : 'unknown', hex: hexOf(entry.data) }
+  try {
+    const envelope = envelopeCodec.decode(entry.data)
+    return { ...base, type: 'command', clientId: envelope.clientId, sequence: envelope.sequence, timeMs: envelope.timeMs, command: machine.commandCodec.decode(envelope.command) }
+  } catch (error) {
+    return { ...base, type: 'command', hex: hexOf(entry.data), undecodable: (error as Error).message }
   }
 }
 
 function preview(text: string, maxChars = 40): string {
   const shown = JSON.stringify(text.length > maxChars ? `${text.slice(0, maxChars)}…` : text)
   return text.length > maxChars ? `${shown} (${text.length} bytes)` : shown
+}
+
+/** One line for an entry's command: the KV's own format, else JSON, else hex. */
+function describeCommand(decoded: DecodedEntry, isKv: boolean): string {
+  if (decoded.hex !== undefined) return `${decoded.undecodable ? `(not a command of this machine: ${decoded.undecodable}) ` : ''}${decoded.hex}`
+  if (isKv) {
+    const { op, key, value } = decoded.command as KvCommand
+    return `${op.padEnd(7)} ${preview(key)}${op === 'put' || op === 'append' ? ` = ${preview(value)}` : ''}`
+  }
+  const json = JSON.stringify(decoded.command) ?? 'undefined'
+  return json.length > COMMAND_PREVIEW_CHARS ? `${json.slice(0, COMMAND_PREVIEW_CHARS)}… (${json.length} characters)` : json
 }
 
 function say(line: string): void {
@@ -63,10 +102,12 @@ export async function inspectCommand(args: string[]): Promise<void> {
     args,
     strict: true,
     allowPositionals: true,
-    options: { from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean', default: false }, machine: { type: 'string' } },
   })
   const directory = positionals[0]
   if (!directory || positionals.length > 1) throw new UsageError(`log inspect needs one data directory\n${LOG_USAGE}`)
+  const machine = await machineFor(values.machine)
+  const isKv = values.machine === undefined
   const store = await openForReading(directory)
   try {
     const from = requireInteger('from', values.from, store.firstIndex, 1)
@@ -74,7 +115,7 @@ export async function inspectCommand(args: string[]): Promise<void> {
     const snapshot = store.snapshotMeta
     const sizes = store.sizes()
     if (values.json) {
-      say(JSON.stringify({ identity: store.identity, hardState: store.hardState, snapshot: snapshot && { ...snapshot, appMeta: undefined }, firstIndex: store.firstIndex, lastIndex: store.lastIndex, sizes }))
+      say(JSON.stringify({ identity: store.identity, hardState: store.hardState, snapshot: snapshot && { ...snapshot, appMeta: undefined, configuration: undefined }, firstIndex: store.firstIndex, lastIndex: store.lastIndex, sizes }))
     } else {
       const hard = store.hardState
       const identity = store.identity
@@ -83,23 +124,22 @@ export async function inspectCommand(args: string[]): Promise<void> {
       if (identity?.lostState) say(`LOST STATE      ${identity.lostState}`)
       say(`hard state      term ${hard.term}, voted for ${hard.votedFor ?? '(none)'}, commit ${hard.commitIndex}`)
       say(snapshot ? `snapshot        through index ${snapshot.lastIncludedIndex} (term ${snapshot.lastIncludedTerm}), ${snapshot.sizeBytes} bytes in ${snapshot.chunkCount} chunks` : 'snapshot        none')
-      say(`log             indexes ${store.firstIndex}..${store.lastIndex} (${Math.max(0, store.lastIndex - store.firstIndex + 1)} entries)`)
+      say(`log             indexes ${store.firstIndex}..${store.lastIndex} (${Math.max(0, store.lastIndex - store.firstIndex + 1)} entries), read as ${machine?.name ?? 'raw bytes'}`)
       say(`sizes           raft state ${sizes.raftStateBytes} bytes, snapshot ${sizes.snapshotBytes} bytes`)
       say('')
-      say('index    term  kind     client            seq  op      key / value')
+      say(isKv ? 'index    term  kind     client            seq  op      key / value' : 'index    term  kind           client            seq  command')
     }
     if (from <= to) {
       for (const entry of await store.readEntries(from, to)) {
-        const decoded = decodeEntry(entry)
-        if (values.json) {
-          say(JSON.stringify(decoded))
-        } else if (decoded.command) {
-          const { op, key, value } = decoded.command
-          say(
-            `${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  command  ${String(decoded.clientId).padEnd(17)} ${String(decoded.sequence).padStart(4)}  ${op.padEnd(7)} ${preview(key)}${op === 'put' || op === 'append' ? ` = ${preview(value)}` : ''}`,
-          )
+        const decoded = decodeEntry(entry, machine)
+        if (values.json) say(JSON.stringify(decoded))
+        else if (decoded.type === 'command') {
+          const kind = isKv ? 'command' : 'command       '
+          say(`${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  ${kind}  ${String(decoded.clientId ?? '').padEnd(17)} ${String(decoded.sequence ?? '').padStart(4)}  ${describeCommand(decoded, isKv)}`)
+        } else if (decoded.type === 'configuration') {
+          say(`${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  configuration  ${JSON.stringify(decoded.command)}`)
         } else {
-          say(`${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  ${decoded.type}`)
+          say(`${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  ${decoded.type}${decoded.hex ? `  ${decoded.hex}` : ''}`)
         }
       }
     }
@@ -108,40 +148,41 @@ export async function inspectCommand(args: string[]): Promise<void> {
   }
 }
 
+/** A state as JSON: Maps become objects (string keys) or arrays of pairs, Sets arrays. */
+function toJson(value: unknown): unknown {
+  if (value instanceof Map) {
+    const entries = [...value.entries()].map(([key, item]) => [key, toJson(item)] as const)
+    return entries.every(([key]) => typeof key === 'string') ? Object.fromEntries(entries) : entries
+  }
+  if (value instanceof Set) return [...value].map(toJson)
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex')
+  if (Array.isArray(value)) return value.map(toJson)
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toJson(item)]))
+  return value
+}
+
 export async function replayCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseFlags({
     args,
     strict: true,
     allowPositionals: true,
-    options: { to: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { to: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean', default: false }, machine: { type: 'string' } },
   })
   const directory = positionals[0]
   if (!directory || positionals.length > 1 || values.to === undefined) throw new UsageError(`log replay needs a data directory and --to N\n${LOG_USAGE}`)
+  if (values.machine === RAW) throw new UsageError('log replay needs a machine to fold the log with: the KV (the default) or --machine PATH')
+  if (values.key !== undefined && values.machine !== undefined) throw new UsageError('--key reads the KV state; with --machine the whole state is shown')
   const target = requireInteger('to', values.to, 0, 0)
+  const machine = (await machineFor(values.machine)) as AnyMachine
   const store = await openForReading(directory)
   try {
-    const machine = kvMachine({ appendReturnsOldValue: false })
-    let folded: Folded<KvState, KvResult> = initialFold(machine, DEFAULT_SESSION_LIMITS)
-    const snapshot = store.snapshotMeta
-    if (snapshot && target < snapshot.lastIncludedIndex) {
-      throw new Error(`index ${target} is inside the snapshot, which covers everything through ${snapshot.lastIncludedIndex}; the log before it was compacted`)
+    const folded = await replayLog(store, machine, { to: target })
+    if (values.machine !== undefined) {
+      const state = toJson(folded.state)
+      say(values.json ? JSON.stringify({ index: target, machine: machine.name, state }) : `${machine.name} state at index ${target}:\n${JSON.stringify(state, null, 2)}`)
+      return
     }
-    if (target > store.lastIndex) throw new Error(`index ${target} is past the end of the log (last index ${store.lastIndex})`)
-    if (snapshot) {
-      const message: AppliedMessage = { kind: 'snapshot', index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm, data: await store.readSnapshot(), appMeta: snapshot.appMeta }
-      folded = foldMessage(machine, folded, message)
-    }
-    const from = (snapshot?.lastIncludedIndex ?? 0) + 1
-    if (from <= target) {
-      for (const entry of await store.readEntries(from, target)) {
-        const message: AppliedMessage =
-          entry.type === EntryType.Noop
-            ? { kind: 'noop', index: entry.index, term: entry.term }
-            : { kind: 'command', index: entry.index, term: entry.term, data: entry.data }
-        folded = foldMessage(machine, folded, message)
-      }
-    }
-    const state = folded.state
+    const state = folded.state as Map<string, string>
     if (values.key !== undefined) {
       const value = state.get(values.key)
       if (values.json) say(JSON.stringify({ index: target, key: values.key, value: value ?? null }))
@@ -158,4 +199,3 @@ export async function replayCommand(args: string[]): Promise<void> {
     await store.close()
   }
 }
-
