@@ -1,9 +1,21 @@
 #!/usr/bin/env node
 // Runs the compiled test suite with tap and ends with one line, "N passed, N failed", counting
 // the named tests (each file's t.test subtests). Extra arguments go to tap (e.g. a file list).
-import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+
+// tap compiles its plugin set (.taprc turns its TypeScript loader off: the tests run compiled)
+// once per install and per change of .taprc; the marker remembers which .taprc it was built for.
+const TAP_BUILT_MARKER = 'node_modules/.cache/lograft-tap-build'
+const taprcDigest = createHash('sha256').update(readFileSync('.taprc')).digest('hex')
+if (!existsSync(TAP_BUILT_MARKER) || readFileSync(TAP_BUILT_MARKER, 'utf8') !== taprcDigest) {
+  const built = spawnSync('npx', ['tap', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  if (built.status !== 0) process.exit(built.status ?? 1)
+  mkdirSync('node_modules/.cache', { recursive: true })
+  writeFileSync(TAP_BUILT_MARKER, taprcDigest)
+}
 
 function testFiles(directory) {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {

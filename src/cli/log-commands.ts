@@ -169,13 +169,14 @@ export async function replayCommand(args: string[]): Promise<void> {
     options: { to: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean', default: false }, machine: { type: 'string' } },
   })
   const directory = positionals[0]
-  if (!directory || positionals.length > 1 || values.to === undefined) throw new UsageError(`log replay needs a data directory and --to N\n${LOG_USAGE}`)
+  if (!directory || positionals.length > 1) throw new UsageError(`log replay needs one data directory\n${LOG_USAGE}`)
   if (values.machine === RAW) throw new UsageError('log replay needs a machine to fold the log with: the KV (the default) or --machine PATH')
   if (values.key !== undefined && values.machine !== undefined) throw new UsageError('--key reads the KV state; with --machine the whole state is shown')
-  const target = requireInteger('to', values.to, 0, 0)
   const machine = (await machineFor(values.machine)) as AnyMachine
   const store = await openForReading(directory)
   try {
+    // By default, as far as the directory knows entries are committed.
+    const target = requireInteger('to', values.to, Math.max(store.hardState.commitIndex, store.snapshotMeta?.lastIncludedIndex ?? 0), 0)
     const folded = await replayLog(store, machine, { to: target })
     if (values.machine !== undefined) {
       const state = toJson(folded.state)

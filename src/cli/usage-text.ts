@@ -19,7 +19,7 @@ lograft member address ID ADDRESS --via HOST:PORT
 export const CLUSTER_USAGE = `lograft cluster [--nodes N] [--data DIR] [--host HOST] [--port BASE] [--resp-port BASE]`
 
 export const LOG_USAGE = `lograft log inspect DIR [--from N] [--to N] [--json] [--machine PATH|raw]
-lograft log replay DIR --to N [--key KEY] [--json] [--machine PATH]   (the KV unless --machine)`
+lograft log replay DIR [--to N] [--key KEY] [--json] [--machine PATH]   (the KV unless --machine; --to: default the commit index)`
 
 export const JOB_FLAGS_USAGE = `job options: --reduce N (10)  --dir DIR (.)  --task-timeout-ms MS (10000)  --backup-tasks
                --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate`
