@@ -65,7 +65,9 @@ async function connectClients(system: KvSystem, clients: number, targeting: Targ
  * of the machine (other work shares its 2 cores) falls on both alike rather than on one row.
  */
 async function measureCell(clients: number, targeting: Targeting): Promise<Row[]> {
-  const connected = await Promise.all(systems.map(async (system) => ({ system, connections: await connectClients(system, clients, targeting), windows: [] as Samples[] })))
+  const connected = await Promise.all(
+    systems.map(async (system) => ({ system, connections: await connectClients(system, clients, targeting), windows: [] as Samples[] })),
+  )
   try {
     const keyPrefix = (round: number | 'warmup'): string => `bench:${targeting}:${clients}:${round}`
     for (const { connections } of connected) {
@@ -81,7 +83,9 @@ async function measureCell(clients: number, targeting: Targeting): Promise<Row[]
   }
   return connected.map(({ system, windows }) => {
     const result = summarize(windows)
-    process.stderr.write(`measured ${system.name} (${targeting}) with ${clients} clients${result.errors > 0 ? `: ${result.errors} errors, first: ${result.firstError}` : ''}\n`)
+    process.stderr.write(
+      `measured ${system.name} (${targeting}) with ${clients} clients${result.errors > 0 ? `: ${result.errors} errors, first: ${result.firstError}` : ''}\n`,
+    )
     return { system: system.name, targeting, clients, result }
   })
 }
@@ -157,7 +161,9 @@ if (WITH_TLS) {
     ['clients', 'mTLS/plain (spread)', 'mTLS/plain (leader)'],
     CLIENT_COUNTS.map((clients) => [
       String(clients),
-      ...TARGETINGS.map((targeting) => ((throughput('lograft+mTLS', targeting, clients) ?? NaN) / (throughput('lograft', targeting, clients) ?? NaN)).toFixed(2)),
+      ...TARGETINGS.map((targeting) =>
+        ((throughput('lograft+mTLS', targeting, clients) ?? NaN) / (throughput('lograft', targeting, clients) ?? NaN)).toFixed(2),
+      ),
     ]),
   )
 }

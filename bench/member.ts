@@ -138,7 +138,7 @@ async function rawLevelDbWrites(bytes: number): Promise<number> {
   const perBatch = Math.max(1, Math.floor(MB / VALUE_BYTES))
   const started = performance.now()
   let written = 0
-  for (let key = 0; written < bytes; ) {
+  for (let key = 0; written < bytes;) {
     const batch = db.batch()
     for (let i = 0; i < perBatch; i++, key++) batch.put(`raw:${key}`, value)
     await batch.write({ sync: true })
@@ -170,7 +170,9 @@ try {
   const tcpSeconds = await rawTcpCopy(moved)
   const levelSeconds = await rawLevelDbWrites(moved)
 
-  console.log(`a 3-node cluster holding ${DATA_MB} MB of KV data (${VALUE_BYTES}-byte values) on loopback, fsync on; ${CLIENTS} clients SET 100-byte values throughout`)
+  console.log(
+    `a 3-node cluster holding ${DATA_MB} MB of KV data (${VALUE_BYTES}-byte values) on loopback, fsync on; ${CLIENTS} clients SET 100-byte values throughout`,
+  )
   console.log(`data the new node received: ${(moved / MB).toFixed(1)} MB (the leader's snapshot and log)`)
   console.log()
   const rate = (seconds: number): string => (moved / MB / seconds).toFixed(1)

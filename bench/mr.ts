@@ -19,7 +19,9 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const WORKER_COUNTS = [1, 2, 4]
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 const BOOKS_DIRECTORY = fileURLToPath(new URL('../../fixtures/gutenberg/', import.meta.url))
-const BOOKS = readdirSync(BOOKS_DIRECTORY).filter((name) => name.endsWith('.txt')).sort()
+const BOOKS = readdirSync(BOOKS_DIRECTORY)
+  .filter((name) => name.endsWith('.txt'))
+  .sort()
 /** A run that takes longer than this is broken, not slow. */
 const RUN_LIMIT_MS = 120_000
 
@@ -81,6 +83,8 @@ const lines = [
     ]
   }),
 ]
-console.log(`word count over ${BOOKS.length} books, ${ROUNDS} rounds, ${cpus().length} cores, LANG=${process.env.LANG ?? ''} LC_ALL=${process.env.LC_ALL ?? ''}`)
+console.log(
+  `word count over ${BOOKS.length} books, ${ROUNDS} rounds, ${cpus().length} cores, LANG=${process.env.LANG ?? ''} LC_ALL=${process.env.LC_ALL ?? ''}`,
+)
 const widths = lines[0]?.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length))) ?? []
 for (const line of lines) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))

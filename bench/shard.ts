@@ -165,7 +165,9 @@ try {
 
   const loadAfter = loadavg()
   const mb = shardBytes / 1e6
-  console.log(`moving shard ${shard} (${KEYS} keys × ${VALUE_BYTES} B values, ${mb.toFixed(1)} MB of keys and values) from a 3-server group to another, on loopback, fsync on`)
+  console.log(
+    `moving shard ${shard} (${KEYS} keys × ${VALUE_BYTES} B values, ${mb.toFixed(1)} MB of keys and values) from a 3-server group to another, on loopback, fsync on`,
+  )
   if (GROUP_ARGS.length > 0) console.log(`group servers run with ${GROUP_ARGS.join(' ')}`)
   console.log(`load average (1/5/15 min): ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${loadAfter.map((v) => v.toFixed(2)).join(' ')} after`)
   console.log()

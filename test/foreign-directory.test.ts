@@ -25,21 +25,44 @@ t.test("a node restarted on another cluster's directory is refused, and the clus
   await a.cluster.kill(victim.id)
   await b.cluster.kill(foreign.id)
 
-  const explicit = await lograft('node', '--id', victim.id, '--peers', a.cluster.layout.peers, '--cluster-id', a.cluster.layout.clusterId, '--data', foreign.dataDirectory)
+  const explicit = await lograft(
+    'node',
+    '--id',
+    victim.id,
+    '--peers',
+    a.cluster.layout.peers,
+    '--cluster-id',
+    a.cluster.layout.clusterId,
+    '--data',
+    foreign.dataDirectory,
+  )
   t.equal(explicit.code, 1)
-  t.match(explicit.stderr, new RegExp(`^lograft: log store .* belongs to node ${victim.id} of cluster ${b.cluster.layout.clusterId}, not node ${victim.id} of cluster ${a.cluster.layout.clusterId}`))
+  t.match(
+    explicit.stderr,
+    new RegExp(
+      `^lograft: log store .* belongs to node ${victim.id} of cluster ${b.cluster.layout.clusterId}, not node ${victim.id} of cluster ${a.cluster.layout.clusterId}`,
+    ),
+  )
 
   const termBefore = (await infoFields(respPort(leader)))?.get('term')
   const respAddress = `127.0.0.1:${(await freePortBlock(1)) + 1}`
-  const intruder = spawn(process.execPath, [MAIN, 'node', '--id', victim.id, '--peers', a.cluster.layout.peers, '--data', foreign.dataDirectory, '--resp', respAddress], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const intruder = spawn(
+    process.execPath,
+    [MAIN, 'node', '--id', victim.id, '--peers', a.cluster.layout.peers, '--data', foreign.dataDirectory, '--resp', respAddress],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   let intruderLog = ''
   intruder.stderr.on('data', (chunk: Buffer) => (intruderLog += chunk.toString()))
   t.teardown(() => intruder.kill('SIGKILL'))
   await pause(3000)
 
-  t.match(intruderLog, new RegExp(`cannot use the connection to peer .*refused: cluster ${b.cluster.layout.clusterId} is not this node's cluster ${a.cluster.layout.clusterId}`), 'the intruder is told why')
+  t.match(
+    intruderLog,
+    new RegExp(`cannot use the connection to peer .*refused: cluster ${b.cluster.layout.clusterId} is not this node's cluster ${a.cluster.layout.clusterId}`),
+    'the intruder is told why',
+  )
   t.match(a.cluster.recentLog(leader.id), new RegExp(`refused a connection .*cluster="${b.cluster.layout.clusterId}"`), "A's leader logs the refusal")
   const after = await infoFields(respPort(leader))
   t.equal(after?.get('role'), 'leader', 'the leader is still leader')

@@ -37,7 +37,9 @@ t.test('frames in any chunking come out exactly as they went in', async (t) => {
       const stream = Buffer.concat(frames.map((body) => lengthPrefixed(body)))
       const decoder = new FrameDecoder(MAX_FRAME_BYTES)
       const out = chunked(stream, cutPoints).flatMap((chunk) => decoder.push(chunk))
-      return out.length === frames.length && out.every((body, i) => Buffer.compare(body, Buffer.from(frames[i] as Uint8Array)) === 0) && decoder.bufferedBytes === 0
+      return (
+        out.length === frames.length && out.every((body, i) => Buffer.compare(body, Buffer.from(frames[i] as Uint8Array)) === 0) && decoder.bufferedBytes === 0
+      )
     }),
     { numRuns: 300 },
   )
@@ -51,19 +53,26 @@ t.test('random or mutated bytes are decoded or refused as too large, and never h
     return stream
   })
   fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 20_000 }).map((bytes) => Buffer.from(bytes)), mutated), cuts, (stream, cutPoints) => {
-      const decoder = new FrameDecoder(MAX_FRAME_BYTES)
-      for (const chunk of chunked(stream, cutPoints)) {
-        try {
-          decoder.push(chunk)
-        } catch (error) {
-          if (!(error instanceof FrameTooLargeError)) throw error
-          return true
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 20_000 }).map((bytes) => Buffer.from(bytes)),
+        mutated,
+      ),
+      cuts,
+      (stream, cutPoints) => {
+        const decoder = new FrameDecoder(MAX_FRAME_BYTES)
+        for (const chunk of chunked(stream, cutPoints)) {
+          try {
+            decoder.push(chunk)
+          } catch (error) {
+            if (!(error instanceof FrameTooLargeError)) throw error
+            return true
+          }
+          if (decoder.bufferedBytes > 4 + MAX_FRAME_BYTES + chunk.length) return false
         }
-        if (decoder.bufferedBytes > 4 + MAX_FRAME_BYTES + chunk.length) return false
-      }
-      return true
-    }),
+        return true
+      },
+    ),
     { numRuns: 500 },
   )
   t.pass('no crash, bounded')
@@ -88,14 +97,36 @@ t.test('the frame and hello codecs refuse garbage with BAD_MESSAGE and nothing e
 
 t.test('a live transport fed random and mutated streams keeps serving its well-behaved clients', async (t) => {
   const logger = new MemoryLogger()
-  const server = await TcpTransport.start({ self: 'server', listen: { host: '127.0.0.1', port: 0 }, logger, maxFrameBytes: MAX_FRAME_BYTES, handshakeTimeoutMs: 200 })
+  const server = await TcpTransport.start({
+    self: 'server',
+    listen: { host: '127.0.0.1', port: 0 },
+    logger,
+    maxFrameBytes: MAX_FRAME_BYTES,
+    handshakeTimeoutMs: 200,
+  })
   t.teardown(() => server.close())
   server.register('Echo', { Echo: handler(echoMethod, (request) => echoReply({ text: request.text })) })
   const port = server.address?.port ?? 0
   const client = await TcpTransport.start({ self: 'client', logger: new MemoryLogger() })
   t.teardown(() => client.close())
-  const hello = frameCodec.encode({ kind: FrameKind.Hello, id: 0, method: '', payload: helloCodec.encode({ clusterId: '', nodeId: 'fuzz', asPeer: false, expectedId: '', membersDigest: '', incarnation: '', bootId: 'fuzz' }), errorCode: '', errorMessage: '', from: '' })
-  const request = frameCodec.encode({ kind: FrameKind.Request, id: 1, method: 'Echo.Echo', payload: echoMethod.request.encode(echoRequest({ text: 'x' })), errorCode: '', errorMessage: '', from: '' })
+  const hello = frameCodec.encode({
+    kind: FrameKind.Hello,
+    id: 0,
+    method: '',
+    payload: helloCodec.encode({ clusterId: '', nodeId: 'fuzz', asPeer: false, expectedId: '', membersDigest: '', incarnation: '', bootId: 'fuzz' }),
+    errorCode: '',
+    errorMessage: '',
+    from: '',
+  })
+  const request = frameCodec.encode({
+    kind: FrameKind.Request,
+    id: 1,
+    method: 'Echo.Echo',
+    payload: echoMethod.request.encode(echoRequest({ text: 'x' })),
+    errorCode: '',
+    errorMessage: '',
+    from: '',
+  })
   const valid = Buffer.concat([lengthPrefixed(hello), lengthPrefixed(request)])
 
   await fc.assert(

@@ -58,7 +58,11 @@ t.test('the node whose disk fills exits with one clear line; the rest go on; fre
     if (reply === 'OK') written.push(key)
   }
 
-  t.match(exits, [/^1 1: lograft: log store ".*node-1" failed a durable write and stopped: .*(No space left on device|ENOSPC)/i], 'node 1 exited non-zero, naming its store and the error')
+  t.match(
+    exits,
+    [/^1 1: lograft: log store ".*node-1" failed a durable write and stopped: .*(No space left on device|ENOSPC)/i],
+    'node 1 exited non-zero, naming its store and the error',
+  )
   t.comment(exits[0] ?? '(no exit)')
   t.equal(await infoFields(respPort(full)), null, 'no zombie: nothing answers on its port')
   const leader = await waitForLeader(kv.cluster, 15_000)

@@ -18,7 +18,10 @@ class KvServerSetup {
   private nextClient = 0
   private readonly clerkEnds = new Map<KvClerk, string>()
 
-  constructor(readonly world: SimWorld, unreliable: boolean) {
+  constructor(
+    readonly world: SimWorld,
+    unreliable: boolean,
+  ) {
     this.server = new KvLocalServer(world.clock)
     const simServer = new SimServer()
     this.server.register(new SimTransport({ self: SERVER, server: simServer, ends: new Map(), clock: world.clock }))
@@ -97,20 +100,29 @@ simTest(t, 'Basic (one client)', (world, t) => genericTest(world, t, 1, false, f
 simTest(t, 'Concurrent (many clients)', (world, t) => genericTest(world, t, 5, false, false), limits)
 simTest(t, 'Unreliable (many clients, dropped requests and replies)', (world, t) => genericTest(world, t, 5, true, false), limits)
 
-simTest(t, 'UnreliableOneKey (concurrent appends to one key)', async (world, t) => {
-  const setup = new KvServerSetup(world, true)
-  const history = newHistory()
-  const clerk = setup.makeClient()
-  await put(world, clerk, 'k', '', history, 0)
-  const clients = 5
-  const upto = 10
-  await Promise.all(
-    Array.from({ length: clients }, async (_, me) => {
-      const mine = setup.makeClient()
-      for (let n = 0; n < upto; n++) await append(world, mine, 'k', appendValue(me, n), history, me + 1, true)
-    }),
-  )
-  const value = await get(world, clerk, 'k', history, 0)
-  checkConcurrentAppends(t, value, Array.from({ length: clients }, () => upto))
-  checkLinearizable(t, history, true, 'kvsrv-one-key')
-}, limits)
+simTest(
+  t,
+  'UnreliableOneKey (concurrent appends to one key)',
+  async (world, t) => {
+    const setup = new KvServerSetup(world, true)
+    const history = newHistory()
+    const clerk = setup.makeClient()
+    await put(world, clerk, 'k', '', history, 0)
+    const clients = 5
+    const upto = 10
+    await Promise.all(
+      Array.from({ length: clients }, async (_, me) => {
+        const mine = setup.makeClient()
+        for (let n = 0; n < upto; n++) await append(world, mine, 'k', appendValue(me, n), history, me + 1, true)
+      }),
+    )
+    const value = await get(world, clerk, 'k', history, 0)
+    checkConcurrentAppends(
+      t,
+      value,
+      Array.from({ length: clients }, () => upto),
+    )
+    checkLinearizable(t, history, true, 'kvsrv-one-key')
+  },
+  limits,
+)

@@ -51,7 +51,14 @@ function clientLoad(world: SimWorld, t: Test, cluster: KvCluster, history: Retur
   }
 }
 
-async function checkOutcome(world: SimWorld, t: Test, cluster: KvCluster, history: ReturnType<typeof newHistory>, counts: number[], readers: number[]): Promise<void> {
+async function checkOutcome(
+  world: SimWorld,
+  t: Test,
+  cluster: KvCluster,
+  history: ReturnType<typeof newHistory>,
+  counts: number[],
+  readers: number[],
+): Promise<void> {
   const checker = cluster.makeClient(readers)
   for (let client = 0; client < CLIENTS; client++) {
     checkClientAppends(t, client, await get(world, checker, String(client), history, 0), counts[client] as number)
@@ -69,52 +76,65 @@ async function waitForVoter(world: SimWorld, cluster: KvCluster, id: string): Pr
 }
 
 for (const unreliable of [false, true]) {
-  simTest(t, `GrowThreeToFiveAndShrinkToThreeUnderKvLoad${unreliable ? 'Unreliable' : ''}`, async (world, t) => {
-    const cluster = await KvCluster.create(world, { servers: 5, founders: 3, unreliable, latencyMs: KV_LATENCY_MS, maxRaftStateBytes: 2000 })
+  simTest(
+    t,
+    `GrowThreeToFiveAndShrinkToThreeUnderKvLoad${unreliable ? 'Unreliable' : ''}`,
+    async (world, t) => {
+      const cluster = await KvCluster.create(world, { servers: 5, founders: 3, unreliable, latencyMs: KV_LATENCY_MS, maxRaftStateBytes: 2000 })
+      const history = newHistory()
+      const load = clientLoad(world, t, cluster, history)
+      await sleep(world.clock, 1000)
+      for (const joining of [3, 4]) {
+        await cluster.changeMembership({ kind: 'addLearner', id: cluster.serverName(joining), address: '', promoteWhenCaughtUp: true }, 30_000)
+        t.ok(await waitForVoter(world, cluster, cluster.serverName(joining)), `${cluster.serverName(joining)} caught up and was promoted`)
+        await sleep(world.clock, 500)
+      }
+      for (const leaving of [0, 1]) {
+        await cluster.changeMembership({ kind: 'remove', id: cluster.serverName(leaving) }, 30_000)
+        await sleep(world.clock, 500)
+      }
+      await sleep(world.clock, 1000)
+      const counts = await load.stop()
+      const leader = cluster.leader()
+      t.same(
+        cluster.servers[leader ?? 2]?.raft
+          .members()
+          .configuration.voters.map((member) => member.id)
+          .sort(),
+        ['kv2', 'kv3', 'kv4'],
+        'three voters, two of them new',
+      )
+      for (const removed of [0, 1]) cluster.shutdownServer(removed)
+      await checkOutcome(world, t, cluster, history, counts, [2, 3, 4])
+      cluster.cleanup()
+    },
+    limits,
+  )
+}
+
+simTest(
+  t,
+  'ReplaceACrashedServerByANewIdUnderKvLoad',
+  async (world, t) => {
+    const cluster = await KvCluster.create(world, { servers: 4, founders: 3, unreliable: true, latencyMs: KV_LATENCY_MS, maxRaftStateBytes: 2000 })
     const history = newHistory()
     const load = clientLoad(world, t, cluster, history)
     await sleep(world.clock, 1000)
-    for (const joining of [3, 4]) {
-      await cluster.changeMembership({ kind: 'addLearner', id: cluster.serverName(joining), address: '', promoteWhenCaughtUp: true }, 30_000)
-      t.ok(await waitForVoter(world, cluster, cluster.serverName(joining)), `${cluster.serverName(joining)} caught up and was promoted`)
-      await sleep(world.clock, 500)
-    }
-    for (const leaving of [0, 1]) {
-      await cluster.changeMembership({ kind: 'remove', id: cluster.serverName(leaving) }, 30_000)
-      await sleep(world.clock, 500)
-    }
+    cluster.shutdownServer(0) // Its machine is gone for good.
     await sleep(world.clock, 1000)
+    const steps: MembershipChange[] = [
+      { kind: 'addLearner', id: 'kv3', address: '', promoteWhenCaughtUp: true },
+      { kind: 'remove', id: 'kv0' },
+    ]
+    await cluster.changeMembership(steps[0] as MembershipChange, 30_000)
+    t.ok(await waitForVoter(world, cluster, 'kv3'), 'the new server caught up and was promoted')
+    await cluster.changeMembership(steps[1] as MembershipChange, 30_000)
+    cluster.partition([1, 3], [2]) // The new server is needed for a quorum now.
+    await sleep(world.clock, 2000)
+    cluster.connectAll()
     const counts = await load.stop()
-    const leader = cluster.leader()
-    t.same(
-      cluster.servers[leader ?? 2]?.raft.members().configuration.voters.map((member) => member.id).sort(),
-      ['kv2', 'kv3', 'kv4'],
-      'three voters, two of them new',
-    )
-    for (const removed of [0, 1]) cluster.shutdownServer(removed)
-    await checkOutcome(world, t, cluster, history, counts, [2, 3, 4])
+    await checkOutcome(world, t, cluster, history, counts, [1, 2, 3])
     cluster.cleanup()
-  }, limits)
-}
-
-simTest(t, 'ReplaceACrashedServerByANewIdUnderKvLoad', async (world, t) => {
-  const cluster = await KvCluster.create(world, { servers: 4, founders: 3, unreliable: true, latencyMs: KV_LATENCY_MS, maxRaftStateBytes: 2000 })
-  const history = newHistory()
-  const load = clientLoad(world, t, cluster, history)
-  await sleep(world.clock, 1000)
-  cluster.shutdownServer(0) // Its machine is gone for good.
-  await sleep(world.clock, 1000)
-  const steps: MembershipChange[] = [
-    { kind: 'addLearner', id: 'kv3', address: '', promoteWhenCaughtUp: true },
-    { kind: 'remove', id: 'kv0' },
-  ]
-  await cluster.changeMembership(steps[0] as MembershipChange, 30_000)
-  t.ok(await waitForVoter(world, cluster, 'kv3'), 'the new server caught up and was promoted')
-  await cluster.changeMembership(steps[1] as MembershipChange, 30_000)
-  cluster.partition([1, 3], [2]) // The new server is needed for a quorum now.
-  await sleep(world.clock, 2000)
-  cluster.connectAll()
-  const counts = await load.stop()
-  await checkOutcome(world, t, cluster, history, counts, [1, 2, 3])
-  cluster.cleanup()
-}, limits)
+  },
+  limits,
+)

@@ -12,7 +12,18 @@ import t from 'tap'
 import { RespClient } from '../src/resp/client.js'
 import type { KvInput, KvOutput, HistoryRecorder } from '../src/testing/linearizability/index.js'
 import type { LocalCluster, LocalNode } from '../src/cli/supervisor.js'
-import { type ClientScript, randomKvInput, type Workload, between, checkAppends, checkLinearizable, finalRead, newWorkload, pick, runClient } from './helpers/chaos.js'
+import {
+  type ClientScript,
+  randomKvInput,
+  type Workload,
+  between,
+  checkAppends,
+  checkLinearizable,
+  finalRead,
+  newWorkload,
+  pick,
+  runClient,
+} from './helpers/chaos.js'
 import { lograft, pause, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 const NODES = 3
@@ -72,7 +83,10 @@ async function chaos(cluster: LocalCluster, untilMs: number): Promise<{ kills: n
 }
 
 /** Node id → key → value, each read recorded in the history as a client of its own per node. */
-async function readEveryKeyThroughEveryNode(nodes: readonly LocalNode[], history: HistoryRecorder<KvInput, KvOutput>): Promise<Map<string, Map<string, string>>> {
+async function readEveryKeyThroughEveryNode(
+  nodes: readonly LocalNode[],
+  history: HistoryRecorder<KvInput, KvOutput>,
+): Promise<Map<string, Map<string, string>>> {
   const finalValues = new Map<string, Map<string, string>>()
   for (const [i, node] of nodes.entries()) {
     const values = new Map<string, string>()
@@ -87,7 +101,10 @@ t.setTimeout(120_000)
 
 const unexpectedExits: string[] = []
 let stopping = false
-const pki = await createTestPki(join(makeTempDir('crash-pki').path, 'pki'), Array.from({ length: NODES }, (_, i) => String(i + 1)))
+const pki = await createTestPki(
+  join(makeTempDir('crash-pki').path, 'pki'),
+  Array.from({ length: NODES }, (_, i) => String(i + 1)),
+)
 const kv = await startKvCluster(NODES, {
   extraArgs: ['--max-raft-state', String(MAX_RAFT_STATE_BYTES)],
   nodeArgs: (id) => {
@@ -129,7 +146,11 @@ t.test(`${CLIENTS} RESP clients keep getting answers while one node at a time is
   t.same(unexpectedExits, [], 'no node exited unless killed')
   t.ok(kills >= MIN_KILLS, `at least ${MIN_KILLS} kills (${kills})`)
   t.ok(workload.completed >= MIN_COMPLETED, `at least ${MIN_COMPLETED} operations completed (${workload.completed})`)
-  t.same([...workload.errorReplies.keys()].filter((prefix) => prefix !== 'TRYAGAIN'), [], `the only error reply is -TRYAGAIN (${[...workload.errorReplies].map(([prefix, count]) => `${prefix}×${count}`).join(', ') || 'none'})`)
+  t.same(
+    [...workload.errorReplies.keys()].filter((prefix) => prefix !== 'TRYAGAIN'),
+    [],
+    `the only error reply is -TRYAGAIN (${[...workload.errorReplies].map(([prefix, count]) => `${prefix}×${count}`).join(', ') || 'none'})`,
+  )
 })
 
 t.test('the recorded history, final reads included, is linearizable', async (t) => {
@@ -157,7 +178,9 @@ t.test('the three data directories replay to the same state at their common comm
     }),
   )
   const commonIndex = Math.min(...logs.map((log) => log.commitIndex))
-  t.comment(`commit indexes ${logs.map((log) => log.commitIndex).join(', ')}, snapshots through ${logs.map((log) => log.snapshotIndex).join(', ')}; replaying to ${commonIndex}`)
+  t.comment(
+    `commit indexes ${logs.map((log) => log.commitIndex).join(', ')}, snapshots through ${logs.map((log) => log.snapshotIndex).join(', ')}; replaying to ${commonIndex}`,
+  )
   const states = await Promise.all(
     kv.nodes.map(async (node) => {
       const replay = await lograft('log', 'replay', node.dataDirectory, '--to', String(commonIndex), '--json')
@@ -170,5 +193,6 @@ t.test('the three data directories replay to the same state at their common comm
   others.forEach((state, i) => t.same(state, reference, `node ${kv.nodes[i + 1]?.id} replays to node ${kv.nodes[0]?.id}'s state`))
   // The append-only keys only grow, so what was committed by then is the start of what was read at the end.
   const finalValues = run.finalValues.get(kv.nodes[0]?.id ?? '') ?? new Map<string, string>()
-  for (const key of APPEND_KEYS) t.ok((finalValues.get(key) ?? '').startsWith(reference[key] ?? ''), `${key} at index ${commonIndex} is a prefix of its final value`)
+  for (const key of APPEND_KEYS)
+    t.ok((finalValues.get(key) ?? '').startsWith(reference[key] ?? ''), `${key} at index ${commonIndex} is a prefix of its final value`)
 })

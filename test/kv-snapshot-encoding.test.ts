@@ -61,41 +61,55 @@ function slowPuts(db: LevelDatabase, pause: () => Promise<void>): LevelDatabase 
   return withOverrides(db, (property) => (property === 'put' ? put : undefined))
 }
 
-simTest(t, 'the runtime writes a multi-piece snapshot while commands apply, and it holds the state at its index', async (world, t) => {
-  const store = await LogStore.open(slowPuts(memoryDatabase(), () => sleep(world.clock, 1)), { name: 'a', snapshotChunkBytes: 16 * 1024 })
-  const attachment = world.attachNode('a', [])
-  const rng = world.rng.fork()
-  const raft = await RaftNode.create({ id: 'a', members: ['a'], transport: attachment.transport, store, clock: world.clock, random: () => rng.float() })
-  const committed: AppliedMessage[] = []
-  raft.committed$.subscribe((message) => committed.push(message))
-  const replica = new ReplicatedStateMachine({
-    raft,
-    machine,
-    maxRaftStateBytes: 3 * 1024 * 1024,
-    clock: world.clock,
-    wallClockMs: () => world.clock.now(),
-  })
-  replica.start()
-  while (raft.status().role !== 'leader') await sleep(world.clock, 10)
-  // Values of 4 KiB over up to 1000 keys: a state of a few MiB, so the snapshot goes in several 1 MiB pieces.
-  // One command at a time, a millisecond apart (as long as a chunk write takes), so any applied
-  // past the snapshot's index ran while it was being written.
-  let sequence = 0
-  while (raft.status().snapshotIndex === 0) {
-    await replica.execute({ op: 'put', key: `key:${rng.int(1000)}`, value: 'v'.repeat(4096 - 8) + String(sequence).padStart(8, '0') }, { clientId: 7, sequence: ++sequence })
-    await sleep(world.clock, 1)
-  }
-  const snapshotIndex = raft.status().snapshotIndex
-  t.ok(replica.appliedIndex > snapshotIndex + 10, `commands applied while the snapshot was written (applied ${replica.appliedIndex}, snapshot at ${snapshotIndex})`)
-  const stored = await store.readSnapshot()
-  t.ok(stored.length > 1024 * 1024, `a snapshot of ${stored.length} bytes: more than one 1 MiB piece`)
-  // The reference: the same fold over the committed messages up to the snapshot's index, whole.
-  let reference = initialFold(machine, DEFAULT_SESSION_LIMITS)
-  for (const message of committed) if (message.index <= snapshotIndex) reference = foldMessage(machine, reference, message)
-  t.equal(reference.index, snapshotIndex)
-  t.ok(Buffer.from(stored).equals(Buffer.from(encodeCheckpoint(machine, reference))), 'the stored snapshot is exactly the checkpoint at its index')
-  await replica.stop()
-}, { maxVirtualMs: 600_000 })
+simTest(
+  t,
+  'the runtime writes a multi-piece snapshot while commands apply, and it holds the state at its index',
+  async (world, t) => {
+    const store = await LogStore.open(
+      slowPuts(memoryDatabase(), () => sleep(world.clock, 1)),
+      { name: 'a', snapshotChunkBytes: 16 * 1024 },
+    )
+    const attachment = world.attachNode('a', [])
+    const rng = world.rng.fork()
+    const raft = await RaftNode.create({ id: 'a', members: ['a'], transport: attachment.transport, store, clock: world.clock, random: () => rng.float() })
+    const committed: AppliedMessage[] = []
+    raft.committed$.subscribe((message) => committed.push(message))
+    const replica = new ReplicatedStateMachine({
+      raft,
+      machine,
+      maxRaftStateBytes: 3 * 1024 * 1024,
+      clock: world.clock,
+      wallClockMs: () => world.clock.now(),
+    })
+    replica.start()
+    while (raft.status().role !== 'leader') await sleep(world.clock, 10)
+    // Values of 4 KiB over up to 1000 keys: a state of a few MiB, so the snapshot goes in several 1 MiB pieces.
+    // One command at a time, a millisecond apart (as long as a chunk write takes), so any applied
+    // past the snapshot's index ran while it was being written.
+    let sequence = 0
+    while (raft.status().snapshotIndex === 0) {
+      await replica.execute(
+        { op: 'put', key: `key:${rng.int(1000)}`, value: 'v'.repeat(4096 - 8) + String(sequence).padStart(8, '0') },
+        { clientId: 7, sequence: ++sequence },
+      )
+      await sleep(world.clock, 1)
+    }
+    const snapshotIndex = raft.status().snapshotIndex
+    t.ok(
+      replica.appliedIndex > snapshotIndex + 10,
+      `commands applied while the snapshot was written (applied ${replica.appliedIndex}, snapshot at ${snapshotIndex})`,
+    )
+    const stored = await store.readSnapshot()
+    t.ok(stored.length > 1024 * 1024, `a snapshot of ${stored.length} bytes: more than one 1 MiB piece`)
+    // The reference: the same fold over the committed messages up to the snapshot's index, whole.
+    let reference = initialFold(machine, DEFAULT_SESSION_LIMITS)
+    for (const message of committed) if (message.index <= snapshotIndex) reference = foldMessage(machine, reference, message)
+    t.equal(reference.index, snapshotIndex)
+    t.ok(Buffer.from(stored).equals(Buffer.from(encodeCheckpoint(machine, reference))), 'the stored snapshot is exactly the checkpoint at its index')
+    await replica.stop()
+  },
+  { maxVirtualMs: 600_000 },
+)
 
 t.test('a checkpoint round-trips, and one in another layout is refused, not misread', async (t) => {
   let folded = initialFold(machine, DEFAULT_SESSION_LIMITS)

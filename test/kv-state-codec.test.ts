@@ -31,7 +31,12 @@ t.test('the encoding is a count and length-prefixed keys and values, nothing mor
 })
 
 t.test('a truncated encoding is refused with where it ended, at every cut', async (t) => {
-  const bytes = kvStateCodec.encode(new Map([['key', 'value'], ['other', 'x']]))
+  const bytes = kvStateCodec.encode(
+    new Map([
+      ['key', 'value'],
+      ['other', 'x'],
+    ]),
+  )
   for (let cut = 0; cut < bytes.length; cut++) {
     t.throws(() => kvStateCodec.decode(bytes.subarray(0, cut)), { code: 'ERR_TRUNCATED_RECORD' }, `cut at ${cut}`)
   }

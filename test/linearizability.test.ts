@@ -371,7 +371,13 @@ function bruteForceLinearizable<State, Input, Output>(model: Model<State, Input,
     return left.some((operation) => {
       if (operation.callMs > earliestReturnMs) return false
       const next = model.step(state, operation.input, operation.output)
-      return next.ok && extend(next.state, left.filter((other) => other !== operation))
+      return (
+        next.ok &&
+        extend(
+          next.state,
+          left.filter((other) => other !== operation),
+        )
+      )
     })
   }
   return extend(model.init(), operations)

@@ -109,7 +109,9 @@ for (const seed of seedsFor('log crash test', process.env)) {
         )
         return
       }
-      t.pass(`${label}: ${writer.acked} acknowledged + ${durableCount - writer.acked} of ${writer.issued.length - writer.acked} unacknowledged writes are durable`)
+      t.pass(
+        `${label}: ${writer.acked} acknowledged + ${durableCount - writer.acked} of ${writer.issued.length - writer.acked} unacknowledged writes are durable`,
+      )
       totals.ackedWrites += writer.acked
       totals.unackedWritesFoundDurable += durableCount - writer.acked
       if (writer.issued.length > writer.acked) totals.killsWithWritesInFlight++

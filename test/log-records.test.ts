@@ -43,7 +43,7 @@ void t.test('encoded entries match the on-disk format byte for byte and decode b
     t.equal(storedEntryBytes(entry), op.key.length + op.value.length, `stored size of entry ${entry.index}`)
     t.same(decodeEntryValue('test', op.key, entry.index, op.value), entry, `entry ${entry.index} decodes back`)
   })
-  t.equal(valueBytes, expectedValueBytes, 'the returned byte count is the values\' total')
+  t.equal(valueBytes, expectedValueBytes, "the returned byte count is the values' total")
 })
 
 void t.test('an index or term that is not a non-negative safe integer is refused', async (t) => {

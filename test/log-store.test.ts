@@ -150,9 +150,7 @@ function conformance(t: Test, backend: Backend): void {
     t.equal(store.lastIndex, 7)
     t.same(plain(await store.readEntries(1)), [...makeEntries(1, 5, 1), ...replacement])
     await store.close()
-    const entryKeys = await withRawDatabase(location.database(), async (db) =>
-      (await rawRecords(db)).filter(([key]) => key[0] === entryKey(0)[0]),
-    )
+    const entryKeys = await withRawDatabase(location.database(), async (db) => (await rawRecords(db)).filter(([key]) => key[0] === entryKey(0)[0]))
     t.equal(entryKeys.length, 7, 'no entry past the new last index is left in the database')
   })
 
@@ -249,8 +247,9 @@ function conformance(t: Test, backend: Backend): void {
     t.same(store.sizes(), sizes)
     t.same(await store.readSnapshot(), snapshotPayload(6, 0, 40))
     await store.close()
-    const chunkCount = await withRawDatabase(location.database(), async (db) =>
-      (await rawRecords(db)).filter(([key]) => key[0] === snapshotChunkKey(0, 0)[0]).length,
+    const chunkCount = await withRawDatabase(
+      location.database(),
+      async (db) => (await rawRecords(db)).filter(([key]) => key[0] === snapshotChunkKey(0, 0)[0]).length,
     )
     t.equal(chunkCount, 1, 'only the installed snapshot has chunks')
     store = await location.open()
@@ -267,7 +266,10 @@ function conformance(t: Test, backend: Backend): void {
     t.same(meta.appMeta, Uint8Array.of(9))
     t.same(await store.readSnapshot(), data)
     const chunks = await lastValueFrom(store.snapshotChunks$().pipe(toArray()))
-    t.same(chunks.map((chunk) => chunk.length), [16, 16, 16, 16, 16, 16, 4])
+    t.same(
+      chunks.map((chunk) => chunk.length),
+      [16, 16, 16, 16, 16, 16, 4],
+    )
     t.same(Buffer.concat(chunks), Buffer.from(data))
     store = await reopen(store, location, { snapshotChunkBytes: 16 })
     t.same(await store.readSnapshot(), data)
@@ -279,8 +281,9 @@ function conformance(t: Test, backend: Backend): void {
     await writer.commit({ lastIncludedIndex: 6, lastIncludedTerm: 1 })
     t.same(await store.readSnapshot(), streamed)
     await store.close()
-    const chunkKeys = await withRawDatabase(location.database(), async (db) =>
-      (await rawRecords(db)).filter(([key]) => key[0] === snapshotChunkKey(0, 0)[0]).length,
+    const chunkKeys = await withRawDatabase(
+      location.database(),
+      async (db) => (await rawRecords(db)).filter(([key]) => key[0] === snapshotChunkKey(0, 0)[0]).length,
     )
     t.equal(chunkKeys, 4, "the replaced snapshot's chunks are deleted")
   })
@@ -374,7 +377,10 @@ function conformance(t: Test, backend: Backend): void {
     await store.recordKnownPeer('n2', 'cccc')
     await store.markLostState('leader n2 found the log at 3, acknowledged 9')
     store = await reopen(store, location, { identity: { nodeId: 'n1' } })
-    t.same([...store.knownPeers.entries()].sort(), [['n2', 'cccc'], ['n3', 'bbbb']])
+    t.same([...store.knownPeers.entries()].sort(), [
+      ['n2', 'cccc'],
+      ['n3', 'bbbb'],
+    ])
     t.equal(store.identity?.lostState, 'leader n2 found the log at 3, acknowledged 9')
     await store.close()
   })
@@ -390,7 +396,11 @@ function conformance(t: Test, backend: Backend): void {
       }
     }
     await Promise.all(writes)
-    t.same(resolved, Array.from({ length: 200 }, (_, i) => i + 1), 'appends resolve in issue order')
+    t.same(
+      resolved,
+      Array.from({ length: 200 }, (_, i) => i + 1),
+      'appends resolve in issue order',
+    )
     t.equal(store.groupCommitStats.writes, 220)
     t.ok(store.groupCommitStats.batches <= 10, `${store.groupCommitStats.batches} batches for 220 writes`)
     store = await reopen(store, location)
@@ -431,8 +441,7 @@ function conformance(t: Test, backend: Backend): void {
   })
 
   /** Rewrites one stored value through the raw database while no store has it open. */
-  const tamper = (location: LogLocation, edit: (db: LevelDatabase) => Promise<void>): Promise<void> =>
-    withRawDatabase(location.database(), edit)
+  const tamper = (location: LogLocation, edit: (db: LevelDatabase) => Promise<void>): Promise<void> => withRawDatabase(location.database(), edit)
 
   const flipLastByte = async (db: LevelDatabase, key: Uint8Array): Promise<void> => {
     const value = await db.get(key)

@@ -14,7 +14,6 @@ import { eventually, infoFields, lograft, pause, respCommand, respPort, startKvC
 
 const WRITES = 300
 
-
 t.test('a follower whose data directory was wiped is refused by every member, told why, and the cluster goes on', async (t) => {
   const exits: string[] = []
   const kv = await startKvCluster(3, { onExit: (id, code, signal, lastError) => exits.push(`${id} ${signal ?? code}: ${lastError ?? ''}`) })
@@ -41,7 +40,11 @@ t.test('a follower whose data directory was wiped is refused by every member, to
   t.equal(wipedInfo?.get('commit_index'), '0', 'and is not caught up: nobody talks to it')
   for (let i = 0; i < 20; i++) t.equal(await respCommand(respPort(leader), 'GET', `k${i}`), `v${WRITES - 20 + i}`, `k${i} is intact`)
   t.equal(await respCommand(respPort(leader), 'SET', 'after', 'wipe'), 'OK', 'the other two still make a quorum')
-  t.same(exits.filter((exit) => !exit.includes('SIGKILL')), [], 'nobody exited')
+  t.same(
+    exits.filter((exit) => !exit.includes('SIGKILL')),
+    [],
+    'nobody exited',
+  )
 })
 
 t.test('a follower whose newest LevelDB .log was truncated is found by the leader, stops, and refuses to start again', async (t) => {
@@ -64,14 +67,24 @@ t.test('a follower whose newest LevelDB .log was truncated is found by the leade
   await kv.cluster.start(damaged.id)
 
   t.ok(await eventually(() => exits.some((exit) => exit.startsWith(`${damaged.id} 1:`))), 'the damaged node exits non-zero')
-  t.match(exits.join('\n'), new RegExp(`${damaged.id} 1: lograft: node ${damaged.id} lost state the cluster relies on: leader ${leader.id} \\(term \\d+\\) found its log shorter`))
-  await t.rejects(kv.cluster.start(damaged.id), { message: /its data directory was marked: .*Remove it from the cluster and add it back/ }, 'it refuses to start on the marked directory')
+  t.match(
+    exits.join('\n'),
+    new RegExp(`${damaged.id} 1: lograft: node ${damaged.id} lost state the cluster relies on: leader ${leader.id} \\(term \\d+\\) found its log shorter`),
+  )
+  await t.rejects(
+    kv.cluster.start(damaged.id),
+    { message: /its data directory was marked: .*Remove it from the cluster and add it back/ },
+    'it refuses to start on the marked directory',
+  )
   t.equal(await respCommand(respPort(leader), 'SET', 'after', 'truncation'), 'OK', 'the cluster goes on')
 })
 
 t.test('a store whose hard state commits past its log refuses to start, naming the missing entries', async (t) => {
   const store = await openMemoryLog()
-  await store.write({ hardState: { term: 2, votedFor: 'a', commitIndex: 9 }, entries: [1, 2, 3, 4].map((index) => ({ index, term: 2, type: 0, data: new Uint8Array() })) })
+  await store.write({
+    hardState: { term: 2, votedFor: 'a', commitIndex: 9 },
+    entries: [1, 2, 3, 4].map((index) => ({ index, term: 2, type: 0, data: new Uint8Array() })),
+  })
   // create() refuses before it touches the network; this transport is never used.
   const transport: Transport = { self: 'a', register: () => {}, call: () => Promise.reject(new Error('unused')), close: async () => {} }
   await t.rejects(RaftNode.create({ id: 'a', members: ['a'], transport, store }), {

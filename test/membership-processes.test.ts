@@ -65,7 +65,10 @@ async function waitForVoters(check: (voters: string[]) => boolean): Promise<stri
     const list = await member('list')
     if (list.code === 0) {
       const parsed = JSON.parse(list.out) as { committed: boolean; members: Array<{ id: string; role: string }> }
-      voters = parsed.members.filter((entry) => entry.role === 'voter').map((entry) => entry.id).sort()
+      voters = parsed.members
+        .filter((entry) => entry.role === 'voter')
+        .map((entry) => entry.id)
+        .sort()
       if (parsed.committed && check(voters)) return voters
     }
     await pause(200)
@@ -124,7 +127,14 @@ t.test('replace a wiped node by a new one with --join, then grow to five and shr
   }
   t.equal((await waitForVoters((voters) => voters.length === 3)).length, 3, 'shrunk back to three')
   await pause(5000)
-  t.same(exits.filter((exit) => !exit.includes('SIGKILL')).map((exit) => exit.split(' ')[0]).sort(), ['5', '6'], 'the removed nodes stopped on their own')
+  t.same(
+    exits
+      .filter((exit) => !exit.includes('SIGKILL'))
+      .map((exit) => exit.split(' ')[0])
+      .sort(),
+    ['5', '6'],
+    'the removed nodes stopped on their own',
+  )
 
   stopped = true
   await Promise.all(clients)
@@ -133,7 +143,11 @@ t.test('replace a wiped node by a new one with --join, then grow to five and shr
   for (let i = 1; i < completions.length; i++) longestPauseMs = Math.max(longestPauseMs, (completions[i] as number) - (completions[i - 1] as number))
   t.comment(`${workload.completed} operations, ${workload.unknown} with unknown outcome; longest pause between operations ${Math.round(longestPauseMs)} ms`)
   t.ok(longestPauseMs < MAX_PAUSE_MS, `service never paused for more than an election or so (${Math.round(longestPauseMs)} ms)`)
-  t.same([...workload.errorReplies.keys()].filter((prefix) => prefix !== 'TRYAGAIN'), [], 'no error replies but -TRYAGAIN')
+  t.same(
+    [...workload.errorReplies.keys()].filter((prefix) => prefix !== 'TRYAGAIN'),
+    [],
+    'no error replies but -TRYAGAIN',
+  )
 
   for (const id of running) {
     const port = members.get(id)?.respPort as number
@@ -157,7 +171,19 @@ t.test('bad membership input is refused in one line and changes nothing', async 
     t.equal(run.out.trim().split('\n').length, 1, 'in one line')
   }
   const via = members.get(before[0] as string)?.raftAddress ?? ''
-  const otherCluster = await lograft('node', '--id', '9', '--listen', `127.0.0.1:${base + 5}`, '--join', via, '--cluster-id', 'not-this-one', '--data', join(kv.dataDirectory, 'node-9'))
+  const otherCluster = await lograft(
+    'node',
+    '--id',
+    '9',
+    '--listen',
+    `127.0.0.1:${base + 5}`,
+    '--join',
+    via,
+    '--cluster-id',
+    'not-this-one',
+    '--data',
+    join(kv.dataDirectory, 'node-9'),
+  )
   t.equal(otherCluster.code, 1)
   t.match(otherCluster.stderr, /^lograft: .* is a node of cluster [0-9a-f]+, not not-this-one/)
   t.same(await waitForVoters(() => true), before, 'the voters are unchanged')

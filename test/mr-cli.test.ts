@@ -74,7 +74,10 @@ t.test('an app module that does not load, or lacks map or reduce, is refused wit
   const notAnApp = job.lograft('not an app', ['mr', 'seq', '--app', NOT_AN_APP, ...BOOKS], REFUSAL_LIMIT_MS)
   const worker = job.lograft('worker', ['mr', 'worker', '--app', 'nope', '--coordinator', '127.0.0.1:1'], REFUSAL_LIMIT_MS)
   t.equal((await missing.exited).code, 1)
-  t.match(missing.stderr, /^lograft: cannot load app "\.\/no-such-app\.js": Cannot find module .*no-such-app\.js.* \(built-in apps: wc, indexer, mtiming, rtiming, jobcount, early_exit, crash, nocrash; anything else is a path to a JavaScript module\)\n$/)
+  t.match(
+    missing.stderr,
+    /^lograft: cannot load app "\.\/no-such-app\.js": Cannot find module .*no-such-app\.js.* \(built-in apps: wc, indexer, mtiming, rtiming, jobcount, early_exit, crash, nocrash; anything else is a path to a JavaScript module\)\n$/,
+  )
   t.equal((await notAnApp.exited).code, 1)
   t.match(notAnApp.stderr, /does not export reduce as a function: an app exports map\(filename, contents\) and reduce\(key, values\)/)
   t.equal((await worker.exited).code, 1)
@@ -85,10 +88,19 @@ t.test('a worker whose coordinator cannot be reached gives up within its timeout
   const job = new MrJob(t)
   const [port] = await freePorts(1)
   const startMs = performance.now()
-  const worker = job.lograft('worker', ['mr', 'worker', '--app', 'wc', '--coordinator', `127.0.0.1:${port}`, '--coordinator-timeout-ms', '1000'], REFUSAL_LIMIT_MS)
+  const worker = job.lograft(
+    'worker',
+    ['mr', 'worker', '--app', 'wc', '--coordinator', `127.0.0.1:${port}`, '--coordinator-timeout-ms', '1000'],
+    REFUSAL_LIMIT_MS,
+  )
   const exit = await worker.exited
   t.equal(exit.code, 1)
-  t.match(worker.stderr, new RegExp(`^lograft: cannot reach the coordinator at 127\\.0\\.0\\.1:${port} within 1000 ms \\(.*cannot connect.*\\); is it running, and is the address right\\?\\n$`))
+  t.match(
+    worker.stderr,
+    new RegExp(
+      `^lograft: cannot reach the coordinator at 127\\.0\\.0\\.1:${port} within 1000 ms \\(.*cannot connect.*\\); is it running, and is the address right\\?\\n$`,
+    ),
+  )
   t.ok(performance.now() - startMs < 10_000, 'no hang')
 })
 

@@ -37,6 +37,9 @@ t.test('crash: workers that exit or hang at random, relaunched in a loop, still 
   await expectCleanExits(t, [coordinator])
   const crashed = (await Promise.all(workers.map((worker) => worker.exited))).filter((exit) => exit.code !== 0).length
   t.comment(`${workers.length} workers launched, ${crashed} of them crashed`)
-  t.ok(workers.every((worker) => !worker.running), 'no worker is left running')
+  t.ok(
+    workers.every((worker) => !worker.running),
+    'no worker is left running',
+  )
   t.same(job.output(), await job.sequential('nocrash'))
 })

@@ -44,7 +44,18 @@ t.test('the combiner folds each map task’s pairs by key before they are writte
 t.test('backup tasks: with a straggler at the end of the map phase, a backup attempt finishes the job long before it', async (t) => {
   const job = new MrJob(t)
   const startMs = performance.now()
-  const run = job.lograft('mr run', ['mr', 'run', '--app', fixtureApp('mr-straggler-app'), '--workers', '3', '--backup-tasks', '--backup-after-ms', '500', ...BOOKS])
+  const run = job.lograft('mr run', [
+    'mr',
+    'run',
+    '--app',
+    fixtureApp('mr-straggler-app'),
+    '--workers',
+    '3',
+    '--backup-tasks',
+    '--backup-after-ms',
+    '500',
+    ...BOOKS,
+  ])
   await expectCleanExits(t, [run])
   const elapsedMs = performance.now() - startMs
   t.ok(elapsedMs < 20_000, `done in ${Math.round(elapsedMs)} ms, not after the straggler's 30 s (nor the 10 s task timeout)`)
@@ -66,7 +77,10 @@ t.test('skipping bad records: a book whose map always throws and a word whose re
   )
   t.match(run.stdout, /skipping bad record "pg-metamorphosis\.txt"/)
   t.match(run.stdout, /skipping bad record "Holmes"/)
-  t.match(run.stdout, /skipped +"pg-metamorphosis\.txt" \(map task \d\), "Holmes" \(reduce task \d\)|skipped +"Holmes" \(reduce task \d\), "pg-metamorphosis\.txt"/)
+  t.match(
+    run.stdout,
+    /skipped +"pg-metamorphosis\.txt" \(map task \d\), "Holmes" \(reduce task \d\)|skipped +"Holmes" \(reduce task \d\), "pg-metamorphosis\.txt"/,
+  )
   t.match(run.stdout, /skipped records +2\n/)
   t.match(run.stdout, /app counters\n +map calls +7\n/, 'app counters count the committed attempts only: failed map calls are not in it')
 })
@@ -76,5 +90,8 @@ t.test('without skipping, a record that always fails fails the job after four at
   const run = job.lograft('mr run', ['mr', 'run', '--app', fixtureApp('mr-poison-app'), '--workers', '2', ...BOOKS])
   const exit = await run.exited
   t.equal(exit.code, 1)
-  t.match(run.stderr, /the job failed: map task \d on record "pg-metamorphosis\.txt" failed 4 times \(skipping bad records is off\): map of "pg-metamorphosis\.txt" failed: cannot parse/)
+  t.match(
+    run.stderr,
+    /the job failed: map task \d on record "pg-metamorphosis\.txt" failed 4 times \(skipping bad records is off\): map of "pg-metamorphosis\.txt" failed: cannot parse/,
+  )
 })

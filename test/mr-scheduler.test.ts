@@ -122,9 +122,12 @@ t.test('backup tasks are off by default; on, an idle worker at the end of a phas
   t.equal(s.phase, 'reduce')
   const status = s.status()
   t.equal(status.backups, 2)
-  t.equal(status.duplicates, 1, "the primary of x finished after its backup and was ignored")
+  t.equal(status.duplicates, 1, 'the primary of x finished after its backup and was ignored')
   t.same(
-    s.takeEvents().filter((e) => e.type === 'assigned' && e.backup).map((e) => (e.type === 'assigned' ? e.task : -1)),
+    s
+      .takeEvents()
+      .filter((e) => e.type === 'assigned' && e.backup)
+      .map((e) => (e.type === 'assigned' ? e.task : -1)),
     [0, 1],
   )
 })
@@ -193,49 +196,62 @@ async function protocolWorker(world: SimWorld, id: string, run: (assignment: Tas
     log.push(`${assignment.kind}${assignment.task}.${assignment.attempt}@${world.clock.now()}`)
     if (durationMs === 'vanish') return log
     await sleep(world.clock, durationMs)
-    const report: TaskReport = { workerId: id, kind: assignment.kind, task: assignment.task, attempt: assignment.attempt, ok: true, counters: { framework: {}, app: {} } }
+    const report: TaskReport = {
+      workerId: id,
+      kind: assignment.kind,
+      task: assignment.task,
+      attempt: assignment.attempt,
+      ok: true,
+      counters: { framework: {}, app: {} },
+    }
     await invoke(transport, 'coordinator', reportTaskMethod, encodeReport(report), { timeoutMs: 5000 })
   }
 }
 
 t.test('coordinator: a waiting worker gets a task the moment a timeout frees it, and the job ends after the last report', async (t) => {
   const world = new SimWorld({ seed: 1 })
-  await world.run(async () => {
-    const { transport } = world.attachNode('coordinator', [])
-    const coordinator = Coordinator.start({ transport, inputFiles: ['a', 'b'], nReduce: 1, clock: world.clock, taskTimeoutMs: 3000, pollWaitMs: 500 })
-    let finishedAtMs = -1
-    void coordinator.finished.then(() => (finishedAtMs = world.clock.now()))
-    // w1 takes map 0 and vanishes; w2 runs map 1, then waits until map 0 times out and takes it over.
-    const w1 = protocolWorker(world, 'w1', () => 'vanish')
-    await sleep(world.clock, 10)
-    const w2 = protocolWorker(world, 'w2', () => 100)
-    const [log1, log2] = await Promise.all([w1, w2])
-    t.same(log1, ['map0.1@0'])
-    t.equal(log2[0], 'map1.1@10')
-    t.match(log2[1], /^map0\.2@3\d\d\d$/, 'map 0 re-run as attempt 2 right after the 3 s timeout')
-    const takeoverMs = Number(log2[1]?.split('@')[1])
-    t.ok(takeoverMs >= 3000 && takeoverMs <= 3000 + 100 + 20, `taken over at ${takeoverMs} ms, within a tick of the timeout`)
-    t.equal(log2[2]?.startsWith('reduce0.1@'), true)
-    const status = await coordinator.finished
-    t.equal(status.phase, 'done')
-    t.equal(status.timedOut, 1)
-    t.ok(finishedAtMs > takeoverMs + 100, 'finished only after the reduce report')
-    coordinator.stop()
-  }, { maxVirtualMs: 60_000 })
+  await world.run(
+    async () => {
+      const { transport } = world.attachNode('coordinator', [])
+      const coordinator = Coordinator.start({ transport, inputFiles: ['a', 'b'], nReduce: 1, clock: world.clock, taskTimeoutMs: 3000, pollWaitMs: 500 })
+      let finishedAtMs = -1
+      void coordinator.finished.then(() => (finishedAtMs = world.clock.now()))
+      // w1 takes map 0 and vanishes; w2 runs map 1, then waits until map 0 times out and takes it over.
+      const w1 = protocolWorker(world, 'w1', () => 'vanish')
+      await sleep(world.clock, 10)
+      const w2 = protocolWorker(world, 'w2', () => 100)
+      const [log1, log2] = await Promise.all([w1, w2])
+      t.same(log1, ['map0.1@0'])
+      t.equal(log2[0], 'map1.1@10')
+      t.match(log2[1], /^map0\.2@3\d\d\d$/, 'map 0 re-run as attempt 2 right after the 3 s timeout')
+      const takeoverMs = Number(log2[1]?.split('@')[1])
+      t.ok(takeoverMs >= 3000 && takeoverMs <= 3000 + 100 + 20, `taken over at ${takeoverMs} ms, within a tick of the timeout`)
+      t.equal(log2[2]?.startsWith('reduce0.1@'), true)
+      const status = await coordinator.finished
+      t.equal(status.phase, 'done')
+      t.equal(status.timedOut, 1)
+      t.ok(finishedAtMs > takeoverMs + 100, 'finished only after the reduce report')
+      coordinator.stop()
+    },
+    { maxVirtualMs: 60_000 },
+  )
 })
 
 t.test('coordinator: a job that fails rejects finished with ERR_MR_JOB_FAILED and tells workers to exit', async (t) => {
   const world = new SimWorld({ seed: 2 })
-  await world.run(async () => {
-    const { transport } = world.attachNode('coordinator', [])
-    const coordinator = Coordinator.start({ transport, inputFiles: ['a'], nReduce: 1, clock: world.clock, maxTaskFailures: 2 })
-    const { transport: worker } = world.attachNode('w', ['coordinator'])
-    for (let i = 0; i < 2; i++) {
-      const assignment = task(decodeAssignment(await invoke(worker, 'coordinator', requestTaskMethod, { workerId: 'w' })))
-      await invoke(worker, 'coordinator', reportTaskMethod, encodeReport(failed('w', assignment, null)))
-    }
-    await t.rejects(coordinator.finished, { code: 'ERR_MR_JOB_FAILED', message: /map task 0 failed 2 times: boom/ })
-    t.same(decodeAssignment(await invoke(worker, 'coordinator', requestTaskMethod, { workerId: 'w' })), { kind: 'exit' })
-    coordinator.stop()
-  }, { maxVirtualMs: 60_000 })
+  await world.run(
+    async () => {
+      const { transport } = world.attachNode('coordinator', [])
+      const coordinator = Coordinator.start({ transport, inputFiles: ['a'], nReduce: 1, clock: world.clock, maxTaskFailures: 2 })
+      const { transport: worker } = world.attachNode('w', ['coordinator'])
+      for (let i = 0; i < 2; i++) {
+        const assignment = task(decodeAssignment(await invoke(worker, 'coordinator', requestTaskMethod, { workerId: 'w' })))
+        await invoke(worker, 'coordinator', reportTaskMethod, encodeReport(failed('w', assignment, null)))
+      }
+      await t.rejects(coordinator.finished, { code: 'ERR_MR_JOB_FAILED', message: /map task 0 failed 2 times: boom/ })
+      t.same(decodeAssignment(await invoke(worker, 'coordinator', requestTaskMethod, { workerId: 'w' })), { kind: 'exit' })
+      coordinator.stop()
+    },
+    { maxVirtualMs: 60_000 },
+  )
 })

@@ -118,7 +118,11 @@ export const uses = [MachineClerk, TcpTransport, MachineCluster, simTest, SimWor
   const tsc = join(ROOT, 'node_modules', '.bin', 'tsc')
   const out = (() => {
     try {
-      return run(tsc, ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', '', 'check.ts'], directory)
+      return run(
+        tsc,
+        ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', '', 'check.ts'],
+        directory,
+      )
     } catch (error) {
       return String((error as { stdout?: string }).stdout ?? error)
     }

@@ -67,50 +67,60 @@ simTest(t, 'SnapshotInstallUnreliable', (world, t) => snapshotCommon(world, t, {
 simTest(t, 'SnapshotInstallCrash', (world, t) => snapshotCommon(world, t, { disconnect: false, reliable: true, crash: true }), limits)
 simTest(t, 'SnapshotInstallUnCrash', (world, t) => snapshotCommon(world, t, { disconnect: false, reliable: false, crash: true }), limits)
 
-simTest(t, 'SnapshotAllCrash', async (world, t) => {
-  const servers = 3
-  const random = (): number => world.rng.int(2 ** 31)
-  const cluster = await RaftCluster.create(world, servers, { snapshots: true, snapshotInterval: SNAPSHOT_INTERVAL })
-  await cluster.one(random(), servers, true)
-  for (let i = 0; i < 5; i++) {
-    const count = SNAPSHOT_INTERVAL / 2 + world.rng.int(SNAPSHOT_INTERVAL)
-    for (let k = 0; k < count; k++) await cluster.one(random(), servers, true)
-    const index1 = await cluster.one(random(), servers, true)
+simTest(
+  t,
+  'SnapshotAllCrash',
+  async (world, t) => {
+    const servers = 3
+    const random = (): number => world.rng.int(2 ** 31)
+    const cluster = await RaftCluster.create(world, servers, { snapshots: true, snapshotInterval: SNAPSHOT_INTERVAL })
+    await cluster.one(random(), servers, true)
+    for (let i = 0; i < 5; i++) {
+      const count = SNAPSHOT_INTERVAL / 2 + world.rng.int(SNAPSHOT_INTERVAL)
+      for (let k = 0; k < count; k++) await cluster.one(random(), servers, true)
+      const index1 = await cluster.one(random(), servers, true)
+      for (let j = 0; j < servers; j++) cluster.crash1(j)
+      for (let j = 0; j < servers; j++) {
+        await cluster.start1(j)
+        cluster.connect(j)
+      }
+      const index2 = await cluster.one(random(), servers, true)
+      t.ok(index2 >= index1 + 1, `index moved forward from ${index1} to ${index2} across a full restart`)
+    }
+    cluster.cleanup()
+  },
+  limits,
+)
+
+simTest(
+  t,
+  'SnapshotInit',
+  async (world, t) => {
+    const servers = 3
+    const random = (): number => world.rng.int(2 ** 31)
+    const cluster = await RaftCluster.create(world, servers, { snapshots: true, snapshotInterval: SNAPSHOT_INTERVAL })
+    const checkSize = (step: string): void => {
+      const bytes = cluster.logSize()
+      t.ok(bytes < MAX_LOG_SIZE_BYTES, `${step}: raft state ${bytes} bytes < ${MAX_LOG_SIZE_BYTES}`)
+    }
+    await cluster.one(random(), servers, true)
+    for (let i = 0; i < SNAPSHOT_INTERVAL + 1; i++) await cluster.one(random(), servers, true)
+    checkSize('after enough commands for a snapshot')
     for (let j = 0; j < servers; j++) cluster.crash1(j)
     for (let j = 0; j < servers; j++) {
       await cluster.start1(j)
       cluster.connect(j)
     }
-    const index2 = await cluster.one(random(), servers, true)
-    t.ok(index2 >= index1 + 1, `index moved forward from ${index1} to ${index2} across a full restart`)
-  }
-  cluster.cleanup()
-}, limits)
-
-simTest(t, 'SnapshotInit', async (world, t) => {
-  const servers = 3
-  const random = (): number => world.rng.int(2 ** 31)
-  const cluster = await RaftCluster.create(world, servers, { snapshots: true, snapshotInterval: SNAPSHOT_INTERVAL })
-  const checkSize = (step: string): void => {
-    const bytes = cluster.logSize()
-    t.ok(bytes < MAX_LOG_SIZE_BYTES, `${step}: raft state ${bytes} bytes < ${MAX_LOG_SIZE_BYTES}`)
-  }
-  await cluster.one(random(), servers, true)
-  for (let i = 0; i < SNAPSHOT_INTERVAL + 1; i++) await cluster.one(random(), servers, true)
-  checkSize('after enough commands for a snapshot')
-  for (let j = 0; j < servers; j++) cluster.crash1(j)
-  for (let j = 0; j < servers; j++) {
-    await cluster.start1(j)
-    cluster.connect(j)
-  }
-  await cluster.one(random(), servers, true)
-  checkSize('after a restart and one command')
-  for (let j = 0; j < servers; j++) cluster.crash1(j)
-  for (let j = 0; j < servers; j++) {
-    await cluster.start1(j)
-    cluster.connect(j)
-  }
-  await cluster.one(random(), servers, true)
-  checkSize('after a second restart')
-  cluster.cleanup()
-}, limits)
+    await cluster.one(random(), servers, true)
+    checkSize('after a restart and one command')
+    for (let j = 0; j < servers; j++) cluster.crash1(j)
+    for (let j = 0; j < servers; j++) {
+      await cluster.start1(j)
+      cluster.connect(j)
+    }
+    await cluster.one(random(), servers, true)
+    checkSize('after a second restart')
+    cluster.cleanup()
+  },
+  limits,
+)

@@ -92,13 +92,19 @@ t.test('a stale, reordered append never shortens the log', async (t) => {
 
 t.test('an empty log votes only for a candidate with an empty log: it cannot judge one that has entries', async (t) => {
   const fresh = core('b', { checkQuorum: false }, 0)
-  t.ok(fresh.handleRequestVote({ term: 1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0, preVote: true, transfer: false }).granted, 'a first election goes ahead')
+  t.ok(
+    fresh.handleRequestVote({ term: 1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0, preVote: true, transfer: false }).granted,
+    'a first election goes ahead',
+  )
   const refused = fresh.handleRequestVote({ term: 7, candidateId: 'c', lastLogIndex: 40, lastLogTerm: 6, preVote: false, transfer: false })
   t.notOk(refused.granted, 'no vote for a candidate with a log')
   t.equal(fresh.status().term, 7, 'the term is still learned')
   t.notOk(fresh.handleRequestVote({ term: 8, candidateId: 'c', lastLogIndex: 40, lastLogTerm: 6, preVote: true, transfer: false }).granted, 'nor a pre-vote')
   fresh.handleAppendEntries({ ...heartbeat(8, 'c'), entries: [entry(6)] })
-  t.ok(fresh.handleRequestVote({ term: 9, candidateId: 'a', lastLogIndex: 40, lastLogTerm: 6, preVote: false, transfer: false }).granted, 'once a leader gave it a log, it votes')
+  t.ok(
+    fresh.handleRequestVote({ term: 9, candidateId: 'a', lastLogIndex: 40, lastLogTerm: 6, preVote: false, transfer: false }).granted,
+    'once a leader gave it a log, it votes',
+  )
 })
 
 /** A leader 'a' of term 1 with followers 'b' and 'c', entries 1..3 proposed and acknowledged by both. */
@@ -156,5 +162,8 @@ t.test('a rejection of an append sent before the follower acknowledged is stale,
   const leader = leaderWithAckedFollowers()
   const stale = { ...heartbeat(1, 'a'), prevLogIndex: 2, prevLogTerm: 1 }
   leader.onAppendReply('b', stale, { term: 1, success: false, matchIndex: 0, conflictIndex: 1, conflictTerm: 0 })
-  t.notOk(leader.takeMessages().some((message) => message.kind === 'append' && message.request.lostState), 'no notice')
+  t.notOk(
+    leader.takeMessages().some((message) => message.kind === 'append' && message.request.lostState),
+    'no notice',
+  )
 })

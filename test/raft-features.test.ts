@@ -18,221 +18,284 @@ function node(cluster: RaftCluster, i: number): RaftNode {
   return found
 }
 
-simTest(t, 'PreVote: an isolated follower does not inflate its term, and its return does not depose the leader', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers)
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  const term = cluster.term(leader)
-  const isolated = (leader + 1) % servers
-  cluster.disconnect(isolated)
-  await cluster.sleep(5000)
-  t.equal(cluster.term(isolated), term, 'the isolated follower is still at the cluster term after 5 s')
-  cluster.connect(isolated)
-  await cluster.one(2, servers, true)
-  t.equal(await cluster.checkOneLeader(), leader, 'the leader keeps its place')
-  t.equal(cluster.term(leader), term, 'and its term')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'PreVote: an isolated follower does not inflate its term, and its return does not depose the leader',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const term = cluster.term(leader)
+    const isolated = (leader + 1) % servers
+    cluster.disconnect(isolated)
+    await cluster.sleep(5000)
+    t.equal(cluster.term(isolated), term, 'the isolated follower is still at the cluster term after 5 s')
+    cluster.connect(isolated)
+    await cluster.one(2, servers, true)
+    t.equal(await cluster.checkOneLeader(), leader, 'the leader keeps its place')
+    t.equal(cluster.term(leader), term, 'and its term')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'Without pre-vote, an isolated follower inflates its term and disrupts the leader on return', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers, { node: { preVote: false, checkQuorum: false } })
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  const term = cluster.term(leader)
-  const isolated = (leader + 1) % servers
-  cluster.disconnect(isolated)
-  await cluster.sleep(5000)
-  t.ok(cluster.term(isolated) > term + 3, `the isolated follower campaigned alone up to term ${cluster.term(isolated)}`)
-  cluster.connect(isolated)
-  await cluster.one(2, servers, true)
-  t.ok(cluster.term(await cluster.checkOneLeader()) > term, 'the cluster had to move to a higher term')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'Without pre-vote, an isolated follower inflates its term and disrupts the leader on return',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers, { node: { preVote: false, checkQuorum: false } })
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const term = cluster.term(leader)
+    const isolated = (leader + 1) % servers
+    cluster.disconnect(isolated)
+    await cluster.sleep(5000)
+    t.ok(cluster.term(isolated) > term + 3, `the isolated follower campaigned alone up to term ${cluster.term(isolated)}`)
+    cluster.connect(isolated)
+    await cluster.one(2, servers, true)
+    t.ok(cluster.term(await cluster.checkOneLeader()) > term, 'the cluster had to move to a higher term')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'CheckQuorum: a leader cut off from the majority steps down within two election timeouts', async (world, t) => {
-  const servers = 5
-  const cluster = await RaftCluster.create(world, servers)
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  for (let k = 1; k <= 3; k++) cluster.disconnect((leader + k) % servers)
-  await cluster.sleep(1200)
-  t.not(node(cluster, leader).status().role, 'leader', 'the minority leader stepped down')
-  t.notOk(node(cluster, leader).propose(new TextEncoder().encode('"late"')).isLeader, 'and refuses proposals')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'CheckQuorum: a leader cut off from the majority steps down within two election timeouts',
+  async (world, t) => {
+    const servers = 5
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    for (let k = 1; k <= 3; k++) cluster.disconnect((leader + k) % servers)
+    await cluster.sleep(1200)
+    t.not(node(cluster, leader).status().role, 'leader', 'the minority leader stepped down')
+    t.notOk(node(cluster, leader).propose(new TextEncoder().encode('"late"')).isLeader, 'and refuses proposals')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'Without check-quorum, a leader cut off from the majority keeps believing it leads', async (world, t) => {
-  const servers = 5
-  const cluster = await RaftCluster.create(world, servers, { node: { checkQuorum: false } })
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  for (let k = 1; k <= 3; k++) cluster.disconnect((leader + k) % servers)
-  await cluster.sleep(1200)
-  t.equal(node(cluster, leader).status().role, 'leader', 'the stale leader still claims leadership')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'Without check-quorum, a leader cut off from the majority keeps believing it leads',
+  async (world, t) => {
+    const servers = 5
+    const cluster = await RaftCluster.create(world, servers, { node: { checkQuorum: false } })
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    for (let k = 1; k <= 3; k++) cluster.disconnect((leader + k) % servers)
+    await cluster.sleep(1200)
+    t.equal(node(cluster, leader).status().role, 'leader', 'the stale leader still claims leadership')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'LeaderTransfer: leadership moves to the chosen follower in under an election timeout', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers)
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  const target = (leader + 2) % servers
-  const term = cluster.term(leader)
-  const started = world.clock.now()
-  await node(cluster, leader).transferLeadership(String(target))
-  const tookMs = world.clock.now() - started
-  t.ok(tookMs < 300, `transfer took ${tookMs} ms`)
-  t.equal(node(cluster, target).status().role, 'leader', 'the target leads')
-  t.equal(cluster.term(target), term + 1, 'in the next term')
-  t.equal(await cluster.one(2, servers, true), 2, 'and the cluster keeps agreeing')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'LeaderTransfer: leadership moves to the chosen follower in under an election timeout',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const target = (leader + 2) % servers
+    const term = cluster.term(leader)
+    const started = world.clock.now()
+    await node(cluster, leader).transferLeadership(String(target))
+    const tookMs = world.clock.now() - started
+    t.ok(tookMs < 300, `transfer took ${tookMs} ms`)
+    t.equal(node(cluster, target).status().role, 'leader', 'the target leads')
+    t.equal(cluster.term(target), term + 1, 'in the next term')
+    t.equal(await cluster.one(2, servers, true), 2, 'and the cluster keeps agreeing')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'LeaderTransfer to a lagging follower first brings it up to date', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers)
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  const target = (leader + 1) % servers
-  cluster.disconnect(target)
-  for (let i = 0; i < 20; i++) await cluster.one(100 + i, servers - 1, true)
-  cluster.connect(target)
-  await node(cluster, leader).transferLeadership(String(target))
-  t.equal(node(cluster, target).status().role, 'leader', 'the lagging target leads')
-  t.equal(cluster.nCommitted(21).count, servers, 'every entry survived the transfer on every peer')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'LeaderTransfer to a lagging follower first brings it up to date',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const target = (leader + 1) % servers
+    cluster.disconnect(target)
+    for (let i = 0; i < 20; i++) await cluster.one(100 + i, servers - 1, true)
+    cluster.connect(target)
+    await node(cluster, leader).transferLeadership(String(target))
+    t.equal(node(cluster, target).status().role, 'leader', 'the lagging target leads')
+    t.equal(cluster.nCommitted(21).count, servers, 'every entry survived the transfer on every peer')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'LeaderTransfer refuses proposals while in flight, and gives up on an unreachable target', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers)
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  const target = (leader + 1) % servers
-  cluster.disconnect(target)
-  const transfer = node(cluster, leader).transferLeadership(String(target))
-  t.notOk(cluster.start(leader, 2).isLeader, 'a proposal during the transfer is refused')
-  await t.rejects(transfer, { code: 'ERR_RAFT_TIMEOUT' }, 'the transfer to an unreachable target times out')
-  t.ok(cluster.start(leader, 3).isLeader, 'afterwards the leader accepts proposals again')
-  t.equal(cluster.nodes.filter((n) => n?.status().role === 'leader').length, 1, 'one leader throughout')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'LeaderTransfer refuses proposals while in flight, and gives up on an unreachable target',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const target = (leader + 1) % servers
+    cluster.disconnect(target)
+    const transfer = node(cluster, leader).transferLeadership(String(target))
+    t.notOk(cluster.start(leader, 2).isLeader, 'a proposal during the transfer is refused')
+    await t.rejects(transfer, { code: 'ERR_RAFT_TIMEOUT' }, 'the transfer to an unreachable target times out')
+    t.ok(cluster.start(leader, 3).isLeader, 'afterwards the leader accepts proposals again')
+    t.equal(cluster.nodes.filter((n) => n?.status().role === 'leader').length, 1, 'one leader throughout')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'ReadIndex: a leader confirms a read point without writing to the log', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers)
-  const written = await cluster.one(7, servers, true)
-  const leader = await cluster.checkOneLeader()
-  const before = node(cluster, leader).status()
-  const index = await node(cluster, leader).readIndex()
-  t.ok(index >= written, `read point ${index} covers the completed write at ${written}`)
-  t.ok(node(cluster, leader).status().appliedIndex >= index, 'resolves only once applied up to the read point')
-  t.equal(node(cluster, leader).status().lastIndex, before.lastIndex, 'no log entry was written')
-  await t.rejects(node(cluster, (leader + 1) % servers).readIndex(), { code: 'ERR_NOT_LEADER' }, 'a follower refuses')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'ReadIndex: a leader confirms a read point without writing to the log',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    const written = await cluster.one(7, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const before = node(cluster, leader).status()
+    const index = await node(cluster, leader).readIndex()
+    t.ok(index >= written, `read point ${index} covers the completed write at ${written}`)
+    t.ok(node(cluster, leader).status().appliedIndex >= index, 'resolves only once applied up to the read point')
+    t.equal(node(cluster, leader).status().lastIndex, before.lastIndex, 'no log entry was written')
+    await t.rejects(node(cluster, (leader + 1) % servers).readIndex(), { code: 'ERR_NOT_LEADER' }, 'a follower refuses')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'ReadIndex: a new leader commits a no-op of its term before serving reads', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers)
-  await cluster.one(1, servers, true)
-  const leader1 = await cluster.checkOneLeader()
-  cluster.disconnect(leader1)
-  const leader2 = await cluster.checkOneLeader()
-  const lastBefore = node(cluster, leader2).status().lastIndex
-  const index = await node(cluster, leader2).readIndex()
-  t.equal(index, lastBefore + 1, 'the read waits for the new no-op at the end of the log')
-  t.equal(node(cluster, leader2).status().commitIndex >= index, true, 'which is committed')
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'ReadIndex: a new leader commits a no-op of its term before serving reads',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(1, servers, true)
+    const leader1 = await cluster.checkOneLeader()
+    cluster.disconnect(leader1)
+    const leader2 = await cluster.checkOneLeader()
+    const lastBefore = node(cluster, leader2).status().lastIndex
+    const index = await node(cluster, leader2).readIndex()
+    t.equal(index, lastBefore + 1, 'the read waits for the new no-op at the end of the log')
+    t.equal(node(cluster, leader2).status().commitIndex >= index, true, 'which is committed')
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'ReadIndex: a partitioned old leader never serves a stale read', async (world, t) => {
-  const servers = 3
-  const cluster = await RaftCluster.create(world, servers, { node: { checkQuorum: false } })
-  await cluster.one(1, servers, true)
-  const old = await cluster.checkOneLeader()
-  cluster.disconnect(old)
-  await cluster.one(2, servers - 1, true)
-  t.equal(node(cluster, old).status().role, 'leader', 'without check-quorum the old leader still thinks it leads')
-  await t.rejects(node(cluster, old).readIndex(), { code: 'ERR_RAFT_TIMEOUT' }, 'but its read is never confirmed')
-  cluster.connect(old)
-  await cluster.one(3, servers, true)
-  cluster.cleanup()
-}, limits)
+simTest(
+  t,
+  'ReadIndex: a partitioned old leader never serves a stale read',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers, { node: { checkQuorum: false } })
+    await cluster.one(1, servers, true)
+    const old = await cluster.checkOneLeader()
+    cluster.disconnect(old)
+    await cluster.one(2, servers - 1, true)
+    t.equal(node(cluster, old).status().role, 'leader', 'without check-quorum the old leader still thinks it leads')
+    await t.rejects(node(cluster, old).readIndex(), { code: 'ERR_RAFT_TIMEOUT' }, 'but its read is never confirmed')
+    cluster.connect(old)
+    await cluster.one(3, servers, true)
+    cluster.cleanup()
+  },
+  limits,
+)
 
-simTest(t, 'InstallSnapshot streams a large snapshot in chunks, never as one message', async (world, t) => {
-  const chunkBytes = 64 * 1024
-  const members = ['a', 'b', 'c']
-  const nodes = new Map<string, RaftNode>()
-  const ends: SimClientEnd[] = []
-  const received = new Map<string, Uint8Array>()
-  for (const id of members) {
-    const attachment = world.attachNode(id, members.filter((m) => m !== id))
-    ends.push(...attachment.ends.values())
-    const store = await LogStore.open(memoryDatabase(), { name: id, snapshotChunkBytes: chunkBytes })
-    const rng = world.rng.fork()
-    const raft = await RaftNode.create({ id, members, transport: attachment.transport, store, clock: world.clock, random: () => rng.float() })
-    raft.committed$.subscribe((message) => {
-      if (message.kind === 'snapshot') received.set(id, message.data)
-    })
-    raft.start()
-    nodes.set(id, raft)
-  }
-  const pause = (ms: number): Promise<void> => sleep(world.clock, ms)
-  let leader: RaftNode | undefined
-  while (!leader) {
-    await pause(100)
-    leader = [...nodes.values()].find((n) => n.status().role === 'leader')
-  }
-  const lagging = members.find((id) => id !== leader?.id) as string
-  const setLaggingConnected = (connected: boolean): void => {
-    for (const end of ends) if (end.owner === lagging || end.name.includes(`->${lagging}#`)) world.network.enable(end.name, connected)
-  }
-  setLaggingConnected(false)
-  let last = 0
-  for (let i = 0; i < 5; i++) last = leader.propose(new TextEncoder().encode(`command ${i}`)).index
-  while (leader.status().appliedIndex < last) await pause(10)
-  const state = world.rng.bytes(4 * 1024 * 1024)
-  await leader.snapshot(last, state)
-  world.trace.length = 0
-  setLaggingConnected(true)
-  while (!received.has(lagging)) await pause(50)
-  const sent = world.trace.filter((event) => event.kind === 'submit' && event.method === 'Raft.InstallSnapshot').map((event) => event.bytes)
-  t.ok(sent.length >= 64, `the snapshot went in ${sent.length} messages`)
-  t.ok(Math.max(...sent) <= chunkBytes + 256, `the largest was ${Math.max(...sent)} bytes (chunk ${chunkBytes})`)
-  t.ok(Buffer.from(received.get(lagging) as Uint8Array).equals(Buffer.from(state)), 'the follower applied exactly the leader’s snapshot')
-  t.equal(nodes.get(lagging)?.status().snapshotIndex, last, 'and its log starts after it')
-  for (const raft of nodes.values()) await raft.stop()
-}, { ...limits, trace: true })
-
-simTest(t, 'A lagging follower catches up while the leader keeps taking newer snapshots mid-transfer', async (world, t) => {
-  const servers = 3
-  // A snapshot after every command: each InstallSnapshot is overtaken by a newer snapshot.
-  const cluster = await RaftCluster.create(world, servers, { snapshots: true, snapshotInterval: 1 })
-  // Replies that arrive late let a heartbeat's answer overtake an InstallSnapshot's.
-  world.network.setLatency(1, 20)
-  cluster.setLongReordering(true)
-  await cluster.one(1, servers, true)
-  const leader = await cluster.checkOneLeader()
-  const lagging = (leader + 1) % servers
-  cluster.disconnect(lagging)
-  for (let i = 0; i < 30; i++) await cluster.one(100 + i, servers - 1, true)
-  cluster.connect(lagging)
-  let stop = false
-  const proposer = (async () => {
-    for (let i = 0; !stop; i++) {
-      cluster.start(leader, 1000 + i)
-      await cluster.sleep(5)
+simTest(
+  t,
+  'InstallSnapshot streams a large snapshot in chunks, never as one message',
+  async (world, t) => {
+    const chunkBytes = 64 * 1024
+    const members = ['a', 'b', 'c']
+    const nodes = new Map<string, RaftNode>()
+    const ends: SimClientEnd[] = []
+    const received = new Map<string, Uint8Array>()
+    for (const id of members) {
+      const attachment = world.attachNode(
+        id,
+        members.filter((m) => m !== id),
+      )
+      ends.push(...attachment.ends.values())
+      const store = await LogStore.open(memoryDatabase(), { name: id, snapshotChunkBytes: chunkBytes })
+      const rng = world.rng.fork()
+      const raft = await RaftNode.create({ id, members, transport: attachment.transport, store, clock: world.clock, random: () => rng.float() })
+      raft.committed$.subscribe((message) => {
+        if (message.kind === 'snapshot') received.set(id, message.data)
+      })
+      raft.start()
+      nodes.set(id, raft)
     }
-  })()
-  await cluster.sleep(3000)
-  stop = true
-  await proposer
-  const last = await cluster.one(99_999, servers, true)
-  t.ok(cluster.nCommitted(last).count === servers, `the lagging follower applied index ${last} with the others`)
-  cluster.cleanup()
-  // 103, 105: the leader dropped a newer snapshot send asked for while an older one was in flight.
-}, { ...limits, regressionSeeds: [103, 105] })
+    const pause = (ms: number): Promise<void> => sleep(world.clock, ms)
+    let leader: RaftNode | undefined
+    while (!leader) {
+      await pause(100)
+      leader = [...nodes.values()].find((n) => n.status().role === 'leader')
+    }
+    const lagging = members.find((id) => id !== leader?.id) as string
+    const setLaggingConnected = (connected: boolean): void => {
+      for (const end of ends) if (end.owner === lagging || end.name.includes(`->${lagging}#`)) world.network.enable(end.name, connected)
+    }
+    setLaggingConnected(false)
+    let last = 0
+    for (let i = 0; i < 5; i++) last = leader.propose(new TextEncoder().encode(`command ${i}`)).index
+    while (leader.status().appliedIndex < last) await pause(10)
+    const state = world.rng.bytes(4 * 1024 * 1024)
+    await leader.snapshot(last, state)
+    world.trace.length = 0
+    setLaggingConnected(true)
+    while (!received.has(lagging)) await pause(50)
+    const sent = world.trace.filter((event) => event.kind === 'submit' && event.method === 'Raft.InstallSnapshot').map((event) => event.bytes)
+    t.ok(sent.length >= 64, `the snapshot went in ${sent.length} messages`)
+    t.ok(Math.max(...sent) <= chunkBytes + 256, `the largest was ${Math.max(...sent)} bytes (chunk ${chunkBytes})`)
+    t.ok(Buffer.from(received.get(lagging) as Uint8Array).equals(Buffer.from(state)), 'the follower applied exactly the leader’s snapshot')
+    t.equal(nodes.get(lagging)?.status().snapshotIndex, last, 'and its log starts after it')
+    for (const raft of nodes.values()) await raft.stop()
+  },
+  { ...limits, trace: true },
+)
+
+simTest(
+  t,
+  'A lagging follower catches up while the leader keeps taking newer snapshots mid-transfer',
+  async (world, t) => {
+    const servers = 3
+    // A snapshot after every command: each InstallSnapshot is overtaken by a newer snapshot.
+    const cluster = await RaftCluster.create(world, servers, { snapshots: true, snapshotInterval: 1 })
+    // Replies that arrive late let a heartbeat's answer overtake an InstallSnapshot's.
+    world.network.setLatency(1, 20)
+    cluster.setLongReordering(true)
+    await cluster.one(1, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const lagging = (leader + 1) % servers
+    cluster.disconnect(lagging)
+    for (let i = 0; i < 30; i++) await cluster.one(100 + i, servers - 1, true)
+    cluster.connect(lagging)
+    let stop = false
+    const proposer = (async () => {
+      for (let i = 0; !stop; i++) {
+        cluster.start(leader, 1000 + i)
+        await cluster.sleep(5)
+      }
+    })()
+    await cluster.sleep(3000)
+    stop = true
+    await proposer
+    const last = await cluster.one(99_999, servers, true)
+    t.ok(cluster.nCommitted(last).count === servers, `the lagging follower applied index ${last} with the others`)
+    cluster.cleanup()
+    // 103, 105: the leader dropped a newer snapshot send asked for while an older one was in flight.
+  },
+  { ...limits, regressionSeeds: [103, 105] },
+)

@@ -137,10 +137,13 @@ t.test('clients each sending part of a large value cannot together hold more tha
     'the clients whose input would have taken the total over the bound are closed',
   )
   t.same(await refused[0]?.nextReply(), errorReply('ERR', 'the server holds too much client input (over 1048576 bytes for all clients); try again later'))
-  t.match(server.logger.events.filter((event) => event.message === 'closing client connection'), [
-    { level: 'warn', fields: { reason: 'client input held by the server would exceed maxTotalInputBytes', remote: /^127\.0\.0\.1:\d+$/ } },
-    { level: 'warn', fields: { reason: 'client input held by the server would exceed maxTotalInputBytes' } },
-  ])
+  t.match(
+    server.logger.events.filter((event) => event.message === 'closing client connection'),
+    [
+      { level: 'warn', fields: { reason: 'client input held by the server would exceed maxTotalInputBytes', remote: /^127\.0\.0\.1:\d+$/ } },
+      { level: 'warn', fields: { reason: 'client input held by the server would exceed maxTotalInputBytes' } },
+    ],
+  )
   for (const client of clients.slice(0, 3)) client.writeRaw(Buffer.concat([Buffer.alloc(100 * KIB, 'v'), Buffer.from('\r\n')]))
   for (const client of clients.slice(0, 3)) t.same(await client.nextReply(), OK, 'the others complete their commands')
   t.ok((await inputHeldBytes(server.port)) < 1024, 'and the input they held is released')
@@ -156,7 +159,10 @@ t.test('beyond maxClients a new connection is told why and closed; existing ones
   t.same(await second.nextReply(), errorReply('ERR', 'max number of clients reached'))
   await second.closed
   t.same(await first.call('PING'), simpleReply('PONG'))
-  t.match(server.logger.events.find((event) => event.message === 'refusing a client: too many connections'), { fields: { maxClients: 1 } })
+  t.match(
+    server.logger.events.find((event) => event.message === 'refusing a client: too many connections'),
+    { fields: { maxClients: 1 } },
+  )
   await first.close()
   await sleep(systemClock, 100) // for the server to see the close
   const third = await server.connect()
@@ -170,5 +176,9 @@ t.test('a bound out of range is refused, naming the option', async (t) => {
     name: 'RespOptionError',
     message: /^RESP server option maxTotalInputBytes \(524288\) must be at least maxCommandBytes/,
   })
-  t.equal(resolveLimits({ maxValueBytes: 512 * 1024 * KIB }).maxTotalInputBytes, resolveLimits({ maxValueBytes: 512 * 1024 * KIB }).maxCommandBytes, 'the default grows to hold the largest command')
+  t.equal(
+    resolveLimits({ maxValueBytes: 512 * 1024 * KIB }).maxTotalInputBytes,
+    resolveLimits({ maxValueBytes: 512 * 1024 * KIB }).maxCommandBytes,
+    'the default grows to hold the largest command',
+  )
 })

@@ -105,10 +105,15 @@ t.test('mutated valid commands never make the parser throw or exceed its bound, 
     ),
   )
   fc.assert(
-    fc.property(fc.array(wireCommand, { minLength: 1, maxLength: 5 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), chunkSizes, (commands, mutations, sizes) => {
-      const { error } = feed(new RespParser(TIGHT_LIMITS), cut(mutate(Buffer.concat(commands.map((command) => command.bytes)), mutations), sizes))
-      return error === null || error instanceof RespProtocolError
-    }),
+    fc.property(
+      fc.array(wireCommand, { minLength: 1, maxLength: 5 }),
+      fc.array(mutation, { minLength: 1, maxLength: 4 }),
+      chunkSizes,
+      (commands, mutations, sizes) => {
+        const { error } = feed(new RespParser(TIGHT_LIMITS), cut(mutate(Buffer.concat(commands.map((command) => command.bytes)), mutations), sizes))
+        return error === null || error instanceof RespProtocolError
+      },
+    ),
   )
   t.pass('no mutation threw, and no damage reached back')
 })

@@ -31,7 +31,10 @@ t.test('a connection sending now and then, or waiting for a slow command, is not
 
   t.same(await slow, bulkReply(null), 'the slow command is answered')
   t.same(await waiting.call('PING'), simpleReply('PONG'), 'and its connection is still open')
-  t.same(server.logger.events.filter((event) => event.message === 'closing client connection'), [])
+  t.same(
+    server.logger.events.filter((event) => event.message === 'closing client connection'),
+    [],
+  )
 })
 
 t.test('a command trickling in a byte at a time is cut off after incompleteCommandTimeoutMs', async (t) => {
@@ -61,5 +64,9 @@ t.test('a steady pipeline whose every write ends mid-command is not cut off', as
   }
 
   const replies = await Promise.all(Array.from({ length: 8 }, () => client.nextReply()))
-  t.same(replies, Array.from({ length: 8 }, () => simpleReply('OK')), 'every command is answered after 800 ms of partial commands')
+  t.same(
+    replies,
+    Array.from({ length: 8 }, () => simpleReply('OK')),
+    'every command is answered after 800 ms of partial commands',
+  )
 })

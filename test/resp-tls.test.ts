@@ -94,9 +94,12 @@ t.test('a client that does not complete its handshake within tlsHandshakeTimeout
 
   await within(3000, 'the disconnection', silent.closed)
 
-  t.match(server.logger.events.find((event) => event.message === 'TLS handshake failed'), {
-    fields: { code: 'ERR_TLS_HANDSHAKE_TIMEOUT', remote: /^127\.0\.0\.1:\d+$/ },
-  })
+  t.match(
+    server.logger.events.find((event) => event.message === 'TLS handshake failed'),
+    {
+      fields: { code: 'ERR_TLS_HANDSHAKE_TIMEOUT', remote: /^127\.0\.0\.1:\d+$/ },
+    },
+  )
 })
 
 t.test('beyond maxClients a TLS connection is refused before its handshake, logged', async (t) => {
@@ -112,7 +115,10 @@ t.test('beyond maxClients a TLS connection is refused before its handshake, logg
   })
 
   t.match(outcome, /^refused/)
-  t.match(server.logger.events.find((event) => event.message === 'refusing a client: too many connections'), { fields: { maxClients: 1 } })
+  t.match(
+    server.logger.events.find((event) => event.message === 'refusing a client: too many connections'),
+    { fields: { maxClients: 1 } },
+  )
   t.equal((await redisCli(server.port, [...TRUSTING_US, 'PING'])).stdout, '', 'a third is refused too')
   first.destroy()
   await new Promise((resolve) => first.once('close', resolve))

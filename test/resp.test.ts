@@ -31,18 +31,12 @@ function parse(chunks: readonly (Buffer | string)[], options: Partial<RespParser
 /** A pipeline mixing RESP arrays, inline commands, an empty line, an empty array and binary data. */
 const MIXED_PIPELINE = Buffer.concat([
   encodeCommand(['SET', 'greeting', 'hello world']),
-  Buffer.from('PING\r\n\r\n*0\r\nSET "quoted key" \'it\\\'s\'\r\n', 'latin1'),
+  Buffer.from("PING\r\n\r\n*0\r\nSET \"quoted key\" 'it\\'s'\r\n", 'latin1'),
   encodeCommand(['SET', Buffer.from([0, 13, 10, 255]), Buffer.alloc(0)]),
   encodeCommand(['GET', 'greeting']),
 ])
 
-const MIXED_COMMANDS = [
-  ['SET', 'greeting', 'hello world'],
-  ['PING'],
-  ['SET', 'quoted key', "it's"],
-  ['SET', '\u0000\r\n\u00ff', ''],
-  ['GET', 'greeting'],
-]
+const MIXED_COMMANDS = [['SET', 'greeting', 'hello world'], ['PING'], ['SET', 'quoted key', "it's"], ['SET', '\u0000\r\n\u00ff', ''], ['GET', 'greeting']]
 
 t.test('a RESP array of bulk strings parses to its arguments', async (t) => {
   t.same(parse(['*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n']), { commands: [['SET', 'k', 'value']], error: null })
@@ -65,11 +59,7 @@ t.test('a pipeline split at every byte boundary parses the same', async (t) => {
 })
 
 t.test('inline commands split on whitespace and honour quotes and escapes', async (t) => {
-  t.same(parse(['PING\r\n', 'get  key\n', 'SET k "a\\tb\\x41\\"" \'c d\'\r\n']).commands, [
-    ['PING'],
-    ['get', 'key'],
-    ['SET', 'k', 'a\tbA"', 'c d'],
-  ])
+  t.same(parse(['PING\r\n', 'get  key\n', 'SET k "a\\tb\\x41\\"" \'c d\'\r\n']).commands, [['PING'], ['get', 'key'], ['SET', 'k', 'a\tbA"', 'c d']])
 })
 
 t.test('bulk strings are binary-safe: CR, LF, NUL and bytes that are not UTF-8 survive', async (t) => {
@@ -145,7 +135,10 @@ t.test('the writer encodes every RESP2 type byte for byte', async (t) => {
     .bulkString(null)
     .arrayHeader(null)
     .reply(arrayReply([integerReply(1), bulkReply('é'), arrayReply([])]))
-  t.equal(writer.toBuffer().toString('latin1'), '+OK\r\n-TRYAGAIN no leader\r\n:-42\r\n$3\r\n\u0000\r\n\r\n$-1\r\n*-1\r\n*3\r\n:1\r\n$2\r\n\u00c3\u00a9\r\n*0\r\n')
+  t.equal(
+    writer.toBuffer().toString('latin1'),
+    '+OK\r\n-TRYAGAIN no leader\r\n:-42\r\n$3\r\n\u0000\r\n\r\n$-1\r\n*-1\r\n*3\r\n:1\r\n$2\r\n\u00c3\u00a9\r\n*0\r\n',
+  )
   t.equal(writer.byteLength, writer.toBuffer().length)
 })
 
@@ -427,7 +420,10 @@ t.test('redis-cli can set, get, append, del, exists, ping and info', async (t) =
   t.equal(await cli('get', 'k'), '\n')
   t.match(await cli('info'), /^# Server\r?\nredis_version:7\.0\.0/)
   t.match(await cli('frobnicate'), /^ERR unknown command 'frobnicate'/)
-  t.same(server.logger.events.filter((event) => event.level !== 'info'), [])
+  t.same(
+    server.logger.events.filter((event) => event.level !== 'info'),
+    [],
+  )
 })
 
 t.test('redis-benchmark runs SET and GET to completion without errors', async (t) => {
@@ -444,5 +440,8 @@ t.test('redis-benchmark runs SET and GET to completion without errors', async (t
     t.notMatch(output, /error|ERR/i)
   }
   t.equal(server.backend.data.get('key:__rand_int__')?.length, 3, 'the benchmark wrote its fixed key with a 3-byte value')
-  t.same(server.logger.events.filter((event) => event.level !== 'info'), [])
+  t.same(
+    server.logger.events.filter((event) => event.level !== 'info'),
+    [],
+  )
 })

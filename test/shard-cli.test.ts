@@ -16,7 +16,10 @@ t.test('bad input to lograft shard is a usage error (exit 2) that says what is w
     [['shard', 'controller', '--id', '1', '--peers', '1=nowhere', '--data', '/tmp/x'], /--peers: peer 1: "nowhere" is not a host:port address/],
     [['shard', 'query', '--controller', '127.0.0.1:7201,nonsense'], /--controller: not a host:port address: "nonsense"/],
     [['shard', 'join', '--controller', '127.0.0.1:7201', '--gid', '0', '--servers', '127.0.0.1:7301'], /--gid must be an integer ≥ 1, got "0"/],
-    [['shard', 'join', '--controller', '127.0.0.1:7201', '--gid', '100', '--servers', '127.0.0.1:7301,127.0.0.1:7301'], /--servers: an address is listed twice/],
+    [
+      ['shard', 'join', '--controller', '127.0.0.1:7201', '--gid', '100', '--servers', '127.0.0.1:7301,127.0.0.1:7301'],
+      /--servers: an address is listed twice/,
+    ],
     [['shard', 'move', '--controller', '127.0.0.1:7201', '--shard', '10', '--gid', '100'], /--shard must be below 10, got 10/],
     [['shard', 'leave', '--controller', '127.0.0.1:7201'], /shard leave needs --controller and --gid/],
   ]
@@ -34,7 +37,10 @@ t.test('join, move, leave and query change and show the configurations of a runn
 
   const joined = await lograft('shard', 'join', '--controller', address, '--gid', '100', '--servers', '127.0.0.1:7301,127.0.0.1:7302')
   t.equal(joined.code, 0, joined.stderr)
-  t.match(joined.stdout.toString(), /^config 1: 10 shards, 1 group\nshard +0 +1 .* 9\ngid +100 +100 .* 100\ngroups:\n  100: 127\.0\.0\.1:7301, 127\.0\.0\.1:7302\n$/)
+  t.match(
+    joined.stdout.toString(),
+    /^config 1: 10 shards, 1 group\nshard +0 +1 .* 9\ngid +100 +100 .* 100\ngroups:\n  100: 127\.0\.0\.1:7301, 127\.0\.0\.1:7302\n$/,
+  )
   t.equal((await lograft('shard', 'join', '--controller', address, '--gid', '101', '--servers', '127.0.0.1:7311')).code, 0)
 
   const moved = await lograft('shard', 'move', '--controller', address, '--shard', '0', '--gid', '101')

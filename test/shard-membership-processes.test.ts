@@ -24,7 +24,6 @@ async function groupServers(): Promise<string[]> {
   return [...(config.groups[String(GID)] ?? [])].sort()
 }
 
-
 t.test("a server joins a running group and the controller's configuration follows the group's servers", async (t) => {
   await deployment.join([GID])
   const firstPort = Number(group.servers[0]?.respAddress?.split(':')[1])
@@ -36,8 +35,24 @@ t.test("a server joins a running group and the controller's configuration follow
   const dataDirectory = join(shard.dataDirectory, `group-${GID}`, 'node-4')
   await deployment.supervisor.start({
     id: `g${GID}-4`,
-    args: ['shard', 'group', '--gid', String(GID), '--id', '4', '--listen', address, '--join', group.addresses[0] as string,
-      '--controller', controller, '--data', dataDirectory, '--resp', `127.0.0.1:${respPort}`],
+    args: [
+      'shard',
+      'group',
+      '--gid',
+      String(GID),
+      '--id',
+      '4',
+      '--listen',
+      address,
+      '--join',
+      group.addresses[0] as string,
+      '--controller',
+      controller,
+      '--data',
+      dataDirectory,
+      '--resp',
+      `127.0.0.1:${respPort}`,
+    ],
     readyText: `lograft shard group ${GID}/4 ready`,
     dataDirectory,
   })
@@ -48,6 +63,6 @@ t.test("a server joins a running group and the controller's configuration follow
   const removed = group.addresses[1] as string
   const members = await lograft('member', 'remove', '2', '--via', address)
   t.equal(members.code, 0, members.stderr)
-  t.ok(await eventually(async () => !(await groupServers()).includes(removed), 30_000), 'a removed server leaves the controller\'s list')
+  t.ok(await eventually(async () => !(await groupServers()).includes(removed), 30_000), "a removed server leaves the controller's list")
   t.equal(await respCommand(respPort, 'SET', 'after', 'removal'), 'OK')
 })

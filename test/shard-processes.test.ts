@@ -142,7 +142,11 @@ t.test(`RESP clients keep getting answers while shards move between two groups a
   t.ok(totalKills >= MIN_KILLS, `at least ${MIN_KILLS} kills (${totalKills})`)
   t.ok(changes >= MIN_CHANGES, `at least ${MIN_CHANGES} configuration changes (${changes})`)
   t.ok(workload.completed >= MIN_COMPLETED, `at least ${MIN_COMPLETED} operations completed (${workload.completed})`)
-  t.same([...workload.errorReplies.keys()].filter((prefix) => prefix !== 'TRYAGAIN'), [], `the only error reply is -TRYAGAIN (${[...workload.errorReplies].map(([prefix, count]) => `${prefix}×${count}`).join(', ') || 'none'})`)
+  t.same(
+    [...workload.errorReplies.keys()].filter((prefix) => prefix !== 'TRYAGAIN'),
+    [],
+    `the only error reply is -TRYAGAIN (${[...workload.errorReplies].map(([prefix, count]) => `${prefix}×${count}`).join(', ') || 'none'})`,
+  )
 })
 
 t.test('every acknowledged APPEND is in its key’s final value exactly once, and nothing else is', async (t) => {

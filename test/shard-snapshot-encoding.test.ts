@@ -24,7 +24,12 @@ function keyOf(rng: Rng, shard: number): string {
 
 function operation(rng: Rng, clientId: number, sequence: number, shard: number): ClientOperation {
   const op = (['put', 'append', 'delete', 'get'] as const)[rng.int(4)] ?? 'put'
-  return { clientId, sequence, timeMs: sequence, command: { op, key: keyOf(rng, shard), value: op === 'get' || op === 'delete' ? '' : 'v'.repeat(rng.int(80)) } }
+  return {
+    clientId,
+    sequence,
+    timeMs: sequence,
+    command: { op, key: keyOf(rng, shard), value: op === 'get' || op === 'delete' ? '' : 'v'.repeat(rng.int(80)) },
+  }
 }
 
 function run(state: GroupState, command: GroupCommand): void {
@@ -37,7 +42,12 @@ seededTest(t, 'a group snapshot encoded between commands equals the whole encodi
   const state = machine.initial()
   let sequence = 0
   const chunk = (index: number, transferId: string, entries: Array<[string, string]>): GroupCommand => ({
-    kind: 'chunk', configNum: 3, shard: 2, transferId, index, payload: { kind: 'data', entries },
+    kind: 'chunk',
+    configNum: 3,
+    shard: 2,
+    transferId,
+    index,
+    payload: { kind: 'data', entries },
   })
   const dataFor = (shard: number, count: number): Array<[string, string]> =>
     Array.from({ length: count }, () => [keyOf(rng, shard), 'c'.repeat(rng.int(60))] as [string, string])
@@ -51,7 +61,14 @@ seededTest(t, 'a group snapshot encoded between commands equals the whole encodi
   run(state, { kind: 'config', config: config(3, [GID, 3, GID, 3]) })
   run(state, chunk(0, 'first', dataFor(2, 200)))
   run(state, chunk(1, 'first', dataFor(2, 200)))
-  t.same([...state.shards.entries()].map(([id, shard]) => [id, shard.status]), [[0, 'serving'], [1, 'offering'], [2, 'pulling']])
+  t.same(
+    [...state.shards.entries()].map(([id, shard]) => [id, shard.status]),
+    [
+      [0, 'serving'],
+      [1, 'offering'],
+      [2, 'pulling'],
+    ],
+  )
 
   const expected = Buffer.from(encodeGroupState(state))
   const encoding = machine.encodeIncrementally?.(state)

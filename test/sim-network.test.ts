@@ -66,12 +66,7 @@ interface Client {
 }
 
 /** A client with one end to `serverName`, made the labrpc way: connected and enabled unless told otherwise. */
-function addClient(
-  world: SimWorld,
-  endName: string,
-  wiring: { connected?: boolean; enabled?: boolean } = {},
-  serverName = SERVER,
-): Client {
+function addClient(world: SimWorld, endName: string, wiring: { connected?: boolean; enabled?: boolean } = {}, serverName = SERVER): Client {
   const end = world.network.makeEnd(endName)
   if (wiring.connected ?? true) world.network.connect(endName, serverName)
   world.network.enable(endName, wiring.enabled ?? true)
@@ -133,7 +128,12 @@ simTest(t, 'methods with different request and reply messages each decode their 
   const { transport } = addClient(world, 'end1-99')
   const largeSequence = 2 ** 40 + 7
 
-  const described = await invoke(transport, SERVER, describeMethod, echoReply({ text: 'x', data: Uint8Array.of(1, 2), servedBy: 'me', sequence: largeSequence }))
+  const described = await invoke(
+    transport,
+    SERVER,
+    describeMethod,
+    echoReply({ text: 'x', data: Uint8Array.of(1, 2), servedBy: 'me', sequence: largeSequence }),
+  )
   const echoed = await invoke(transport, SERVER, echoMethod, echoRequest({ text: 'y' }))
 
   t.equal(described.text, `me/x#${largeSequence}`, 'a uint64 beyond 32 bits survives the round trip')
@@ -196,9 +196,7 @@ simTest(t, 'twenty ends making ten calls each, all at once, all succeed', async 
   addEchoServer(world)
   const clients = Array.from({ length: 20 }, (_, i) => addClient(world, `end-${i}`))
 
-  const replies = await Promise.all(
-    clients.flatMap((client, i) => Array.from({ length: 10 }, (_, j) => client.echo(echoRequest({ text: `${i}.${j}` })))),
-  )
+  const replies = await Promise.all(clients.flatMap((client, i) => Array.from({ length: 10 }, (_, j) => client.echo(echoRequest({ text: `${i}.${j}` })))))
 
   t.same(
     replies.map((reply) => reply.text),
@@ -259,8 +257,14 @@ simTest(t, 'a re-enabled end serves a new call promptly while calls from the out
 
   t.equal(reply.text, 'after')
   t.ok(world.clock.now() - enabledAtMs <= 30, `the call after Enable took ${world.clock.now() - enabledAtMs} ms`)
-  t.ok((await Promise.all(blocked)).every((outcome) => failedWith(outcome, 'LOST')), 'calls blocked in the server when the end was disabled failed as LOST')
-  t.ok((await Promise.all(duringOutage)).every((outcome) => failedWith(outcome, 'UNREACHABLE')), 'calls made while disabled failed as UNREACHABLE')
+  t.ok(
+    (await Promise.all(blocked)).every((outcome) => failedWith(outcome, 'LOST')),
+    'calls blocked in the server when the end was disabled failed as LOST',
+  )
+  t.ok(
+    (await Promise.all(duringOutage)).every((outcome) => failedWith(outcome, 'UNREACHABLE')),
+    'calls made while disabled failed as UNREACHABLE',
+  )
   t.equal(world.network.serverRpcCount(SERVER), 6, 'the outage calls never reached the server')
 })
 
@@ -337,9 +341,15 @@ simTest(t, 'long reordering delays some replies by 200 to 2200 ms, so they arriv
 
   const delaysMs = latenciesMs(outcomes, 0)
   const delayed = delaysMs.filter((delayMs) => delayMs > 0)
-  t.ok(outcomes.every((outcome, i) => outcome.ok && outcome.value.text === texts[i]), 'every call got its own reply')
+  t.ok(
+    outcomes.every((outcome, i) => outcome.ok && outcome.value.text === texts[i]),
+    'every call got its own reply',
+  )
   t.ok(delayed.length > 0 && delayed.length < texts.length, `${delayed.length} of ${texts.length} replies were delayed`)
-  t.ok(delayed.every((delayMs) => delayMs >= 200 && delayMs <= 2200), `delays ranged ${Math.min(...delayed)}–${Math.max(...delayed)} ms`)
+  t.ok(
+    delayed.every((delayMs) => delayMs >= 200 && delayMs <= 2200),
+    `delays ranged ${Math.min(...delayed)}–${Math.max(...delayed)} ms`,
+  )
   t.notSame(arrivals, texts, 'replies arrived in a different order than the calls were made')
 })
 
@@ -389,9 +399,7 @@ async function unreliableTrace(seed: number): Promise<SimEvent[]> {
     world.network.setLongReordering(true)
     const clients = Array.from({ length: 20 }, (_, i) => addClient(world, `end-${i}`))
     await Promise.all(
-      clients.flatMap((client) =>
-        Array.from({ length: 5 }, () => settle(world.clock, client.echo(echoRequest({ delayMs: world.rng.int(50) })))),
-      ),
+      clients.flatMap((client) => Array.from({ length: 5 }, () => settle(world.clock, client.echo(echoRequest({ delayMs: world.rng.int(50) }))))),
     )
   })
   return world.trace

@@ -246,7 +246,7 @@ t.test('mutual TLS', async (t) => {
     t.same(n2.peerCalls, ['n1'])
   })
 
-  t.test("a certificate from another CA is refused during TLS, before any hello", async (t) => {
+  t.test('a certificate from another CA is refused during TLS, before any hello', async (t) => {
     const n2 = await startMember(t, 'n2', { cluster: cluster('c1'), peers: { n1: `${HOST}:1` }, tls: await tlsFor('n2') })
     const outsider = await startMember(t, 'n1', { cluster: cluster('c1'), peers: { n2: `${HOST}:${n2.port}` }, tls: await tlsFor('n1', other) })
 

@@ -68,7 +68,7 @@ t.test('a plain TCP process gets nothing', async (t) => {
   t.match(await rpcOutcome(invoke(plain, follower, requestVote, vote)), /^(UNREACHABLE|CONNECTION_LOST|TIMEOUT)/)
 })
 
-t.test("a valid certificate in another name cannot speak as the leader", async (t) => {
+t.test('a valid certificate in another name cannot speak as the leader', async (t) => {
   const impostor = await forger(leader.id, await loadTlsFiles(filesOf(pki, 'client')))
   t.match(await rpcOutcome(invoke(impostor, follower, requestVote, vote)), /claims to be \d but its certificate names client/)
   const entries = [{ term: 999, type: 0, data: new Uint8Array() }]

@@ -19,7 +19,10 @@ t.test('timers fire in due order, ties in creation order', async (t) => {
 
 t.test('a stalled scenario is reported instead of hanging', async (t) => {
   const clock = new VirtualClock()
-  await t.rejects(clock.run(() => new Promise(() => {})), { code: 'ERR_SIMULATION_STALLED' })
+  await t.rejects(
+    clock.run(() => new Promise(() => {})),
+    { code: 'ERR_SIMULATION_STALLED' },
+  )
 })
 
 t.test('a scenario that throws before returning its promise leaves the clock usable', async (t) => {

@@ -63,7 +63,13 @@ function apply(state: LedgerState, command: LedgerCommand): { state: LedgerState
     case 'audit': {
       let totalCents = 0
       for (const cents of balances.values()) totalCents += cents
-      const result = { ...done(totalCents), balances: Object.fromEntries(balances), totalCents, depositedCents: state.depositedCents, withdrawnCents: state.withdrawnCents }
+      const result = {
+        ...done(totalCents),
+        balances: Object.fromEntries(balances),
+        totalCents,
+        depositedCents: state.depositedCents,
+        withdrawnCents: state.withdrawnCents,
+      }
       return { state, result }
     }
     case 'deposit': {

@@ -70,7 +70,10 @@ t.test('balances add up exactly to the acknowledged transfers, through SIGKILLs 
   const audit = await (await clerk('auditor')).execute({ op: 'audit' })
 
   t.ok(transfers >= 20, `${transfers} transfers through ${KILLS} kills`)
-  t.ok(Object.values(audit.balances ?? {}).every((cents) => cents >= 0), 'no balance is negative')
+  t.ok(
+    Object.values(audit.balances ?? {}).every((cents) => cents >= 0),
+    'no balance is negative',
+  )
   t.equal(audit.totalCents, ACCOUNTS.length * OPENING_CENTS, 'no money made or lost')
   t.same(audit.balances, Object.fromEntries(expected), 'every balance is what the acknowledged transfers add up to')
 
@@ -85,7 +88,11 @@ t.test('balances add up exactly to the acknowledged transfers, through SIGKILLs 
   t.same(replayed.state.balances, audit.balances, 'lograft log replay --machine gives the same balances')
   const inspected = lograft('log', 'inspect', dataDirectory, '--machine', MACHINE, '--from', '1', '--to', '3')
   t.match(inspected, /"op":"open","account":"alice"/, 'log inspect --machine shows the commands')
-  t.match(lograft('log', 'inspect', dataDirectory, '--machine', 'raw', '--from', '1', '--to', '1'), /command\s+\d+\s+\d+\s+[0-9a-f]+/, 'and --machine raw their bytes')
+  t.match(
+    lograft('log', 'inspect', dataDirectory, '--machine', 'raw', '--from', '1', '--to', '1'),
+    /command\s+\d+\s+\d+\s+[0-9a-f]+/,
+    'and --machine raw their bytes',
+  )
 })
 
 /** The compiled lograft command line, run to completion; its standard output. */

@@ -14,7 +14,13 @@ const CLIENTS = 4
 const TTL_MS = 1500
 const RUN_MS = 12_000
 
-async function client(world: SimWorld, cluster: MachineCluster<LockState, LockCommand, LockResult>, id: number, history: HistoryRecorder<LockCommand, LockResult>, done: () => boolean): Promise<LockResult[]> {
+async function client(
+  world: SimWorld,
+  cluster: MachineCluster<LockState, LockCommand, LockResult>,
+  id: number,
+  history: HistoryRecorder<LockCommand, LockResult>,
+  done: () => boolean,
+): Promise<LockResult[]> {
   const clerk = cluster.makeClerk()
   const owner = `client-${id}`
   const grants: LockResult[] = []
@@ -38,23 +44,28 @@ async function client(world: SimWorld, cluster: MachineCluster<LockState, LockCo
   return grants
 }
 
-simTest<Test>(t, 'the lock service stays safe through partitions, crashes and lost messages', async (world, t) => {
-  const cluster = await MachineCluster.create(world, { machine, servers: 5, unreliable: true, latencyMs: [2, 8], maxRaftStateBytes: 4000 })
-  const history = new HistoryRecorder<LockCommand, LockResult>()
-  const nemesis = startNemesis(world, cluster, { periodMs: 800 })
-  let done = false
-  const clients = Array.from({ length: CLIENTS }, (_, id) => client(world, cluster, id, history, () => done))
-  await sleep(world.clock, RUN_MS)
-  done = true
-  await nemesis.stop()
-  const grants = (await Promise.all(clients)).flat().sort((a, b) => a.token - b.token)
+simTest<Test>(
+  t,
+  'the lock service stays safe through partitions, crashes and lost messages',
+  async (world, t) => {
+    const cluster = await MachineCluster.create(world, { machine, servers: 5, unreliable: true, latencyMs: [2, 8], maxRaftStateBytes: 4000 })
+    const history = new HistoryRecorder<LockCommand, LockResult>()
+    const nemesis = startNemesis(world, cluster, { periodMs: 800 })
+    let done = false
+    const clients = Array.from({ length: CLIENTS }, (_, id) => client(world, cluster, id, history, () => done))
+    await sleep(world.clock, RUN_MS)
+    done = true
+    await nemesis.stop()
+    const grants = (await Promise.all(clients)).flat().sort((a, b) => a.token - b.token)
 
-  t.ok(grants.length >= 5, `${grants.length} grants under ${nemesis.history.length} faults`)
-  for (let i = 1; i < grants.length; i++) {
-    const [before, after] = [grants[i - 1] as LockResult, grants[i] as LockResult]
-    t.ok(after.token > before.token && after.atMs >= before.atMs, `token ${after.token} was granted after token ${before.token}`)
-  }
-  const check = checkOperations(lockModel, history.operations())
-  t.equal(check.outcome, 'ok', check.outcome === 'illegal' ? formatReport(check) : `${history.operations().length} operations linearizable`)
-  cluster.shutdownAll()
-}, { maxVirtualMs: 120_000 })
+    t.ok(grants.length >= 5, `${grants.length} grants under ${nemesis.history.length} faults`)
+    for (let i = 1; i < grants.length; i++) {
+      const [before, after] = [grants[i - 1] as LockResult, grants[i] as LockResult]
+      t.ok(after.token > before.token && after.atMs >= before.atMs, `token ${after.token} was granted after token ${before.token}`)
+    }
+    const check = checkOperations(lockModel, history.operations())
+    t.equal(check.outcome, 'ok', check.outcome === 'illegal' ? formatReport(check) : `${history.operations().length} operations linearizable`)
+    cluster.shutdownAll()
+  },
+  { maxVirtualMs: 120_000 },
+)

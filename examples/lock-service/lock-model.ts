@@ -25,7 +25,8 @@ export const lockModel: Model<ModelState, LockCommand, LockResult> = {
     if (!isRead && result.atMs < state.nowMs) return { ok: false, state }
     const live = state.holder !== null && state.expiresAtMs > result.atMs
     const expect = (next: ModelState, ok: boolean): { ok: boolean; state: ModelState } => ({
-      ok: result.ok === ok && result.holder === next.holder && (next.holder === null || (result.token === next.token && result.expiresAtMs === next.expiresAtMs)),
+      ok:
+        result.ok === ok && result.holder === next.holder && (next.holder === null || (result.token === next.token && result.expiresAtMs === next.expiresAtMs)),
       state: isRead ? state : { ...next, nowMs: result.atMs },
     })
     const free = { ...state, holder: null, token: 0, expiresAtMs: 0 }
@@ -35,7 +36,10 @@ export const lockModel: Model<ModelState, LockCommand, LockResult> = {
         return expect(current, true)
       case 'acquire':
         if (live) return expect(current, false)
-        return expect({ ...state, nextToken: state.nextToken + 1, holder: command.owner, token: state.nextToken, expiresAtMs: result.atMs + command.ttlMs }, true)
+        return expect(
+          { ...state, nextToken: state.nextToken + 1, holder: command.owner, token: state.nextToken, expiresAtMs: result.atMs + command.ttlMs },
+          true,
+        )
       case 'renew':
         if (!live || state.holder !== command.owner || state.token !== command.token) return expect(current, false)
         return expect({ ...state, expiresAtMs: result.atMs + command.ttlMs }, true)
@@ -57,4 +61,3 @@ function stepUnobserved(state: ModelState, command: LockCommand): ModelState {
   if (command.op !== 'acquire' || (state.holder !== null && state.expiresAtMs > state.nowMs)) return state
   return { ...state, nextToken: state.nextToken + 1, holder: command.owner, token: state.nextToken, expiresAtMs: state.nowMs + command.ttlMs }
 }
-

@@ -158,9 +158,7 @@ export class BinaryReader {
 
   private need(count: number): void {
     if (this.offset + count > this.source.length) {
-      throw new TruncatedRecordError(
-        `record truncated: need ${count} bytes at offset ${this.offset}, have ${this.source.length - this.offset}`,
-      )
+      throw new TruncatedRecordError(`record truncated: need ${count} bytes at offset ${this.offset}, have ${this.source.length - this.offset}`)
     }
   }
 }

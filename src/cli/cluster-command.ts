@@ -73,4 +73,3 @@ export async function clusterCommand(args: string[]): Promise<void> {
   await cluster.stopAll()
   process.stdout.write('stopped\n')
 }
-

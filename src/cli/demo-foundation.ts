@@ -47,7 +47,9 @@ async function logTour(directory: string): Promise<void> {
   for (let index = 1; index <= 1000; index++) writes.push(log.append([{ index, term: 1, type: 0, data: payload }]))
   await Promise.all(writes)
   const stats = log.groupCommitStats
-  say(`appended 1000 entries concurrently in ${(performance.now() - started).toFixed(0)} ms: ${stats.writes} writes in ${stats.batches} synced batches (group commit)`)
+  say(
+    `appended 1000 entries concurrently in ${(performance.now() - started).toFixed(0)} ms: ${stats.writes} writes in ${stats.batches} synced batches (group commit)`,
+  )
   await log.append([{ index: 990, term: 2, type: 0, data: payload }])
   say(`appended index 990 at term 2: the conflicting suffix was truncated, last index now ${log.lastIndex}`)
   await log.saveSnapshot({ lastIncludedIndex: 500, lastIncludedTerm: 1 }, new TextEncoder().encode('state through 500'))
@@ -70,7 +72,9 @@ async function tcpTour(): Promise<void> {
   const replies = await Promise.all(
     Array.from({ length: 200 }, (_, i) => invoke(client, 'server', echo, { text: `call ${i}`, data: new Uint8Array(0), delayMs: 0 })),
   )
-  say(`200 concurrent calls on one connection in ${(performance.now() - started).toFixed(1)} ms; every reply matched: ${replies.every((reply, i) => reply.text === `call ${i}`)}`)
+  say(
+    `200 concurrent calls on one connection in ${(performance.now() - started).toFixed(1)} ms; every reply matched: ${replies.every((reply, i) => reply.text === `call ${i}`)}`,
+  )
   await server.close()
   const failure = await invoke(client, 'server', echo, { text: 'after stop', data: new Uint8Array(0), delayMs: 0 }).catch((error: unknown) => error)
   say(`after the server stops, a call fails with ${isRpcError(failure) ? failure.code : String(failure)}`)

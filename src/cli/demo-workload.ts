@@ -45,7 +45,9 @@ export class DemoWorkload {
       say(`NOT linearizable: timeline in ${reportPath}`)
       process.exitCode = 1
     } else {
-      say(`linearizable: ${result.outcome === 'ok' ? 'yes' : 'check timed out'} (${result.operationsTotal} operations on ${result.partitionsTotal} keys, checked in ${result.elapsedMs.toFixed(0)} ms)`)
+      say(
+        `linearizable: ${result.outcome === 'ok' ? 'yes' : 'check timed out'} (${result.operationsTotal} operations on ${result.partitionsTotal} keys, checked in ${result.elapsedMs.toFixed(0)} ms)`,
+      )
     }
   }
 
@@ -78,7 +80,6 @@ export class DemoWorkload {
     await connection?.close()
   }
 }
-
 
 /** What the history records of a reply: a GET's value, an APPEND's new length (RESP's integer reply). */
 function outputOf(input: KvInput, text: string): KvOutput | undefined {

@@ -66,12 +66,24 @@ function decodeEntry(entry: LogEntry, machine: AnyMachine | null): DecodedEntry 
   if (entry.type === EntryType.Noop) return { ...base, type: 'noop' }
   if (entry.type === EntryType.Configuration) {
     const configuration = configurationCodec.decode(entry.data)
-    return { ...base, type: 'configuration', command: { voters: configuration.voters.map((m) => `${m.id}@${m.address}`), learners: configuration.learners.map((m) => `${m.id}@${m.address}`) } }
+    return {
+      ...base,
+      type: 'configuration',
+      command: { voters: configuration.voters.map((m) => `${m.id}@${m.address}`), learners: configuration.learners.map((m) => `${m.id}@${m.address}`) },
+    }
   }
-  if (entry.type !== EntryType.Command || machine === null) return { ...base, type: entry.type === EntryType.Command ? 'command' : 'unknown', hex: hexOf(entry.data) }
+  if (entry.type !== EntryType.Command || machine === null)
+    return { ...base, type: entry.type === EntryType.Command ? 'command' : 'unknown', hex: hexOf(entry.data) }
   try {
     const envelope = envelopeCodec.decode(entry.data)
-    return { ...base, type: 'command', clientId: envelope.clientId, sequence: envelope.sequence, timeMs: envelope.timeMs, command: machine.commandCodec.decode(envelope.command) }
+    return {
+      ...base,
+      type: 'command',
+      clientId: envelope.clientId,
+      sequence: envelope.sequence,
+      timeMs: envelope.timeMs,
+      command: machine.commandCodec.decode(envelope.command),
+    }
   } catch (error) {
     return { ...base, type: 'command', hex: hexOf(entry.data), undecodable: (error as Error).message }
   }
@@ -115,16 +127,35 @@ export async function inspectCommand(args: string[]): Promise<void> {
     const snapshot = store.snapshotMeta
     const sizes = store.sizes()
     if (values.json) {
-      say(JSON.stringify({ identity: store.identity, hardState: store.hardState, snapshot: snapshot && { ...snapshot, appMeta: undefined, configuration: undefined }, firstIndex: store.firstIndex, lastIndex: store.lastIndex, sizes }))
+      say(
+        JSON.stringify({
+          identity: store.identity,
+          hardState: store.hardState,
+          snapshot: snapshot && { ...snapshot, appMeta: undefined, configuration: undefined },
+          firstIndex: store.firstIndex,
+          lastIndex: store.lastIndex,
+          sizes,
+        }),
+      )
     } else {
       const hard = store.hardState
       const identity = store.identity
       say(`data directory  ${directory}`)
-      say(identity ? `identity        node ${identity.nodeId} of cluster ${identity.clusterId}, incarnation ${identity.incarnation}` : 'identity        (none recorded)')
+      say(
+        identity
+          ? `identity        node ${identity.nodeId} of cluster ${identity.clusterId}, incarnation ${identity.incarnation}`
+          : 'identity        (none recorded)',
+      )
       if (identity?.lostState) say(`LOST STATE      ${identity.lostState}`)
       say(`hard state      term ${hard.term}, voted for ${hard.votedFor ?? '(none)'}, commit ${hard.commitIndex}`)
-      say(snapshot ? `snapshot        through index ${snapshot.lastIncludedIndex} (term ${snapshot.lastIncludedTerm}), ${snapshot.sizeBytes} bytes in ${snapshot.chunkCount} chunks` : 'snapshot        none')
-      say(`log             indexes ${store.firstIndex}..${store.lastIndex} (${Math.max(0, store.lastIndex - store.firstIndex + 1)} entries), read as ${machine?.name ?? 'raw bytes'}`)
+      say(
+        snapshot
+          ? `snapshot        through index ${snapshot.lastIncludedIndex} (term ${snapshot.lastIncludedTerm}), ${snapshot.sizeBytes} bytes in ${snapshot.chunkCount} chunks`
+          : 'snapshot        none',
+      )
+      say(
+        `log             indexes ${store.firstIndex}..${store.lastIndex} (${Math.max(0, store.lastIndex - store.firstIndex + 1)} entries), read as ${machine?.name ?? 'raw bytes'}`,
+      )
       say(`sizes           raft state ${sizes.raftStateBytes} bytes, snapshot ${sizes.snapshotBytes} bytes`)
       say('')
       say(isKv ? 'index    term  kind     client            seq  op      key / value' : 'index    term  kind           client            seq  command')
@@ -135,7 +166,9 @@ export async function inspectCommand(args: string[]): Promise<void> {
         if (values.json) say(JSON.stringify(decoded))
         else if (decoded.type === 'command') {
           const kind = isKv ? 'command' : 'command       '
-          say(`${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  ${kind}  ${String(decoded.clientId ?? '').padEnd(17)} ${String(decoded.sequence ?? '').padStart(4)}  ${describeCommand(decoded, isKv)}`)
+          say(
+            `${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  ${kind}  ${String(decoded.clientId ?? '').padEnd(17)} ${String(decoded.sequence ?? '').padStart(4)}  ${describeCommand(decoded, isKv)}`,
+          )
         } else if (decoded.type === 'configuration') {
           say(`${String(decoded.index).padEnd(8)} ${String(decoded.term).padStart(5)}  configuration  ${JSON.stringify(decoded.command)}`)
         } else {
@@ -180,7 +213,11 @@ export async function replayCommand(args: string[]): Promise<void> {
     const folded = await replayLog(store, machine, { to: target })
     if (values.machine !== undefined) {
       const state = toJson(folded.state)
-      say(values.json ? JSON.stringify({ index: target, machine: machine.name, state }) : `${machine.name} state at index ${target}:\n${JSON.stringify(state, null, 2)}`)
+      say(
+        values.json
+          ? JSON.stringify({ index: target, machine: machine.name, state })
+          : `${machine.name} state at index ${target}:\n${JSON.stringify(state, null, 2)}`,
+      )
       return
     }
     const state = folded.state as Map<string, string>

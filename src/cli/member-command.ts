@@ -109,14 +109,23 @@ function formatReply(reply: MembershipReply): string {
   const lines = [
     `cluster ${reply.clusterId}, configuration at index ${reply.configurationIndex} (${reply.committed ? 'committed' : 'not committed yet'}), leader ${reply.leaderId || 'unknown'}`,
   ]
-  const table = [['id', 'role', 'address', 'match', 'lag'], ...rows(reply).map((row) => [
-    row.leader ? `${row.id} *` : row.id,
-    row.promoteWhenCaughtUp ? `${row.role} (promoted when caught up)` : row.role,
-    row.address,
-    row.matchIndex === null ? '-' : String(row.matchIndex),
-    row.lag === null ? '-' : String(row.lag),
-  ])]
+  const table = [
+    ['id', 'role', 'address', 'match', 'lag'],
+    ...rows(reply).map((row) => [
+      row.leader ? `${row.id} *` : row.id,
+      row.promoteWhenCaughtUp ? `${row.role} (promoted when caught up)` : row.role,
+      row.address,
+      row.matchIndex === null ? '-' : String(row.matchIndex),
+      row.lag === null ? '-' : String(row.lag),
+    ]),
+  ]
   const widths = table[0]?.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length))) ?? []
-  for (const line of table) lines.push(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd())
+  for (const line of table)
+    lines.push(
+      line
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
   return `${lines.join('\n')}\n`
 }

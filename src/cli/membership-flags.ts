@@ -20,7 +20,8 @@ export function membershipFromFlags(
   values: { peers?: string | undefined; listen?: string | undefined; join?: string | undefined },
   parsePeers: (text: string) => Peer[],
 ): MembershipFlags {
-  if (values.join !== undefined && values.listen === undefined) throw new UsageError('--join needs --listen (the address the cluster will reach this server at)')
+  if (values.join !== undefined && values.listen === undefined)
+    throw new UsageError('--join needs --listen (the address the cluster will reach this server at)')
   if (values.join !== undefined && values.peers !== undefined) throw new UsageError('give --peers to found a cluster or --join to join one, not both')
   return {
     ...(values.peers === undefined ? {} : { peers: parsePeers(values.peers) }),

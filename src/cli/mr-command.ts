@@ -15,7 +15,6 @@ import { MR_USAGE } from './usage-text.js'
 /** After the job, the coordinator answers "exit" this long, so workers between tasks hear it. */
 const COORDINATOR_LINGER_MS = 1000
 
-
 export async function mrCommand(args: string[]): Promise<void> {
   const [what, ...rest] = args
   switch (what) {
@@ -33,7 +32,12 @@ export async function mrCommand(args: string[]): Promise<void> {
 }
 
 async function coordinatorCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags({ args, strict: true, allowPositionals: true, options: { ...JOB_FLAGS, listen: { type: 'string' }, ...TLS_FLAG_OPTIONS } })
+  const { values, positionals } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { ...JOB_FLAGS, listen: { type: 'string' }, ...TLS_FLAG_OPTIONS },
+  })
   if (!values.listen) throw new UsageError(`mr coordinator needs --listen HOST:PORT\n  ${MR_USAGE.split('\n')[1]}`)
   const listen = parseAddress(checkAddress('listen', values.listen))
   const settings = jobSettings(values, positionals)
@@ -87,4 +91,3 @@ async function sequentialCommand(args: string[]): Promise<void> {
   const app = await loadApp(values.app)
   await runSequential(app, positionals, values.out)
 }
-

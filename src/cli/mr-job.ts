@@ -14,7 +14,6 @@ import { UsageError, requireInteger } from './usage.js'
 /** Reports only errors: a worker that crashes or exits resets its connection, which is expected here. */
 export const quietLogger: Logger = { error: stderrLogger.error, warn: () => {}, info: () => {} }
 
-
 export const JOB_FLAGS = {
   reduce: { type: 'string' },
   dir: { type: 'string', default: '.' },
@@ -97,4 +96,3 @@ export async function coordinateJob(settings: JobSettings, transport: Transport,
     coordinator.stop()
   }
 }
-

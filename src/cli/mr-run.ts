@@ -96,7 +96,11 @@ class LocalWorkers {
         this.launch()
       } else if (this.running.size === 0) {
         const how = signal ? `signal ${signal}` : `exit code ${code}`
-        this.fail(new Error(`every worker has exited before the job was done (relaunches left: ${this.restartsLeft}); the last one ended with ${how}\n${this.lastStderr.trimEnd()}`))
+        this.fail(
+          new Error(
+            `every worker has exited before the job was done (relaunches left: ${this.restartsLeft}); the last one ended with ${how}\n${this.lastStderr.trimEnd()}`,
+          ),
+        )
       }
     })
   }

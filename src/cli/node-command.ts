@@ -38,7 +38,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
   const tls = await tlsFromFlags(values)
   if (values.machine !== undefined) return machineNodeCommand(values.machine, values, membership, tls)
   const respSecurity = await respSecurityFromFlags(values)
-  if (respSecurity.respTls && !tls) throw new UsageError('--resp-tls serves RESP with the node\'s certificate: give --tls-cert, --tls-key and --tls-ca too')
+  if (respSecurity.respTls && !tls) throw new UsageError("--resp-tls serves RESP with the node's certificate: give --tls-cert, --tls-key and --tls-ca too")
   const node = await KvNode.start({
     id: values.id,
     ...membership,
@@ -59,11 +59,19 @@ export async function nodeCommand(args: string[]): Promise<void> {
 /** `lograft node --machine PATH`: a replica of the machine that module exports, served to MachineClerk clients. */
 async function machineNodeCommand(
   path: string,
-  values: { id?: string | undefined; data?: string | undefined; resp?: string | undefined; 'cluster-id'?: string | undefined; 'max-raft-state'?: string | undefined; supervised: boolean },
+  values: {
+    id?: string | undefined
+    data?: string | undefined
+    resp?: string | undefined
+    'cluster-id'?: string | undefined
+    'max-raft-state'?: string | undefined
+    supervised: boolean
+  },
   membership: MembershipFlags,
   tls: TlsConfig | undefined,
 ): Promise<void> {
-  if (values.resp !== undefined) throw new UsageError('--resp serves the KV over the Redis protocol; a node with --machine serves its machine to MachineClerk clients (lograft call)')
+  if (values.resp !== undefined)
+    throw new UsageError('--resp serves the KV over the Redis protocol; a node with --machine serves its machine to MachineClerk clients (lograft call)')
   const machine = await loadMachine(path)
   const node = await MachineNode.start({
     machine,

@@ -39,12 +39,7 @@ export function singleAddress(flag: string, text: string): string {
 }
 
 /** Runs `work` with a controller clerk over a client-only transport, closed afterwards. */
-async function withController<T>(
-  controllerText: string,
-  tls: TlsConfig | undefined,
-  what: string,
-  work: (clerk: ControllerClerk) => Promise<T>,
-): Promise<T> {
+async function withController<T>(controllerText: string, tls: TlsConfig | undefined, what: string, work: (clerk: ControllerClerk) => Promise<T>): Promise<T> {
   const servers = addressList('controller', controllerText)
   const transport = await TcpTransport.start({ self: `lograft-admin-${process.pid}`, logger: quietLogger, backoffMaxMs: 500, ...(tls ? { tls } : {}) })
   let timer: NodeJS.Timeout | undefined
@@ -52,7 +47,8 @@ async function withController<T>(
     const clerk = ControllerClerk.connect({ transport, servers, shardCount: DEFAULT_SHARD_COUNT, rpcTimeoutMs: RPC_TIMEOUT_MS })
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new ControllerUnreachableError(`${what}: no controller leader answered within ${ADMIN_TIMEOUT_MS / 1000} s (tried ${servers.join(', ')})`)),
+        () =>
+          reject(new ControllerUnreachableError(`${what}: no controller leader answered within ${ADMIN_TIMEOUT_MS / 1000} s (tried ${servers.join(', ')})`)),
         ADMIN_TIMEOUT_MS,
       )
     })
@@ -83,7 +79,11 @@ export function formatConfig(config: ShardConfig): string {
 }
 
 export async function joinCommand(args: string[], usage: string): Promise<void> {
-  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, gid: { type: 'string' }, servers: { type: 'string' }, ...TLS_FLAG_OPTIONS } })
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    options: { controller: { type: 'string' }, gid: { type: 'string' }, servers: { type: 'string' }, ...TLS_FLAG_OPTIONS },
+  })
   if (!values.controller || !values.gid || !values.servers) throw new UsageError(`shard join needs --controller, --gid and --servers\n  ${usage}`)
   const gid = gidValue(values.gid)
   const servers = addressList('servers', values.servers)
@@ -98,14 +98,19 @@ export async function leaveCommand(args: string[], usage: string): Promise<void>
   const config = await withController(values.controller, await tlsFromFlags(values), `leave of ${gids.join(', ')}`, async (clerk) => {
     const latest = await clerk.query(-1)
     const unknown = gids.filter((gid) => !(gid in latest.groups))
-    if (unknown.length > 0) throw new Error(`group ${unknown.join(', ')} is not in configuration ${latest.num} (groups: ${groupIds(latest).join(', ') || 'none'})`)
+    if (unknown.length > 0)
+      throw new Error(`group ${unknown.join(', ')} is not in configuration ${latest.num} (groups: ${groupIds(latest).join(', ') || 'none'})`)
     return clerk.leave(gids)
   })
   process.stdout.write(`${formatConfig(config)}\n`)
 }
 
 export async function moveCommand(args: string[], usage: string): Promise<void> {
-  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, shard: { type: 'string' }, gid: { type: 'string' }, ...TLS_FLAG_OPTIONS } })
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    options: { controller: { type: 'string' }, shard: { type: 'string' }, gid: { type: 'string' }, ...TLS_FLAG_OPTIONS },
+  })
   if (!values.controller || values.shard === undefined || !values.gid) throw new UsageError(`shard move needs --controller, --shard and --gid\n  ${usage}`)
   const shard = requireInteger('shard', values.shard, 0)
   if (shard >= DEFAULT_SHARD_COUNT) throw new UsageError(`--shard must be below ${DEFAULT_SHARD_COUNT}, got ${shard}`)
@@ -116,7 +121,11 @@ export async function moveCommand(args: string[], usage: string): Promise<void> 
 }
 
 export async function queryCommand(args: string[], usage: string): Promise<void> {
-  const { values } = parseFlags({ args, strict: true, options: { controller: { type: 'string' }, num: { type: 'string' }, json: { type: 'boolean', default: false }, ...TLS_FLAG_OPTIONS } })
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    options: { controller: { type: 'string' }, num: { type: 'string' }, json: { type: 'boolean', default: false }, ...TLS_FLAG_OPTIONS },
+  })
   if (!values.controller) throw new UsageError(`shard query needs --controller\n  ${usage}`)
   const num = values.num === undefined ? -1 : requireInteger('num', values.num, -1)
   const config = await withController(values.controller, await tlsFromFlags(values), 'query', (clerk) => clerk.query(num))

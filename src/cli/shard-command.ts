@@ -45,7 +45,11 @@ export async function shardCommand(args: string[]): Promise<void> {
     case 'query':
       return queryCommand(rest, usageLine('query'))
     case 'demo': {
-      const { values } = parseFlags({ args: rest, strict: true, options: { data: { type: 'string', default: './data' }, exit: { type: 'boolean', default: false } } })
+      const { values } = parseFlags({
+        args: rest,
+        strict: true,
+        options: { data: { type: 'string', default: './data' }, exit: { type: 'boolean', default: false } },
+      })
       return demoShard(values.data, values.exit)
     }
     default:
@@ -107,7 +111,7 @@ async function groupCommand(args: string[]): Promise<void> {
   }
   const tls = await tlsFromFlags(values)
   const respSecurity = await respSecurityFromFlags(values)
-  if (respSecurity.respTls && !tls) throw new UsageError('--resp-tls serves RESP with the node\'s certificate: give --tls-cert, --tls-key and --tls-ca too')
+  if (respSecurity.respTls && !tls) throw new UsageError("--resp-tls serves RESP with the node's certificate: give --tls-cert, --tls-key and --tls-ca too")
   const node = await ShardGroupNode.start({
     gid: requireInteger('gid', values.gid, 0, 1),
     id: values.id,
@@ -125,4 +129,3 @@ async function groupCommand(args: string[]): Promise<void> {
   process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}\n`)
   await runUntilShutdownOrFailure(values.supervised, node)
 }
-

@@ -61,14 +61,23 @@ export async function demoShard(dataDirectory: string, exitAfter: boolean): Prom
   const directory = join(dataDirectory, 'shard-demo')
   // Every run starts from an empty controller: the script below begins with the first join.
   rmSync(directory, { recursive: true, force: true })
-  const layout = shardLayout({ dataDirectory: directory, host: '127.0.0.1', raftBasePort: 7200, respBasePort: 6390, controllerServers: 3, gids: GIDS, serversPerGroup: 3 })
+  const layout = shardLayout({
+    dataDirectory: directory,
+    host: '127.0.0.1',
+    raftBasePort: 7200,
+    respBasePort: 6390,
+    controllerServers: 3,
+    gids: GIDS,
+    serversPerGroup: 3,
+  })
   say(`== starting a shard controller (3 processes) and groups ${GIDS.join(', ')} (3 processes each), LevelDB under ${directory}`)
   let stopping = false
   const deployment = await LocalShardDeployment.start(layout, (id, code, signal, lastError) => {
     if (!stopping) say(`!! ${id} exited (${signal ?? `code ${code}`})${lastError ? `: ${lastError}` : ''}`)
   })
   say(`controller: ${layout.controllerAddresses.join(', ')}`)
-  for (const group of layout.groups) say(`group ${group.gid}: raft ${group.addresses.join(', ')}; RESP ${group.servers.map((server) => server.respAddress).join(', ')}`)
+  for (const group of layout.groups)
+    say(`group ${group.gid}: raft ${group.addresses.join(', ')}; RESP ${group.servers.map((server) => server.respAddress).join(', ')}`)
 
   try {
     const [first, second, third] = GIDS as [number, number, number]

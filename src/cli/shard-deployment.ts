@@ -27,8 +27,7 @@ export interface GroupStatus {
 
 /** Reported by waitForConfig as a migration progresses. */
 export type MigrationEvent =
-  | { kind: 'served'; gid: number; shards: number[]; elapsedMs: number }
-  | { kind: 'released'; gid: number; shards: number[]; elapsedMs: number }
+  { kind: 'served'; gid: number; shards: number[]; elapsedMs: number } | { kind: 'released'; gid: number; shards: number[]; elapsedMs: number }
 
 export class ShardMigrationTimeoutError extends Error {
   readonly code = 'ERR_SHARD_MIGRATION_TIMEOUT'
@@ -75,7 +74,9 @@ export class LocalShardDeployment {
 
   /** Group servers that are running, optionally of one group. */
   runningServers(gid?: number): ShardProcess[] {
-    return this.layout.groups.flatMap((group) => (gid === undefined || group.gid === gid ? group.servers : [])).filter((server) => this.supervisor.isRunning(server.id))
+    return this.layout.groups
+      .flatMap((group) => (gid === undefined || group.gid === gid ? group.servers : []))
+      .filter((server) => this.supervisor.isRunning(server.id))
   }
 
   restart(server: ShardProcess): Promise<void> {
@@ -109,7 +110,9 @@ export class LocalShardDeployment {
    */
   async waitForConfig(previous: ShardConfig, config: ShardConfig, timeoutMs: number, onEvent: (event: MigrationEvent) => void = () => {}): Promise<void> {
     const startedMs = performance.now()
-    const unserved = new Set(config.shards.map((_, shard) => shard).filter((shard) => config.shards[shard] !== previous.shards[shard] && config.shards[shard] !== 0))
+    const unserved = new Set(
+      config.shards.map((_, shard) => shard).filter((shard) => config.shards[shard] !== previous.shards[shard] && config.shards[shard] !== 0),
+    )
     const releasing = new Map<number, number[]>()
     previous.shards.forEach((gid, shard) => {
       if (gid !== 0 && config.shards[shard] !== gid) releasing.set(gid, [...(releasing.get(gid) ?? []), shard])

@@ -26,11 +26,7 @@ export async function runUntilShutdownOrFailure(
   supervised: boolean,
   node: { readonly id: string; readonly failed: Promise<Error>; readonly removed: Promise<void>; stop(): Promise<void> },
 ): Promise<void> {
-  const outcome = await Promise.race([
-    untilShutdown(supervised).then(() => 'shutdown' as const),
-    node.removed.then(() => 'removed' as const),
-    node.failed,
-  ])
+  const outcome = await Promise.race([untilShutdown(supervised).then(() => 'shutdown' as const), node.removed.then(() => 'removed' as const), node.failed])
   if (outcome instanceof Error) throw outcome
   if (outcome === 'removed') {
     process.stderr.write(`lograft: node ${node.id} was removed from its cluster; stopping\n`)

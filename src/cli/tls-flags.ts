@@ -16,7 +16,11 @@ export const TLS_FLAG_OPTIONS = {
 export const TLS_USAGE = '[--tls-cert FILE --tls-key FILE --tls-ca FILE]'
 
 /** The loaded files, or undefined for plain TCP; a partial set is a usage error. */
-export async function tlsFromFlags(values: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined; 'tls-ca'?: string | undefined }): Promise<TlsConfig | undefined> {
+export async function tlsFromFlags(values: {
+  'tls-cert'?: string | undefined
+  'tls-key'?: string | undefined
+  'tls-ca'?: string | undefined
+}): Promise<TlsConfig | undefined> {
   const certFile = values['tls-cert']
   const keyFile = values['tls-key']
   const caFile = values['tls-ca']

@@ -19,4 +19,3 @@ export interface KvResult {
 }
 
 export type KvState = Map<string, string>
-

@@ -53,20 +53,14 @@ export class NonContiguousAppendError extends LogStoreError {
 /** A snapshot older than (or as old as) the one already installed. */
 export class StaleSnapshotError extends LogStoreError {
   constructor(store: string, offeredIndex: number, currentIndex: number) {
-    super(
-      'ERR_LOG_STALE_SNAPSHOT',
-      `log store "${store}": snapshot through index ${offeredIndex} is not newer than the installed one through ${currentIndex}`,
-    )
+    super('ERR_LOG_STALE_SNAPSHOT', `log store "${store}": snapshot through index ${offeredIndex} is not newer than the installed one through ${currentIndex}`)
   }
 }
 
 /** The data directory belongs to a different node or cluster. */
 export class IdentityMismatchError extends LogStoreError {
   constructor(store: string, expected: string, found: string) {
-    super(
-      'ERR_LOG_IDENTITY',
-      `log store "${store}" belongs to ${found}, not ${expected}; point this node at its own data directory`,
-    )
+    super('ERR_LOG_IDENTITY', `log store "${store}" belongs to ${found}, not ${expected}; point this node at its own data directory`)
   }
 }
 

@@ -3,9 +3,7 @@
 
 import { assert } from '../base/assert.js'
 
-export type BatchOp =
-  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly type: 'del'; readonly key: Uint8Array }
+export type BatchOp = { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array } | { readonly type: 'del'; readonly key: Uint8Array }
 
 interface PendingWrite {
   readonly ops: readonly BatchOp[]

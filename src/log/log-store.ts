@@ -435,8 +435,7 @@ export class LogStore {
     const previous = this.snapshot
     const oldFirst = this.first
     const newFirst = point.lastIncludedIndex + 1
-    const keepsSuffix =
-      point.lastIncludedIndex <= this.lastIndex && this.termAt(point.lastIncludedIndex) === point.lastIncludedTerm
+    const keepsSuffix = point.lastIncludedIndex <= this.lastIndex && this.termAt(point.lastIncludedIndex) === point.lastIncludedTerm
     if (keepsSuffix) {
       const dropped = point.lastIncludedIndex + 1 - this.first
       this.retainedEntryBytes -= sum(this.entryBytes, 0, dropped)

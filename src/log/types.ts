@@ -39,4 +39,3 @@ export interface IdentityClaim {
   /** The cluster it belongs to; required to create a new directory, checked against an existing one if given. */
   readonly clusterId?: string
 }
-

@@ -34,7 +34,14 @@ export async function callMap(app: MapReduceApp, inputFile: string, contents: st
  * reduce(key, values) or combine(key, values), checked: a string. A failure is charged to `record`:
  * the key in a reduce task, the input file in a map task (whose one record is its input).
  */
-async function callReduce(reduce: ReduceFunction, key: string, values: string[], counters: CounterSet, phase: 'map' | 'reduce', record: string): Promise<string> {
+async function callReduce(
+  reduce: ReduceFunction,
+  key: string,
+  values: string[],
+  counters: CounterSet,
+  phase: 'map' | 'reduce',
+  record: string,
+): Promise<string> {
   let output: unknown
   try {
     const result = reduce(key, values, counters)
@@ -43,7 +50,11 @@ async function callReduce(reduce: ReduceFunction, key: string, values: string[],
     throw new AppRecordError(record, error, phase)
   }
   if (typeof output !== 'string') {
-    throw new AppRecordError(record, new TypeError(`${phase === 'map' ? 'combine' : 'reduce'} of ${JSON.stringify(key)} returned ${typeof output}, not a string`), phase)
+    throw new AppRecordError(
+      record,
+      new TypeError(`${phase === 'map' ? 'combine' : 'reduce'} of ${JSON.stringify(key)} returned ${typeof output}, not a string`),
+      phase,
+    )
   }
   return output
 }

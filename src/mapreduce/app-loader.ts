@@ -19,7 +19,10 @@ export async function loadApp(spec: string): Promise<MapReduceApp> {
     module = builtin ? await builtin() : await import(pathToFileURL(resolve(spec)).href)
   } catch (error) {
     const names = Object.keys(BUILTIN_APPS).join(', ')
-    throw new MapReduceError('ERR_MR_APP_LOAD', `cannot load app "${spec}": ${(error as Error).message} (built-in apps: ${names}; anything else is a path to a JavaScript module)`)
+    throw new MapReduceError(
+      'ERR_MR_APP_LOAD',
+      `cannot load app "${spec}": ${(error as Error).message} (built-in apps: ${names}; anything else is a path to a JavaScript module)`,
+    )
   }
   return checkApp(spec, module)
 }
@@ -33,7 +36,10 @@ function checkApp(spec: string, module: unknown): MapReduceApp {
   const combine = candidate?.combine
   const missing = [typeof map === 'function' ? null : 'map', typeof reduce === 'function' ? null : 'reduce'].filter((name) => name !== null)
   if (missing.length > 0) {
-    throw new MapReduceError('ERR_MR_APP_SHAPE', `app "${spec}" does not export ${missing.join(' or ')} as a function: an app exports map(filename, contents) and reduce(key, values)`)
+    throw new MapReduceError(
+      'ERR_MR_APP_SHAPE',
+      `app "${spec}" does not export ${missing.join(' or ')} as a function: an app exports map(filename, contents) and reduce(key, values)`,
+    )
   }
   if (combine !== undefined && typeof combine !== 'function') {
     throw new MapReduceError('ERR_MR_APP_SHAPE', `app "${spec}" exports combine, but not as a function`)

@@ -49,7 +49,13 @@ export function decodeIntermediateInto(text: string, fileName: string, groups: M
   let pairs: unknown
   try {
     // One parse of the whole file as an array is far faster than one parse per line.
-    pairs = JSON.parse(`[${text.trimEnd().split('\n').filter((line) => line !== '').join(',')}]`)
+    pairs = JSON.parse(
+      `[${text
+        .trimEnd()
+        .split('\n')
+        .filter((line) => line !== '')
+        .join(',')}]`,
+    )
   } catch (error) {
     throw new MapReduceError('ERR_MR_BAD_INTERMEDIATE', `intermediate file ${fileName} is malformed: ${(error as Error).message}`)
   }

@@ -63,9 +63,24 @@ export function encodeAssignment(assignment: Assignment): TaskAssignmentMessage 
     case 'exit':
       return { ...empty, kind: WireKind.Exit }
     case 'map':
-      return { ...empty, kind: WireKind.Map, task: assignment.task, attempt: assignment.attempt, inputFile: assignment.inputFile, nReduce: assignment.nReduce, skipRecords: [...assignment.skipRecords] }
+      return {
+        ...empty,
+        kind: WireKind.Map,
+        task: assignment.task,
+        attempt: assignment.attempt,
+        inputFile: assignment.inputFile,
+        nReduce: assignment.nReduce,
+        skipRecords: [...assignment.skipRecords],
+      }
     case 'reduce':
-      return { ...empty, kind: WireKind.Reduce, task: assignment.task, attempt: assignment.attempt, nMap: assignment.nMap, skipRecords: [...assignment.skipRecords] }
+      return {
+        ...empty,
+        kind: WireKind.Reduce,
+        task: assignment.task,
+        attempt: assignment.attempt,
+        nMap: assignment.nMap,
+        skipRecords: [...assignment.skipRecords],
+      }
   }
 }
 
@@ -76,7 +91,14 @@ export function decodeAssignment(message: TaskAssignmentMessage): Assignment {
     case WireKind.Exit:
       return { kind: 'exit' }
     case WireKind.Map:
-      return { kind: 'map', task: message.task, attempt: message.attempt, inputFile: message.inputFile, nReduce: message.nReduce, skipRecords: message.skipRecords }
+      return {
+        kind: 'map',
+        task: message.task,
+        attempt: message.attempt,
+        inputFile: message.inputFile,
+        nReduce: message.nReduce,
+        skipRecords: message.skipRecords,
+      }
     case WireKind.Reduce:
       return { kind: 'reduce', task: message.task, attempt: message.attempt, nMap: message.nMap, skipRecords: message.skipRecords }
     default:
@@ -91,9 +113,25 @@ function kindToWire(kind: TaskKind): number {
 export function encodeReport(report: TaskReport): TaskReportMessage {
   const base = { workerId: report.workerId, kind: kindToWire(report.kind), task: report.task, attempt: report.attempt }
   if (report.ok) {
-    return { ...base, ok: true, frameworkCounters: { ...report.counters.framework }, appCounters: { ...report.counters.app }, error: '', hasBadRecord: false, badRecord: '' }
+    return {
+      ...base,
+      ok: true,
+      frameworkCounters: { ...report.counters.framework },
+      appCounters: { ...report.counters.app },
+      error: '',
+      hasBadRecord: false,
+      badRecord: '',
+    }
   }
-  return { ...base, ok: false, frameworkCounters: {}, appCounters: {}, error: report.error, hasBadRecord: report.badRecord !== null, badRecord: report.badRecord ?? '' }
+  return {
+    ...base,
+    ok: false,
+    frameworkCounters: {},
+    appCounters: {},
+    error: report.error,
+    hasBadRecord: report.badRecord !== null,
+    badRecord: report.badRecord ?? '',
+  }
 }
 
 /** Null for a report of a kind this coordinator does not know (it is ignored). */

@@ -35,7 +35,11 @@ export function followMembership(raft: RaftNode, transport: TcpTransport, store:
   let reportRemoved: () => void = () => {}
   const removed = new Promise<void>((resolve) => (reportRemoved = resolve))
   const refusedBy = new Set<string>()
-  const otherVoters = (): string[] => raft.members().configuration.voters.map((voter) => voter.id).filter((id) => id !== raft.id)
+  const otherVoters = (): string[] =>
+    raft
+      .members()
+      .configuration.voters.map((voter) => voter.id)
+      .filter((id) => id !== raft.id)
   let declared = false
   const declareRemoved = (how: string): void => {
     if (declared) return
@@ -54,7 +58,9 @@ export function followMembership(raft: RaftNode, transport: TcpTransport, store:
     const members = allMembers(state.configuration)
     // A node that has not learned a configuration yet (one joining) keeps the peers it was given.
     if (state.configuration.voters.length === 0) return
-    transport.syncPeers(Object.fromEntries(members.filter((member) => member.id !== raft.id && member.address !== '').map((member) => [member.id, member.address])))
+    transport.syncPeers(
+      Object.fromEntries(members.filter((member) => member.id !== raft.id && member.address !== '').map((member) => [member.id, member.address])),
+    )
     if (!state.committed) return
     for (const peer of [...store.knownPeers.keys()]) {
       if (memberOf(state.configuration, peer)) continue

@@ -96,13 +96,16 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
       id: options.id,
       address: options.listen,
       via: options.join,
-      ...(options.clusterId === undefined ? {} : { expectedClusterId: options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}` }),
+      ...(options.clusterId === undefined
+        ? {}
+        : { expectedClusterId: options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}` }),
       ...(options.tls ? { tls: options.tls } : {}),
       logger: options.logger,
     })
     options.logger.info('joined the cluster as a learner', { node: options.id, cluster: joined.clusterId, via: options.join })
   }
-  const claimed = joined?.clusterId ?? (options.clusterId === undefined || options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}`)
+  const claimed =
+    joined?.clusterId ?? (options.clusterId === undefined || options.role === undefined ? options.clusterId : `${options.clusterId}:${options.role}`)
   const identity = { nodeId: options.id, ...(claimed === undefined ? {} : { clusterId: claimed }) }
   const store = await openDiskLog(options.dataDirectory, { name: options.dataDirectory, identity })
   let transport: TcpTransport | null = null
@@ -110,7 +113,11 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
     const stored = store.identity
     assert(stored !== null, 'a store opened with an identity records one')
     if (options.role !== undefined && !stored.clusterId.endsWith(`:${options.role}`)) {
-      throw new IdentityMismatchError(options.dataDirectory, `node ${options.id} of a shard deployment's ${options.role}`, `node ${stored.nodeId} of cluster ${stored.clusterId}`)
+      throw new IdentityMismatchError(
+        options.dataDirectory,
+        `node ${options.id} of a shard deployment's ${options.role}`,
+        `node ${stored.nodeId} of cluster ${stored.clusterId}`,
+      )
     }
     const initialPeers = joined ? allMembers(joined.configuration) : founders
     const refusalListeners: Array<(peer: string, reason: string) => void> = []
@@ -136,7 +143,9 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
     })
     const raft = await RaftNode.create({
       id: options.id,
-      ...(founders.length > 0 ? { members: founders.map((peer) => peer.id), memberAddresses: Object.fromEntries(founders.map((peer) => [peer.id, peer.address])) } : {}),
+      ...(founders.length > 0
+        ? { members: founders.map((peer) => peer.id), memberAddresses: Object.fromEntries(founders.map((peer) => [peer.id, peer.address])) }
+        : {}),
       transport,
       store,
       logger: options.logger,
@@ -145,9 +154,12 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
     if (!address) throw new HostConfigError(`node ${options.id} has no address of its own in its configuration: give --listen`)
     const parsed = parseAddress(address)
     if (!options.tls && parsed.path === undefined && !LOOPBACK.test(parsed.host)) {
-      options.logger.warn('listening without TLS on a non-loopback address: anyone who can reach it can talk to this node; use --tls-cert, --tls-key and --tls-ca', {
-        address,
-      })
+      options.logger.warn(
+        'listening without TLS on a non-loopback address: anyone who can reach it can talk to this node; use --tls-cert, --tls-key and --tls-ca',
+        {
+          address,
+        },
+      )
     }
     await transport.listen(parsed)
     const follower = followMembership(raft, transport, store, { subscribe: (listener) => void refusalListeners.push(listener) }, options.logger)
@@ -171,7 +183,12 @@ export function raftInfo(id: string, clusterId: string, raft: RaftNode): Record<
     const match = member.id === id && status.role === 'leader' ? status.lastIndex : matches.get(member.id)
     const role = membership.configuration.voters.includes(member) ? 'voter' : 'learner'
     // Like Redis's slaveN lines; match and lag are known on the leader only.
-    members[`member${i}`] = [`id=${member.id}`, `address=${member.address}`, `role=${role}`, ...(match === undefined ? [] : [`match=${match}`, `lag=${status.lastIndex - match}`])].join(',')
+    members[`member${i}`] = [
+      `id=${member.id}`,
+      `address=${member.address}`,
+      `role=${role}`,
+      ...(match === undefined ? [] : [`match=${match}`, `lag=${status.lastIndex - match}`]),
+    ].join(',')
   }
   return {
     Membership: { configuration_index: membership.index, configuration_committed: membership.committed ? 1 : 0, ...members },

@@ -18,7 +18,7 @@ export class RespSecurityError extends Error {
 
 /** The RespServer options for `security`, given the node's TLS files. */
 export function respSecurity(security: RespSecurityOptions, tls: TlsConfig | undefined): Pick<RespServerOptions, 'requirePass' | 'tls'> {
-  if (security.respTls !== undefined && !tls) throw new RespSecurityError('RESP over TLS needs the node\'s TLS certificate, key and CA')
+  if (security.respTls !== undefined && !tls) throw new RespSecurityError("RESP over TLS needs the node's TLS certificate, key and CA")
   return {
     ...(security.requirePass === undefined ? {} : { requirePass: security.requirePass }),
     ...(security.respTls && tls ? { tls: { config: tls, clientCertificate: security.respTls } } : {}),

@@ -192,7 +192,11 @@ function groupInfo(gid: number, id: string, clusterId: string, replica: GroupRep
       serving: shardsIn(replica, 'serving'),
       pulling: shardsIn(replica, 'pulling'),
       offering: shardsIn(replica, 'offering'),
-      gc_pending: [...state.shards].filter(([, held]) => held.gcPending).map(([shard]) => shard).sort((a, b) => a - b).join(','),
+      gc_pending: [...state.shards]
+        .filter(([, held]) => held.gcPending)
+        .map(([shard]) => shard)
+        .sort((a, b) => a - b)
+        .join(','),
     },
     Keyspace: { db0: `keys=${keys}` },
   }

@@ -72,7 +72,12 @@ export class ShardForwardingBackend extends CommandBackend {
     let timer: TimerHandle = undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = this.clock.setTimeout(() => {
-        reject(new RespError('TRYAGAIN', `${command.op} of ${JSON.stringify(command.key.slice(0, 64))} did not complete within ${this.options.requestTimeoutMs}ms; its outcome is unknown`))
+        reject(
+          new RespError(
+            'TRYAGAIN',
+            `${command.op} of ${JSON.stringify(command.key.slice(0, 64))} did not complete within ${this.options.requestTimeoutMs}ms; its outcome is unknown`,
+          ),
+        )
       }, this.options.requestTimeoutMs)
     })
     try {

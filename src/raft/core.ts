@@ -243,12 +243,14 @@ export class RaftCore {
 
   handleRequestVote(request: RequestVoteRequest): RequestVoteReply {
     if (request.term < this.term) return { term: this.term, granted: false }
-    const inLease =
-      this.options.checkQuorum && this.leaderId !== null && this.electionElapsed < this.options.electionTicks && !request.transfer
+    const inLease = this.options.checkQuorum && this.leaderId !== null && this.electionElapsed < this.options.electionTicks && !request.transfer
     if (inLease) return { term: this.term, granted: false }
     if (request.preVote) {
       const granted =
-        request.term > this.term && isVoter(this.configuration, request.candidateId) && this.canJudge(request) && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)
+        request.term > this.term &&
+        isVoter(this.configuration, request.candidateId) &&
+        this.canJudge(request) &&
+        this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm)
       return { term: this.term, granted }
     }
     if (request.term > this.term) this.becomeFollower(request.term, null)

@@ -14,4 +14,3 @@ export const MAX_INDEX = 2 ** 48
  * a partitioned node does not grow its own at all; a jump of more than this is not an election.
  */
 export const MAX_TERM_JUMP = 1_000_000
-

@@ -169,7 +169,9 @@ export class RaftNode {
     this.receiver = new SnapshotReceiver(this.store)
     this.failed = new Promise((resolve) => (this.reportFailure = resolve))
     this.membershipState = new BehaviorSubject<MembershipState>(core.membership())
-    this.membership$ = this.membershipState.pipe(distinctUntilChanged((a, b) => a.index === b.index && a.committed === b.committed && a.configuration === b.configuration))
+    this.membership$ = this.membershipState.pipe(
+      distinctUntilChanged((a, b) => a.index === b.index && a.committed === b.committed && a.configuration === b.configuration),
+    )
   }
 
   /**
@@ -366,7 +368,9 @@ export class RaftNode {
         case 'not-leader':
           throw new NotLeaderError(this.id, this.core.status().leaderId)
         case 'change-in-flight':
-          throw new MembershipChangeError(`cannot ${describeChange(change)}: another change (entry ${outcome.pendingIndex}) is not committed yet; retry once it is`)
+          throw new MembershipChangeError(
+            `cannot ${describeChange(change)}: another change (entry ${outcome.pendingIndex}) is not committed yet; retry once it is`,
+          )
         case 'invalid':
           throw new MembershipChangeError(`cannot ${describeChange(change)}: ${outcome.message}`)
         case 'term-not-committed':
@@ -380,10 +384,13 @@ export class RaftNode {
   /** Resolves once the entry at `index` of `term` is applied; rejects if another entry took its place. */
   private async awaitCommitted(index: number, term: number, what: string, deadline: number): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.indexWaiters = this.indexWaiters.filter((waiter) => waiter !== entry)
-        reject(new RaftTimeoutError(what, this.operationTimeoutMs))
-      }, Math.max(0, deadline - this.clock.now()))
+      const timer = this.clock.setTimeout(
+        () => {
+          this.indexWaiters = this.indexWaiters.filter((waiter) => waiter !== entry)
+          reject(new RaftTimeoutError(what, this.operationTimeoutMs))
+        },
+        Math.max(0, deadline - this.clock.now()),
+      )
       const entry: IndexWaiter = {
         index,
         resolve: () => {
@@ -551,25 +558,19 @@ export class RaftNode {
     const options = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
     switch (message.kind) {
       case 'vote':
-        this.rpc(
-          invoke(this.transport, message.to, requestVote, message.request, options),
-          (reply) => {
-            const term = this.core.status().term
-            const checked = reply && this.replyOrNull(message.to, 'RequestVote', reply, checkReplyTerm(reply.term, term))
-            this.core.onVoteReply(message.to, message.request, checked)
-          },
-        )
+        this.rpc(invoke(this.transport, message.to, requestVote, message.request, options), (reply) => {
+          const term = this.core.status().term
+          const checked = reply && this.replyOrNull(message.to, 'RequestVote', reply, checkReplyTerm(reply.term, term))
+          this.core.onVoteReply(message.to, message.request, checked)
+        })
         return
       case 'append':
         if (message.lost) this.reportLostFollower(message.to, message.request.term, message.lost)
-        this.rpc(
-          invoke(this.transport, message.to, appendEntries, message.request, options),
-          (reply) => {
-            const term = this.core.status().term
-            const checked = reply && this.replyOrNull(message.to, 'AppendEntries', reply, checkAppendReply(reply, message.request, term))
-            this.core.onAppendReply(message.to, message.request, checked)
-          },
-        )
+        this.rpc(invoke(this.transport, message.to, appendEntries, message.request, options), (reply) => {
+          const term = this.core.status().term
+          const checked = reply && this.replyOrNull(message.to, 'AppendEntries', reply, checkAppendReply(reply, message.request, term))
+          this.core.onAppendReply(message.to, message.request, checked)
+        })
         return
       case 'timeoutNow':
         this.rpc(invoke(this.transport, message.to, timeoutNow, message.request, options), (reply) => {
@@ -793,7 +794,10 @@ function checkRecoveredState(id: string, store: LogStore): void {
   const logEnd = Math.max(store.lastIndex, store.snapshotMeta?.lastIncludedIndex ?? 0)
   const { commitIndex } = store.hardState
   if (commitIndex > logEnd) {
-    throw new LostStateError(id, `its hard state says index ${commitIndex} is committed but its log ends at ${logEnd}; entries ${logEnd + 1}..${commitIndex} are missing`)
+    throw new LostStateError(
+      id,
+      `its hard state says index ${commitIndex} is committed but its log ends at ${logEnd}; entries ${logEnd + 1}..${commitIndex} are missing`,
+    )
   }
 }
 

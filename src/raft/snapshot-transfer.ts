@@ -61,9 +61,7 @@ async function* emptySnapshot(): AsyncGenerator<Uint8Array> {
 }
 
 export type ReceiveResult =
-  | { kind: 'rejected' }
-  | { kind: 'partial' }
-  | { kind: 'complete'; writer: SnapshotWriter; appMeta: Uint8Array; configuration: Uint8Array }
+  { kind: 'rejected' } | { kind: 'partial' } | { kind: 'complete'; writer: SnapshotWriter; appMeta: Uint8Array; configuration: Uint8Array }
 
 interface Transfer {
   readonly leaderTerm: number

@@ -7,19 +7,7 @@
  * retry, MOVED and ASK redirect to another node, NOPROTO rejects a HELLO protocol version.
  */
 export type RespErrorPrefix =
-  | 'ERR'
-  | 'WRONGTYPE'
-  | 'NOPROTO'
-  | 'NOAUTH'
-  | 'WRONGPASS'
-  | 'READONLY'
-  | 'LOADING'
-  | 'BUSY'
-  | 'MASTERDOWN'
-  | 'TRYAGAIN'
-  | 'CLUSTERDOWN'
-  | 'MOVED'
-  | 'ASK'
+  'ERR' | 'WRONGTYPE' | 'NOPROTO' | 'NOAUTH' | 'WRONGPASS' | 'READONLY' | 'LOADING' | 'BUSY' | 'MASTERDOWN' | 'TRYAGAIN' | 'CLUSTERDOWN' | 'MOVED' | 'ASK'
 
 /**
  * A command failed and the client gets `-<respPrefix> <message>`; the connection stays usable.

@@ -7,15 +7,6 @@ export type { KvBackend, KvInfoSections } from './backend.js'
 export { RespError, RespProtocolError, RespClientGoneError, RespOptionError, type RespErrorPrefix } from './errors.js'
 export { RespParser, DEFAULT_RESP_PARSER_OPTIONS, type RespParserOptions, type RespParseResult } from './parser.js'
 export { RespWriter, encodeReply } from './writer.js'
-export {
-  type RespReply,
-  simpleReply,
-  errorReply,
-  integerReply,
-  bulkReply,
-  arrayReply,
-  OK_REPLY,
-  NULL_BULK_REPLY,
-} from './reply.js'
+export { type RespReply, simpleReply, errorReply, integerReply, bulkReply, arrayReply, OK_REPLY, NULL_BULK_REPLY } from './reply.js'
 export { REDIS_COMPATIBLE_VERSION } from './connection-commands.js'
 export { RespClient } from './client.js'

@@ -74,8 +74,7 @@ const append: CommandSpec = {
   arity: 3,
   flags: ['write'],
   keys: [1, 1, 1],
-  run: async (args, { backend, server }) =>
-    integerReply(await backend.append(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits))),
+  run: async (args, { backend, server }) => integerReply(await backend.append(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits))),
 }
 
 const del: CommandSpec = {

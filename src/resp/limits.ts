@@ -114,7 +114,10 @@ export function resolveLimits(options: RespLimitOptions): RespLimits {
     if (!Number.isSafeInteger(value) || value < least) throw new RespOptionError(name, `must be a whole number of at least ${least}, not ${value}`)
   }
   if (limits.maxTotalInputBytes < maxCommandBytes) {
-    throw new RespOptionError('maxTotalInputBytes', `(${limits.maxTotalInputBytes}) must be at least maxCommandBytes (${maxCommandBytes}), or the largest command could never be held`)
+    throw new RespOptionError(
+      'maxTotalInputBytes',
+      `(${limits.maxTotalInputBytes}) must be at least maxCommandBytes (${maxCommandBytes}), or the largest command could never be held`,
+    )
   }
   return limits
 }

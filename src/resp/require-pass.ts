@@ -25,4 +25,3 @@ export class RequirePass {
     return passwordMatches && username === DEFAULT_USER
   }
 }
-

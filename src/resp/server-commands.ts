@@ -68,7 +68,10 @@ function configValues({ server }: CommandContext): Record<string, string> {
 
 /** A Redis glob pattern (`*`, `?`) as a whole-string, case-insensitive regular expression. */
 function globPattern(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${escaped}$`, 'i')
 }
 

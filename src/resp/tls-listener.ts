@@ -32,9 +32,8 @@ export interface TlsListenerOptions {
 export function createTlsListener(options: TlsListenerOptions): tls.Server {
   // Certificates are verified during the handshake but judged after it ('optional' to node:tls):
   // node would otherwise drop a client with an untrusted certificate without a word in the log.
-  const server = tls.createServer(
-    { ...tlsServerOptions(options.tls.config, 'optional'), handshakeTimeout: options.handshakeTimeoutMs },
-    (socket) => options.accept(socket),
+  const server = tls.createServer({ ...tlsServerOptions(options.tls.config, 'optional'), handshakeTimeout: options.handshakeTimeoutMs }, (socket) =>
+    options.accept(socket),
   )
   server.on('connection', (socket: net.Socket) => options.admit(socket))
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => {

@@ -51,10 +51,7 @@ export async function invoke<Request, Reply>(
 }
 
 /** Wraps a typed handler as a byte-level Handler for Transport.register. */
-export function handler<Request, Reply>(
-  method: RpcMethod<Request, Reply>,
-  serve: (request: Request, context: CallContext) => Promise<Reply> | Reply,
-): Handler {
+export function handler<Request, Reply>(method: RpcMethod<Request, Reply>, serve: (request: Request, context: CallContext) => Promise<Reply> | Reply): Handler {
   const bytesHandler: Handler = async (bytes, context) => method.reply.encode(await serve(method.request.decode(bytes), context))
   typedServes.set(bytesHandler, serve as TypedServe)
   return bytesHandler

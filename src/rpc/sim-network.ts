@@ -13,15 +13,7 @@ import { type CallContext, type Handler, HandlerTable, type ServiceAccess } from
 /** How often a call in progress checks whether its server has died (labrpc: 100 ms). */
 const SERVER_DEATH_POLL_MS = 100
 
-export type SimEventKind =
-  | 'submit'
-  | 'unreachable'
-  | 'drop-request'
-  | 'dispatch'
-  | 'server-died'
-  | 'drop-reply'
-  | 'delay-reply'
-  | 'deliver'
+export type SimEventKind = 'submit' | 'unreachable' | 'drop-request' | 'dispatch' | 'server-died' | 'drop-reply' | 'delay-reply' | 'deliver'
 
 export interface SimEvent {
   readonly timeMs: number
@@ -228,12 +220,7 @@ export class SimNetwork {
   }
 
   /** Waits for the handler, giving up if the server dies meanwhile (checked every 100 ms). */
-  private awaitHandler(
-    handling: Promise<Uint8Array>,
-    endName: string,
-    serverName: string,
-    server: SimServer,
-  ): Promise<HandlerOutcome | 'server-died'> {
+  private awaitHandler(handling: Promise<Uint8Array>, endName: string, serverName: string, server: SimServer): Promise<HandlerOutcome | 'server-died'> {
     return new Promise((resolve) => {
       let poll = this.clock.setTimeout(check, SERVER_DEATH_POLL_MS)
       const network = this

@@ -268,7 +268,5 @@ export class PeerLink {
 
 /** Encodes a request frame with its length prefix. */
 export function requestFrame(id: number, method: string, payload: Uint8Array, from: string): Buffer {
-  return lengthPrefixed(
-    frameCodec.encode({ kind: FrameKind.Request, id, method, payload, errorCode: '', errorMessage: '', from }),
-  )
+  return lengthPrefixed(frameCodec.encode({ kind: FrameKind.Request, id, method, payload, errorCode: '', errorMessage: '', from }))
 }

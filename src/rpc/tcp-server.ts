@@ -49,7 +49,9 @@ export class TcpServer {
     }
     // Counted before TLS, so a flood of half-open handshakes is bounded too.
     this.server.maxConnections = options.maxConnections
-    this.server.on('drop', (data) => options.logger.warn('refused a connection: too many open', { remote: data?.remoteAddress, maxConnections: options.maxConnections }))
+    this.server.on('drop', (data) =>
+      options.logger.warn('refused a connection: too many open', { remote: data?.remoteAddress, maxConnections: options.maxConnections }),
+    )
   }
 
   /** Resolves with the bound address, or rejects (e.g. EADDRINUSE) with a clear message. */

@@ -5,16 +5,7 @@
 import { RpcError } from '../rpc/errors.js'
 import { protoCodec } from '../rpc/proto.js'
 import { rpcMethod } from '../rpc/service.js'
-import {
-  type KvCommand,
-  type KvResult,
-  type WireCommand,
-  type WireResult,
-  commandFromWire,
-  commandToWire,
-  resultFromWire,
-  resultToWire,
-} from '../kv/kv.js'
+import { type KvCommand, type KvResult, type WireCommand, type WireResult, commandFromWire, commandToWire, resultFromWire, resultToWire } from '../kv/kv.js'
 
 export type ShardKvError = 'OK' | 'ErrWrongLeader' | 'ErrTimeout' | 'ErrShutdown' | 'ErrWrongGroup'
 
@@ -54,8 +45,7 @@ export const shardKvCommandMethod = rpcMethod(
   'Command',
   {
     typeName: 'lograft.kv.KvRequest',
-    encode: (request: KvRequest) =>
-      wireRequest.encode({ clientId: request.clientId, sequence: request.sequence, command: commandToWire(request.command) }),
+    encode: (request: KvRequest) => wireRequest.encode({ clientId: request.clientId, sequence: request.sequence, command: commandToWire(request.command) }),
     decode: (bytes: Uint8Array): KvRequest => {
       const wire = wireRequest.decode(bytes)
       if (!wire.command) throw new RpcError('BAD_MESSAGE', 'KV request without a command')

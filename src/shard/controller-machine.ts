@@ -23,7 +23,6 @@ export interface ControllerState {
   configs: ShardConfig[]
 }
 
-
 function latest(state: ControllerState): ShardConfig {
   return state.configs[state.configs.length - 1] as ShardConfig
 }

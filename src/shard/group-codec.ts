@@ -104,7 +104,14 @@ export function decodeGroupCommand(bytes: Uint8Array): GroupCommand {
     case 'config':
       return { kind, config: readConfig(reader) }
     case 'chunk':
-      return { kind, configNum: reader.uint64(), shard: reader.uint32(), transferId: reader.string(), index: reader.uint32(), payload: decodeChunkPayload(reader) }
+      return {
+        kind,
+        configNum: reader.uint64(),
+        shard: reader.uint32(),
+        transferId: reader.string(),
+        index: reader.uint32(),
+        payload: decodeChunkPayload(reader),
+      }
     case 'delete':
     case 'gc-done':
       return { kind, configNum: reader.uint64(), shard: reader.uint32() }
@@ -144,7 +151,11 @@ export function encodeGroupState(state: GroupState): Uint8Array {
 
 /** A shard section up to its data: the shard's id, the section's length, and the shard's head. */
 export function shardSectionHead(shard: number, shardHead: Uint8Array, dataBytes: number): Uint8Array {
-  return new BinaryWriter().uint32(shard).uint32(shardHead.length + dataBytes).raw(shardHead).finish()
+  return new BinaryWriter()
+    .uint32(shard)
+    .uint32(shardHead.length + dataBytes)
+    .raw(shardHead)
+    .finish()
 }
 
 /** Everything of an encoded group state before its shard sections. */

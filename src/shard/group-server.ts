@@ -89,7 +89,9 @@ export class GroupServer {
       this.tracker.observe(outcome, this.replica.state)
       this.tracker.prune(options.store.snapshotMeta?.lastIncludedIndex ?? 0)
     })
-    options.transport.register(shardKvCommandMethod.service, { [shardKvCommandMethod.name]: handler(shardKvCommandMethod, (request) => this.serveClient(request)) })
+    options.transport.register(shardKvCommandMethod.service, {
+      [shardKvCommandMethod.name]: handler(shardKvCommandMethod, (request) => this.serveClient(request)),
+    })
     options.transport.register('Shard', {
       Fetch: handler(fetchShardMethod, (request) => this.serveFetch(request)),
       Delete: handler(deleteShardMethod, (request) => this.serveDelete(request.configNum, request.shard)),
@@ -159,7 +161,13 @@ export class GroupServer {
       this.outgoing.set(key, transfer)
       transfer.plan.then(
         (plan) => {
-          const report = { configNum: request.configNum, shard: request.shard, source: plan.source, chunks: plan.chunks.length, segmentOperations: plan.segmentOperations }
+          const report = {
+            configNum: request.configNum,
+            shard: request.shard,
+            source: plan.source,
+            chunks: plan.chunks.length,
+            segmentOperations: plan.segmentOperations,
+          }
           this.options.logger.info('sending shard', { ...report })
           this.options.onTransferPlanned?.(report)
         },
@@ -243,7 +251,7 @@ export class GroupServer {
     const servers = membership.configuration.voters.map((member) => member.address)
     if (servers.some((address) => address === '')) return // Simulated groups name their servers; they have no addresses.
     if (servers.length === listed.length && servers.every((address) => listed.includes(address))) return
-    this.options.logger.info('telling the controller about the group\'s servers', { gid: this.replica.state.gid, servers: servers.join(',') })
+    this.options.logger.info("telling the controller about the group's servers", { gid: this.replica.state.gid, servers: servers.join(',') })
     await this.options.controller.join({ [this.replica.state.gid]: servers })
   }
 

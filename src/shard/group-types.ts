@@ -46,4 +46,3 @@ export type ChunkPayload =
   | { kind: 'ops'; operations: ClientOperation[] }
   /** The last chunk: the digest the rebuilt shard must have. */
   | { kind: 'end'; digest: Uint8Array }
-

@@ -121,7 +121,12 @@ async function fromSnapshotAndLog(options: BuildOptions): Promise<{ base: ShardS
   const wanted = new Set(history.operationIndexes.filter((index) => index > meta.lastIncludedIndex))
   if (wanted.size === 0) return { base: shard, operations: [] }
   const last = Math.max(...wanted)
-  const entries = await firstValueFrom(options.store.entries$(meta.lastIncludedIndex + 1, last).pipe(filter((entry) => wanted.has(entry.index)), toArray()))
+  const entries = await firstValueFrom(
+    options.store.entries$(meta.lastIncludedIndex + 1, last).pipe(
+      filter((entry) => wanted.has(entry.index)),
+      toArray(),
+    ),
+  )
   const operations = entries.map((entry) => {
     const command = decodeGroupCommand(envelopeCodec.decode(entry.data).command)
     if (command.kind !== 'op') throw new Error(`log entry ${entry.index} recorded as an operation on shard ${options.shardId} is a ${command.kind}`)

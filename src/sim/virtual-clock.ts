@@ -39,9 +39,7 @@ export function drainMicrotasks(): Promise<void> {
 export class VirtualClock implements Clock {
   private nowMs: number
   private nextSequence = 0
-  private readonly timers = new MinHeap<ScheduledTimer>(
-    (a, b) => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.sequence < b.sequence),
-  )
+  private readonly timers = new MinHeap<ScheduledTimer>((a, b) => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.sequence < b.sequence))
   private liveTimers = 0
   private running = false
   /** Timer callbacks fired so far: a cheap fingerprint of a run. */

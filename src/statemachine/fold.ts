@@ -39,10 +39,7 @@ export interface Folded<State, Result> {
   last: Outcome<Result> | null
 }
 
-export function initialFold<State, Command, Result>(
-  machine: StateMachine<State, Command, Result>,
-  limits: SessionLimits,
-): Folded<State, Result> {
+export function initialFold<State, Command, Result>(machine: StateMachine<State, Command, Result>, limits: SessionLimits): Folded<State, Result> {
   return { state: machine.initial(), sessions: new SessionTable<Result>(limits), index: 0, term: 0, last: null }
 }
 
@@ -102,13 +99,7 @@ export function applyCommand<State, Command, Result>(
   return { kind: 'applied', result }
 }
 
-function outcome<Result>(
-  kind: OutcomeKind,
-  message: AppliedMessage,
-  clientId: number,
-  sequence: number,
-  result: Result | undefined,
-): Outcome<Result> {
+function outcome<Result>(kind: OutcomeKind, message: AppliedMessage, clientId: number, sequence: number, result: Result | undefined): Outcome<Result> {
   return { kind, index: message.index, term: message.term, clientId, sequence, result }
 }
 
@@ -128,18 +119,12 @@ export class CheckpointFormatError extends Error {
  * The snapshot of a fold: a magic, the session table, then the machine's state. The state comes
  * last, and runs to the end, so it can be written piece by piece after the head (checkpointHead).
  */
-export function encodeCheckpoint<State, Command, Result>(
-  machine: StateMachine<State, Command, Result>,
-  folded: Folded<State, Result>,
-): Uint8Array {
+export function encodeCheckpoint<State, Command, Result>(machine: StateMachine<State, Command, Result>, folded: Folded<State, Result>): Uint8Array {
   return new BinaryWriter().raw(checkpointHead(machine, folded)).raw(machine.stateCodec.encode(folded.state)).finish()
 }
 
 /** What a checkpoint holds before the state: the magic and the length-prefixed session table. */
-export function checkpointHead<State, Command, Result>(
-  machine: StateMachine<State, Command, Result>,
-  folded: Folded<State, Result>,
-): Uint8Array {
+export function checkpointHead<State, Command, Result>(machine: StateMachine<State, Command, Result>, folded: Folded<State, Result>): Uint8Array {
   const sessions = folded.sessions.encode(machine.resultCodec)
   return new BinaryWriter().raw(CHECKPOINT_MAGIC).bytes(sessions).finish()
 }

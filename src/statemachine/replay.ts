@@ -35,13 +35,21 @@ export async function replayLog<State, Command, Result>(
     const target = options.to ?? store.lastIndex
     const snapshot = store.snapshotMeta
     if (snapshot && target < snapshot.lastIncludedIndex) {
-      throw new ReplayRangeError(`index ${target} is inside the snapshot, which covers everything through ${snapshot.lastIncludedIndex}; the log before it was compacted`)
+      throw new ReplayRangeError(
+        `index ${target} is inside the snapshot, which covers everything through ${snapshot.lastIncludedIndex}; the log before it was compacted`,
+      )
     }
     if (target > store.lastIndex) throw new ReplayRangeError(`index ${target} is past the end of the log (last index ${store.lastIndex})`)
     let folded = initialFold(machine, options.sessionLimits ?? DEFAULT_SESSION_LIMITS)
     if (snapshot) {
       const data = await store.readSnapshot()
-      folded = foldMessage(machine, folded, { kind: 'snapshot', index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm, data, appMeta: snapshot.appMeta })
+      folded = foldMessage(machine, folded, {
+        kind: 'snapshot',
+        index: snapshot.lastIncludedIndex,
+        term: snapshot.lastIncludedTerm,
+        data,
+        appMeta: snapshot.appMeta,
+      })
     }
     const from = (snapshot?.lastIncludedIndex ?? 0) + 1
     if (from <= target) {

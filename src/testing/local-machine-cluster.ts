@@ -69,7 +69,20 @@ export class LocalMachineCluster {
     const peers = formatPeers(this.nodes)
     return this.supervisor.start({
       id,
-      args: ['node', '--id', id, '--peers', peers, '--cluster-id', this.clusterId, '--data', node.dataDirectory, '--machine', this.options.machinePath, ...(this.options.extraArgs ?? [])],
+      args: [
+        'node',
+        '--id',
+        id,
+        '--peers',
+        peers,
+        '--cluster-id',
+        this.clusterId,
+        '--data',
+        node.dataDirectory,
+        '--machine',
+        this.options.machinePath,
+        ...(this.options.extraArgs ?? []),
+      ],
       readyText: `lograft node ${id} ready`,
       dataDirectory: node.dataDirectory,
     })

@@ -56,7 +56,10 @@ export class MachineCluster<State, Command, Result> extends ReplicaGroup<State, 
   }
 
   /** Starts every server, connected to each other. */
-  static async create<State, Command, Result>(world: SimWorld, options: MachineClusterOptions<State, Command, Result>): Promise<MachineCluster<State, Command, Result>> {
+  static async create<State, Command, Result>(
+    world: SimWorld,
+    options: MachineClusterOptions<State, Command, Result>,
+  ): Promise<MachineCluster<State, Command, Result>> {
     const cluster = new MachineCluster(world, options)
     await cluster.startAll()
     return cluster

@@ -45,12 +45,7 @@ export async function createTestPki(directory: string, names: readonly string[],
 }
 
 /** Issues one more certificate with subject CN `name` from an existing CA. */
-export async function issueCertificate(
-  directory: string,
-  ca: { caFile: string; caKeyFile: string },
-  name: string,
-  days = '825',
-): Promise<IssuedCertificate> {
+export async function issueCertificate(directory: string, ca: { caFile: string; caKeyFile: string }, name: string, days = '825'): Promise<IssuedCertificate> {
   const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_')
   const keyFile = join(directory, `${safe}.key`)
   const requestFile = join(directory, `${safe}.csr`)
@@ -59,8 +54,21 @@ export async function issueCertificate(
   await writeFile(extensionsFile, 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth,clientAuth\n')
   await run('openssl', ['req', ...EC_KEY, '-keyout', keyFile, '-out', requestFile, '-subj', `/CN=${name}`])
   await run('openssl', [
-    'x509', '-req', '-in', requestFile, '-CA', ca.caFile, '-CAkey', ca.caKeyFile, '-CAcreateserial',
-    '-out', certFile, '-days', days, '-extfile', extensionsFile,
+    'x509',
+    '-req',
+    '-in',
+    requestFile,
+    '-CA',
+    ca.caFile,
+    '-CAkey',
+    ca.caKeyFile,
+    '-CAcreateserial',
+    '-out',
+    certFile,
+    '-days',
+    days,
+    '-extfile',
+    extensionsFile,
   ])
   return { certFile, keyFile }
 }

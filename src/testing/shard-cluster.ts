@@ -64,7 +64,13 @@ export class ShardCluster {
             store,
             transport,
             controller: new ControllerClerk(
-              new MachineClerk(controllerMachine(this.shardCount), { transport, servers: controllerNames, random: () => rng.float(), clock: world.clock, rpcTimeoutMs: 1000 }),
+              new MachineClerk(controllerMachine(this.shardCount), {
+                transport,
+                servers: controllerNames,
+                random: () => rng.float(),
+                clock: world.clock,
+                rpcTimeoutMs: 1000,
+              }),
             ),
             clock: world.clock,
             wallClockMs: () => world.clock.now(),
@@ -141,7 +147,13 @@ export class ShardCluster {
     const rng = this.world.rng.fork()
     return new ShardClerk({
       controller: new ControllerClerk(
-        new MachineClerk(controllerMachine(this.shardCount), { transport, servers: this.controller.serverNames(), random: () => rng.float(), clock: this.world.clock, rpcTimeoutMs: 1000 }),
+        new MachineClerk(controllerMachine(this.shardCount), {
+          transport,
+          servers: this.controller.serverNames(),
+          random: () => rng.float(),
+          clock: this.world.clock,
+          rpcTimeoutMs: 1000,
+        }),
       ),
       transport,
       shardCount: this.shardCount,

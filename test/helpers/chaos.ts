@@ -4,7 +4,15 @@
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { RespClient } from '../../src/resp/client.js'
-import { type KvInput, type KvOutput, HistoryRecorder, checkOperations, formatReport, kvModel, writeHtmlReport } from '../../src/testing/linearizability/index.js'
+import {
+  type KvInput,
+  type KvOutput,
+  HistoryRecorder,
+  checkOperations,
+  formatReport,
+  kvModel,
+  writeHtmlReport,
+} from '../../src/testing/linearizability/index.js'
 import { ErrorReply, pause, replyText } from './kv-processes.js'
 
 const FINAL_READ_ATTEMPTS = 10
@@ -109,7 +117,10 @@ export async function runClient(client: number, script: ClientScript, workload: 
 
 /** Appended suffixes in order (each ends with ';'). */
 function suffixesOf(value: string): string[] {
-  return value.split(';').slice(0, -1).map((suffix) => `${suffix};`)
+  return value
+    .split(';')
+    .slice(0, -1)
+    .map((suffix) => `${suffix};`)
 }
 
 /** GET of `key` through the server on `port`, recorded as `client`; retried while the cluster settles. */
@@ -153,9 +164,17 @@ export function checkAppends(t: Test, workload: Workload, key: string, value: st
   const presentSet = new Set(present)
   const sent = workload.sent.get(key) ?? new Set<string>()
   const acknowledged = [...(workload.acknowledged.get(key) ?? [])]
-  t.same(acknowledged.filter((suffix) => !presentSet.has(suffix)), [], `${where}${key}: no acknowledged append is missing (${acknowledged.length} acknowledged, ${present.length} present)`)
+  t.same(
+    acknowledged.filter((suffix) => !presentSet.has(suffix)),
+    [],
+    `${where}${key}: no acknowledged append is missing (${acknowledged.length} acknowledged, ${present.length} present)`,
+  )
   t.equal(presentSet.size, present.length, `${where}${key}: no suffix appears twice`)
-  t.same(present.filter((suffix) => !sent.has(suffix)), [], `${where}${key}: every suffix present was sent by a client`)
+  t.same(
+    present.filter((suffix) => !sent.has(suffix)),
+    [],
+    `${where}${key}: every suffix present was sent by a client`,
+  )
 }
 
 /** What the history records of a reply: a GET's value, an APPEND's new length (RESP's integer reply). */

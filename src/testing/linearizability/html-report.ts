@@ -60,27 +60,29 @@ function renderTimeline(failure: IllegalPartition<unknown, unknown>, view: Failu
   const byClient = new Map<number, typeof shown>()
   for (const entry of shown) byClient.set(entry.operation.clientId, [...(byClient.get(entry.operation.clientId) ?? []), entry])
 
-  const rows = [...byClient].sort(([a], [b]) => a - b).map(([clientId, entries]) => {
-    // A client's operations overlap when one had an unknown outcome: stack those in sub-lanes.
-    const laneEndsPercent: number[] = []
-    const boxes = entries.map(({ operation, index }) => {
-      const leftPercent = xOf(operation.callMs)
-      const rightPercent = xOf(operation.returnMs)
-      let lane = laneEndsPercent.findIndex((endPercent) => endPercent <= leftPercent)
-      if (lane === -1) lane = laneEndsPercent.push(rightPercent) - 1
-      else laneEndsPercent[lane] = rightPercent
-      const order = view.linearizedAt.get(index)
-      const classes = ['op', order !== undefined ? 'linearized' : '', index === view.stuck ? 'stuck' : '', operation.returnMs === Infinity ? 'unknown' : '']
-      const description = failure.descriptions[index] ?? ''
-      const tooltip = `#${index} client ${operation.clientId}: ${description}, ${formatMs(operation.callMs)}–${formatMs(operation.returnMs)} ms`
-      return (
-        `<div class="${classes.filter(Boolean).join(' ')}" title="${escapeHtml(tooltip)}" ` +
-        `style="left:${leftPercent.toFixed(3)}%;width:${Math.max(rightPercent - leftPercent, 0.5).toFixed(3)}%;top:${lane * LANE_HEIGHT_PX + 2}px">` +
-        `${order !== undefined ? `<span class="order">${order}</span>` : ''}${escapeHtml(description)}</div>`
-      )
+  const rows = [...byClient]
+    .sort(([a], [b]) => a - b)
+    .map(([clientId, entries]) => {
+      // A client's operations overlap when one had an unknown outcome: stack those in sub-lanes.
+      const laneEndsPercent: number[] = []
+      const boxes = entries.map(({ operation, index }) => {
+        const leftPercent = xOf(operation.callMs)
+        const rightPercent = xOf(operation.returnMs)
+        let lane = laneEndsPercent.findIndex((endPercent) => endPercent <= leftPercent)
+        if (lane === -1) lane = laneEndsPercent.push(rightPercent) - 1
+        else laneEndsPercent[lane] = rightPercent
+        const order = view.linearizedAt.get(index)
+        const classes = ['op', order !== undefined ? 'linearized' : '', index === view.stuck ? 'stuck' : '', operation.returnMs === Infinity ? 'unknown' : '']
+        const description = failure.descriptions[index] ?? ''
+        const tooltip = `#${index} client ${operation.clientId}: ${description}, ${formatMs(operation.callMs)}–${formatMs(operation.returnMs)} ms`
+        return (
+          `<div class="${classes.filter(Boolean).join(' ')}" title="${escapeHtml(tooltip)}" ` +
+          `style="left:${leftPercent.toFixed(3)}%;width:${Math.max(rightPercent - leftPercent, 0.5).toFixed(3)}%;top:${lane * LANE_HEIGHT_PX + 2}px">` +
+          `${order !== undefined ? `<span class="order">${order}</span>` : ''}${escapeHtml(description)}</div>`
+        )
+      })
+      return `<div class="row"><div class="client">client ${clientId}</div><div class="lane" style="height:${laneEndsPercent.length * LANE_HEIGHT_PX + 4}px">${boxes.join('')}</div></div>`
     })
-    return `<div class="row"><div class="client">client ${clientId}</div><div class="lane" style="height:${laneEndsPercent.length * LANE_HEIGHT_PX + 4}px">${boxes.join('')}</div></div>`
-  })
 
   const hidden = failure.operations.length - shown.length
   return `<p>${failure.operations.length} operations on this key; ${failure.partialLinearization.length} linearized in the deepest attempt.${

@@ -14,4 +14,3 @@ export interface KvOutput {
   /** What append returns when it returns the new length (as Redis's APPEND and lograft's KV do). */
   readonly length?: number
 }
-

@@ -36,7 +36,14 @@ function formatFailure(failure: IllegalPartition<unknown, unknown>, options: Rep
     const position = view.linearizedAt.get(index)
     const placed = position !== undefined ? String(position) : index === view.stuck ? 'STUCK' : '-'
     const outcome = operation.returnMs === Infinity ? ' (outcome unknown)' : ''
-    rows.push([`#${index}`, String(operation.clientId), formatMs(operation.callMs), formatMs(operation.returnMs), placed, `${failure.descriptions[index] ?? ''}${outcome}`])
+    rows.push([
+      `#${index}`,
+      String(operation.clientId),
+      formatMs(operation.callMs),
+      formatMs(operation.returnMs),
+      placed,
+      `${failure.descriptions[index] ?? ''}${outcome}`,
+    ])
   }
   const lines = [`history of key ${quote(failure.key)}: ${operations.length} operations by call time`]
   if (view.first > 0) lines.push(`  … ${view.first} earlier operations not shown`)
@@ -64,5 +71,10 @@ function formatFailure(failure: IllegalPartition<unknown, unknown>, options: Rep
 function alignColumns(rows: readonly string[][]): string[] {
   const widths: number[] = []
   for (const row of rows) row.forEach((cell, column) => (widths[column] = Math.max(widths[column] ?? 0, cell.length)))
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd())
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  )
 }
