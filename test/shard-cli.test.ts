@@ -39,7 +39,7 @@ t.test('join, move, leave and query change and show the configurations of a runn
   t.equal(joined.code, 0, joined.stderr)
   t.match(
     joined.stdout.toString(),
-    /^config 1: 10 shards, 1 group\nshard +0 +1 .* 9\ngid +100 +100 .* 100\ngroups:\n  100: 127\.0\.0\.1:7301, 127\.0\.0\.1:7302\n$/,
+    /^config 1: 10 shards, 1 group\nshard +0 +1 .* 9\ngid +100 +100 .* 100\ngroups:\n {2}100: 127\.0\.0\.1:7301, 127\.0\.0\.1:7302\n$/,
   )
   t.equal((await lograft('shard', 'join', '--controller', address, '--gid', '101', '--servers', '127.0.0.1:7311')).code, 0)
 

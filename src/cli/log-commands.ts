@@ -231,7 +231,7 @@ export async function replayCommand(args: string[]): Promise<void> {
       say(JSON.stringify({ index: target, keys: state.size, state: Object.fromEntries(state) }))
       return
     }
-    say(`state at index ${target}: ${state.size} keys, ${folded.sessions.size} client sessions`)
+    say(`state at index ${target}: ${state.size} keys, ${folded.sessionCount} client sessions`)
     for (const key of [...state.keys()].sort()) say(`${preview(key)} = ${preview(state.get(key) as string, 60)}`)
   } finally {
     await store.close()

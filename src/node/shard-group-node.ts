@@ -75,7 +75,7 @@ export class ShardGroupNode {
   private constructor(
     readonly gid: number,
     readonly id: string,
-    readonly replica: ShardGroupReplica,
+    private readonly replica: ShardGroupReplica,
     private readonly host: RaftHost,
     private readonly server: GroupServer,
     private readonly resp: RespServer | null,

@@ -222,12 +222,11 @@ export class SimNetwork {
   /** Waits for the handler, giving up if the server dies meanwhile (checked every 100 ms). */
   private awaitHandler(handling: Promise<Uint8Array>, endName: string, serverName: string, server: SimServer): Promise<HandlerOutcome | 'server-died'> {
     return new Promise((resolve) => {
-      let poll = this.clock.setTimeout(check, SERVER_DEATH_POLL_MS)
-      const network = this
-      function check(): void {
-        if (network.isServerDead(endName, serverName, server)) resolve('server-died')
-        else poll = network.clock.setTimeout(check, SERVER_DEATH_POLL_MS)
+      const check = (): void => {
+        if (this.isServerDead(endName, serverName, server)) resolve('server-died')
+        else poll = this.clock.setTimeout(check, SERVER_DEATH_POLL_MS)
       }
+      let poll = this.clock.setTimeout(check, SERVER_DEATH_POLL_MS)
       handling.then(
         (reply) => {
           this.clock.clearTimeout(poll)

@@ -5,7 +5,7 @@
 import { openDiskLog } from '../log/backends.js'
 import type { LogStore } from '../log/log-store.js'
 import { EntryType } from '../raft/types.js'
-import { type Folded, foldMessage, initialFold } from './fold.js'
+import { foldMessage, initialFold } from './fold.js'
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions.js'
 import type { StateMachine } from './types.js'
 
@@ -20,6 +20,17 @@ export interface ReplayOptions {
   sessionLimits?: SessionLimits
 }
 
+/** A machine's state at one index of a log, as {@link replayLog} found it. */
+export interface Replayed<State> {
+  /** The machine's state after the entry at `index`. */
+  readonly state: State
+  /** Index and term of the last entry folded in (the snapshot's, if nothing came after it). */
+  readonly index: number
+  readonly term: number
+  /** How many clients' exactly-once sessions the state holds. */
+  readonly sessionCount: number
+}
+
 /**
  * Folds `machine` over the log in `source` (a data directory, opened read-only for the call, or an
  * open LogStore) up to `options.to`. The directory's node must be stopped (LevelDB allows one
@@ -29,7 +40,7 @@ export async function replayLog<State, Command, Result>(
   source: string | LogStore,
   machine: StateMachine<State, Command, Result>,
   options: ReplayOptions = {},
-): Promise<Folded<State, Result>> {
+): Promise<Replayed<State>> {
   const store = typeof source === 'string' ? await openDiskLog(source) : source
   try {
     const target = options.to ?? store.lastIndex
@@ -61,7 +72,7 @@ export async function replayLog<State, Command, Result>(
             : foldMessage(machine, folded, { kind: 'noop', index: entry.index, term: entry.term })
       }
     }
-    return folded
+    return { state: folded.state, index: folded.index, term: folded.term, sessionCount: folded.sessions.size }
   } finally {
     if (typeof source === 'string') await store.close()
   }

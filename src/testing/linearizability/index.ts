@@ -7,4 +7,15 @@ export { HistoryRecorder, type PendingOperation } from './recorder.js'
 export { formatReport } from './text-report.js'
 export { renderHtmlReport, writeHtmlReport } from './html-report.js'
 export { DEFAULT_REPORT_OPERATIONS, DEFAULT_REPORT_STEPS, type ReportOptions } from './failure-view.js'
-export type { CheckOptions, CheckResult, HistoryEvent, IllegalPartition, LinearizedStep, Model, Operation, Partition, StepResult } from './types.js'
+export type {
+  CheckOptions,
+  CheckResult,
+  CheckSummary,
+  HistoryEvent,
+  IllegalPartition,
+  LinearizedStep,
+  Model,
+  Operation,
+  Partition,
+  StepResult,
+} from './types.js'

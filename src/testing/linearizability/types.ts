@@ -75,7 +75,7 @@ export interface IllegalPartition<Input, Output> {
   readonly partialLinearization: readonly LinearizedStep[]
 }
 
-interface CheckSummary {
+export interface CheckSummary {
   readonly partitionsChecked: number
   readonly partitionsTotal: number
   readonly operationsTotal: number
