@@ -13,20 +13,34 @@ import { type CallContext, type Handler, HandlerTable, type ServiceAccess } from
 /** How often a call in progress checks whether its server has died (labrpc: 100 ms). */
 const SERVER_DEATH_POLL_MS = 100
 
+/**
+ * The steps of a call: `submit` (every call), then `unreachable` (the end is disabled or its server
+ * is missing), `drop-request` (unreliable network) or `dispatch` (handed to the server); after
+ * dispatch, `server-died` (deleted, replaced or cut off meanwhile), `drop-reply` (the handler ran but
+ * its reply is lost) or `deliver`, after a `delay-reply` when long reordering holds the reply back.
+ */
 export type SimEventKind = 'submit' | 'unreachable' | 'drop-request' | 'dispatch' | 'server-died' | 'drop-reply' | 'delay-reply' | 'deliver'
 
+/** One step of one call on the simulated network, for traces and determinism checks. */
 export interface SimEvent {
+  /** When, on the network's clock. */
   readonly timeMs: number
   readonly kind: SimEventKind
+  /** The name of the calling end. */
   readonly end: string
+  /** "Service.Method". */
   readonly method: string
+  /** Request bytes for submit, reply bytes for deliver; 0 otherwise. */
   readonly bytes: number
   /** For delay-reply: how long the reply is held back. */
   readonly delayMs: number
 }
 
+/** What a SimNetwork runs on; SimWorld supplies its own clock and a fork of its RNG. */
 export interface SimNetworkOptions {
+  /** Delays, drops and timeouts are measured on it: a VirtualClock for deterministic runs. */
   clock: Clock
+  /** Every random choice of the network draws from it, so the same seed makes the same faults. */
   rng: Rng
   /** Sees every network event, in order: for traces and determinism checks. */
   onEvent?: (event: SimEvent) => void
@@ -37,10 +51,15 @@ export class SimServer {
   private readonly handlers = new HandlerTable()
   private dispatched = 0
 
+  /**
+   * Serves `Service.Method` for each method in `handlers`. `access.peersOnly` is not enforced here:
+   * on the simulated network every caller counts as a peer.
+   */
   register(service: string, handlers: Readonly<Record<string, Handler>>, access?: ServiceAccess): void {
     this.handlers.register(service, handlers, access)
   }
 
+  /** RPCs dispatched to this server's handlers (not those lost before reaching it). */
   get rpcCount(): number {
     return this.dispatched
   }
@@ -78,6 +97,13 @@ export class SimClientEnd {
   }
 }
 
+/**
+ * labrpc's network on an injected clock: named client ends connect to named servers. A test
+ * partitions by disabling ends, crashes a server by deleting or replacing it, and turns on
+ * unreliability, long delays and long reordering; every random choice draws on the given RNG, so
+ * the same seed gives the same run. Calls reject with RpcError (UNREACHABLE, LOST, REMOTE,
+ * NO_HANDLER) and never time out by themselves: give the transport a timeout for that.
+ */
 export class SimNetwork {
   private readonly clock: Clock
   private readonly rng: Rng
@@ -103,16 +129,25 @@ export class SimNetwork {
     this.ends.delete(name)
   }
 
+  /**
+   * A new end called `name` (which must be unused), connected to no server and disabled: connect
+   * and enable it before calls can get through. `owner` is what handlers see as CallContext.from.
+   */
   makeEnd(name: string, owner = name): SimClientEnd {
     assert(!this.ends.has(name), () => `end ${name} already exists`)
     this.ends.set(name, { enabled: false, serverName: null })
     return new SimClientEnd(this, name, owner)
   }
 
+  /** Points an end at the server called `serverName`; until that server exists, calls are unreachable. */
   connect(endName: string, serverName: string): void {
     this.endState(endName).serverName = serverName
   }
 
+  /**
+   * Enables or disables an end. Calls on a disabled end fail UNREACHABLE after a random delay, and
+   * calls in flight on it fail LOST, as if the server had died.
+   */
   enable(endName: string, enabled: boolean): void {
     this.endState(endName).enabled = enabled
   }
@@ -127,6 +162,10 @@ export class SimNetwork {
     this.servers.set(name, null)
   }
 
+  /**
+   * Unreliable (`false`): each request is delayed up to 26 ms, and 10% of requests and 10% of replies
+   * are dropped (a dropped reply's request did run). Default reliable.
+   */
   setReliable(reliable: boolean): void {
     this.reliable = reliable
   }
@@ -136,7 +175,6 @@ export class SimNetwork {
     this.longDelays = longDelays
   }
 
-  /** Two thirds of replies are delayed by 200–2200 ms. */
   /**
    * Delays every delivered request by [minMs, maxMs] on top of the labrpc model (whose reliable
    * network has no delay at all). Default 0: labrpc exactly. Tests of services whose clients loop
@@ -149,6 +187,7 @@ export class SimNetwork {
     this.latencyMaxMs = maxMs
   }
 
+  /** Two thirds of replies are held back by 200–2200 ms, so they arrive out of order. Default off. */
   setLongReordering(longReordering: boolean): void {
     this.longReordering = longReordering
   }

@@ -6,18 +6,27 @@ import { RpcError } from './errors.js'
 import type { SimClientEnd, SimServer } from './sim-network.js'
 import type { CallOptions, Handler, ServiceAccess, Transport } from './transport.js'
 
+/** A node's server and ends on a SimNetwork; SimWorld.attachNode makes them for you. */
 export interface SimTransportOptions {
+  /** This node's id: its server's name on the network. */
   self: string
+  /** Where `register` puts this node's services; the harness adds it to the network. */
   server: SimServer
   /** The end this node uses to reach each peer. */
   ends: ReadonlyMap<string, SimClientEnd>
   /** For peers not in `ends` (e.g. servers of other groups): an end made on first use, or undefined. */
   endFor?: (peer: string) => SimClientEnd | undefined
+  /** Times calls' timeouts: the network's clock. */
   clock: Clock
   /** Applies when a call gives no timeout. Default: none (the network model decides). */
   defaultTimeoutMs?: number
 }
 
+/**
+ * A node's Transport on the simulated network: incoming calls reach its SimServer, outgoing ones go
+ * through its end to the peer, so they meet every fault the network models. It has no
+ * localHandler: even a call to this node itself goes through an end.
+ */
 export class SimTransport implements Transport {
   readonly self: string
   private readonly server: SimServer

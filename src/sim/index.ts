@@ -1,4 +1,13 @@
-// Public surface of the deterministic simulation toolkit (import from 'lograft/sim').
+/**
+ * Deterministic simulation: a virtual clock, a seeded RNG and a simulated network with the fault
+ * model of MIT 6.5840's labrpc, on which whole clusters run in one process. A run depends only on
+ * its seed, never on real time, so a failure found with one seed replays exactly with that seed.
+ *
+ * Start from {@link SimWorld}. Seeded test runners and cluster harnesses built on it are in
+ * `lograft/testing`.
+ *
+ * @module lograft/sim
+ */
 export { type Clock, type TimerHandle, systemClock, sleep } from '../base/clock.js'
 export { Rng } from '../base/rng.js'
 export { VirtualClock, SimulationStalledError, SimulationTimeLimitError, drainMicrotasks, type RunLimits } from './virtual-clock.js'

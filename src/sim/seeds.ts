@@ -2,12 +2,17 @@
 // (from SEED_BASE, or from a base printed at start), and by default each test has one fixed seed
 // derived from its name so that CI runs are repeatable.
 
+/** The environment variables that choose seeds; pass `process.env`. Empty counts as unset. */
 export interface SeedEnvironment {
+  /** Run only this seed: how a failure is replayed. Wins over SEEDS. */
   SEED?: string | undefined
+  /** Run this many consecutive seeds per test, from SEED_BASE. */
   SEEDS?: string | undefined
+  /** The first seed of a SEEDS sweep. Default: one taken from the time, printed on stderr so the sweep can be repeated. */
   SEED_BASE?: string | undefined
 }
 
+/** SEED, SEEDS or SEED_BASE is not a non-negative integer. */
 export class SeedConfigError extends Error {
   readonly code = 'ERR_SEED_CONFIG'
 }
@@ -32,7 +37,11 @@ function parseCount(variable: string, text: string): number {
 
 let sweepBase: number | undefined
 
-/** The seeds to run the test called `testName` with, given the environment. */
+/**
+ * The seeds to run the test called `testName` with, given the environment: SEED's one, SEEDS'
+ * sweep, or else the test's stableSeed. A sweep's base is chosen once per process, so every test
+ * of a run sweeps the same seeds. Throws SeedConfigError for a value that is not a count.
+ */
 export function seedsFor(testName: string, env: SeedEnvironment): number[] {
   if (env.SEED !== undefined && env.SEED !== '') return [parseCount('SEED', env.SEED)]
   if (env.SEEDS !== undefined && env.SEEDS !== '') {

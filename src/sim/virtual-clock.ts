@@ -16,8 +16,9 @@ interface ScheduledTimer {
 
 function noop(): void {}
 
+/** Bounds on a simulated run, so that a scenario that never finishes fails instead of running on. */
 export interface RunLimits {
-  /** Fail the run if virtual time passes this many ms after it started. */
+  /** Fail the run (SimulationTimeLimitError) if virtual time passes this many ms after it started. Default: no limit. */
   maxVirtualMs?: number
 }
 
@@ -36,6 +37,11 @@ export function drainMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
+/**
+ * A Clock on virtual time, starting at `startMs` (default 0). Time stands still except in `run` and
+ * `advance`, which jump it from one due timer to the next; timers due at the same instant fire in
+ * the order they were set, so the same inputs always give the same sequence of events.
+ */
 export class VirtualClock implements Clock {
   private nowMs: number
   private nextSequence = 0
@@ -53,6 +59,7 @@ export class VirtualClock implements Clock {
     return this.nowMs
   }
 
+  /** Schedules `callback` `delayMs` of virtual time from now; a delay that is not a positive finite number counts as 0. */
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0
     const timer: ScheduledTimer = { dueMs: this.nowMs + delay, sequence: this.nextSequence++, callback, cancelled: false }
@@ -66,6 +73,7 @@ export class VirtualClock implements Clock {
     this.setTimeout(callback, 0)
   }
 
+  /** Cancels a timer; does nothing for one that has fired or was cancelled already. */
   clearTimeout(handle: TimerHandle): void {
     const timer = handle as ScheduledTimer | undefined
     if (timer && !timer.cancelled) {
@@ -85,7 +93,8 @@ export class VirtualClock implements Clock {
 
   /**
    * Runs `scenario` to completion on virtual time: whenever everything in the process is idle,
-   * time jumps to the next timer. Rejects if the scenario stalls or overruns `maxVirtualMs`.
+   * time jumps to the next timer. Rejects with SimulationStalledError if the scenario waits with
+   * no timer pending, or SimulationTimeLimitError if it overruns `maxVirtualMs`; one run at a time.
    */
   async run<T>(scenario: () => Promise<T>, limits: RunLimits = {}): Promise<T> {
     assert(!this.running, 'VirtualClock.run() is not reentrant')

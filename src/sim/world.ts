@@ -6,17 +6,26 @@ import { SimTransport } from '../rpc/sim-transport.js'
 import { Rng } from '../base/rng.js'
 import { type RunLimits, VirtualClock } from './virtual-clock.js'
 
+/** How to make a SimWorld. */
 export interface SimWorldOptions {
+  /** Any safe integer. Everything random in the world derives from it: the same seed, the same run. */
   seed: number
   /** Record every network event in `trace`. */
   trace?: boolean
 }
 
+/**
+ * One simulated run: a virtual clock, an RNG seeded with `seed` and a network that draws on it.
+ * Build the cluster and drive it inside `run`, taking all randomness from `rng`, and the run is a
+ * function of the seed alone, so a failing seed replays exactly.
+ */
 export class SimWorld {
   readonly seed: number
   readonly clock = new VirtualClock()
+  /** The run's randomness; give each consumer its own `rng.fork()` so one's draws do not shift another's. */
   readonly rng: Rng
   readonly network: SimNetwork
+  /** Every network event in order, when the world was made with `trace: true`; empty otherwise. */
   readonly trace: SimEvent[] = []
   private endGeneration = 0
 
@@ -52,8 +61,11 @@ export class SimWorld {
   }
 }
 
+/** A node's place on the simulated network, from SimWorld.attachNode. */
 export interface NodeAttachment {
+  /** What the node sends and serves through (e.g. a RaftNode's `transport`). */
   transport: SimTransport
+  /** The node's server on the network, under its name; the transport registers services on it. */
   server: SimServer
   /** This node's end to each peer, by peer name. */
   ends: ReadonlyMap<string, SimClientEnd>

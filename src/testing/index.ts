@@ -1,6 +1,14 @@
-// Public surface for testing with lograft (import from 'lograft/testing'): a simulated cluster of
-// your own machine with clerks and a fault schedule, seeded simulation tests, the linearizability
-// checker with your own model, the harnesses of the MIT 6.5840 labs, and a throwaway CA for TLS.
+/**
+ * Testing with lograft: a simulated cluster of your own machine with clerks and a fault schedule
+ * ({@link MachineCluster}, {@link startNemesis}), seeded simulation tests ({@link simTest}), the
+ * linearizability checker with your own model ({@link checkOperations}), the harnesses of the MIT
+ * 6.5840 labs, a real cluster of local `lograft node` processes for crash tests
+ * ({@link LocalMachineCluster}), and a throwaway CA for TLS ({@link createTestPki}).
+ *
+ * The simulated harnesses run on a SimWorld from `lograft/sim`: the same seed, the same run.
+ *
+ * @module lograft/testing
+ */
 export { MachineCluster, type MachineClusterOptions } from './machine-cluster.js'
 export { ReplicaGroup, type ReplicaGroupOptions, type RunningReplica } from './replica-group.js'
 export { startNemesis, type Nemesis, type NemesisOptions } from './nemesis.js'

@@ -12,18 +12,27 @@ import { KvService } from '../kv/kv-service.js'
 import { type KvCommand, type KvResult, type KvState, kvMachine } from '../kv/kv.js'
 import { ReplicaGroup } from './replica-group.js'
 
+/** How to build a KvCluster. */
 export interface KvClusterOptions {
+  /** How many servers. */
   servers: number
+  /** Drop and delay messages as labrpc's unreliable network does (set on the world's whole network). */
   unreliable?: boolean
   /** Snapshot when a server's raft state reaches this many bytes; omit for no snapshots. */
   maxRaftStateBytes?: number
   /** Per-request network latency [min, max] ms; see SimNetwork.setLatency. */
   latencyMs?: readonly [number, number]
+  /** Extra Raft node options (timing etc.) for every server. */
   node?: Partial<RaftNodeOptions>
   /** How many servers found the cluster; the rest wait to be added (see ReplicaGroupOptions.founders). */
   founders?: number
 }
 
+/**
+ * The MIT 6.5840 kvraft lab's config.go on a SimWorld: a ReplicaGroup running lograft's KV machine
+ * and service (servers `kv0`, `kv1`, ...), and KvClerks connected to any subset of them. Create one
+ * with KvCluster.create.
+ */
 export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
   private readonly simWorld: SimWorld
   /** Each clerk's end to each server, by server index. */
@@ -47,6 +56,7 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
     world.network.setLatency(minMs, maxMs)
   }
 
+  /** Starts every server, connected to each other. */
   static async create(world: SimWorld, options: KvClusterOptions): Promise<KvCluster> {
     const cluster = new KvCluster(world, options)
     await cluster.startAll()
@@ -90,12 +100,14 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
     return clerk
   }
 
+  /** Lets `clerk` reach exactly the servers in `to`. */
   connectClient(clerk: KvClerk, to: readonly number[]): void {
     const ends = this.clients.get(clerk)
     if (!ends) return
     for (const [i, end] of ends) this.simWorld.network.enable(end.name, to.includes(i))
   }
 
+  /** Removes the clerk's ends from the network: its calls in flight fail, and so do later ones. */
   deleteClient(clerk: KvClerk): void {
     const ends = this.clients.get(clerk)
     if (!ends) return
@@ -103,10 +115,12 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
     this.clients.delete(clerk)
   }
 
+  /** Every request submitted on the world's whole network so far (clerks' and servers'), delivered or not. */
   rpcTotal(): number {
     return this.simWorld.network.totalRpcs
   }
 
+  /** Crashes every server, at the end of a test. */
   cleanup(): void {
     this.shutdownAll()
   }

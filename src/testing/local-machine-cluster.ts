@@ -8,6 +8,7 @@ import { formatPeers } from '../node/peers.js'
 import { freePortBlock } from './ports.js'
 import { type ExitListener, ProcessSupervisor } from './process-supervisor.js'
 
+/** How to start a LocalMachineCluster. */
 export interface LocalMachineClusterOptions {
   /** The module exporting the machine (see `lograft node --machine`). */
   machinePath: string
@@ -17,17 +18,26 @@ export interface LocalMachineClusterOptions {
   dataDirectory: string
   /** Arguments every `lograft node` gets (e.g. TLS flags, --max-raft-state). */
   extraArgs?: readonly string[]
-  /** Told when a node exits other than by stopAll(). */
+  /** Told whenever a node that was ready exits, by kill() and stopAll() too (a test that stops the cluster on purpose can ignore those). */
   onExit?: ExitListener
 }
 
+/** One node of a LocalMachineCluster. */
 export interface LocalMachineNode {
+  /** Its Raft id: "1" .. "n". */
   readonly id: string
   /** Its "host:port": what clerks call it by. */
   readonly address: string
+  /** Its LevelDB directory, kept across kills and restarts. */
   readonly dataDirectory: string
 }
 
+/**
+ * A real cluster of your machine for crash tests: `lograft node --machine` processes on free
+ * loopback ports, each with its own data directory, that a test kills with SIGKILL and restarts as
+ * it likes. Clients reach it with a MachineClerk over a TcpTransport, by `addresses`. Call stopAll
+ * when done, also when a test fails, or the processes outlive it.
+ */
 export class LocalMachineCluster {
   private readonly supervisor: ProcessSupervisor
 
@@ -93,6 +103,7 @@ export class LocalMachineCluster {
     return this.supervisor.kill(id)
   }
 
+  /** Whether node `id`'s process has been started and has not exited (it may not be ready yet). */
   isRunning(id: string): boolean {
     return this.supervisor.isRunning(id)
   }

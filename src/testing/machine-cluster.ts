@@ -13,13 +13,15 @@ import { type MachineServiceOptions, serveMachine } from '../statemachine/machin
 import type { StateMachine } from '../statemachine/types.js'
 import { ReplicaGroup } from './replica-group.js'
 
+/** How to build a MachineCluster. */
 export interface MachineClusterOptions<State, Command, Result> {
+  /** The machine every server replicates and serves; its `name` prefixes the servers' names. */
   machine: StateMachine<State, Command, Result>
   /** How many servers (replicas). */
   servers: number
-  /** Drop and delay messages as labrpc's unreliable network does. */
+  /** Drop and delay messages as labrpc's unreliable network does (set on the world's whole network). */
   unreliable?: boolean
-  /** Per-request latency [min, max] ms on top of the network model (lets virtual time pass while clients loop). */
+  /** Per-request latency [min, max] ms on top of the network model (lets virtual time pass while clients loop); set on the world's whole network. */
   latencyMs?: readonly [number, number]
   /** Snapshot when a server's raft state reaches this many bytes; omit for no snapshots. */
   maxRaftStateBytes?: number
@@ -31,6 +33,13 @@ export interface MachineClusterOptions<State, Command, Result> {
   node?: Partial<RaftNodeOptions>
 }
 
+/**
+ * A simulated cluster of your StateMachine, for your tests: a ReplicaGroup whose servers (named
+ * `${machine.name}-${i}`) serve it with serveMachine, and exactly-once MachineClerks connected to any
+ * subset of them. Partition, crash and restart servers through the ReplicaGroup methods, or let
+ * startNemesis do it. Create one with MachineCluster.create, in a scenario on the world's virtual
+ * time (SimWorld.run or simTest).
+ */
 export class MachineCluster<State, Command, Result> extends ReplicaGroup<State, Command, Result> {
   private readonly simWorld: SimWorld
   private readonly machine: StateMachine<State, Command, Result>

@@ -6,6 +6,7 @@ import { sleep } from '../base/clock.js'
 import type { SimWorld } from '../sim/world.js'
 import type { ReplicaGroup } from './replica-group.js'
 
+/** Which faults a nemesis makes, and how often. */
 export interface NemesisOptions {
   /** Split the servers into two random sides. Default true. */
   partitions?: boolean
@@ -15,6 +16,7 @@ export interface NemesisOptions {
   periodMs?: number
 }
 
+/** A running fault schedule, from startNemesis. */
 export interface Nemesis {
   /** Faults done so far, as "partition [0,2] | [1]", "crash 1", "heal". */
   readonly history: readonly string[]
@@ -22,6 +24,12 @@ export interface Nemesis {
   stop(): Promise<void>
 }
 
+/**
+ * Starts making faults on `group`, one every period of virtual time: each time it restarts the
+ * server it crashed last, if any, then partitions the servers at random, crashes one, or heals the
+ * network, drawing on the world's RNG, so the schedule replays with the seed. Call stop() before
+ * checking what survived.
+ */
 export function startNemesis<State, Command, Result>(world: SimWorld, group: ReplicaGroup<State, Command, Result>, options: NemesisOptions = {}): Nemesis {
   const periodMs = options.periodMs ?? 1000
   const faults = [...(options.partitions === false ? [] : ['partition']), ...(options.crashes === false ? [] : ['crash']), 'heal'] as const

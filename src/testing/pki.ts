@@ -10,18 +10,25 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
+/** A certificate and its private key, as files. */
 export interface IssuedCertificate {
-  /** PEM files. */
+  /** The certificate, PEM. */
   readonly certFile: string
+  /** Its private key, PEM, unencrypted. */
   readonly keyFile: string
 }
 
+/** What createTestPki made: the CA's files and one certificate per name. */
 export interface TestPki {
+  /** The CA certificate, PEM: what every node and client trusts. */
   readonly caFile: string
+  /** The CA's private key, PEM, for issueCertificate. */
   readonly caKeyFile: string
+  /** By the name each was made for. */
   readonly certificates: Readonly<Record<string, IssuedCertificate>>
 }
 
+/** How createTestPki makes its CA and certificates. */
 export interface TestPkiOptions {
   /** The CA's subject CN; two CAs with different names do not trust each other's certificates. */
   caName?: string
@@ -31,7 +38,10 @@ export interface TestPkiOptions {
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
 
-/** Makes `directory`/ca.crt and, for each name, `name`.crt and `name`.key signed by that CA. */
+/**
+ * Makes `directory`/ca.crt and, for each name, `name`.crt and `name`.key signed by that CA.
+ * Needs the `openssl` command; rejects with its error if it is missing or fails.
+ */
 export async function createTestPki(directory: string, names: readonly string[], options: TestPkiOptions = {}): Promise<TestPki> {
   await mkdir(directory, { recursive: true })
   const days = String(options.days ?? 825)

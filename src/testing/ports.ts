@@ -8,6 +8,7 @@ const LOWEST_BASE_PORT = 20_000
 const HIGHEST_BASE_PORT = 32_000
 const MAX_ATTEMPTS = 50
 
+/** freePortBlock found no block of free ports in its attempts. */
 export class NoFreePortsError extends Error {
   readonly code = 'ERR_NO_FREE_PORTS'
 }

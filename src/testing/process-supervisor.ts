@@ -11,6 +11,7 @@ const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
 /** Error output kept of a process that is starting, for the error that says why it did not. */
 const MAX_KEPT_ERROR_CHARS = 20_000
 
+/** A process for ProcessSupervisor.start. */
 export interface ProcessSpec {
   /** Unique among the supervisor's processes. */
   readonly id: string
@@ -22,6 +23,7 @@ export interface ProcessSpec {
   readonly dataDirectory: string
 }
 
+/** A process exited before it reported ready; the message carries its error output. */
 export class NodeStartError extends Error {
   readonly code = 'ERR_NODE_START'
 }
@@ -29,6 +31,13 @@ export class NodeStartError extends Error {
 /** `lastError` is the last line the process wrote to stderr (a failed node says why there), if any. */
 export type ExitListener = (id: string, code: number | null, signal: NodeJS.Signals | null, lastError: string | null) => void
 
+/**
+ * Runs `lograft` processes for tests and demos, with the running Node and the CLI this package
+ * ships: starts each and waits until it reports ready, kills it and restarts it, keeps its recent
+ * stderr, and stops them all. What LocalMachineCluster is built on. `onExit` hears of every exit
+ * of a process that had become ready, kill's and stopAll's included; a process that exits before
+ * that rejects start instead.
+ */
 export class ProcessSupervisor {
   private readonly processes = new Map<string, ChildProcess>()
   /** The recent error output of each process started, kept after it exits. */
@@ -73,6 +82,7 @@ export class ProcessSupervisor {
     await Promise.all([...this.processes.keys()].map((id) => this.signal(id, 'SIGTERM')))
   }
 
+  /** Whether process `id` has been started and has not exited (it may not be ready yet). */
   isRunning(id: string): boolean {
     return this.processes.has(id)
   }

@@ -18,13 +18,16 @@ import type { SimWorld } from '../sim/world.js'
 import { silentLogger } from '../base/logger.js'
 import { changeMembershipThroughLeader } from './membership-driver.js'
 
+/** A command in the Raft lab's tests: a number or a string, compared with ===. */
 export type LabCommand = number | string
 
-/** How a peer's applier treats committed messages (the lab's applier and applierSnap). */
+/** How to build a RaftCluster: how its appliers treat committed messages (the lab's applier and applierSnap), the network, the peers. */
 export interface RaftClusterOptions {
   /** Snapshot every `snapshotInterval` applied commands, as the lab's applierSnap does. */
   snapshots?: boolean
+  /** Default 10. */
   snapshotInterval?: number
+  /** Drop and delay messages as labrpc's unreliable network does (set on the world's whole network). */
   unreliable?: boolean
   /** Extra node options (timing etc.) for every peer. */
   node?: Partial<RaftNodeOptions>
@@ -44,10 +47,12 @@ export class ClusterCheckError extends Error {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+/** A lab command as the entry data RaftCluster proposes (JSON), for tests that propose on a node directly. */
 export function encodeCommand(command: LabCommand): Uint8Array {
   return encoder.encode(JSON.stringify(command))
 }
 
+/** The command in an entry's data, as encodeCommand wrote it. */
 export function decodeCommand(data: Uint8Array): LabCommand {
   return JSON.parse(decoder.decode(data)) as LabCommand
 }
@@ -66,13 +71,24 @@ function decodeSnapshot(data: Uint8Array): { lastIncludedIndex: number; commands
 /** The lab's "nil" for a no-op entry: never equal to a real command. */
 const NOOP = null
 
+/**
+ * The MIT 6.5840 Raft lab's config.go on a SimWorld: peers "0" .. "size-1" that a test connects,
+ * disconnects, crashes and restarts, each with the lab's checking applier. What an applier finds
+ * wrong (two peers applying different commands at one index, an apply out of order) is recorded and
+ * thrown as ClusterCheckError by checkApplyErrors, which nCommitted, one, wait and cleanup call.
+ * Create one with RaftCluster.create.
+ */
 export class RaftCluster {
   readonly size: number
+  /** Each peer's node; null while it is crashed. */
   readonly nodes: Array<RaftNode | null>
+  /** Whether each peer is connected (the lab's `connected`). */
   readonly connected: boolean[]
   /** Per peer: what it applied at each index. */
   readonly logs: Array<Map<number, LabCommand | null>>
+  /** Per peer: the last index it applied. */
   readonly lastApplied: number[]
+  /** The highest index any peer has applied. */
   maxIndex = 0
   private readonly world: SimWorld
   private readonly options: RaftClusterOptions
@@ -106,6 +122,7 @@ export class RaftCluster {
     return cluster
   }
 
+  /** Peer i's name on the network and Raft id: `String(i)`. */
   static peerName(i: number): string {
     return String(i)
   }
@@ -165,6 +182,7 @@ export class RaftCluster {
     this.world.network.addServer(self, server)
   }
 
+  /** Links peer i with every connected peer, both ways (the lab's connect). */
   connect(i: number): void {
     this.connected[i] = true
     for (let j = 0; j < this.size; j++) {
@@ -176,6 +194,7 @@ export class RaftCluster {
     }
   }
 
+  /** Cuts peer i off from every other peer, both ways (the lab's disconnect). */
   disconnect(i: number): void {
     this.connected[i] = false
     for (let j = 0; j < this.size; j++) {
@@ -186,26 +205,31 @@ export class RaftCluster {
     }
   }
 
+  /** Makes the world's network unreliable, or reliable again; see SimNetwork.setReliable. */
   setUnreliable(unreliable: boolean): void {
     this.world.network.setReliable(!unreliable)
   }
 
+  /** See SimNetwork.setLongReordering. */
   setLongReordering(longReordering: boolean): void {
     this.world.network.setLongReordering(longReordering)
   }
 
   // ---------------------------------------------------------------- observations
 
+  /** RPCs dispatched to peer i since its last start; 0 while it is crashed. */
   rpcCount(i: number): number {
     return this.world.network.serverRpcCount(RaftCluster.peerName(i))
   }
 
+  /** rpcCount summed over every peer. */
   rpcTotal(): number {
     let total = 0
     for (let i = 0; i < this.size; i++) total += this.rpcCount(i)
     return total
   }
 
+  /** Bytes carried by the world's whole network so far: requests submitted plus replies delivered. */
   bytesTotal(): number {
     return this.world.network.totalBytes
   }
@@ -215,10 +239,12 @@ export class RaftCluster {
     return Math.max(0, ...this.nodes.map((node) => node?.sizes().raftStateBytes ?? 0))
   }
 
+  /** Peer i's current term, or -1 while it is crashed. */
   term(i: number): number {
     return this.nodes[i]?.status().term ?? -1
   }
 
+  /** Whether peer i believes it leads; false while it is crashed. */
   isLeader(i: number): boolean {
     return this.nodes[i]?.status().role === 'leader'
   }
@@ -226,7 +252,9 @@ export class RaftCluster {
   /**
    * Makes a membership change through whichever peer leads, retrying (as a client would) across
    * leader changes, lost proposals and a change still in flight, for up to `timeoutMs` of simulated
-   * time. Resolves with the configuration once the change has committed.
+   * time. Resolves with the configuration once the change has committed; rejects with an error of
+   * code ERR_MEMBERSHIP_TIMEOUT when time runs out, or at once with the MembershipChangeError of an
+   * invalid change. Only connected peers are asked.
    */
   async changeMembership(change: MembershipChange, timeoutMs = 10_000): Promise<MembershipState> {
     const reachable = (): RaftNode[] => this.nodes.filter((node, i): node is RaftNode => node !== null && (this.connected[i] ?? false))
@@ -256,6 +284,7 @@ export class RaftCluster {
 
   // ---------------------------------------------------------------- checks (the lab's helpers)
 
+  /** Waits `ms` of virtual time. */
   sleep(ms: number): Promise<void> {
     return sleep(this.world.clock, ms)
   }
@@ -298,6 +327,7 @@ export class RaftCluster {
     return term
   }
 
+  /** Throws ClusterCheckError if any connected peer believes it leads. */
   checkNoLeader(): void {
     for (let i = 0; i < this.size; i++) {
       if (this.connected[i] && this.isLeader(i)) throw new ClusterCheckError(`expected no leader among connected servers, but ${i} claims to be leader`)

@@ -16,8 +16,11 @@ import type { StateMachine } from '../statemachine/types.js'
 import { silentLogger } from '../base/logger.js'
 import { changeMembershipThroughLeader } from './membership-driver.js'
 
+/** A server of a ReplicaGroup while it runs, for a test to inspect or drive; a restart makes a new one. */
 export interface RunningReplica<State, Command, Result> {
+  /** Its index in the group, 0 .. size-1. */
   readonly index: number
+  /** Its name on the network and Raft id. */
   readonly name: string
   readonly raft: RaftNode
   readonly replica: ReplicatedStateMachine<State, Command, Result>
@@ -27,14 +30,18 @@ export interface RunningReplica<State, Command, Result> {
   readonly detach: () => void
 }
 
+/** How to build a ReplicaGroup. */
 export interface ReplicaGroupOptions<State, Command, Result> {
   world: SimWorld
   /** Server i is called `${namePrefix}${i}` on the network. */
   namePrefix: string
+  /** How many servers. */
   size: number
+  /** The machine every server replicates. */
   machine: StateMachine<State, Command, Result>
   /** Snapshot when a server's raft state reaches this many bytes; omit for no snapshots. */
   maxRaftStateBytes?: number
+  /** Extra Raft node options (timing etc.) for every server. */
   node?: Partial<RaftNodeOptions>
   /**
    * Runs on every (re)start of a server, before its replica starts: register its services, start
@@ -50,8 +57,15 @@ export interface ReplicaGroupOptions<State, Command, Result> {
   founders?: number
 }
 
+/**
+ * A Raft replica group running any StateMachine on a SimWorld's network, for tests: servers, known
+ * by index, that a test partitions, crashes and restarts from their stores (a restart keeps only
+ * what reached the server's LogStore), as the MIT 6.5840 kvraft and shardkv harnesses do. Nothing
+ * runs until startAll.
+ */
 export class ReplicaGroup<State, Command, Result> {
   readonly size: number
+  /** Running servers by index; null while a server is shut down. */
   readonly servers: Array<RunningReplica<State, Command, Result> | null>
   private readonly world: SimWorld
   private readonly options: ReplicaGroupOptions<State, Command, Result>
@@ -78,14 +92,17 @@ export class ReplicaGroup<State, Command, Result> {
     this.connectAll()
   }
 
+  /** Server i's name on the network and Raft id. */
   serverName(i: number): string {
     return `${this.options.namePrefix}${i}`
   }
 
+  /** Every server's name, by index: a clerk's `servers`. */
   serverNames(): string[] {
     return this.all().map((i) => this.serverName(i))
   }
 
+  /** Every server index, 0 .. size-1. */
   all(): number[] {
     return Array.from({ length: this.size }, (_, i) => i)
   }
@@ -155,10 +172,12 @@ export class ReplicaGroup<State, Command, Result> {
     for (const j of to) this.setLink(from, j, true)
   }
 
+  /** Cuts the links between `from` and each of `to` (both directions); clients are unaffected. */
   disconnect(from: number, to: readonly number[]): void {
     for (const j of to) this.setLink(from, j, false)
   }
 
+  /** Heals every partition between servers. */
   connectAll(): void {
     for (let i = 0; i < this.size; i++) this.connect(i, this.all())
   }
@@ -195,12 +214,18 @@ export class ReplicaGroup<State, Command, Result> {
     return new SimTransport({ self: name, server: new SimServer(), ends, clock: this.world.clock })
   }
 
-  /** A membership change through whichever server leads; see changeMembershipThroughLeader. */
+  /**
+   * Makes a membership change through whichever server leads, retrying across leader changes for up
+   * to `timeoutMs` of virtual time, and resolves once it has committed. Rejects with an error of
+   * code ERR_MEMBERSHIP_TIMEOUT when time runs out, or at once with the MembershipChangeError of an
+   * invalid change.
+   */
   changeMembership(change: MembershipChange, timeoutMs = 10_000): Promise<MembershipState> {
     const running = (): RaftNode[] => this.servers.flatMap((server) => (server ? [server.raft] : []))
     return changeMembershipThroughLeader(running, this.world.clock, change, timeoutMs)
   }
 
+  /** The lowest index of a running server that believes it leads, or null. Across a partition, more than one may. */
   leader(): number | null {
     for (let i = 0; i < this.size; i++) if (this.servers[i]?.raft.status().role === 'leader') return i
     return null
@@ -227,6 +252,7 @@ export class ReplicaGroup<State, Command, Result> {
     return total
   }
 
+  /** Crashes every server (see shutdownServer). */
   shutdownAll(): void {
     for (let i = 0; i < this.size; i++) this.shutdownServer(i)
   }

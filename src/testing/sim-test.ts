@@ -9,16 +9,21 @@ import { SimWorld } from '../sim/world.js'
 
 /** What simTest needs of a test object: subtests (tap's Test has it). */
 export interface SeededTestHost<Subtest> {
+  /** Declares a subtest; what it returns is ignored. */
   test(name: string, body: (t: Subtest) => Promise<void>): unknown
 }
 
 /** What simTest needs of a subtest, to say which seed failed. */
 export interface SeededSubtest {
+  /** Fails the subtest with `message`. */
   fail(message: string): unknown
+  /** Writes `message` as a diagnostic line. */
   comment(message: string): unknown
+  /** False once the subtest has failed. */
   passing(): boolean
 }
 
+/** How simTest runs each seed; `maxVirtualMs` bounds each run. */
 export interface SimTestOptions extends RunLimits {
   /** Record every network event in world.trace. */
   trace?: boolean

@@ -13,6 +13,11 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 60_000
 /** The partition key used when the model does not partition its histories. */
 export const WHOLE_HISTORY_KEY = '(whole history)'
 
+/**
+ * Checks whether `operations` are linearizable with respect to `model`, one partition at a time,
+ * smallest first, within one time budget. Throws HistoryError for a malformed history: a non-finite
+ * call time, a return before its call, or an output on an operation whose outcome is unknown.
+ */
 export function checkOperations<State, Input, Output>(
   model: Model<State, Input, Output>,
   operations: readonly Operation<Input, Output>[],

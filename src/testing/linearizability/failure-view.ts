@@ -25,10 +25,11 @@ export interface FailureView {
   readonly firstStep: number
 }
 
+/** How much of a failure formatReport and renderHtmlReport show. */
 export interface ReportOptions {
-  /** How many of the failing partition's operations to show, around the stuck one. */
+  /** How many of the failing partition's operations to show, around the stuck one. Default DEFAULT_REPORT_OPERATIONS. */
   maxOperations?: number
-  /** How many of the last steps of the partial linearization to list. */
+  /** How many of the last steps of the partial linearization to list. Default DEFAULT_REPORT_STEPS. */
   maxSteps?: number
 }
 

@@ -9,11 +9,17 @@ import { formatReport } from './text-report.js'
 import { formatMs } from './text.js'
 import type { CheckResult, IllegalPartition, Operation } from './types.js'
 
+/** Writes renderHtmlReport's page to `path`, making its directory if need be. */
 export async function writeHtmlReport<Input, Output>(result: CheckResult<Input, Output>, path: string, options: ReportOptions = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
   await writeFile(path, renderHtmlReport(result, options))
 }
 
+/**
+ * A self-contained HTML page for a check (no scripts, no external assets): for an illegal history,
+ * a timeline of the failing key with one row per client, the partial linearization numbered on the
+ * operations and the stuck one marked; then formatReport's text.
+ */
 export function renderHtmlReport<Input, Output>(result: CheckResult<Input, Output>, options: ReportOptions = {}): string {
   const title = result.outcome === 'illegal' ? `Not linearizable: key ${JSON.stringify(result.failure.key)}` : `Linearizability: ${result.outcome}`
   const body = result.outcome === 'illegal' ? renderTimeline(result.failure, viewFailure(result.failure, options)) : ''

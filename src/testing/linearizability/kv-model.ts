@@ -8,6 +8,7 @@ import { quote } from './text.js'
 
 export type { KvInput, KvOutput } from './kv-types.js'
 
+/** What the service's append returns, which the model then checks. */
 export interface KvModelOptions {
   /** Whether append returns the value it appended to (as in 6.5840's kvsrv lab). */
   appendReturnsOld: boolean
@@ -24,6 +25,10 @@ export interface KvModelOptions {
  */
 export type KvState = string
 
+/**
+ * The sequential specification of a key/value service: get, put, append and delete on string
+ * values, partitioned by key so that each key is checked on its own.
+ */
 export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutput> {
   const observed = (output: KvOutput | undefined, value: string): boolean => output === undefined || output.value === value
   return {

@@ -1,6 +1,7 @@
 // The KV model's operations as histories record them, apart from the model so that partitioning
 // by key can name them without importing it.
 
+/** A KV operation as a history records it. */
 export interface KvInput {
   readonly op: 'get' | 'put' | 'append' | 'delete'
   readonly key: string

@@ -5,7 +5,9 @@
 import { assert } from '../../base/assert.js'
 import type { Operation } from './types.js'
 
+/** An operation begun and not yet settled: settle it exactly once, with end or giveUp. */
 export interface PendingOperation<Output> {
+  /** The reply arrived at `nowMs` with `output` (undefined when the operation returns nothing). */
   end(output: Output | undefined, nowMs: number): void
   /** The outcome is unknown: the operation may take effect at any later time, or never. */
   giveUp(): void
@@ -20,9 +22,17 @@ interface Slot<Input, Output> {
   settled: boolean
 }
 
+/**
+ * Records the history a set of clients observe, for checkOperations. Times are whatever clock the
+ * clients share (in simulation, the world's `clock.now()`), in ms.
+ */
 export class HistoryRecorder<Input, Output> {
   private readonly slots: Slot<Input, Output>[] = []
 
+  /**
+   * Client `clientId` is about to send `input`, at `nowMs`: call it before sending the request.
+   * Settling the operation twice, or ending it at a time before `nowMs`, throws.
+   */
   begin(clientId: number, input: Input, nowMs: number): PendingOperation<Output> {
     assert(Number.isFinite(nowMs), () => `client ${clientId} began an operation at a non-finite time ${nowMs}`)
     const slot: Slot<Input, Output> = { clientId, input, callMs: nowMs, output: undefined, returnMs: Infinity, settled: false }

@@ -6,6 +6,11 @@ import { type ReportOptions, viewFailure } from './failure-view.js'
 import { formatMs, quote } from './text.js'
 import type { CheckResult, IllegalPartition } from './types.js'
 
+/**
+ * A check's result as plain text: one line unless the history is illegal; then also the failing
+ * key's operations around where the search got stuck, the end of the deepest partial
+ * linearization, and the operation it could not place.
+ */
 export function formatReport<Input, Output>(result: CheckResult<Input, Output>, options: ReportOptions = {}): string {
   const checked = `${result.partitionsChecked} of ${result.partitionsTotal} partitions, ${result.operationsTotal} operations, ${formatMs(result.elapsedMs)} ms`
   switch (result.outcome) {

@@ -15,9 +15,11 @@ export interface Operation<Input, Output> {
   readonly returnMs: number
 }
 
+/** What Model.step concludes about one operation. */
 export interface StepResult<State> {
   /** False when `output` cannot be what the operation returns in `state`. */
   readonly ok: boolean
+  /** The state after the operation. */
   readonly state: State
 }
 
@@ -29,6 +31,7 @@ export interface Partition<Input, Output> {
 
 /** The sequential specification a history must be equivalent to. States are never mutated. */
 export interface Model<State, Input, Output> {
+  /** The state before any operation. */
   init(): State
   /** Applies `input` to `state`; an undefined `output` was not observed and constrains nothing. */
   step(state: State, input: Input, output: Output | undefined): StepResult<State>
@@ -42,6 +45,7 @@ export interface Model<State, Input, Output> {
   readOnly?(input: Input): boolean
   /** Equal for states that behave the same from here on: the search memoises on it. */
   key(state: State): string
+  /** One operation for reports, such as `get("x") → "1"`; `output` is undefined when not observed. */
   describeOperation(input: Input, output: Output | undefined): string
   /** For reports; `key(state)` when absent. */
   describeState?(state: State): string
@@ -52,8 +56,12 @@ export type HistoryEvent<Input, Output> =
   | { readonly kind: 'call'; readonly id: number; readonly clientId: number; readonly input: Input }
   | { readonly kind: 'return'; readonly id: number; readonly output: Output | undefined }
 
+/** How checkOperations and checkEvents run. */
 export interface CheckOptions {
-  /** Budget for the whole check, over all partitions; past it the outcome is 'unknown'. */
+  /**
+   * Budget for the whole check, over all partitions, in ms of real time; past it the outcome is
+   * 'unknown'. Default DEFAULT_CHECK_TIMEOUT_MS.
+   */
   timeoutMs?: number
 }
 
@@ -75,13 +83,20 @@ export interface IllegalPartition<Input, Output> {
   readonly partialLinearization: readonly LinearizedStep[]
 }
 
+/** How much of the history a check covered, and how long it took. */
 export interface CheckSummary {
+  /** Partitions whose search finished within the budget. */
   readonly partitionsChecked: number
   readonly partitionsTotal: number
   readonly operationsTotal: number
+  /** Real time the check took. */
   readonly elapsedMs: number
 }
 
+/**
+ * What a check concludes: 'ok' (linearizable), 'illegal' (some partition has no linearization; a
+ * definite answer even if the budget ran out on another) or 'unknown' (the budget ran out first).
+ */
 export type CheckResult<Input, Output> =
   | (CheckSummary & { readonly outcome: 'ok' })
   | (CheckSummary & { readonly outcome: 'unknown'; readonly timeoutMs: number })
