@@ -20,3 +20,4 @@ export { LocalMachineCluster, type LocalMachineClusterOptions, type LocalMachine
 export { ProcessSupervisor, NodeStartError, type ProcessSpec, type ExitListener } from './process-supervisor.js'
 export { freePortBlock, NoFreePortsError } from './ports.js'
 export { createTestPki, issueCertificate, type IssuedCertificate, type TestPki, type TestPkiOptions } from './pki.js'
+export { MembershipTimeoutError } from './membership-driver.js'

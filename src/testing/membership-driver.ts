@@ -9,6 +9,7 @@ import { type Clock, sleep } from '../base/clock.js'
 
 const RETRY_MS = 50
 
+/** Thrown by the harnesses' changeMembership when the change has not committed within its time limit (virtual time in simulation). */
 export class MembershipTimeoutError extends Error {
   readonly code = 'ERR_MEMBERSHIP_TIMEOUT'
 }
