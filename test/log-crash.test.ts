@@ -4,8 +4,9 @@
 // commit writes batches in order and each batch is atomic, so nothing else can be durable. The
 // child records its writes in a file that a kill cannot cut short (see log-writer-record.ts).
 //
-// CRASH_KILLS=n sets the kills per seed (default 24); with SEEDS it soaks, e.g.
-//   SEEDS=100 CRASH_KILLS=200 nice -n 15 node dist/test/log-crash.test.js
+// CRASH_KILLS=n sets the kills per seed (default 24); with SEEDS it soaks (TAP_TIMEOUT=0 lifts
+// tap's 30 s limit on a file), e.g.
+//   SEEDS=100 CRASH_KILLS=200 TAP_TIMEOUT=0 nice -n 15 node dist/test/log-crash.test.js
 // A failing seed keeps its directory (the store and every run's record) and names it.
 
 import { join } from 'node:path'
