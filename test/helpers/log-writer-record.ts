@@ -1,9 +1,11 @@
 // The crash-test writer's record of its writes, kept in a file that a SIGKILL cannot cut short: one
 // line per write before it is issued to the store ("issue <seq> <op json>") and one per
 // acknowledgement ("ack <seq>"), each handed to write(2) synchronously. Once write(2) has returned,
-// the bytes are in the kernel's page cache and outlive the process. The stdout pipe the record used
-// to travel on is not that: when the pipe is full, Node queues a write in the child's memory, and
-// a kill loses the queue, so a durable write could look like one the writer never issued.
+// the bytes are in the kernel's page cache and outlive the process. The child's stdout, which the
+// record used to travel on, is not that: it is a Unix socket whose buffer a few hundred short lines
+// fill (about 280 here), which the writer produces in under 100 ms. A parent kept off the CPU that
+// long falls behind, Node queues the child's further writes in its memory, the parent's kill timer
+// runs before it reads again, the kill loses the queue, and a durable write looks never issued.
 //
 // Acks go to the same file although a lost ack would only weaken the check (fewer writes required
 // to be durable): then nothing is lost, the check keeps its full strength, and issues and acks are
