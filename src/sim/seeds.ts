@@ -1,6 +1,7 @@
 // Which seeds a simulation test runs with: SEED=n replays one run exactly, SEEDS=n sweeps n seeds
 // (from SEED_BASE, or from a base printed at start), and by default each test has one fixed seed
-// derived from its name so that CI runs are repeatable.
+// derived from its name so that CI runs are repeatable. A test that can soak longer per seed reads
+// its count the same way (e.g. CRASH_KILLS=n).
 
 /** The environment variables that choose seeds; pass `process.env`. Empty counts as unset. */
 export interface SeedEnvironment {
@@ -53,4 +54,10 @@ export function seedsFor(testName: string, env: SeedEnvironment): number[] {
     return Array.from({ length: count }, (_, i) => (sweepBase as number) + i)
   }
   return [stableSeed(testName)]
+}
+
+/** A count a test reads from the environment (e.g. CRASH_KILLS=n to soak), or `fallback` if unset. */
+export function countFrom(env: Readonly<Record<string, string | undefined>>, variable: string, fallback: number): number {
+  const text = env[variable]
+  return text === undefined || text === '' ? fallback : parseCount(variable, text)
 }

@@ -94,3 +94,18 @@ export function mismatch(state: DurableState, model: LogModel): string | null {
   }
   return null
 }
+
+/**
+ * The model `durable` matches when it holds `from` plus the first n of `unacknowledged` (the only
+ * states a crash may leave, since group commit writes batches in order and each atomically), with
+ * that n; null when it matches none of them.
+ */
+export function durablePrefix(durable: DurableState, from: LogModel, unacknowledged: readonly WriterOp[]): { model: LogModel; count: number } | null {
+  let model = from
+  for (let count = 0; ; count++) {
+    if (mismatch(durable, model) === null) return { model, count }
+    const next = unacknowledged[count]
+    if (next === undefined) return null
+    model = applyOp(model, next)
+  }
+}
