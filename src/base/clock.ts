@@ -1,13 +1,17 @@
-// The Clock seam: everything in lograft that waits or reads time does it through a Clock, so the
-// same code runs on real time, under sinon fake timers, or on the simulator's virtual time.
-
 /** Opaque handle returned by Clock.setTimeout. */
 export type TimerHandle = unknown
 
+/**
+ * The Clock seam: everything in lograft that waits or reads time does it through a Clock, so the
+ * same code runs on real time ({@link systemClock}), under sinon fake timers, or on the
+ * simulator's virtual time.
+ */
 export interface Clock {
   /** Milliseconds on a monotonic scale; only differences are meaningful. */
   now(): number
+  /** Calls `callback` once, `delayMs` milliseconds from now on this clock. */
   setTimeout(callback: () => void, delayMs: number): TimerHandle
+  /** Cancels a timer; clearing one that already fired or was cleared does nothing. */
   clearTimeout(handle: TimerHandle): void
   /**
    * Runs `callback` soon, after the work already queued (other sockets' data, due timers): how a

@@ -1,6 +1,7 @@
 // The vocabulary the log and Raft share: a log entry and the hard state. A leaf module, so the
 // Raft core speaks it without depending on the store that persists it.
 
+/** One entry of the replicated log, at `index` and written in `term`. */
 export interface LogEntry {
   readonly index: number
   readonly term: number

@@ -1,6 +1,3 @@
-// A small, fast, seedable pseudo-random generator (sfc32, seeded through splitmix32). Every random
-// choice in a simulation comes from one of these, so a seed replays a run exactly.
-
 import { assert } from './assert.js'
 
 function splitmix32(state: number): () => number {
@@ -14,6 +11,11 @@ function splitmix32(state: number): () => number {
   }
 }
 
+/**
+ * A small, fast, seedable pseudo-random generator (sfc32, seeded through splitmix32). Every random
+ * choice in a simulation comes from one of these, so a seed replays a run exactly. Not for
+ * secrets: it is not cryptographically secure.
+ */
 export class Rng {
   private a: number
   private b: number
@@ -32,6 +34,7 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.uint32()
   }
 
+  /** Uniform integer in [0, 2³²): the next raw output, from which every other draw is made. */
   uint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0
     this.d = (this.d + 1) >>> 0
@@ -58,15 +61,18 @@ export class Rng {
     return low + this.int(highInclusive - low + 1)
   }
 
+  /** True with probability `probability` (0 never, 1 always). */
   chance(probability: number): boolean {
     return this.float() < probability
   }
 
+  /** A uniformly chosen element of `items`, which must not be empty. */
   pick<T>(items: readonly T[]): T {
     assert(items.length > 0, 'pick() from an empty list')
     return items[this.int(items.length)] as T
   }
 
+  /** Shuffles `items` in place (Fisher–Yates) and returns the same array. */
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1)
@@ -77,6 +83,7 @@ export class Rng {
     return items
   }
 
+  /** `length` random bytes. */
   bytes(length: number): Uint8Array {
     const out = new Uint8Array(length)
     for (let i = 0; i < length; i++) out[i] = this.uint32() & 0xff

@@ -1,19 +1,21 @@
-// The KV clerk: the generic MachineClerk (leader-seeking, exactly once, retrying forever by default
-// as the lab's clerk does, or until a deadline) with the KV's own calls and errors.
-
 import type { Transport } from '../rpc/transport.js'
 import type { Clock } from '../base/clock.js'
 import { ClerkDeadlineError, CommandRefusedError, MachineClerk } from '../statemachine/machine-clerk.js'
 import { type KvCommand, type KvResult, type KvState, kvMachine } from './kv.js'
 import { TOO_LARGE } from './kv-service.js'
 
+/** How a {@link KvClerk} reaches the KV servers; times in ms. */
 export interface KvClerkOptions {
+  /** The transport to call the servers on; the clerk does not close it. */
   transport: Transport
-  /** The replicas, by the peer names the transport knows. */
-  /** The servers to try, or a function giving them now (a cluster whose members change). */
+  /**
+   * The servers to try, by the names the transport calls them (peer ids or "host:port"), or a
+   * function giving them now (a cluster whose members change).
+   */
   servers: readonly string[] | (() => readonly string[])
   /** Defaults to a random 52-bit id from `random`. */
   clientId?: number
+  /** Draws the random client id when none is given; default Math.random. */
   random?: () => number
   clock?: Clock
   /** Per-attempt RPC timeout. Default: the transport's. */
@@ -40,7 +42,14 @@ export class KvValueTooLargeError extends Error {
   }
 }
 
+/**
+ * The client of a KV cluster: the generic {@link MachineClerk} (leader-seeking, exactly once,
+ * retrying forever by default, or until deadlineMs) with the KV's own calls and errors. A request
+ * past the deadline throws KvDeadlineError; a value the servers refuse as too large,
+ * KvValueTooLargeError.
+ */
 export class KvClerk {
+  /** The session id this clerk's writes are deduplicated by. */
   readonly clientId: number
   private readonly clerk: MachineClerk<KvState, KvCommand, KvResult>
 
@@ -50,10 +59,12 @@ export class KvClerk {
     this.clientId = this.clerk.clientId
   }
 
+  /** The value of `key`, '' if it is missing: a linearizable read. */
   async get(key: string): Promise<string> {
     return (await this.execute({ op: 'get', key, value: '' })).value
   }
 
+  /** Sets `key` to `value`, exactly once however often the request is retried. */
   async put(key: string, value: string): Promise<void> {
     await this.execute({ op: 'put', key, value })
   }

@@ -1,23 +1,26 @@
-// The Raft-replicated KV server (Lab 4): the KV machine served by the generic machine service.
-// Writes go through the log with the client's session (exactly once); reads are linearizable
-// ReadIndex reads, so a Get never returns stale data from a minority; a value larger than the
-// service accepts is refused before it reaches the log.
-
 import type { Transport } from '../rpc/transport.js'
 import { serveMachine } from '../statemachine/machine-service.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { KvCommand, KvResult, KvState } from './kv.js'
 
+/** The KV machine running over a Raft node, as {@link KvService} serves it. */
 export type KvReplica = ReplicatedStateMachine<KvState, KvCommand, KvResult>
 
 /** The refusal of a value over maxValueBytes (KvClerk throws KvValueTooLargeError for it). */
 export const TOO_LARGE = 'ErrTooLarge'
 
+/** Limits of a {@link KvService}. */
 export interface KvServiceOptions {
   /** Largest value accepted in a Put or Append; larger ones are refused. Default 1 MiB. */
   maxValueBytes?: number
 }
 
+/**
+ * The Raft-replicated KV server: the KV machine served by the generic machine service
+ * ({@link serveMachine}), for {@link KvClerk}. Writes go through the log with the client's session
+ * (exactly once); reads are linearizable ReadIndex reads, so a Get never returns stale data from a
+ * minority; a value larger than the service accepts is refused before it reaches the log.
+ */
 export class KvService {
   private readonly maxValueBytes: number
 
@@ -28,6 +31,7 @@ export class KvService {
     this.maxValueBytes = options.maxValueBytes ?? 1024 * 1024
   }
 
+  /** Serves `kv.Execute` for this replica on `transport`. */
   register(transport: Transport): void {
     serveMachine(this.replica, transport, { refuse: (command) => (command.value.length > this.maxValueBytes ? TOO_LARGE : null) })
   }

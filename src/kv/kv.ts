@@ -9,6 +9,7 @@ import type { KvCommand, KvOp, KvResult, KvState } from './types.js'
 
 export type { KvCommand, KvOp, KvResult, KvState } from './types.js'
 
+/** The flavour of {@link kvMachine}. */
 export interface KvMachineOptions {
   /**
    * What Append reports besides the new length: the old value (the MIT Lab 2 flavour), or nothing
@@ -85,6 +86,11 @@ export const kvStateCodec: Codec<KvState> = {
 
 const EMPTY: KvResult = Object.freeze({ value: '', found: false, length: 0 })
 
+/**
+ * The key/value state machine: get, put, append and delete over a Map. Keys and values are binary
+ * strings (one character per byte, "latin1"), so any bytes round-trip. Get is its only read-only
+ * command: served as a linearizable read, never logged.
+ */
 export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCommand, KvResult> {
   return {
     name: 'kv',

@@ -1,14 +1,18 @@
 // The KV machine's vocabulary: its commands, results and state, apart from the machine itself so
 // that its codecs and encodings can name them without importing it.
 
+/** The KV machine's operations. */
 export type KvOp = 'get' | 'put' | 'append' | 'delete'
 
+/** One operation on the KV store. Keys and values are binary strings (one character per byte). */
 export interface KvCommand {
   op: KvOp
   key: string
+  /** The value to put or append; '' for get and delete. */
   value: string
 }
 
+/** What a KV command returned. */
 export interface KvResult {
   /** Get: the value ('' if missing). Append: the old value, in the 'old-value' flavour. */
   value: string
@@ -18,4 +22,5 @@ export interface KvResult {
   length: number
 }
 
+/** The KV machine's state: every key with its value. */
 export type KvState = Map<string, string>

@@ -1,7 +1,9 @@
 // Typed errors of the log store. Each says which store and which index or key is involved.
 
+/** The base of every error the log store throws; `code` (ERR_LOG_...) tells them apart. */
 export class LogStoreError extends Error {
   constructor(
+    /** Stable across versions, for matching: e.g. ERR_LOG_CORRUPT, ERR_LOG_CLOSED. */
     readonly code: string,
     message: string,
   ) {
@@ -84,6 +86,7 @@ export class LogStoreFailedError extends LogStoreError {
   }
 }
 
+/** Thrown by a read or write on a store after close() or abandon(), and by writes that abandon() dropped. */
 export class LogStoreClosedError extends LogStoreError {
   constructor(store: string) {
     super('ERR_LOG_CLOSED', `log store "${store}" is closed`)

@@ -12,6 +12,10 @@ interface PendingWrite {
   readonly reject: (error: unknown) => void
 }
 
+/**
+ * How well group commit coalesces a store's writes ({@link LogStore.groupCommitStats}): on
+ * average, writes / batches of them share one synced batch.
+ */
 export interface GroupCommitStats {
   /** Writes submitted. */
   writes: number

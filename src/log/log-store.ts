@@ -56,6 +56,7 @@ import { EMPTY_HARD_STATE, type HardState, type IdentityClaim, type LogEntry, ty
 /** Any abstract-level database with binary keys and values. */
 export type LevelDatabase = AbstractLevel<string | Uint8Array | Buffer, Uint8Array, Uint8Array>
 
+/** How {@link LogStore.open} opens a store. */
 export interface LogStoreOptions {
   /** Names the store in errors and logs (e.g. the node id or data directory). */
   name: string
@@ -72,6 +73,7 @@ export interface LogStoreOptions {
   snapshotChunkBytes?: number
 }
 
+/** The bytes a store holds, as stored (keys and values); see {@link LogStore.sizes}. */
 export interface StoreSizes {
   /** Hard state plus every retained entry, as stored (keys and values). */
   raftStateBytes: number
@@ -91,7 +93,15 @@ export interface SnapshotPoint {
 const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024
 const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1024 * 1024
 
+/**
+ * The durable Raft log and snapshot store on any abstract-level database: classic-level on disk
+ * ({@link openDiskLog}), memory-level in simulation ({@link openMemoryLog}), one code path. Every
+ * write Raft depends on is synced before its promise resolves, and writes become durable in the
+ * order they were made; concurrent writes are group-committed; every read is checksum-verified.
+ * After a failed write the store refuses all further work ({@link LogStoreFailedError}).
+ */
 export class LogStore {
+  /** Names the store in errors and logs (LogStoreOptions.name). */
   readonly name: string
   private readonly syncWrites: boolean
   private readonly snapshotChunkBytes: number
@@ -189,6 +199,7 @@ export class LogStore {
     return this.termAt(this.lastIndex)
   }
 
+  /** The bytes of hard state plus retained log, and of the snapshot, as stored now. */
   sizes(): StoreSizes {
     return {
       raftStateBytes: this.hardStateBytes + this.retainedEntryBytes,
@@ -210,6 +221,7 @@ export class LogStore {
     return this.write({ entries })
   }
 
+  /** Saves the hard state in one synced write. Its term must not be lower than the current one. */
   saveHardState(state: HardState): Promise<void> {
     return this.write({ hardState: state })
   }
@@ -259,6 +271,10 @@ export class LogStore {
 
   // ---- reads from disk, after every write accepted before the read has reached it ----
 
+  /**
+   * The entry at `index`, checksum-verified. Throws CompactedError if the index is in the
+   * snapshot, OutOfRangeError if it is past the last index, CorruptionError if its record is damaged.
+   */
   async readEntry(index: number): Promise<LogEntry> {
     this.checkReadable(index)
     await this.queue.written()
@@ -341,11 +357,6 @@ export class LogStore {
   }
 
   /**
-   * Stops the store the way a crash would: writes queued behind the one in flight never reach the
-   * database, and nothing more is accepted. The database stays open so a simulated restart can
-   * reopen it with LogStore.open.
-   */
-  /**
    * Records (synced) the configuration a founding member starts the cluster with, so that a
    * restart takes its members from the store (and then the log), never from flags again.
    */
@@ -376,6 +387,11 @@ export class LogStore {
     await this.db.put(identityKey, encodeIdentity(identityKey, this.stored), this.writeOptions())
   }
 
+  /**
+   * Stops the store the way a crash would: writes queued behind the one in flight never reach the
+   * database (they reject with LogStoreClosedError), and nothing more is accepted. The database
+   * stays open so a simulated restart can reopen it with LogStore.open.
+   */
   abandon(): void {
     if (this.closed) return
     this.closed = true

@@ -4,14 +4,19 @@
 export type { HardState, LogEntry } from '../base/entries.js'
 export { EMPTY_HARD_STATE } from '../base/entries.js'
 
+/** The installed snapshot as the store records it: what it covers, and how its data is stored. */
 export interface SnapshotMeta {
+  /** The last log index the snapshot covers; the log resumes at the next one. */
   readonly lastIncludedIndex: number
+  /** The term of the entry at lastIncludedIndex. */
   readonly lastIncludedTerm: number
   /** Opaque bytes the state machine keeps with its snapshot. */
   readonly appMeta: Uint8Array
   /** Raft's cluster configuration at lastIncludedIndex (opaque bytes here). */
   readonly configuration: Uint8Array
+  /** Size of the snapshot data, in bytes. */
   readonly sizeBytes: number
+  /** Number of chunks the data is stored in (LogStoreOptions.snapshotChunkBytes each, the last one partial). */
   readonly chunkCount: number
   /** CRC-32 of the whole snapshot data. */
   readonly dataCrc: number

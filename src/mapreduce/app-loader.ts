@@ -12,6 +12,12 @@ export function isBuiltinApp(spec: string): boolean {
   return Object.hasOwn(BUILTIN_APPS, spec)
 }
 
+/**
+ * The app `spec` names: a built-in by name (wc, indexer, the lab's test apps) or a JavaScript module
+ * by path, which exports map and reduce (and optionally combine) as functions, by name or on its
+ * default export. Rejects with MapReduceError ERR_MR_APP_LOAD if it cannot be imported, and
+ * ERR_MR_APP_SHAPE if it lacks those functions.
+ */
 export async function loadApp(spec: string): Promise<MapReduceApp> {
   let module: unknown
   const builtin = isBuiltinApp(spec) ? BUILTIN_APPS[spec] : undefined

@@ -11,6 +11,7 @@ import { COORDINATOR_SERVICE, decodeReport, encodeAssignment, reportTaskMethod, 
 import { type JobStatus, Scheduler, type SchedulerEvent, type SchedulerOptions } from './scheduler.js'
 import type { Assignment } from './types.js'
 
+/** The job (input files, nReduce, tuning) and how the {@link Coordinator} serves it; times in ms. */
 export interface CoordinatorOptions extends SchedulerOptions {
   /** The coordinator serves its RPCs here; the caller owns it and closes it after the job. */
   transport: Transport
@@ -31,6 +32,12 @@ interface ParkedRequest {
   readonly resolve: (assignment: Assignment) => void
 }
 
+/**
+ * The coordinator of one MapReduce job: serves the MapReduce RPC service on a Transport, hands tasks
+ * to workers as they ask ({@link runWorker}), re-executes attempts that time out or fail, and
+ * settles `finished` when the job is done or has failed. A worker's request is held for a while
+ * when no task is free, so a task freed by a timeout goes out at once instead of at the next poll.
+ */
 export class Coordinator {
   /** Resolves with the final status once every output is final; rejects with ERR_MR_JOB_FAILED. */
   readonly finished: Promise<JobStatus>
@@ -72,6 +79,7 @@ export class Coordinator {
     return coordinator
   }
 
+  /** The job's progress now. */
   status(): JobStatus {
     return this.scheduler.status()
   }

@@ -1,6 +1,4 @@
-// What can go wrong in a MapReduce job, as errors with codes: each says what failed, where, and
-// what the user can do about it.
-
+/** What can go wrong in a MapReduce job; see {@link MapReduceError}. */
 export type MapReduceErrorCode =
   /** An input file given to the job does not exist or is not a readable file. */
   | 'ERR_MR_INPUT_MISSING'
@@ -21,6 +19,11 @@ export type MapReduceErrorCode =
   /** A message from the coordinator that this worker does not understand (mismatched versions). */
   | 'ERR_MR_PROTOCOL'
 
+/**
+ * What can go wrong in a MapReduce job, as errors with codes: each says what failed, where, and
+ * what the user can do about it. Thrown by the job's parts: the coordinator (a bad option, a failed
+ * job on `finished`), workers, the app loader and the sequential runner.
+ */
 export class MapReduceError extends Error {
   constructor(
     readonly code: MapReduceErrorCode,

@@ -7,20 +7,24 @@ import { assert } from '../base/assert.js'
 import { MapReduceError } from './errors.js'
 import type { Assignment, Counters, TaskKind, TaskReport } from './types.js'
 
+/**
+ * How a job copes with slow and failing workers and apps; times in ms. Every field has a default; a
+ * negative or non-finite number is refused with ERR_MR_BAD_OPTION.
+ */
 export interface SchedulerTuning {
-  /** An attempt not reported within this long is presumed dead and its task goes to another worker. */
+  /** An attempt not reported within this long is presumed dead and its task goes to another worker. Default 10 000 ms. */
   taskTimeoutMs: number
-  /** Start backup attempts of the last running tasks of a phase (the paper's §3.6). */
+  /** Start backup attempts of the last running tasks of a phase (the paper's §3.6). Default false. */
   backupTasks: boolean
-  /** Only attempts that have run at least this long get a backup. */
+  /** Only attempts that have run at least this long get a backup. Default 1000 ms. */
   backupAfterMs: number
-  /** Skip a record (a map's input file, a reduce key) once the app has failed on it repeatedly. */
+  /** Skip a record (a map's input file, a reduce key) once the app has failed on it repeatedly. Default false. */
   skipBadRecords: boolean
-  /** Failures on one record before it is skipped (the paper: more than one). */
+  /** Failures on one record before it is skipped (the paper: more than one). Default 2. */
   recordFailuresBeforeSkip: number
-  /** Failures of one task on one record (or outside any record) that fail the job, unless skipped. */
+  /** Failures of one task on one record (or outside any record) that fail the job, unless skipped. Default 4. */
   maxTaskFailures: number
-  /** Records one task may skip before the job fails instead. */
+  /** Records one task may skip before the job fails instead. Default 100. */
   maxSkippedRecordsPerTask: number
 }
 
@@ -37,9 +41,11 @@ export const DEFAULT_TUNING: Readonly<SchedulerTuning> = {
 export interface SchedulerOptions extends Partial<SchedulerTuning> {
   /** One map task per input file, in this order. */
   inputFiles: readonly string[]
+  /** Reduce tasks, and so output files (mr-out-0 …); an integer ≥ 1. */
   nReduce: number
 }
 
+/** Where a job is: every map runs before any reduce; 'done' and 'failed' are final. */
 export type Phase = 'map' | 'reduce' | 'done' | 'failed'
 
 /** What happened, for progress displays and logs; drained with takeEvents(). */
@@ -51,6 +57,7 @@ export type SchedulerEvent =
   | { type: 'skipping'; kind: TaskKind; task: number; record: string }
   | { type: 'phase'; phase: Phase }
 
+/** The tasks of one phase, by how far they got. */
 export interface PhaseProgress {
   readonly total: number
   readonly done: number
@@ -58,12 +65,14 @@ export interface PhaseProgress {
   readonly running: number
 }
 
+/** A record a task skipped because the app kept failing on it (SchedulerTuning.skipBadRecords). */
 export interface SkippedRecord {
   readonly kind: TaskKind
   readonly task: number
   readonly record: string
 }
 
+/** A job's progress and totals, as {@link Coordinator.status} and `finished` report them. */
 export interface JobStatus {
   readonly phase: Phase
   readonly map: PhaseProgress

@@ -8,6 +8,13 @@ import { CounterSet, FRAMEWORK_COUNTERS } from './counters.js'
 import { checkInputFiles, writeFileAtomically } from './job-files.js'
 import type { Counters, MapReduceApp } from './types.js'
 
+/**
+ * Runs a job in this process, the reference a distributed run is checked against (the lab's
+ * mrsequential): maps every input file, groups all pairs by key, reduces each key in sorted order,
+ * and writes one output file at `outputPath`, atomically. No combiner, no partitions, no skipping.
+ * Resolves with the job's counters; rejects with MapReduceError ERR_MR_INPUT_MISSING for an input
+ * that cannot be read, and with AppRecordError when map or reduce fails.
+ */
 export async function runSequential(app: MapReduceApp, inputFiles: readonly string[], outputPath: string): Promise<Counters> {
   await checkInputFiles(inputFiles)
   const counters = new CounterSet()

@@ -1,6 +1,7 @@
 // The shapes shared by the coordinator, the workers and the apps: what an app exports, what a
 // worker is told to do, and what it reports back.
 
+/** One pair a map emits; reduce sees every value emitted for its key. */
 export interface KeyValue {
   readonly key: string
   readonly value: string
@@ -12,7 +13,13 @@ export interface TaskContext {
   increment(name: string, by?: number): void
 }
 
+/**
+ * An app's map: the pairs of one input file, given its name and whole contents (UTF-8). It may run
+ * more than once for a file (re-executions, backups), so it must be deterministic, with no effect
+ * beyond its result.
+ */
 export type MapFunction = (filename: string, contents: string, context: TaskContext) => KeyValue[] | Promise<KeyValue[]>
+/** An app's reduce: the output value for `key`, given every value mapped to it. The same rules as for map apply. */
 export type ReduceFunction = (key: string, values: string[], context: TaskContext) => string | Promise<string>
 
 /** A MapReduce application: the module named by `--app` exports these. */
@@ -26,6 +33,7 @@ export interface MapReduceApp {
   readonly combine?: ReduceFunction
 }
 
+/** The two kinds of task a job runs: a map per input file, then nReduce reduces. */
 export type TaskKind = 'map' | 'reduce'
 
 export type Assignment =

@@ -11,7 +11,9 @@ import { decodeAssignment, encodeReport, reportTaskMethod, requestTaskMethod } f
 import { runReduceTask } from './reduce-task.js'
 import type { Assignment, MapReduceApp, TaskAssignment, TaskReport } from './types.js'
 
+/** What a worker runs and where it finds its coordinator; times in ms. */
 export interface WorkerOptions {
+  /** The app to run; every worker of a job must run the same one. */
   app: MapReduceApp
   /** A client transport; calls go to `coordinator`. */
   transport: Transport
@@ -30,12 +32,14 @@ export interface WorkerOptions {
   callTimeoutMs?: number
 }
 
+/** Why {@link runWorker} returned. */
 export type WorkerExitReason =
   /** The coordinator said the job is over. */
   | 'job-done'
   /** The coordinator stopped answering after it had been reached: it finished, or died. */
   | 'coordinator-gone'
 
+/** How a worker's run ended. */
 export interface WorkerResult {
   readonly reason: WorkerExitReason
   /** Tasks this worker ran, successful or not. */

@@ -17,7 +17,9 @@ import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, sta
 import { parseAddress } from '../rpc/tcp-transport.js'
 import type { TlsConfig } from '../rpc/tls.js'
 
+/** How {@link KvNode.start} sets up a KV replica. */
 export interface KvNodeOptions extends RespSecurityOptions {
+  /** This node's id, unique in the cluster. */
   id: string
   /** The founding members of a new cluster (this node among them); see RaftHostOptions.peers. */
   peers?: readonly Peer[]
@@ -25,6 +27,7 @@ export interface KvNodeOptions extends RespSecurityOptions {
   listen?: string
   /** Join the cluster through this member's address (a new data directory only). */
   join?: string
+  /** The LevelDB directory of this node's log; it records the node's and cluster's identity. */
   dataDirectory: string
   /**
    * The cluster this node belongs to: required to create a new data directory (give every founding
@@ -45,6 +48,11 @@ export interface KvNodeOptions extends RespSecurityOptions {
   logger?: Logger
 }
 
+/**
+ * A complete lograft KV replica in one object: Raft over TcpTransport, the log in classic-level,
+ * the KV state machine served for {@link KvClerk}, and optionally a RESP endpoint redis-cli can
+ * talk to. `lograft node` is a thin shell over it; embedders can start one in their own process.
+ */
 export class KvNode {
   private constructor(
     readonly id: string,
@@ -57,6 +65,11 @@ export class KvNode {
     readonly respPort: number | null,
   ) {}
 
+  /**
+   * Opens the data directory (joining the cluster first if it is new and `join` is given), starts
+   * serving, and resolves once it does. Refuses another node's or cluster's data directory
+   * (IdentityMismatchError), and a new one without a clusterId (ClusterIdRequiredError).
+   */
   static async start(options: KvNodeOptions): Promise<KvNode> {
     const logger = options.logger ?? stderrLogger
     const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES

@@ -12,8 +12,10 @@ import { type Logger, stderrLogger } from '../base/logger.js'
 import type { Peer } from './peers.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 
+/** How {@link MachineNode.start} sets up a replica. */
 export interface MachineNodeOptions<State, Command, Result> {
   machine: StateMachine<State, Command, Result>
+  /** This node's id, unique in the cluster. */
   id: string
   /** The founding members of a new cluster (this node among them); see RaftHostOptions.peers. */
   peers?: readonly Peer[]
@@ -21,6 +23,7 @@ export interface MachineNodeOptions<State, Command, Result> {
   listen?: string
   /** Join the cluster through this member's address (a new data directory only). */
   join?: string
+  /** The LevelDB directory of this node's log; it records the node's and cluster's identity. */
   dataDirectory: string
   /** Required to found a cluster with a new data directory; see KvNodeOptions.clusterId. */
   clusterId?: string

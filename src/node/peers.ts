@@ -4,16 +4,23 @@
 import { parseAddress } from '../rpc/tcp-transport.js'
 import type { PeerAddress } from '../rpc/tcp-peer-link.js'
 
+/** Thrown by {@link parsePeers} for a malformed list, saying which item is wrong and how. */
 export class PeerListError extends Error {
   readonly code = 'ERR_PEER_LIST'
 }
 
+/** A cluster member as a peer list names it. */
 export interface Peer {
   id: string
+  /** "host:port" as written. */
   address: string
   parsed: PeerAddress
 }
 
+/**
+ * Parses a member list, "1=127.0.0.1:7101,2=127.0.0.1:7102,...". Throws PeerListError if it is
+ * empty or malformed, lists an id or address twice, or gives port 0.
+ */
 export function parsePeers(text: string): Peer[] {
   if (text.trim() === '') throw new PeerListError('the peer list is empty; expected id=host:port,id=host:port,...')
   const peers: Peer[] = []
@@ -35,6 +42,7 @@ export function parsePeers(text: string): Peer[] {
   return peers
 }
 
+/** Writes `peers` as a member list that {@link parsePeers} reads back. */
 export function formatPeers(peers: readonly Pick<Peer, 'id' | 'address'>[]): string {
   return peers.map((peer) => `${peer.id}=${peer.address}`).join(',')
 }

@@ -11,15 +11,20 @@ import { type Logger, stderrLogger } from '../base/logger.js'
 import type { Peer } from './peers.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 
+/** The shard controller's state machine as it runs on a {@link ShardControllerNode}. */
 export type ControllerReplica = ReplicatedStateMachine<ControllerState, ControllerCommand, ControllerResult>
 
+/** How {@link ShardControllerNode.start} sets up a controller server. */
 export interface ShardControllerNodeOptions {
+  /** This server's id, unique among the controller's servers. */
   id: string
+  /** The founding servers of a new controller group (this one among them); see KvNodeOptions.peers. */
   peers?: readonly Peer[]
   /** Where the server listens; default its address in its configuration. */
   listen?: string
   /** Join the group through this member's address (a new data directory only). */
   join?: string
+  /** The LevelDB directory of this server's log. */
   dataDirectory: string
   /** Default 10; every group and clerk of the deployment must use the same count. */
   shardCount?: number
@@ -35,6 +40,11 @@ export interface ShardControllerNodeOptions {
 /** The controller's role in its deployment: its directory records `deployment:controller`. */
 export const CONTROLLER_ROLE = 'controller'
 
+/**
+ * One server of a sharded deployment's controller: the Raft group that keeps the deployment's
+ * configurations (which replica group serves which shard), served as `ShardController.Execute` for
+ * {@link ControllerClerk}. `lograft shard controller` is a thin shell over it.
+ */
 export class ShardControllerNode {
   private constructor(
     readonly id: string,
@@ -42,6 +52,11 @@ export class ShardControllerNode {
     private readonly host: RaftHost,
   ) {}
 
+  /**
+   * Opens the data directory (joining the controller's group first if it is new and `join` is
+   * given), starts serving, and resolves once it does. Refuses a directory of another deployment
+   * or of a group rather than the controller (IdentityMismatchError).
+   */
   static async start(options: ShardControllerNodeOptions): Promise<ShardControllerNode> {
     const logger = options.logger ?? stderrLogger
     return startRaftHost({ ...options, role: CONTROLLER_ROLE, logger }, async (host) => {
@@ -73,6 +88,7 @@ export class ShardControllerNode {
     return this.host.address
   }
 
+  /** Stops serving and closes the store; every acknowledged command is already durable. */
   async stop(): Promise<void> {
     this.host.stopFollowing()
     await this.replica.stop()

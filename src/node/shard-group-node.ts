@@ -28,8 +28,11 @@ import { ShardForwardingBackend } from './shard-kv-backend.js'
 /** How a deployment maps keys to shards: a hash of the whole key, so keys sharing a prefix spread out. */
 export const DEPLOYMENT_KEY_TO_SHARD: KeyToShard = hashShard
 
+/** How {@link ShardGroupNode.start} sets up a group server. */
 export interface ShardGroupNodeOptions extends RespSecurityOptions {
+  /** The replica group's id in the deployment's configurations; not 0, which means "no group". */
   gid: number
+  /** This server's id, unique within its group. */
   id: string
   /** The group's own servers (Raft members), by id. */
   peers?: readonly Peer[]
@@ -37,6 +40,7 @@ export interface ShardGroupNodeOptions extends RespSecurityOptions {
   listen?: string
   /** Join the group through this member's address (a new data directory only). */
   join?: string
+  /** The LevelDB directory of this server's log. */
   dataDirectory: string
   /** The controller's servers, "host:port" each. */
   controllers: readonly string[]
@@ -61,6 +65,7 @@ export interface ShardGroupNodeOptions extends RespSecurityOptions {
   /** Mutual TLS on the group's port and on its calls to the controller and other groups. Absent: plain TCP. */
   tls?: TlsConfig
   logger?: Logger
+  /** Hears about each shard this server starts sending to another group (for progress displays and tests). */
   onTransferPlanned?: (report: TransferReport) => void
 }
 
@@ -71,6 +76,12 @@ export function groupRole(gid: number): string {
   return `group-${gid}`
 }
 
+/**
+ * One server of a sharded-KV replica group: the group's state machine over Raft, which polls the
+ * controller for new configurations and moves shards to and from other groups, and optionally a
+ * RESP endpoint that forwards each command to the group owning its key. `lograft shard group` is a
+ * thin shell over it.
+ */
 export class ShardGroupNode {
   private constructor(
     readonly gid: number,
@@ -82,6 +93,11 @@ export class ShardGroupNode {
     readonly respPort: number | null,
   ) {}
 
+  /**
+   * Opens the data directory (joining the group first if it is new and `join` is given), starts
+   * serving and polling the controller, and resolves once it serves. Refuses a directory of another
+   * deployment, group or role (IdentityMismatchError).
+   */
   static async start(options: ShardGroupNodeOptions): Promise<ShardGroupNode> {
     const logger = options.logger ?? stderrLogger
     const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT

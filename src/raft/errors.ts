@@ -1,7 +1,7 @@
-// Errors a RaftNode reports to its callers.
-
+/** The base of the errors a RaftNode reports to its callers; `code` (ERR_...) tells them apart. */
 export class RaftError extends Error {
   constructor(
+    /** Stable, for matching: e.g. ERR_NOT_LEADER, ERR_RAFT_TIMEOUT. */
     readonly code: string,
     message: string,
   ) {
@@ -27,6 +27,10 @@ export class NodeStoppedError extends RaftError {
   }
 }
 
+/**
+ * A ReadIndex, membership change or leader transfer did not complete within operationTimeoutMs
+ * (RaftNodeOptions). A change or transfer may still take effect later.
+ */
 export class RaftTimeoutError extends RaftError {
   constructor(what: string, timeoutMs: number) {
     super('ERR_RAFT_TIMEOUT', `${what} did not complete within ${timeoutMs}ms`)

@@ -11,6 +11,7 @@
 // earlier leader's uncommitted change); the rule that fixes it is kept by RaftCore: a leader
 // commits an entry of its term before it proposes a change, and only one change is in flight.
 
+/** A server of the cluster, voter or learner. */
 export interface Member {
   readonly id: string
   /** Where peers reach it ("host:port"); empty in simulation, where ids are addresses. */
@@ -19,6 +20,10 @@ export interface Member {
   readonly promoteWhenCaughtUp: boolean
 }
 
+/**
+ * A cluster's members: the voters, which elect the leader and whose majority commits entries, and
+ * the learners, which receive the log but neither vote nor count toward a quorum.
+ */
 export interface Configuration {
   readonly voters: readonly Member[]
   readonly learners: readonly Member[]
@@ -26,6 +31,10 @@ export interface Configuration {
 
 export const EMPTY_CONFIGURATION: Configuration = Object.freeze({ voters: [], learners: [] })
 
+/**
+ * One single-server change to a Configuration, as RaftNode.changeMembership takes it (addLearner,
+ * promote, removeServer and changeAddress make one each).
+ */
 export type MembershipChange =
   | { readonly kind: 'addLearner'; readonly id: string; readonly address: string; readonly promoteWhenCaughtUp: boolean }
   | { readonly kind: 'promote'; readonly id: string }

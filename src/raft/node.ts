@@ -30,7 +30,9 @@ import { EntryType, type ProposeResult, type RaftStatus } from './types.js'
 import { configurationCodec } from './configuration-codec.js'
 import { type Configuration, EMPTY_CONFIGURATION, type MembershipChange, configurationOf, describeChange } from './membership.js'
 
+/** How {@link RaftNode.create} sets up a node; times in ms. */
 export interface RaftNodeOptions {
+  /** This node's id, unique in the cluster: the name peers call it by. */
   id: string
   /**
    * The founding voters (this node among them), used only while the store holds no configuration
@@ -70,6 +72,10 @@ export interface RaftNodeOptions {
   logger?: Logger
 }
 
+/**
+ * What committed$ emits: a committed command, a no-op (nothing to apply, but its index counts), or
+ * a snapshot that replaces the state machine's state.
+ */
 export type AppliedMessage =
   | { kind: 'command'; index: number; term: number; data: Uint8Array }
   | { kind: 'noop'; index: number; term: number }
@@ -102,7 +108,16 @@ export interface MembershipState {
   readonly committed: boolean
 }
 
+/**
+ * One Raft server, doing its own I/O: it ticks on a Clock, serves and sends Raft's RPCs on a
+ * Transport, and persists through a LogStore before it replies to any RPC that depends on what it
+ * wrote, so what it acknowledged survives a crash. Create it with {@link RaftNode.create}, subscribe
+ * to committed$, then start(); propose commands on the leader and apply them as they come out of
+ * committed$. {@link ReplicatedStateMachine} (or {@link MachineNode}) does the applying for a
+ * {@link StateMachine}.
+ */
 export class RaftNode {
+  /** This node's id (RaftNodeOptions.id). */
   readonly id: string
   private readonly options: RaftNodeOptions
   private readonly core: RaftCore
@@ -266,6 +281,7 @@ export class RaftNode {
     return result
   }
 
+  /** This node's role, term, leader and log indexes now. */
   status(): RaftStatus {
     return { ...this.core.status(), appliedIndex: this.applied }
   }
@@ -336,6 +352,7 @@ export class RaftNode {
     return this.changeMembership({ kind: 'addLearner', id, address, promoteWhenCaughtUp: options.promoteWhenCaughtUp ?? false })
   }
 
+  /** Makes learner `id` a voter; resolves once the change commits, rejects as changeMembership does. */
   promote(id: string): Promise<MembershipState> {
     return this.changeMembership({ kind: 'promote', id })
   }
@@ -345,6 +362,10 @@ export class RaftNode {
     return this.changeMembership({ kind: 'remove', id })
   }
 
+  /**
+   * Records that member `id` is now reached at `address` ("host:port"); resolves once the change
+   * commits, rejects as changeMembership does.
+   */
   changeAddress(id: string, address: string): Promise<MembershipState> {
     return this.changeMembership({ kind: 'changeAddress', id, address })
   }

@@ -3,6 +3,7 @@
 
 import type { Configuration } from './membership.js'
 
+/** What a log entry's data holds, by the entry's `type`. */
 export const EntryType = {
   /** A state-machine command proposed by a client. */
   Command: 0,
@@ -11,8 +12,10 @@ export const EntryType = {
   /** A new cluster configuration (an encoded Configuration of membership.ts). */
   Configuration: 2,
 } as const
+/** One of the {@link EntryType} values. */
 export type EntryType = (typeof EntryType)[keyof typeof EntryType]
 
+/** A node's part in its current term; a precandidate is running a pre-vote round, which changes no term. */
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader'
 
 /** An entry as it travels in AppendEntries: the index is implied by its position. */
@@ -119,19 +122,30 @@ export interface RaftCoreOptions extends RaftTimingOptions {
   random: () => number
 }
 
+/**
+ * Where a proposal went. On the leader, the command was appended at `index` in `term`; it took
+ * effect only if the entry committed$ emits at that index has that term (a new leader may replace
+ * it). Elsewhere `isLeader` is false, nothing was appended and `index` is -1: send it to the leader.
+ */
 export interface ProposeResult {
   index: number
   term: number
   isLeader: boolean
 }
 
+/** A node's Raft state at one moment, for monitoring and for finding the leader. */
 export interface RaftStatus {
   id: string
   term: number
   role: Role
+  /** The leader of the current term as this node knows it; null if it knows none. */
   leaderId: string | null
+  /** The highest index known to be committed. */
   commitIndex: number
+  /** The highest index handed to the state machine (emitted on committed$). */
   appliedIndex: number
+  /** The index of the last entry in this node's log, committed or not. */
   lastIndex: number
+  /** The last index the snapshot covers; 0 if there is none. */
   snapshotIndex: number
 }

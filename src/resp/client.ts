@@ -1,12 +1,9 @@
-// A small RESP client: sends commands as RESP arrays (pipelined if you like) and decodes replies
-// into RespReply values. Used by the demo, the benchmarks and the tests (which also send raw bytes,
-// to send what a well-behaved client never would).
-
 import net from 'node:net'
 import { type RespErrorPrefix } from './errors.js'
 import { type RespReply, arrayReply, bulkReply, errorReply, integerReply, simpleReply } from './reply.js'
 import { RespWriter } from './writer.js'
 
+/** One word of a command; a string is sent as UTF-8. */
 export type Word = string | Buffer
 
 /** One command as a RESP array of bulk strings, the way client libraries send it. */
@@ -16,6 +13,12 @@ export function encodeCommand(words: readonly Word[]): Buffer {
   return writer.toBuffer()
 }
 
+/**
+ * A small RESP client, over plain TCP: sends commands as RESP arrays (pipelined if you like) and
+ * decodes replies into RespReply values, matched to commands in the order they were sent. Used by
+ * the demo, the benchmarks and the tests (which also send raw bytes, to send what a well-behaved
+ * client never would).
+ */
 export class RespClient {
   private buffered = Buffer.alloc(0)
   private readonly replies: RespReply[] = []
@@ -37,6 +40,7 @@ export class RespClient {
     )
   }
 
+  /** Connects to a RESP server; rejects with the socket's error if the connection fails. */
   static async connect(port: number, host = '127.0.0.1'): Promise<RespClient> {
     const socket = net.connect({ host, port })
     await new Promise<void>((resolve, reject) => {
@@ -61,10 +65,12 @@ export class RespClient {
     return replies
   }
 
+  /** Sends `bytes` as they are, RESP or not; read what the server answers with nextReply(). */
   writeRaw(bytes: Buffer | string): void {
     this.socket.write(bytes)
   }
 
+  /** The next reply not yet taken; rejects if the connection closes before it arrives. */
   nextReply(): Promise<RespReply> {
     const reply = this.replies.shift()
     if (reply) return Promise.resolve(reply)
@@ -77,6 +83,7 @@ export class RespClient {
     return this.replies.length
   }
 
+  /** Drops the connection at once and resolves once it is closed; replies still awaited reject. */
   close(): Promise<void> {
     this.socket.destroy()
     return this.closed

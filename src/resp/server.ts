@@ -41,6 +41,12 @@ export interface RespServerOptions extends RespLimitOptions {
   clock?: Clock
 }
 
+/**
+ * A RESP (Redis protocol) endpoint: a TCP or TLS server that speaks enough of the protocol for
+ * redis-cli, redis-benchmark and client libraries, serving data commands from a {@link KvBackend},
+ * within the bounds of {@link RespLimitOptions}, and behind a password (requirePass) if one is set.
+ * Call listen() to start serving.
+ */
 export class RespServer {
   private readonly server: net.Server
   private readonly connections = new Set<RespConnection>()

@@ -1,5 +1,4 @@
-// Why a call failed. Every Transport rejects with an RpcError carrying one of these codes.
-
+/** Why a call failed. Every Transport rejects with an RpcError carrying one of these codes. */
 export type RpcErrorCode =
   /** No connection to the peer (disabled/unconnected end, refused or failed TCP connect). */
   | 'UNREACHABLE'
@@ -22,11 +21,18 @@ export type RpcErrorCode =
   /** A message could not be decoded. */
   | 'BAD_MESSAGE'
 
+/**
+ * How every Transport call fails. `code` says why, and so whether the request may have run: not
+ * after UNREACHABLE (it was never delivered), perhaps after LOST, TIMEOUT or CONNECTION_LOST, so
+ * retry only what is safe to repeat. An RpcError a handler throws reaches the caller with its code.
+ */
 export class RpcError extends Error {
   constructor(
     readonly code: RpcErrorCode,
     message: string,
+    /** The peer called, when known. */
     readonly peer?: string,
+    /** The method called ("Service.Method"), when known. */
     readonly method?: string,
   ) {
     super(message)
@@ -52,6 +58,7 @@ export function parseRpcErrorCode(code: string): RpcErrorCode {
   return KNOWN_CODES.has(code) ? (code as RpcErrorCode) : 'REMOTE'
 }
 
+/** Whether `error` is an RpcError, and with `code` if one is given. */
 export function isRpcError(error: unknown, code?: RpcErrorCode): error is RpcError {
   return error instanceof RpcError && (code === undefined || error.code === code)
 }

@@ -6,8 +6,11 @@ import { fileURLToPath } from 'node:url'
 import protobuf from 'protobufjs'
 import { RpcError } from './errors.js'
 
+/** Encodes and decodes one message type, for RPC requests and replies or a machine's commands. */
 export interface MessageCodec<T> {
+  /** The protobuf message type's name. */
   readonly typeName: string
+  /** The message's bytes on the wire. */
   encode(message: T): Uint8Array
   /** Throws RpcError BAD_MESSAGE on bytes that are not a valid message. */
   decode(bytes: Uint8Array): T

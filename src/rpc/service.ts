@@ -10,8 +10,13 @@ type TypedServe = (request: unknown, context: CallContext) => Promise<unknown> |
 /** The typed function behind each Handler made by handler(), for in-process calls. */
 const typedServes = new WeakMap<Handler, TypedServe>()
 
+/**
+ * A typed RPC method: its name with the codecs of its request and reply, shared by the caller
+ * ({@link invoke}) and the server ({@link handler}). Make one with {@link rpcMethod}.
+ */
 export interface RpcMethod<Request, Reply> {
   readonly service: string
+  /** The method's name within its service. */
   readonly name: string
   /** "Service.Method", as Transport.call expects. */
   readonly fullName: string
@@ -19,6 +24,7 @@ export interface RpcMethod<Request, Reply> {
   readonly reply: MessageCodec<Reply>
 }
 
+/** Defines the method `service`.`name`, whose request and reply are encoded with the given codecs. */
 export function rpcMethod<Request, Reply>(
   service: string,
   name: string,
@@ -28,6 +34,11 @@ export function rpcMethod<Request, Reply>(
   return { service, name, fullName: `${service}.${name}`, request, reply }
 }
 
+/**
+ * Calls `method` on `peer` with a typed request and resolves with the decoded reply; rejects with
+ * RpcError like Transport.call. A call the transport serves in this very process (TCP, to this
+ * node itself) runs the typed handler directly, with no encoding; its errors still arrive as RpcError.
+ */
 export async function invoke<Request, Reply>(
   transport: Transport,
   peer: string,

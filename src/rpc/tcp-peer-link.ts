@@ -15,8 +15,10 @@ import { type HandshakeRules, judgeHelloReply } from './handshake.js'
 import { MAX_HELLO_FRAME_BYTES } from './tcp-inbound.js'
 import { type TlsConfig, tlsClientOptions } from './tls.js'
 
+/** Where a TCP transport listens or dials: a host and port, or a Unix domain socket. */
 export interface PeerAddress {
   host: string
+  /** 0 when listening picks a free port. */
   port: number
   /** A Unix domain socket to use instead of host and port (written "unix:PATH"). */
   path?: string

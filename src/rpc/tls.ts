@@ -20,6 +20,7 @@ export interface TlsConfig {
   readonly ca: Buffer
 }
 
+/** Thrown by {@link loadTlsFiles} when a certificate, key or CA file cannot be read. */
 export class TlsConfigError extends Error {
   readonly code = 'ERR_TLS_CONFIG'
 }

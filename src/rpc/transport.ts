@@ -1,6 +1,7 @@
 // The Transport seam: one interface for every service's RPCs, implemented by the simulated
 // network (tests) and by TCP (deployment). Requests and replies are encoded protobuf messages.
 
+/** What a handler knows about the call it serves. */
 export interface CallContext {
   /**
    * The calling node's id. For a peer it is authenticated by the handshake (and, under mutual TLS,
@@ -9,6 +10,7 @@ export interface CallContext {
   readonly from: string
 }
 
+/** Who may call a registered service. */
 export interface ServiceAccess {
   /**
    * Only members of the cluster (connections accepted as peers) may call this service; a client's
@@ -17,13 +19,23 @@ export interface ServiceAccess {
   readonly peersOnly?: boolean
 }
 
+/**
+ * Serves one method: the encoded request in, the encoded reply out. An RpcError it throws reaches
+ * the caller with its code; any other error arrives as REMOTE, with its message.
+ */
 export type Handler = (request: Uint8Array, context: CallContext) => Promise<Uint8Array> | Uint8Array
 
+/** Per-call options of Transport.call. */
 export interface CallOptions {
   /** Reject with TIMEOUT if no reply arrives within this many ms. */
   timeoutMs?: number
 }
 
+/**
+ * The Transport seam: one interface for every service's RPCs, implemented by TCP (TcpTransport,
+ * for deployment) and by the simulated network (tests). Requests and replies are encoded
+ * messages; rpcMethod, invoke and handler put typed methods on top.
+ */
 export interface Transport {
   /** This node's id, sent to servers as CallContext.from. */
   readonly self: string

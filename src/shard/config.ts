@@ -2,12 +2,15 @@
 // rebalancing here is pure and deterministic, so every controller replica computes the same
 // configuration, and it is minimal: only the shards that must move to even out the load move.
 
+/** The shard count of a deployment that sets none; the controller, every group and every clerk must agree on it. */
 export const DEFAULT_SHARD_COUNT = 10
 
 /** gid 0 means "no group": a shard assigned to 0 is served by nobody. */
 export const NO_GROUP = 0
 
+/** One numbered configuration of a sharded deployment: which replica group serves each shard. */
 export interface ShardConfig {
+  /** Numbers go up by one with each change; configuration 0 assigns every shard to no group. */
   readonly num: number
   /** shards[i] is the gid serving shard i. */
   readonly shards: readonly number[]

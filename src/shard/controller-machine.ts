@@ -5,6 +5,7 @@ import { jsonCodec } from '../statemachine/codecs.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { NO_GROUP, type ShardConfig, groupIds, initialConfig, rebalance } from './config.js'
 
+/** A command of the controller machine; see the methods of {@link ControllerClerk}. */
 export type ControllerCommand =
   | { kind: 'join'; servers: Record<number, string[]> }
   | { kind: 'leave'; gids: number[] }
@@ -12,6 +13,7 @@ export type ControllerCommand =
   /** num -1 (or past the latest) asks for the latest configuration. */
   | { kind: 'query'; num: number }
 
+/** What a controller command returned. */
 export interface ControllerResult {
   /** The configuration asked for (query) or created (join, leave, move). */
   config: ShardConfig
@@ -19,7 +21,9 @@ export interface ControllerResult {
   error: string
 }
 
+/** The controller machine's state: every configuration so far. */
 export interface ControllerState {
+  /** Indexed by configuration number, from configuration 0. */
   configs: ShardConfig[]
 }
 

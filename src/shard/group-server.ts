@@ -55,12 +55,16 @@ export interface GroupServerOptions {
   onTransferPlanned?: (report: TransferReport) => void
 }
 
+/** A shard a group server starts sending to the group that takes it over. */
 export interface TransferReport {
+  /** The configuration that moved the shard. */
   configNum: number
   shard: number
   /** 'snapshot+log': the shard's snapshot plus the log segment since; 'live': the frozen shard as it is. */
   source: TransferPlan['source']
+  /** Chunks the shard is sent in (data, sessions, operations, and a closing digest). */
   chunks: number
+  /** Operations of the log segment replayed on top of the snapshot's copy (0 for 'live'). */
   segmentOperations: number
 }
 

@@ -9,6 +9,7 @@ import { envelopeCodec } from './envelope.js'
 import { type SessionLimits, SessionTable } from './sessions.js'
 import type { ApplyContext, StateMachine } from './types.js'
 
+/** What became of one committed message in the fold. */
 export type OutcomeKind =
   /** The command ran. */
   | 'applied'
@@ -16,10 +17,15 @@ export type OutcomeKind =
   | 'duplicate'
   /** Older than the client's last request: ignored. */
   | 'stale'
+  /** A leader's no-op entry: nothing applied. */
   | 'noop'
   /** The state was replaced by a snapshot. */
   | 'snapshot'
 
+/**
+ * The fold's account of one committed message (ReplicatedStateMachine.outcomes$), with the session
+ * of the command it carried (clientId 0: none).
+ */
 export interface Outcome<Result> {
   readonly kind: OutcomeKind
   readonly index: number

@@ -10,12 +10,15 @@ import { type Answer, LeaderSeeker } from './leader-seeker.js'
 import { type MachineReply, machineMethod } from './machine-service.js'
 import type { StateMachine } from './types.js'
 
+/** How a {@link MachineClerk} reaches its machine's servers; times in ms. */
 export interface MachineClerkOptions {
+  /** The transport to call the servers on; the clerk does not close it. */
   transport: Transport
   /** The group's servers, or a function giving them now (a cluster whose members change). */
   servers: readonly string[] | (() => readonly string[])
   /** Fixed for the clerk's life; default random. */
   clientId?: number
+  /** Draws the random client id when none is given; default Math.random. */
   random?: () => number
   clock?: Clock
   /** Pause after every server was tried without an answer. Default 100 ms. */
@@ -48,7 +51,14 @@ export class CommandRefusedError extends Error {
 /** The replies a clerk tries another server after; anything else but OK is the service refusing. */
 const RETRY_REPLIES = new Set(['ErrWrongLeader', 'ErrTimeout'])
 
+/**
+ * The client of a machine served with {@link serveMachine}: finds the leader, retries across
+ * failures and leader changes, and sends each write once per (clientId, sequence), so a retry after
+ * a lost reply gets the recorded result instead of running again. One command at a time per clerk;
+ * use several clerks for concurrency.
+ */
 export class MachineClerk<State, Command, Result> {
+  /** The session id this clerk's writes are deduplicated by. */
   readonly clientId: number
   private sequence = 0
   private readonly seeker = new LeaderSeeker()

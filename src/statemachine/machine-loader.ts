@@ -6,6 +6,10 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { StateMachine } from './types.js'
 
+/**
+ * Thrown by {@link loadMachine} when the module cannot be imported, exports no machine, or its
+ * machine lacks a name, a function or a codec (the message lists what is missing).
+ */
 export class MachineLoadError extends Error {
   readonly code = 'ERR_MACHINE_LOAD'
 }

@@ -31,6 +31,7 @@ export function machineMethod(machineName: string): RpcMethod<MachineRequest, Ma
   return rpcMethod(machineName, 'Execute', requestCodec, replyCodec)
 }
 
+/** How {@link serveMachine} serves a machine. */
 export interface MachineServiceOptions<Command> {
   /**
    * A command to refuse before it reaches the log, and the code to refuse it with (e.g. a value

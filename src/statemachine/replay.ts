@@ -9,10 +9,15 @@ import { foldMessage, initialFold } from './fold.js'
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from './sessions.js'
 import type { StateMachine } from './types.js'
 
+/**
+ * Thrown by {@link replayLog} when the index to stop at is inside the log's snapshot (the entries
+ * before it are gone) or past the last index.
+ */
 export class ReplayRangeError extends Error {
   readonly code = 'ERR_REPLAY_RANGE'
 }
 
+/** How far {@link replayLog} folds, and with which session limits. */
 export interface ReplayOptions {
   /** The index to stop at; default the log's last. */
   to?: number
@@ -32,9 +37,9 @@ export interface Replayed<State> {
 }
 
 /**
- * Folds `machine` over the log in `source` (a data directory, opened read-only for the call, or an
- * open LogStore) up to `options.to`. The directory's node must be stopped (LevelDB allows one
- * process at a time).
+ * Folds `machine` over the log in `source` (a data directory, opened for the call and closed
+ * after it, or an open LogStore) up to `options.to`. The directory's node must be stopped (LevelDB
+ * allows one process at a time).
  */
 export async function replayLog<State, Command, Result>(
   source: string | LogStore,

@@ -25,12 +25,20 @@ export class ProposalLostError extends RaftError {
 /** An incrementally encoded state goes to the log store in pieces of about this many bytes. */
 const SNAPSHOT_PIECE_BYTES = 1024 * 1024
 
+/**
+ * Identifies a request for exactly-once execution: a client numbers its requests, and a retry
+ * carries the same numbers as the original.
+ */
 export interface ClientSession {
+  /** Unique per client and never 0 (0 means no session). */
   clientId: number
+  /** Increases with each new request of the client; a retry repeats it. */
   sequence: number
 }
 
+/** How a {@link ReplicatedStateMachine} is set up; times in ms. */
 export interface ReplicatedStateMachineOptions<State, Command, Result> {
+  /** The Raft node whose committed$ the machine folds; created, not yet started. */
   raft: RaftNode
   machine: StateMachine<State, Command, Result>
   /** Snapshot when the raft state (hard state + retained log) reaches this many bytes. Omit: never. */
@@ -54,6 +62,13 @@ interface Waiter<Result> {
   readonly timer: TimerHandle
 }
 
+/**
+ * A StateMachine's reducer folded over a Raft node's committed entries: execute() proposes a
+ * command and resolves with its result once it is applied (exactly once, with a session), query()
+ * reads the state linearizably. The state is rebuilt from the last snapshot and the log on start;
+ * when the Raft state passes maxRaftStateBytes it is checkpointed as a snapshot and the log behind it
+ * is discarded.
+ */
 export class ReplicatedStateMachine<State, Command, Result> {
   readonly raft: RaftNode
   readonly machine: StateMachine<State, Command, Result>
@@ -101,6 +116,10 @@ export class ReplicatedStateMachine<State, Command, Result> {
     this.raft.start()
   }
 
+  /**
+   * Stops folding and stops the Raft node. Commands still waiting reject with a RaftError of code
+   * ERR_NODE_STOPPED; their entries may yet commit. The log store stays open.
+   */
   async stop(): Promise<void> {
     this.stopped.next()
     this.rejectAll(() => new RaftError('ERR_NODE_STOPPED', 'the state machine was stopped'))

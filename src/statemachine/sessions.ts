@@ -6,6 +6,10 @@
 import type { Codec } from './types.js'
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 
+/**
+ * How long exactly-once sessions are kept. A client retrying a request after its session is
+ * forgotten may have it run twice, so keep sessions longer than any client retries.
+ */
 export interface SessionLimits {
   /** A session idle for this long in log time is forgotten. */
   ttlMs: number
@@ -13,6 +17,7 @@ export interface SessionLimits {
   maxSessions: number
 }
 
+/** Sessions idle for an hour are forgotten, and beyond a million sessions the least recently active. */
 export const DEFAULT_SESSION_LIMITS: SessionLimits = { ttlMs: 60 * 60 * 1000, maxSessions: 1_000_000 }
 
 interface Session<Result> {

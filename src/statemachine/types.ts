@@ -1,8 +1,11 @@
-// What a replicated state machine is to lograft: a reducer over commands, with codecs for its
-// commands, results and state (the state codec is its snapshot format).
-
+/**
+ * Turns a machine's commands, results or state into bytes and back. What it encodes goes into the
+ * log and snapshots, so a change of format must still decode what earlier versions wrote.
+ */
 export interface Codec<T> {
+  /** The bytes of `value`. */
   encode(value: T): Uint8Array
+  /** The value of bytes this codec encoded; throws on bytes it cannot read. */
   decode(bytes: Uint8Array): T
 }
 
@@ -19,9 +22,15 @@ export interface ApplyContext {
   readonly timeMs: number
 }
 
+/**
+ * What a replicated state machine is to lograft: a reducer over commands, with codecs for its
+ * commands, results and state (the state codec is its snapshot format). Every replica folds the
+ * same committed commands through `apply` in the same order, so every replica reaches the same state.
+ */
 export interface StateMachine<State, Command, Result> {
   /** Names the machine in errors and tools. */
   readonly name: string
+  /** The state before any command: a fresh value on each call, since the fold updates it in place. */
   initial(): State
   /**
    * Applies one committed command. Deterministic and free of I/O. The fold owns `state`, so a
