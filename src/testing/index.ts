@@ -12,3 +12,5 @@ export { LocalMachineCluster, type LocalMachineClusterOptions, type LocalMachine
 export { ProcessSupervisor, NodeStartError, type ProcessSpec, type ExitListener } from './process-supervisor.js'
 export { freePortBlock, NoFreePortsError } from './ports.js'
 export { createTestPki, issueCertificate, type IssuedCertificate, type TestPki, type TestPkiOptions } from './pki.js'
+export { type ConformanceHost } from './conformance-host.js'
+export { logStoreConformance, type LogStoreConformanceOptions, type LogStoreLocation } from './log-store-conformance.js'

@@ -3,7 +3,7 @@
 // model to predict the durable state, then compares it with what a reopened store holds.
 
 import type { HardState, LogStore, SnapshotMeta } from '../../src/log/index.js'
-import { entryPayload, snapshotPayload } from './log.js'
+import { entryPayload, snapshotPayload } from '../../src/testing/log-entries.js'
 
 export type WriterOp =
   | { readonly kind: 'append'; readonly from: number; readonly count: number; readonly term: number; readonly nonce: number }
