@@ -45,11 +45,11 @@ export class SimServer {
     return this.dispatched
   }
 
-  /** @internal Runs the handler for `method`. */
-  async dispatch(method: string, request: Uint8Array, context: CallContext): Promise<Uint8Array> {
+  /** @internal Runs the handler for `method`; a client (`callerIsPeer` false) gets no peer-only one. */
+  async dispatch(method: string, request: Uint8Array, context: CallContext, callerIsPeer: boolean): Promise<Uint8Array> {
     this.dispatched++
-    const handle = this.handlers.lookup(method)
-    if (!handle) throw new RpcError('NO_HANDLER', `no handler for ${method}`, undefined, method)
+    const handle = this.handlers.lookup(method, callerIsPeer)
+    if (!handle) throw new RpcError('NO_HANDLER', `no handler for ${method}${callerIsPeer ? '' : ' for clients'}`, undefined, method)
     return handle(request, context)
   }
 }
@@ -70,6 +70,8 @@ export class SimClientEnd {
     readonly name: string,
     /** The node that owns this end, passed to handlers as CallContext.from. */
     readonly owner: string,
+    /** Calls on this end come from a member of the servers' cluster, whom peer-only services serve. */
+    readonly asPeer: boolean,
   ) {}
 
   /** Resolves with the reply, or rejects with RpcError (LOST, UNREACHABLE, REMOTE, NO_HANDLER). */
@@ -103,10 +105,15 @@ export class SimNetwork {
     this.ends.delete(name)
   }
 
-  makeEnd(name: string, owner = name): SimClientEnd {
+  /**
+   * Makes an end owned by `owner`. Give `asPeer` to the ends cluster members use to reach each
+   * other: without it the end is a client's, refused by peer-only services (Raft's) with
+   * NO_HANDLER, as TcpTransport refuses a connection that did not join as a member.
+   */
+  makeEnd(name: string, owner = name, options: { asPeer?: boolean } = {}): SimClientEnd {
     assert(!this.ends.has(name), () => `end ${name} already exists`)
     this.ends.set(name, { enabled: false, serverName: null })
-    return new SimClientEnd(this, name, owner)
+    return new SimClientEnd(this, name, owner, options.asPeer ?? false)
   }
 
   connect(endName: string, serverName: string): void {
@@ -198,7 +205,7 @@ export class SimNetwork {
     }
 
     this.emit('dispatch', end.name, method, 0)
-    const outcome = await this.awaitHandler(server.dispatch(method, requestCopy, { from: end.owner }), end.name, serverName, server)
+    const outcome = await this.awaitHandler(server.dispatch(method, requestCopy, { from: end.owner }, end.asPeer), end.name, serverName, server)
     if (outcome === 'server-died' || this.isServerDead(end.name, serverName, server)) {
       this.emit('server-died', end.name, method, 0)
       throw new RpcError('LOST', `server ${serverName} died during the call`, serverName, method)
