@@ -36,6 +36,7 @@ export interface SimNetworkOptions {
 export class SimServer {
   private readonly handlers = new HandlerTable()
   private dispatched = 0
+  private stopped = false
 
   register(service: string, handlers: Readonly<Record<string, Handler>>, access?: ServiceAccess): void {
     this.handlers.register(service, handlers, access)
@@ -43,6 +44,15 @@ export class SimServer {
 
   get rpcCount(): number {
     return this.dispatched
+  }
+
+  /** Stops serving, for good: the network treats the server as deleted (see SimNetwork.deleteServer). */
+  close(): void {
+    this.stopped = true
+  }
+
+  get closed(): boolean {
+    return this.stopped
   }
 
   /** @internal Runs the handler for `method`; a client (`callerIsPeer` false) gets no peer-only one. */
@@ -188,7 +198,7 @@ export class SimNetwork {
     const reliable = this.reliable
     const longReordering = this.longReordering
 
-    if (!state.enabled || serverName === null || !server) {
+    if (!state.enabled || serverName === null || !server || server.closed) {
       const delayMs = this.longDelays ? this.rng.int(7000) : this.rng.int(100)
       await sleep(this.clock, delayMs)
       this.emit('unreachable', end.name, method, 0)
@@ -249,7 +259,7 @@ export class SimNetwork {
   }
 
   private isServerDead(endName: string, serverName: string, server: SimServer): boolean {
-    return !(this.ends.get(endName)?.enabled ?? false) || this.servers.get(serverName) !== server
+    return !(this.ends.get(endName)?.enabled ?? false) || this.servers.get(serverName) !== server || server.closed
   }
 
   private endState(endName: string): EndState {
