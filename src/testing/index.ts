@@ -1,6 +1,7 @@
 // Public surface for testing with lograft (import from 'lograft/testing'): a simulated cluster of
 // your own machine with clerks and a fault schedule, seeded simulation tests, the linearizability
-// checker with your own model, the harnesses of the MIT 6.5840 labs, and a throwaway CA for TLS.
+// checker with your own model, the harnesses of the MIT 6.5840 labs, a throwaway CA for TLS, and
+// the conformance suites a LogStore backend or a Transport must pass.
 export { MachineCluster, type MachineClusterOptions } from './machine-cluster.js'
 export { ReplicaGroup, type ReplicaGroupOptions, type RunningReplica } from './replica-group.js'
 export { startNemesis, type Nemesis, type NemesisOptions } from './nemesis.js'
@@ -14,3 +15,4 @@ export { freePortBlock, NoFreePortsError } from './ports.js'
 export { createTestPki, issueCertificate, type IssuedCertificate, type TestPki, type TestPkiOptions } from './pki.js'
 export { type ConformanceHost } from './conformance-host.js'
 export { logStoreConformance, type LogStoreConformanceOptions, type LogStoreLocation } from './log-store-conformance.js'
+export { transportConformance, type ConformanceNetwork, type TransportConformanceOptions } from './transport-conformance.js'
