@@ -341,11 +341,6 @@ export class LogStore {
   }
 
   /**
-   * Stops the store the way a crash would: writes queued behind the one in flight never reach the
-   * database, and nothing more is accepted. The database stays open so a simulated restart can
-   * reopen it with LogStore.open.
-   */
-  /**
    * Records (synced) the configuration a founding member starts the cluster with, so that a
    * restart takes its members from the store (and then the log), never from flags again.
    */
@@ -376,6 +371,11 @@ export class LogStore {
     await this.db.put(identityKey, encodeIdentity(identityKey, this.stored), this.writeOptions())
   }
 
+  /**
+   * Stops the store the way a crash would: writes queued behind the one in flight never reach the
+   * database, and nothing more is accepted. The database stays open so a simulated restart can
+   * reopen it with LogStore.open.
+   */
   abandon(): void {
     if (this.closed) return
     this.closed = true

@@ -153,7 +153,6 @@ export class SimNetwork {
     this.longDelays = longDelays
   }
 
-  /** Two thirds of replies are delayed by 200–2200 ms. */
   /**
    * Delays every delivered request by [minMs, maxMs] on top of the labrpc model (whose reliable
    * network has no delay at all). Default 0: labrpc exactly. Tests of services whose clients loop
@@ -166,6 +165,7 @@ export class SimNetwork {
     this.latencyMaxMs = maxMs
   }
 
+  /** Two thirds of replies are delayed by 200–2200 ms. */
   setLongReordering(longReordering: boolean): void {
     this.longReordering = longReordering
   }
