@@ -10,7 +10,8 @@ import { openDiskLog } from '../src/log/index.js'
 import { Rng } from '../src/base/rng.js'
 import { seedsFor } from '../src/sim/seeds.js'
 import { makeTempDir } from './helpers/log.js'
-import { EMPTY_MODEL, applyOp, mismatch, readDurableState, type LogModel, type WriterOp } from './helpers/log-model.js'
+import { readDurableState } from '../src/testing/durable-state.js'
+import { EMPTY_MODEL, applyOp, mismatch, type LogModel, type WriterOp } from './helpers/log-model.js'
 
 const CHILD_PATH = fileURLToPath(new URL('./fixtures/log-writer-child.js', import.meta.url))
 const KILLS = 24

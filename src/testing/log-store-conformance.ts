@@ -9,6 +9,7 @@ import { lastValueFrom, take, toArray } from 'rxjs'
 import { type LevelDatabase, LogStore, type LogStoreOptions } from '../log/index.js'
 import { entryKey, hardStateKey, snapshotChunkKey } from '../log/keys.js'
 import type { ConformanceHost } from './conformance-host.js'
+import { readDurableState } from './durable-state.js'
 import { makeEntries, plain, snapshotPayload } from './log-entries.js'
 import { rawRecords, withRawDatabase } from './raw-database.js'
 
@@ -428,16 +429,7 @@ export function logStoreConformance(host: ConformanceHost, options: LogStoreConf
 
 /** Everything a store holds and reports, read back in full. */
 async function everythingIn(store: LogStore) {
-  return {
-    hardState: store.hardState,
-    snapshotMeta: store.snapshotMeta,
-    snapshotData: await store.readSnapshot(),
-    firstIndex: store.firstIndex,
-    lastIndex: store.lastIndex,
-    lastTerm: store.lastTerm,
-    entries: plain(await store.readEntries(store.firstIndex)),
-    sizes: store.sizes(),
-  }
+  return { ...(await readDurableState(store)), lastTerm: store.lastTerm, sizes: store.sizes() }
 }
 
 /**
