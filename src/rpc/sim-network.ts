@@ -51,6 +51,7 @@ export class SimServer {
     this.stopped = true
   }
 
+  /** True once close() was called. */
   get closed(): boolean {
     return this.stopped
   }
