@@ -43,7 +43,7 @@ async function inProcessCluster(): Promise<BenchCluster> {
       network.addServer(id, server)
       const ends = new Map<string, SimClientEnd>()
       for (const peer of NODE_IDS.filter((other) => other !== id)) {
-        const end = network.makeEnd(`${id}->${peer}`, id)
+        const end = network.makeEnd(`${id}->${peer}`, id, { asPeer: true })
         network.connect(end.name, peer)
         network.enable(end.name, true)
         ends.set(peer, end)

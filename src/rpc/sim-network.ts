@@ -50,6 +50,7 @@ export interface SimNetworkOptions {
 export class SimServer {
   private readonly handlers = new HandlerTable()
   private dispatched = 0
+  private stopped = false
 
   /**
    * Serves `Service.Method` for each method in `handlers`. `access.peersOnly` is not enforced here:
@@ -64,11 +65,21 @@ export class SimServer {
     return this.dispatched
   }
 
-  /** @internal Runs the handler for `method`. */
-  async dispatch(method: string, request: Uint8Array, context: CallContext): Promise<Uint8Array> {
+  /** Stops serving, for good: the network treats the server as deleted (see SimNetwork.deleteServer). */
+  close(): void {
+    this.stopped = true
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.stopped
+  }
+
+  /** @internal Runs the handler for `method`; a client (`callerIsPeer` false) gets no peer-only one. */
+  async dispatch(method: string, request: Uint8Array, context: CallContext, callerIsPeer: boolean): Promise<Uint8Array> {
     this.dispatched++
-    const handle = this.handlers.lookup(method)
-    if (!handle) throw new RpcError('NO_HANDLER', `no handler for ${method}`, undefined, method)
+    const handle = this.handlers.lookup(method, callerIsPeer)
+    if (!handle) throw new RpcError('NO_HANDLER', `no handler for ${method}${callerIsPeer ? '' : ' for clients'}`, undefined, method)
     return handle(request, context)
   }
 }
@@ -89,6 +100,8 @@ export class SimClientEnd {
     readonly name: string,
     /** The node that owns this end, passed to handlers as CallContext.from. */
     readonly owner: string,
+    /** Calls on this end come from a member of the servers' cluster, whom peer-only services serve. */
+    readonly asPeer: boolean,
   ) {}
 
   /** Resolves with the reply, or rejects with RpcError (LOST, UNREACHABLE, REMOTE, NO_HANDLER). */
@@ -132,11 +145,14 @@ export class SimNetwork {
   /**
    * A new end called `name` (which must be unused), connected to no server and disabled: connect
    * and enable it before calls can get through. `owner` is what handlers see as CallContext.from.
+   * Give `asPeer` to the ends cluster members use to reach each other: without it the end is a
+   * client's, refused by peer-only services (Raft's) with NO_HANDLER, as TcpTransport refuses a
+   * connection that did not join as a member.
    */
-  makeEnd(name: string, owner = name): SimClientEnd {
+  makeEnd(name: string, owner = name, options: { asPeer?: boolean } = {}): SimClientEnd {
     assert(!this.ends.has(name), () => `end ${name} already exists`)
     this.ends.set(name, { enabled: false, serverName: null })
-    return new SimClientEnd(this, name, owner)
+    return new SimClientEnd(this, name, owner, options.asPeer ?? false)
   }
 
   /** Points an end at the server called `serverName`; until that server exists, calls are unreachable. */
@@ -220,7 +236,7 @@ export class SimNetwork {
     const reliable = this.reliable
     const longReordering = this.longReordering
 
-    if (!state.enabled || serverName === null || !server) {
+    if (!state.enabled || serverName === null || !server || server.closed) {
       const delayMs = this.longDelays ? this.rng.int(7000) : this.rng.int(100)
       await sleep(this.clock, delayMs)
       this.emit('unreachable', end.name, method, 0)
@@ -237,7 +253,7 @@ export class SimNetwork {
     }
 
     this.emit('dispatch', end.name, method, 0)
-    const outcome = await this.awaitHandler(server.dispatch(method, requestCopy, { from: end.owner }), end.name, serverName, server)
+    const outcome = await this.awaitHandler(server.dispatch(method, requestCopy, { from: end.owner }, end.asPeer), end.name, serverName, server)
     if (outcome === 'server-died' || this.isServerDead(end.name, serverName, server)) {
       this.emit('server-died', end.name, method, 0)
       throw new RpcError('LOST', `server ${serverName} died during the call`, serverName, method)
@@ -280,7 +296,7 @@ export class SimNetwork {
   }
 
   private isServerDead(endName: string, serverName: string, server: SimServer): boolean {
-    return !(this.ends.get(endName)?.enabled ?? false) || this.servers.get(serverName) !== server
+    return !(this.ends.get(endName)?.enabled ?? false) || this.servers.get(serverName) !== server || server.closed
   }
 
   private endState(endName: string): EndState {

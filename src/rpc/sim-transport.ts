@@ -89,9 +89,10 @@ export class SimTransport implements Transport {
     })
   }
 
-  /** Fails calls in flight with CLOSED; incoming calls are still served until the harness removes the server. */
+  /** Stops serving (calls to this node fail as they would if it crashed) and fails calls in flight with CLOSED. */
   async close(): Promise<void> {
     this.closed = true
+    this.server.close()
     for (const abort of [...this.inFlight]) abort()
   }
 }

@@ -42,8 +42,9 @@ export class SimWorld {
   }
 
   /**
-   * A fresh server named `self` plus a fresh, enabled end to each peer's server. Call again to
-   * model a restart: the old server is replaced, so its late replies are never delivered.
+   * A fresh server named `self` plus a fresh, enabled end to each peer's server, calling as a peer
+   * (a member of their cluster, served by peer-only services). Call again to model a restart: the
+   * old server is replaced, so its late replies are never delivered.
    */
   attachNode(self: string, peers: readonly string[], options: { defaultTimeoutMs?: number } = {}): NodeAttachment {
     const server = new SimServer()
@@ -51,7 +52,7 @@ export class SimWorld {
     const generation = this.endGeneration++
     const ends = new Map<string, SimClientEnd>()
     for (const peer of peers) {
-      const end = this.network.makeEnd(`${self}->${peer}#${generation}`, self)
+      const end = this.network.makeEnd(`${self}->${peer}#${generation}`, self, { asPeer: true })
       this.network.connect(end.name, peer)
       this.network.enable(end.name, true)
       ends.set(peer, end)

@@ -3,7 +3,8 @@
  * ({@link MachineCluster}, {@link startNemesis}), seeded simulation tests ({@link simTest}), the
  * linearizability checker with your own model ({@link checkOperations}), the harnesses of the MIT
  * 6.5840 labs, a real cluster of local `lograft node` processes for crash tests
- * ({@link LocalMachineCluster}), and a throwaway CA for TLS ({@link createTestPki}).
+ * ({@link LocalMachineCluster}), a throwaway CA for TLS ({@link createTestPki}), and the conformance suites a LogStore backend
+ * or a Transport must pass ({@link logStoreConformance}, {@link transportConformance}).
  *
  * The simulated harnesses run on a SimWorld from `lograft/sim`: the same seed, the same run.
  *
@@ -21,3 +22,6 @@ export { ProcessSupervisor, NodeStartError, type ProcessSpec, type ExitListener 
 export { freePortBlock, NoFreePortsError } from './ports.js'
 export { createTestPki, issueCertificate, type IssuedCertificate, type TestPki, type TestPkiOptions } from './pki.js'
 export { MembershipTimeoutError } from './membership-driver.js'
+export { type ConformanceHost } from './conformance-host.js'
+export { logStoreConformance, type LogStoreConformanceOptions, type LogStoreLocation } from './log-store-conformance.js'
+export { transportConformance, type ConformanceNetwork, type TransportConformanceOptions } from './transport-conformance.js'

@@ -148,7 +148,7 @@ export class RaftCluster {
     const ends = new Map<number, SimClientEnd>()
     const endsByPeer = new Map<string, SimClientEnd>()
     for (let j = 0; j < this.size; j++) {
-      const end = this.world.network.makeEnd(`${self}->${j}#${generation}`, self)
+      const end = this.world.network.makeEnd(`${self}->${j}#${generation}`, self, { asPeer: true })
       this.world.network.connect(end.name, RaftCluster.peerName(j))
       ends.set(j, end)
       endsByPeer.set(RaftCluster.peerName(j), end)

@@ -125,7 +125,7 @@ export class ReplicaGroup<State, Command, Result> {
     const ends = new Map<number, SimClientEnd>()
     const endsByPeer = new Map<string, SimClientEnd>()
     for (let j = 0; j < this.size; j++) {
-      const end = this.world.network.makeEnd(`${self}->${this.serverName(j)}#${generation}`, self)
+      const end = this.world.network.makeEnd(`${self}->${this.serverName(j)}#${generation}`, self, { asPeer: true })
       this.world.network.connect(end.name, this.serverName(j))
       ends.set(j, end)
       endsByPeer.set(this.serverName(j), end)
@@ -194,7 +194,7 @@ export class ReplicaGroup<State, Command, Result> {
     }
   }
 
-  /** An enabled end from server `self` (in its `generation`) to a server outside the group. */
+  /** An enabled end from server `self` (in its `generation`) to a server outside the group, which it calls as a client. */
   private outsideEnd(self: string, generation: number, peer: string): SimClientEnd {
     const end = this.world.network.makeEnd(`${self}->${peer}#${generation}`, self)
     this.world.network.connect(end.name, peer)

@@ -2,8 +2,9 @@
 // writer describes each write it issues as a WriterOp, and the parent folds those ops over the
 // model to predict the durable state, then compares it with what a reopened store holds.
 
-import type { HardState, LogStore, SnapshotMeta } from '../../src/log/index.js'
-import { entryPayload, snapshotPayload } from './log.js'
+import type { HardState } from '../../src/log/index.js'
+import type { DurableState } from '../../src/testing/durable-state.js'
+import { entryPayload, snapshotPayload } from '../../src/testing/log-entries.js'
 
 export type WriterOp =
   | { readonly kind: 'append'; readonly from: number; readonly count: number; readonly term: number; readonly nonce: number }
@@ -41,27 +42,6 @@ export function applyOp(model: LogModel, op: WriterOp): LogModel {
       const entries = last?.term === op.term ? model.entries.filter((entry) => entry.index > op.index) : []
       return { ...model, snapshot: op, entries }
     }
-  }
-}
-
-/** Everything a reopened store holds, read and verified. */
-export interface DurableState {
-  readonly hardState: HardState
-  readonly snapshotMeta: SnapshotMeta | null
-  readonly snapshotData: Uint8Array
-  readonly firstIndex: number
-  readonly lastIndex: number
-  readonly entries: ReadonlyArray<{ index: number; term: number; data: Uint8Array }>
-}
-
-export async function readDurableState(store: LogStore): Promise<DurableState> {
-  return {
-    hardState: store.hardState,
-    snapshotMeta: store.snapshotMeta,
-    snapshotData: await store.readSnapshot(),
-    firstIndex: store.firstIndex,
-    lastIndex: store.lastIndex,
-    entries: await store.readEntries(store.firstIndex),
   }
 }
 

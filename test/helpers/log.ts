@@ -1,48 +1,11 @@
-// Shared harness for the log store tests: deterministic entries whose bytes can be re-derived from
-// (index, term, nonce), temp directories, raw access to a store's database, and fault injection.
+// Shared harness for the log store tests: the two backends' locations, temp directories, and
+// fault injection into a store's database.
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { LevelDatabase, LogEntry } from '../../src/log/index.js'
-
-/** Payload bytes of the entry (index, term) written by the write tagged `nonce`; 8 to 71 bytes. */
-export function entryPayload(index: number, term: number, nonce: number): Uint8Array {
-  return derivedBytes(8 + ((index * 7 + nonce) % 64), index * 31 + term * 17 + nonce)
-}
-
-/** Bytes of the snapshot through `index` tagged `nonce`. */
-export function snapshotPayload(index: number, nonce: number, sizeBytes: number): Uint8Array {
-  return derivedBytes(sizeBytes, index * 131 + nonce)
-}
-
-function derivedBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let state = (seed ^ 0x9e3779b9) >>> 0
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    out[i] = state >>> 24
-  }
-  return out
-}
-
-/** `count` contiguous entries from `from`, all in `term`, with payloads from entryPayload. */
-export function makeEntries(from: number, count: number, term: number, nonce = 0): LogEntry[] {
-  return Array.from({ length: count }, (_, offset) => ({
-    index: from + offset,
-    term,
-    type: 1,
-    data: entryPayload(from + offset, term, nonce),
-  }))
-}
-
-/**
- * `entries` with their data as plain Uint8Arrays, for deep comparison: range reads hand out
- * Buffers (a Uint8Array subclass), which deep equality tells apart from Uint8Arrays.
- */
-export function plain(entries: readonly LogEntry[]): LogEntry[] {
-  return entries.map((entry) => ({ ...entry, data: Uint8Array.from(entry.data) }))
-}
+import { type LevelDatabase, diskDatabase, memoryDatabase } from '../../src/log/index.js'
+import type { LogStoreConformanceOptions, LogStoreLocation } from '../../src/testing/log-store-conformance.js'
 
 /** A fresh directory under the OS temp dir, and a way to delete it. */
 export function makeTempDir(prefix: string): { path: string; remove: () => void } {
@@ -50,21 +13,40 @@ export function makeTempDir(prefix: string): { path: string; remove: () => void 
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
 }
 
-/** Opens `db` (unless already open), runs `work` on it and closes it again. */
-export async function withRawDatabase<T>(db: LevelDatabase, work: (db: LevelDatabase) => Promise<T>): Promise<T> {
-  if (db.status !== 'open') await db.open()
-  try {
-    return await work(db)
-  } finally {
-    await db.close()
-  }
+/** A location with the name its stores get in errors, which tests of those errors match. */
+export interface NamedLogLocation extends LogStoreLocation {
+  readonly storeName: string
 }
 
-/** Every key and value stored in `db`, in key order. */
-export async function rawRecords(db: LevelDatabase): Promise<Array<[Uint8Array, Uint8Array]>> {
-  const records: Array<[Uint8Array, Uint8Array]> = []
-  for await (const record of db.iterator()) records.push(record)
-  return records
+/** A backend as the conformance suite takes it, its locations named. */
+export interface LogBackend extends LogStoreConformanceOptions {
+  createLocation(): NamedLogLocation
+}
+
+/** memory-level: one database object, reopened after each close, as a simulated restart does. */
+export const memoryBackend: LogBackend = {
+  name: 'memory-level',
+  createLocation() {
+    const db = memoryDatabase()
+    return {
+      storeName: 'memory',
+      database: () => db,
+      remove: () => {}, // Nothing on disk: the database goes with this object.
+    }
+  },
+}
+
+/** classic-level in a temp directory, opened afresh each time, as a restarted process does. */
+export const diskBackend: LogBackend = {
+  name: 'classic-level',
+  createLocation() {
+    const dir = makeTempDir('log-store')
+    return {
+      storeName: dir.path,
+      database: () => diskDatabase(dir.path),
+      remove: dir.remove,
+    }
+  },
 }
 
 export interface BatchFaults {
