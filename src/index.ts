@@ -66,6 +66,7 @@ export { loadMachine, MachineLoadError } from './statemachine/machine-loader.js'
 export { replayLog, ReplayRangeError, type ReplayOptions, type Replayed } from './statemachine/replay.js'
 
 // Complete replicas: one process's node of a cluster.
+export type { ReplicaOptions } from './node/replica-options.js'
 export { MachineNode, type MachineNodeOptions } from './node/machine-node.js'
 export { KvNode, type KvNodeOptions } from './node/kv-node.js'
 export { parsePeers, formatPeers, PeerListError, type Peer } from './node/peers.js'

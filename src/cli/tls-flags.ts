@@ -3,7 +3,7 @@
 // secure a RESP endpoint (--requirepass or --requirepass-file, --resp-tls).
 
 import { readFile } from 'node:fs/promises'
-import type { RespSecurityOptions } from '../node/resp-security.js'
+import type { RespSecurityOptions } from '../node/resp-endpoint.js'
 import { type TlsConfig, loadTlsFiles } from '../rpc/tls.js'
 import { UsageError } from './usage.js'
 

@@ -9,43 +9,20 @@ import { KvService } from '../kv/kv-service.js'
 import { kvMachine } from '../kv/kv.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { KvReplica } from '../kv/kv-service.js'
-import { type Logger, stderrLogger } from '../base/logger.js'
+import { stderrLogger } from '../base/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
-import type { Peer } from './peers.js'
-import { type RespSecurityOptions, respSecurity } from './resp-security.js'
+import type { ReplicaOptions } from './replica-options.js'
+import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
 import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
-import { parseAddress } from '../rpc/tcp-transport.js'
-import type { TlsConfig } from '../rpc/tls.js'
 
 /** How {@link KvNode.start} sets up a KV replica. */
-export interface KvNodeOptions extends RespSecurityOptions {
-  /** This node's id, unique in the cluster. */
-  id: string
-  /** The founding members of a new cluster (this node among them); see RaftHostOptions.peers. */
-  peers?: readonly Peer[]
-  /** Where the Raft and client port listens; default this node's address in its configuration. */
-  listen?: string
-  /** Join the cluster through this member's address (a new data directory only). */
-  join?: string
-  /** The LevelDB directory of this node's log; it records the node's and cluster's identity. */
-  dataDirectory: string
-  /**
-   * The cluster this node belongs to: required to create a new data directory (give every founding
-   * member the same, e.g. a random one from newClusterId()); an existing directory knows its own,
-   * and one of another cluster (or node) is refused.
-   */
-  clusterId?: string
-  /** Mutual TLS on the Raft and client port. Absent: plain TCP. */
-  tls?: TlsConfig
+export interface KvNodeOptions extends ReplicaOptions, RespSecurityOptions {
   /** "host:port" for the RESP endpoint; omit for none. */
   respAddress?: string
-  /** Snapshot when the raft state reaches this many bytes. Default 32 MiB; 0: never. */
-  maxRaftStateBytes?: number
   /** Largest value a client may write. Default 1 MiB (the peer port's frames grow to fit larger ones). */
   maxValueBytes?: number
   /** A client request that cannot complete (no quorum) fails after this long. Default 5000 ms. */
   requestTimeoutMs?: number
-  logger?: Logger
 }
 
 /**
@@ -83,10 +60,8 @@ export class KvNode {
         logger,
       })
       new KvService(replica, { maxValueBytes }).register(transport)
-      let resp: RespServer | null = null
-      let respPort: number | null = null
+      let resp: RespEndpoint | null = null
       if (options.respAddress) {
-        const address = parseAddress(options.respAddress)
         const backend = new ClerkPoolBackend({
           transport,
           servers: () => raft.members().configuration.voters.map((member) => member.id),
@@ -94,19 +69,10 @@ export class KvNode {
           rpcTimeoutMs: 1000,
           info: () => infoSections(options.id, clusterId, raft, replica),
         })
-        resp = new RespServer({
-          host: address.host,
-          port: address.port,
-          backend,
-          logger,
-          maxValueBytes,
-          info: { lograft_node: options.id },
-          ...respSecurity(options, options.tls),
-        })
-        respPort = (await resp.listen()).port
+        resp = await startRespEndpoint(options.respAddress, options, options.tls, { backend, logger, maxValueBytes, info: { lograft_node: options.id } })
       }
       replica.start()
-      return new KvNode(options.id, clusterId, raft, replica, host, resp, respPort)
+      return new KvNode(options.id, clusterId, raft, replica, host, resp?.server ?? null, resp?.port ?? null)
     })
   }
 

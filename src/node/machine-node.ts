@@ -3,36 +3,20 @@
 // folded over the committed log, `<machine name>.Execute` for MachineClerk clients, membership
 // changes, fail-stop on a failed disk. `lograft node --machine PATH` is a thin shell over it.
 
-import type { TlsConfig } from '../rpc/tls.js'
 import type { RaftNode } from '../raft/node.js'
 import { serveMachine } from '../statemachine/machine-service.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { StateMachine } from '../statemachine/types.js'
-import { type Logger, stderrLogger } from '../base/logger.js'
-import type { Peer } from './peers.js'
+import { stderrLogger } from '../base/logger.js'
+import type { ReplicaOptions } from './replica-options.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 
 /** How {@link MachineNode.start} sets up a replica. */
-export interface MachineNodeOptions<State, Command, Result> {
+export interface MachineNodeOptions<State, Command, Result> extends ReplicaOptions {
+  /** The machine every member of the cluster runs (the same one, by name and version). */
   machine: StateMachine<State, Command, Result>
-  /** This node's id, unique in the cluster. */
-  id: string
-  /** The founding members of a new cluster (this node among them); see RaftHostOptions.peers. */
-  peers?: readonly Peer[]
-  /** Where the Raft and client port listens; default this node's address in its configuration. */
-  listen?: string
-  /** Join the cluster through this member's address (a new data directory only). */
-  join?: string
-  /** The LevelDB directory of this node's log; it records the node's and cluster's identity. */
-  dataDirectory: string
-  /** Required to found a cluster with a new data directory; see KvNodeOptions.clusterId. */
-  clusterId?: string
-  tls?: TlsConfig
-  /** Snapshot when the raft state reaches this many bytes. Default 32 MiB; 0: never. */
-  maxRaftStateBytes?: number
   /** Commands to refuse before they reach the log; see MachineServiceOptions.refuse. */
   refuse?: (command: Command) => string | null
-  logger?: Logger
 }
 
 /** A running replica of `machine`; stop() to stop it. */

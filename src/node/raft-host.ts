@@ -12,39 +12,21 @@ import { allMembers, memberOf } from '../raft/membership.js'
 import { serveMembership } from '../raft/membership-service.js'
 import { RaftNode } from '../raft/node.js'
 import { DEFAULT_MAX_FRAME_BYTES, TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
-import type { TlsConfig } from '../rpc/tls.js'
 import { assert } from '../base/assert.js'
 import type { Logger } from '../base/logger.js'
 import { type Joined, joinCluster } from './join.js'
 import { followMembership } from './membership-sync.js'
 import { incarnationCheck } from './peer-incarnations.js'
-import { type Peer, PeerListError } from './peers.js'
+import { PeerListError } from './peers.js'
+import type { ReplicaOptions } from './replica-options.js'
 
-export interface RaftHostOptions {
-  id: string
-  /**
-   * The founding members of a new cluster, this node among them. A restarted node takes its
-   * members from its store and log instead; a node that joins gives none.
-   */
-  peers?: readonly Peer[]
-  /** Where to listen ("host:port"); default: this node's address in `peers` or in its configuration. */
-  listen?: string
-  /**
-   * Any member's address: a node with a new data directory asks the cluster there to add it (as a
-   * learner, promoted once caught up). Ignored once the directory exists: the node resumes.
-   */
-  join?: string
-  dataDirectory: string
-  /** Required to create a new data directory as a founder (every founder gets the same); checked against an existing one. */
-  clusterId?: string
+export interface RaftHostOptions extends Omit<ReplicaOptions, 'maxRaftStateBytes' | 'logger'> {
   /**
    * For a cluster that is one part of a larger deployment (the shard controller, a shard group):
    * `clusterId` names the deployment and the data directory records `clusterId:role`, so a
    * directory is never opened as another part's, nor as another deployment's.
    */
   role?: string
-  /** Mutual TLS for the Raft and client port. Absent: plain TCP. */
-  tls?: TlsConfig
   /** Largest frame on the port; see TcpTransportOptions.maxFrameBytes. */
   maxFrameBytes?: number
   logger: Logger

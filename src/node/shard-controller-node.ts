@@ -6,35 +6,17 @@ import { DEFAULT_SHARD_COUNT } from '../shard/config.js'
 import { type ControllerCommand, type ControllerResult, type ControllerState, controllerMachine } from '../shard/controller-machine.js'
 import { serveMachine } from '../statemachine/machine-service.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
-import type { TlsConfig } from '../rpc/tls.js'
-import { type Logger, stderrLogger } from '../base/logger.js'
-import type { Peer } from './peers.js'
+import { stderrLogger } from '../base/logger.js'
+import type { ReplicaOptions } from './replica-options.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 
 /** The shard controller's state machine as it runs on a {@link ShardControllerNode}. */
 export type ControllerReplica = ReplicatedStateMachine<ControllerState, ControllerCommand, ControllerResult>
 
 /** How {@link ShardControllerNode.start} sets up a controller server. */
-export interface ShardControllerNodeOptions {
-  /** This server's id, unique among the controller's servers. */
-  id: string
-  /** The founding servers of a new controller group (this one among them); see KvNodeOptions.peers. */
-  peers?: readonly Peer[]
-  /** Where the server listens; default its address in its configuration. */
-  listen?: string
-  /** Join the group through this member's address (a new data directory only). */
-  join?: string
-  /** The LevelDB directory of this server's log. */
-  dataDirectory: string
+export interface ShardControllerNodeOptions extends ReplicaOptions {
   /** Default 10; every group and clerk of the deployment must use the same count. */
   shardCount?: number
-  /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
-  maxRaftStateBytes?: number
-  /** The deployment's id: required for a new data directory, checked against an existing one. */
-  clusterId?: string
-  /** Mutual TLS on the controller's port (its Raft peers, groups and admin tools). Absent: plain TCP. */
-  tls?: TlsConfig
-  logger?: Logger
 }
 
 /** The controller's role in its deployment: its directory records `deployment:controller`. */

@@ -9,7 +9,6 @@
 
 import { RespServer } from '../resp/server.js'
 import type { KvInfoSections } from '../resp/backend.js'
-import { parseAddress } from '../rpc/tcp-transport.js'
 import { DEFAULT_SHARD_COUNT, type KeyToShard, hashShard } from '../shard/config.js'
 import { ControllerClerk } from '../shard/controller-clerk.js'
 import { type GroupCommand, type GroupResult, type GroupState, groupMachine } from '../shard/group-machine.js'
@@ -18,10 +17,9 @@ import type { ShardStatus } from '../shard/shard-state.js'
 import { systemClock } from '../base/clock.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
-import type { TlsConfig } from '../rpc/tls.js'
-import { type Logger, stderrLogger } from '../base/logger.js'
-import type { Peer } from './peers.js'
-import { type RespSecurityOptions, respSecurity } from './resp-security.js'
+import { stderrLogger } from '../base/logger.js'
+import type { ReplicaOptions } from './replica-options.js'
+import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
 import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 import { ShardForwardingBackend } from './shard-kv-backend.js'
 
@@ -29,27 +27,15 @@ import { ShardForwardingBackend } from './shard-kv-backend.js'
 export const DEPLOYMENT_KEY_TO_SHARD: KeyToShard = hashShard
 
 /** How {@link ShardGroupNode.start} sets up a group server. */
-export interface ShardGroupNodeOptions extends RespSecurityOptions {
+export interface ShardGroupNodeOptions extends ReplicaOptions, RespSecurityOptions {
   /** The replica group's id in the deployment's configurations; not 0, which means "no group". */
   gid: number
-  /** This server's id, unique within its group. */
-  id: string
-  /** The group's own servers (Raft members), by id. */
-  peers?: readonly Peer[]
-  /** Where the server listens; default its address in its configuration. */
-  listen?: string
-  /** Join the group through this member's address (a new data directory only). */
-  join?: string
-  /** The LevelDB directory of this server's log. */
-  dataDirectory: string
   /** The controller's servers, "host:port" each. */
   controllers: readonly string[]
   /** Default 10; the same for the controller, every group and every clerk. */
   shardCount?: number
   /** "host:port" for the RESP endpoint; omit for none. */
   respAddress?: string
-  /** Snapshot when the raft state reaches this many bytes. Default 4 MiB; 0: never. */
-  maxRaftStateBytes?: number
   /** Largest value a RESP client may write. Default 1 MiB (the port's frames grow to fit larger ones). */
   maxValueBytes?: number
   /** A RESP request that cannot complete in this time fails with -TRYAGAIN. Default 5000 ms. */
@@ -58,13 +44,8 @@ export interface ShardGroupNodeOptions extends RespSecurityOptions {
   maxForwardingClerks?: number
   /** Bytes of keys and values per migration chunk. Default: GroupServer's (256 KiB). */
   maxChunkBytes?: number
-  /** The deployment's id: required for a new data directory, checked against an existing one. */
-  clusterId?: string
   /** Per-RPC timeout towards the controller and other groups. Default 1000 ms. */
   rpcTimeoutMs?: number
-  /** Mutual TLS on the group's port and on its calls to the controller and other groups. Absent: plain TCP. */
-  tls?: TlsConfig
-  logger?: Logger
   /** Hears about each shard this server starts sending to another group (for progress displays and tests). */
   onTransferPlanned?: (report: TransferReport) => void
 }
@@ -129,10 +110,8 @@ export class ShardGroupNode {
         ...(options.maxChunkBytes === undefined ? {} : { maxChunkBytes: options.maxChunkBytes }),
         ...(options.onTransferPlanned ? { onTransferPlanned: options.onTransferPlanned } : {}),
       })
-      let resp: RespServer | null = null
-      let respPort: number | null = null
+      let resp: RespEndpoint | null = null
       if (options.respAddress) {
-        const address = parseAddress(options.respAddress)
         const backend = new ShardForwardingBackend({
           transport,
           controller: controllerClerk(),
@@ -144,20 +123,16 @@ export class ShardGroupNode {
           maxClerks: options.maxForwardingClerks ?? 1024,
           info: () => groupInfo(options.gid, options.id, host.clusterId, replica),
         })
-        resp = new RespServer({
-          host: address.host,
-          port: address.port,
+        resp = await startRespEndpoint(options.respAddress, options, options.tls, {
           backend,
           logger,
           maxValueBytes,
           info: { lograft_node: options.id, lograft_gid: options.gid },
-          ...respSecurity(options, options.tls),
         })
-        respPort = (await resp.listen()).port
       }
       server.start()
       replica.start()
-      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp, respPort)
+      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null)
     })
   }
 
