@@ -3,8 +3,6 @@
 // subset of its servers.
 
 import type { SimClientEnd } from '../rpc/sim-network.js'
-import { SimServer } from '../rpc/sim-network.js'
-import { SimTransport } from '../rpc/sim-transport.js'
 import type { RaftNodeOptions } from '../raft/node.js'
 import type { SimWorld } from '../sim/world.js'
 import { KvClerk } from '../kv/kv-clerk.js'
@@ -79,18 +77,10 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
 
   /** A clerk with ends to every server, enabled for those in `to`. */
   makeClient(to: readonly number[]): KvClerk {
-    const name = `client${this.nextClient++}`
-    const ends = new Map<number, SimClientEnd>()
-    const endsByServer = new Map<string, SimClientEnd>()
-    for (let i = 0; i < this.size; i++) {
-      const end = this.simWorld.network.makeEnd(`${name}->${this.serverName(i)}`, name)
-      this.simWorld.network.connect(end.name, this.serverName(i))
-      ends.set(i, end)
-      endsByServer.set(this.serverName(i), end)
-    }
+    const { transport, ends } = this.switchableClient(`client${this.nextClient++}`)
     const rng = this.simWorld.rng.fork()
     const clerk = new KvClerk({
-      transport: new SimTransport({ self: name, server: new SimServer(), ends: endsByServer, clock: this.simWorld.clock }),
+      transport,
       servers: this.serverNames(),
       random: () => rng.float(),
       clock: this.simWorld.clock,
@@ -103,8 +93,7 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
   /** Lets `clerk` reach exactly the servers in `to`. */
   connectClient(clerk: KvClerk, to: readonly number[]): void {
     const ends = this.clients.get(clerk)
-    if (!ends) return
-    for (const [i, end] of ends) this.simWorld.network.enable(end.name, to.includes(i))
+    if (ends) this.enableClientEnds(ends, to)
   }
 
   /** Removes the clerk's ends from the network: its calls in flight fail, and so do later ones. */

@@ -4,8 +4,6 @@
 // MachineClerks connected to any subset of its servers.
 
 import type { SimClientEnd } from '../rpc/sim-network.js'
-import { SimServer } from '../rpc/sim-network.js'
-import { SimTransport } from '../rpc/sim-transport.js'
 import type { RaftNodeOptions } from '../raft/node.js'
 import type { SimWorld } from '../sim/world.js'
 import { MachineClerk } from '../statemachine/machine-clerk.js'
@@ -76,18 +74,10 @@ export class MachineCluster<State, Command, Result> extends ReplicaGroup<State, 
 
   /** A clerk with an end to every server, enabled for those in `to` (default: all). */
   makeClerk(to: readonly number[] = this.all()): MachineClerk<State, Command, Result> {
-    const name = `${this.machine.name}-client${this.nextClerk++}`
-    const ends = new Map<number, SimClientEnd>()
-    const endsByServer = new Map<string, SimClientEnd>()
-    for (let i = 0; i < this.size; i++) {
-      const end = this.simWorld.network.makeEnd(`${name}->${this.serverName(i)}`, name)
-      this.simWorld.network.connect(end.name, this.serverName(i))
-      ends.set(i, end)
-      endsByServer.set(this.serverName(i), end)
-    }
+    const { transport, ends } = this.switchableClient(`${this.machine.name}-client${this.nextClerk++}`)
     const rng = this.simWorld.rng.fork()
     const clerk = new MachineClerk(this.machine, {
-      transport: new SimTransport({ self: name, server: new SimServer(), ends: endsByServer, clock: this.simWorld.clock }),
+      transport,
       servers: this.serverNames(),
       random: () => rng.float(),
       clock: this.simWorld.clock,
@@ -100,7 +90,6 @@ export class MachineCluster<State, Command, Result> extends ReplicaGroup<State, 
   /** Lets `clerk` reach exactly the servers in `to`. */
   connectClerk(clerk: MachineClerk<State, Command, Result>, to: readonly number[]): void {
     const ends = this.clerks.get(clerk)
-    if (!ends) return
-    for (const [i, end] of ends) this.simWorld.network.enable(end.name, to.includes(i))
+    if (ends) this.enableClientEnds(ends, to)
   }
 }

@@ -102,6 +102,27 @@ export class ReplicaGroup<State, Command, Result> {
     return this.all().map((i) => this.serverName(i))
   }
 
+  /**
+   * A transport for a client called `name`, with an end to every server (by index) that reaches
+   * nothing until enableClientEnds lets it. Clients' ends are not peers: Raft refuses them.
+   */
+  protected switchableClient(name: string): { transport: SimTransport; ends: ReadonlyMap<number, SimClientEnd> } {
+    const ends = new Map<number, SimClientEnd>()
+    const endsByServer = new Map<string, SimClientEnd>()
+    for (let i = 0; i < this.size; i++) {
+      const end = this.world.network.makeEnd(`${name}->${this.serverName(i)}`, name)
+      this.world.network.connect(end.name, this.serverName(i))
+      ends.set(i, end)
+      endsByServer.set(this.serverName(i), end)
+    }
+    return { transport: new SimTransport({ self: name, server: new SimServer(), ends: endsByServer, clock: this.world.clock }), ends }
+  }
+
+  /** Lets a client's ends (from switchableClient) reach exactly the servers in `to`. */
+  protected enableClientEnds(ends: ReadonlyMap<number, SimClientEnd>, to: readonly number[]): void {
+    for (const [i, end] of ends) this.world.network.enable(end.name, to.includes(i))
+  }
+
   /** Every server index, 0 .. size-1. */
   all(): number[] {
     return Array.from({ length: this.size }, (_, i) => i)
@@ -204,14 +225,9 @@ export class ReplicaGroup<State, Command, Result> {
 
   /** A transport for a client called `name`, with an enabled end to every server of the group. */
   clientTransport(name: string): SimTransport {
-    const ends = new Map<string, SimClientEnd>()
-    for (const server of this.serverNames()) {
-      const end = this.world.network.makeEnd(`${name}->${server}`, name)
-      this.world.network.connect(end.name, server)
-      this.world.network.enable(end.name, true)
-      ends.set(server, end)
-    }
-    return new SimTransport({ self: name, server: new SimServer(), ends, clock: this.world.clock })
+    const { transport, ends } = this.switchableClient(name)
+    this.enableClientEnds(ends, this.all())
+    return transport
   }
 
   /**
