@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { openDiskLog, readDiskIdentity } from '../log/backends.js'
 import { IdentityMismatchError } from '../log/errors.js'
 import type { LogStore } from '../log/log-store.js'
-import { allMembers, memberOf } from '../raft/membership.js'
+import { type Configuration, allMembers, memberOf } from '../raft/membership.js'
 import { serveMembership } from '../raft/membership-service.js'
 import { RaftNode } from '../raft/node.js'
 import { DEFAULT_MAX_FRAME_BYTES, TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
@@ -17,7 +17,7 @@ import type { Logger } from '../base/logger.js'
 import { type Joined, joinCluster } from './join.js'
 import { followMembership } from './membership-sync.js'
 import { incarnationCheck } from './peer-incarnations.js'
-import { PeerListError } from './peers.js'
+import { type Peer, PeerListError, formatPeers } from './peers.js'
 import type { ReplicaOptions } from './replica-options.js'
 
 export interface RaftHostOptions extends Omit<ReplicaOptions, 'maxRaftStateBytes' | 'logger'> {
@@ -101,7 +101,9 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
         `node ${stored.nodeId} of cluster ${stored.clusterId}`,
       )
     }
-    const initialPeers = joined ? allMembers(joined.configuration) : founders
+    // A directory that exists takes its members' addresses from its own configuration (followMembership
+    // hands them to the transport), never from `peers`: those found a cluster, they do not re-address one.
+    const initialPeers = joined ? allMembers(joined.configuration) : existing ? [] : founders
     const refusalListeners: Array<(peer: string, reason: string) => void> = []
     transport = await TcpTransport.start({
       self: options.id,
@@ -132,6 +134,7 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
       store,
       logger: options.logger,
     })
+    if (existing && founders.length > 0) warnIfPeersIgnored(founders, raft.members().configuration, options.logger)
     const address = options.listen ?? memberOf(raft.members().configuration, options.id)?.address ?? founders.find((peer) => peer.id === options.id)?.address
     if (!address) throw new HostConfigError(`node ${options.id} has no address of its own in its configuration: give --listen`)
     const parsed = parseAddress(address)
@@ -152,6 +155,21 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
     await store.close()
     throw error
   }
+}
+
+/**
+ * A restarted node given founders' `peers` that its directory's configuration does not match (as
+ * etcd ignores --initial-cluster once a member has its data): say so, since the node follows its
+ * configuration and an operator who expected otherwise would see it talk to other addresses.
+ */
+function warnIfPeersIgnored(founders: readonly Peer[], configuration: Configuration, logger: Logger): void {
+  const members = allMembers(configuration)
+  const same = founders.length === members.length && founders.every((peer) => memberOf(configuration, peer.id)?.address === peer.address)
+  if (same) return
+  logger.warn('this data directory already belongs to a cluster: its members come from its log, and the peers given are ignored', {
+    given: formatPeers(founders),
+    members: formatPeers(members),
+  })
 }
 
 /** INFO's Replication and Persistence sections for a Raft replica. */
