@@ -63,6 +63,10 @@ t.test("a server joins a running group and the controller's configuration follow
   const removed = group.addresses[1] as string
   const members = await lograft('member', 'remove', '2', '--via', address)
   t.equal(members.code, 0, members.stderr)
-  t.ok(await eventually(async () => !(await groupServers()).includes(removed), 30_000), "a removed server leaves the controller's list")
+  const left = await eventually(async () => !(await groupServers()).includes(removed), 30_000)
+  t.ok(left, "a removed server leaves the controller's list")
+  if (!left) {
+    for (const id of [...group.servers.map((server) => server.id), `g${GID}-4`]) t.comment(`${id}:\n${deployment.supervisor.recentErrorOutput(id)}`)
+  }
   t.equal(await respCommand(respPort, 'SET', 'after', 'removal'), 'OK')
 })

@@ -584,6 +584,10 @@ export class RaftCore {
     this.progress.clear()
     this.lostFollowers.clear()
     this.syncProgress()
+    // A configuration left uncommitted by the previous leader (one that removed itself steps down
+    // the moment its removal commits, before telling anyone) must not wait for a client's write:
+    // until it commits, no further change is accepted and members() says uncommitted.
+    if (this.log.configurations.latestIndex > this.log.committed) this.ensureTermEntry()
     for (const peer of this.peers) this.sendAppend(peer)
     this.maybeCommit()
   }

@@ -275,6 +275,11 @@ export class RaftCluster {
     return this.nodes[i]?.members().configuration ?? null
   }
 
+  /** Whether peer i knows its latest configuration to be committed (false when it is down). */
+  configurationCommitted(i: number): boolean {
+    return this.nodes[i]?.members().committed ?? false
+  }
+
   /** Start(command) on peer i: the lab's rf.Start. */
   start(i: number, command: LabCommand): { index: number; term: number; isLeader: boolean } {
     const node = this.nodes[i]
