@@ -107,6 +107,21 @@ t.test('an empty log votes only for a candidate with an empty log: it cannot jud
   )
 })
 
+t.test('a voter that voted in the first election and missed the first entries still votes (a quorum need not wait for them)', async (t) => {
+  // Five founders vote in term 1 with empty logs; the leader commits entry 1 on three of them and is
+  // cut off. The two without the entry must be able to elect one of the two others, or the cluster
+  // stays leaderless until the old leader returns (the lab's Figure8Unreliable found this).
+  const missed = core('d', { checkQuorum: false, members: ['a', 'b', 'c', 'd', 'e'] }, 0)
+  t.ok(missed.handleRequestVote({ term: 1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0, preVote: false, transfer: false }).granted, 'votes in the first election')
+  const granted = missed.handleRequestVote({ term: 2, candidateId: 'b', lastLogIndex: 1, lastLogTerm: 1, preVote: false, transfer: false })
+  t.ok(granted.granted, 'and later for a candidate with a log')
+})
+
+t.test('a voter whose store began empty does not vote for a candidate with a log until it has one (it may have been wiped)', async (t) => {
+  const blank = core('d', { checkQuorum: false, members: ['a', 'b', 'c', 'd', 'e'] }, 0)
+  t.notOk(blank.handleRequestVote({ term: 5, candidateId: 'b', lastLogIndex: 3, lastLogTerm: 2, preVote: false, transfer: false }).granted)
+})
+
 /** A leader 'a' of term 1 with followers 'b' and 'c', entries 1..3 proposed and acknowledged by both. */
 function leaderWithAckedFollowers() {
   const leader = core('a', { preVote: false })

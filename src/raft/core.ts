@@ -112,6 +112,13 @@ export class RaftCore {
   private readonly matchWhenSent = new WeakMap<AppendEntriesRequest, number>()
   /** Followers found to have lost their state in this term, and what was found. */
   private readonly lostFollowers = new Map<string, LostFollower>()
+  /**
+   * Whether this server's state has a history it can vote from with an empty log: its store held a
+   * term when it started, or it has voted or held entries since. A store that began blank may be a
+   * wiped one (see canJudge); one that voted in the cluster's first election and then missed the
+   * first entries is not, and must vote, or a quorum could need every server that has them.
+   */
+  private hasHistory: boolean
 
   constructor(options: RaftCoreOptions, recovered: RecoveredRaftState) {
     assert(options.heartbeatTicks > 0 && options.electionTicks > options.heartbeatTicks, 'need 0 < heartbeatTicks < electionTicks')
@@ -119,6 +126,7 @@ export class RaftCore {
     this.options = options
     this.term = recovered.hardState.term
     this.votedFor = recovered.hardState.votedFor
+    this.hasHistory = recovered.hardState.term > 0 || recovered.entries.length > 0 || recovered.snapshotIndex > 0
     this.log = new RaftLog(
       recovered.snapshotIndex,
       recovered.snapshotTerm,
@@ -261,6 +269,7 @@ export class RaftCore {
         this.votedFor = request.candidateId
         this.hardStateDirty = true
       }
+      this.hasHistory = true
       this.electionElapsed = 0
       return { term: this.term, granted: true }
     }
@@ -268,13 +277,14 @@ export class RaftCore {
   }
 
   /**
-   * A voter with an empty log votes only for candidates with empty logs (a cluster's first
-   * election). Once the cluster has a log, an empty one is either new or wiped, and a wiped one
-   * may have acknowledged entries a candidate lacks or voted already in this term: it votes again
-   * once a leader has given it a log.
+   * A voter whose store began blank and has an empty log votes only for candidates with empty logs
+   * (a cluster's first election). Once the cluster has a log, a blank store is either new or wiped,
+   * and a wiped one may have acknowledged entries a candidate lacks or voted already in this term:
+   * it votes again once a leader has given it a log. A voter with a history (hasHistory) and an
+   * empty log judges as Raft says: any candidate's log is at least as up to date as nothing.
    */
   private canJudge(request: RequestVoteRequest): boolean {
-    return this.log.lastIndex > 0 || request.lastLogIndex === 0
+    return this.log.lastIndex > 0 || this.hasHistory || request.lastLogIndex === 0
   }
 
   handleAppendEntries(request: AppendEntriesRequest): AppendEntriesReply {
@@ -306,6 +316,7 @@ export class RaftCore {
       return reject(this.log.conflictHint(prevIndex))
     }
     const lastNewIndex = this.log.merge(prevIndex, entries)
+    if (lastNewIndex > 0) this.hasHistory = true
     this.log.commitTo(Math.min(request.leaderCommit, lastNewIndex))
     return { term: this.term, success: true, matchIndex: lastNewIndex, conflictIndex: 0, conflictTerm: 0 }
   }
