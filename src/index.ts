@@ -51,13 +51,22 @@ export type { PeerAddress } from './rpc/tcp-peer-link.js'
 export { RaftNode, type RaftNodeOptions, type AppliedMessage, type MembershipState } from './raft/node.js'
 export type { Configuration, MembershipChange, Member } from './raft/membership.js'
 export { EntryType, type ProposeResult, type RaftStatus, type Role } from './raft/types.js'
+export type { FollowerProgress, LeaderChange, RaftTiming, RpcFailure } from './raft/events.js'
+export type { ProgressState } from './raft/progress.js'
 export { MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './raft/limits.js'
 export { RaftError, NotLeaderError, NodeStoppedError, RaftTimeoutError, SnapshotAheadError, LostStateError, MembershipChangeError } from './raft/errors.js'
 
 // Your state machine: the reducer, its runtime over Raft, a service and an exactly-once clerk, replay.
 export type { ApplyContext, Codec, StateEncoding, StateMachine } from './statemachine/types.js'
 export { jsonCodec } from './statemachine/codecs.js'
-export { ReplicatedStateMachine, ProposalLostError, type ClientSession, type ReplicatedStateMachineOptions } from './statemachine/runtime.js'
+export {
+  ReplicatedStateMachine,
+  ProposalLostError,
+  type ClientSession,
+  type ReplicatedStateMachineOptions,
+  type ApplyTiming,
+  type ProposalOutcome,
+} from './statemachine/runtime.js'
 export { CheckpointFormatError, type Outcome, type OutcomeKind } from './statemachine/fold.js'
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from './statemachine/sessions.js'
 export { serveMachine, type MachineServiceOptions } from './statemachine/machine-service.js'
@@ -73,6 +82,14 @@ export { parsePeers, formatPeers, PeerListError, type Peer } from './node/peers.
 export { ShardControllerNode, type ShardControllerNodeOptions, type ControllerReplica } from './node/shard-controller-node.js'
 export { ShardGroupNode, type ShardGroupNodeOptions } from './node/shard-group-node.js'
 export type { TransferReport } from './shard/group-server.js'
+
+// Watching a node: Prometheus collectors built on its event streams, readiness, the HTTP port.
+export type { NodeMonitoring } from './node/monitoring.js'
+export { registerRaftMetrics } from './metrics/raft-metrics.js'
+export { registerMachineMetrics } from './metrics/machine-metrics.js'
+export { LATENCY_BUCKETS, type RegisteredMetrics } from './metrics/metric-set.js'
+export { ReadinessTracker, type Readiness } from './metrics/readiness.js'
+export { startMonitoringEndpoint, type MonitoringSources, type MonitoringEndpoint } from './metrics/http-endpoint.js'
 
 // The built-in key/value machine and its clerk.
 export { kvMachine, type KvCommand, type KvResult, type KvState, type KvOp, type KvMachineOptions } from './kv/kv.js'

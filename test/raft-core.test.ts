@@ -112,7 +112,10 @@ t.test('a voter that voted in the first election and missed the first entries st
   // cut off. The two without the entry must be able to elect one of the two others, or the cluster
   // stays leaderless until the old leader returns (the lab's Figure8Unreliable found this).
   const missed = core('d', { checkQuorum: false, members: ['a', 'b', 'c', 'd', 'e'] }, 0)
-  t.ok(missed.handleRequestVote({ term: 1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0, preVote: false, transfer: false }).granted, 'votes in the first election')
+  t.ok(
+    missed.handleRequestVote({ term: 1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0, preVote: false, transfer: false }).granted,
+    'votes in the first election',
+  )
   const granted = missed.handleRequestVote({ term: 2, candidateId: 'b', lastLogIndex: 1, lastLogTerm: 1, preVote: false, transfer: false })
   t.ok(granted.granted, 'and later for a candidate with a log')
 })

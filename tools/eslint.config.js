@@ -9,16 +9,18 @@ const layer = (name) => [`../${name}/*`, `../${name}/**`, `../../${name}/*`, `..
 
 /** The layers each layer must not import: imports run downwards only (ARCHITECTURE.md). */
 const above = {
-  base: ['log', 'rpc', 'sim', 'raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli'],
-  log: ['rpc', 'sim', 'raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli'],
-  rpc: ['log', 'sim', 'raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli'],
-  sim: ['raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli'],
-  raft: ['statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'sim'],
-  statemachine: ['kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'sim'],
-  kv: ['shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'sim'],
-  shard: ['mapreduce', 'node', 'resp', 'testing', 'cli', 'sim'],
-  mapreduce: ['raft', 'statemachine', 'kv', 'shard', 'node', 'resp', 'testing', 'cli', 'sim', 'log'],
-  resp: ['raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'testing', 'cli', 'sim', 'log'],
+  base: ['log', 'rpc', 'sim', 'raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'metrics'],
+  log: ['rpc', 'sim', 'raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'metrics'],
+  rpc: ['log', 'sim', 'raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'metrics'],
+  sim: ['raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'metrics'],
+  raft: ['statemachine', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'sim', 'metrics'],
+  statemachine: ['kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'sim', 'metrics'],
+  kv: ['shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'sim', 'metrics'],
+  shard: ['mapreduce', 'node', 'resp', 'testing', 'cli', 'sim', 'metrics'],
+  mapreduce: ['raft', 'statemachine', 'kv', 'shard', 'node', 'resp', 'testing', 'cli', 'sim', 'log', 'metrics'],
+  resp: ['raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'testing', 'cli', 'sim', 'log', 'metrics'],
+  // Metrics are built on the Raft node's and the runtime's observables, nothing else.
+  metrics: ['log', 'rpc', 'sim', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli'],
   node: ['testing', 'cli', 'mapreduce', 'sim'],
   testing: ['cli'],
 }

@@ -11,6 +11,7 @@ import { parsePeers } from '../node/peers.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
 import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
 import { MEMBERSHIP_FLAG_OPTIONS, type MembershipFlags, membershipFromFlags } from './membership-flags.js'
+import { METRICS_FLAG_OPTIONS, metricsFromFlags, metricsReadyField } from './metrics-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
 
@@ -30,6 +31,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
       machine: { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
+      ...METRICS_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
@@ -44,6 +46,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     ...membership,
     dataDirectory: values.data,
     ...(values.resp ? { respAddress: values.resp } : {}),
+    ...metricsFromFlags(values),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...respSecurity,
@@ -51,7 +54,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], DEFAULT_MAX_VALUE_BYTES, 1),
   })
   process.stdout.write(
-    `lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}\n`,
+    `lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}${metricsReadyField(values, node.monitoring.port)}\n`,
   )
   await runUntilShutdownOrFailure(values.supervised, node)
 }
@@ -65,6 +68,7 @@ async function machineNodeCommand(
     resp?: string | undefined
     'cluster-id'?: string | undefined
     'max-raft-state'?: string | undefined
+    metrics?: string | undefined
     supervised: boolean
   },
   membership: MembershipFlags,
@@ -78,10 +82,13 @@ async function machineNodeCommand(
     id: values.id as string,
     ...membership,
     dataDirectory: values.data as string,
+    ...metricsFromFlags(values),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
   })
-  process.stdout.write(`lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} machine=${machine.name}\n`)
+  process.stdout.write(
+    `lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} machine=${machine.name}${metricsReadyField(values, node.monitoring.port)}\n`,
+  )
   await runUntilShutdownOrFailure(values.supervised, node)
 }

@@ -1,6 +1,7 @@
 // `lograft shard`: the sharded KV's processes (a controller replica, a group replica), its admin
 // commands, and its demo.
 
+import { METRICS_FLAG_OPTIONS, metricsFromFlags, metricsReadyField } from './metrics-flags.js'
 import { parsePeers, type Peer } from '../node/peers.js'
 import { ShardControllerNode } from '../node/shard-controller-node.js'
 import { ShardGroupNode } from '../node/shard-group-node.js'
@@ -69,6 +70,7 @@ async function controllerCommand(args: string[]): Promise<void> {
       'max-raft-state': { type: 'string' },
       'cluster-id': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
+      ...METRICS_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
@@ -81,8 +83,9 @@ async function controllerCommand(args: string[]): Promise<void> {
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
+    ...metricsFromFlags(values),
   })
-  process.stdout.write(`lograft shard controller ${node.id} ready raft=${node.address}\n`)
+  process.stdout.write(`lograft shard controller ${node.id} ready raft=${node.address}${metricsReadyField(values, node.monitoring.port)}\n`)
   await runUntilShutdownOrFailure(values.supervised, node)
 }
 
@@ -103,6 +106,7 @@ async function groupCommand(args: string[]): Promise<void> {
       'cluster-id': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
+      ...METRICS_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
@@ -124,8 +128,9 @@ async function groupCommand(args: string[]): Promise<void> {
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...respSecurity,
+    ...metricsFromFlags(values),
   })
   const resp = node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`
-  process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}\n`)
+  process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}${metricsReadyField(values, node.monitoring.port)}\n`)
   await runUntilShutdownOrFailure(values.supervised, node)
 }

@@ -89,6 +89,16 @@ export class LocalCluster {
     return this.supervisor.kill(id)
   }
 
+  /** SIGSTOP: node `id` freezes until resume(id). */
+  suspend(id: string): void {
+    this.supervisor.suspend(id)
+  }
+
+  /** SIGCONT: a suspended node runs on. */
+  resume(id: string): void {
+    this.supervisor.resume(id)
+  }
+
   /** Stops every node with SIGTERM and waits for them to exit. */
   stopAll(): Promise<void> {
     return this.supervisor.stopAll()

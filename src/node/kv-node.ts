@@ -12,6 +12,7 @@ import type { KvReplica } from '../kv/kv-service.js'
 import { stderrLogger } from '../base/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
 import type { ReplicaOptions } from './replica-options.js'
+import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
 import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
 import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 
@@ -40,6 +41,8 @@ export class KvNode {
     private readonly host: RaftHost,
     private readonly resp: RespServer | null,
     readonly respPort: number | null,
+    /** Its metrics registry and monitoring port (options.metricsAddress). */
+    readonly monitoring: NodeMonitoring,
   ) {}
 
   /**
@@ -60,6 +63,7 @@ export class KvNode {
         logger,
       })
       new KvService(replica, { maxValueBytes }).register(transport)
+      const monitoring = await startNodeMonitoring(replica, { node: options.id }, options.metricsAddress, logger)
       let resp: RespEndpoint | null = null
       if (options.respAddress) {
         const backend = new ClerkPoolBackend({
@@ -72,7 +76,7 @@ export class KvNode {
         resp = await startRespEndpoint(options.respAddress, options, options.tls, { backend, logger, maxValueBytes, info: { lograft_node: options.id } })
       }
       replica.start()
-      return new KvNode(options.id, clusterId, raft, replica, host, resp?.server ?? null, resp?.port ?? null)
+      return new KvNode(options.id, clusterId, raft, replica, host, resp?.server ?? null, resp?.port ?? null, monitoring)
     })
   }
 
@@ -84,6 +88,7 @@ export class KvNode {
   /** Stops serving and closes the store; every acknowledged write is already durable. */
   async stop(): Promise<void> {
     this.host.stopFollowing()
+    await this.monitoring.close()
     await this.resp?.close()
     await this.replica.stop()
     await this.host.transport.close()

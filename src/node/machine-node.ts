@@ -9,6 +9,7 @@ import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { stderrLogger } from '../base/logger.js'
 import type { ReplicaOptions } from './replica-options.js'
+import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 
 /** How {@link MachineNode.start} sets up a replica. */
@@ -27,6 +28,8 @@ export class MachineNode<State, Command, Result> {
     readonly clusterId: string,
     readonly replica: ReplicatedStateMachine<State, Command, Result>,
     private readonly host: RaftHost,
+    /** Its metrics registry and monitoring port (options.metricsAddress). */
+    readonly monitoring: NodeMonitoring,
   ) {}
 
   /** Opens the data directory (joining first if asked), starts serving, and resolves once it does. */
@@ -41,8 +44,9 @@ export class MachineNode<State, Command, Result> {
         logger,
       })
       serveMachine(replica, host.transport, options.refuse ? { refuse: options.refuse } : {})
+      const monitoring = await startNodeMonitoring(replica, { node: options.id }, options.metricsAddress, logger)
       replica.start()
-      return new MachineNode(options.id, host.clusterId, replica, host)
+      return new MachineNode(options.id, host.clusterId, replica, host, monitoring)
     })
   }
 
@@ -68,6 +72,7 @@ export class MachineNode<State, Command, Result> {
   /** Stops serving and closes the store; every acknowledged command is already durable. */
   async stop(): Promise<void> {
     this.host.stopFollowing()
+    await this.monitoring.close()
     await this.replica.stop()
     await this.host.transport.close()
     await this.host.store.close()

@@ -33,6 +33,8 @@ export interface ReplicaOptions {
   tls?: TlsConfig
   /** Snapshot when the Raft state reaches this many bytes; 0: never. Default 32 MiB (4 MiB for shard servers). */
   maxRaftStateBytes?: number
+  /** Serve /metrics (Prometheus), /healthz and /readyz over HTTP on this "host:port"; omit for none. */
+  metricsAddress?: string
   /** Default: stderr. */
   logger?: Logger
 }

@@ -8,6 +8,7 @@ import { serveMachine } from '../statemachine/machine-service.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import { stderrLogger } from '../base/logger.js'
 import type { ReplicaOptions } from './replica-options.js'
+import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 
 /** The shard controller's state machine as it runs on a {@link ShardControllerNode}. */
@@ -32,6 +33,8 @@ export class ShardControllerNode {
     readonly id: string,
     readonly replica: ControllerReplica,
     private readonly host: RaftHost,
+    /** Its metrics registry and monitoring port (options.metricsAddress). */
+    readonly monitoring: NodeMonitoring,
   ) {}
 
   /**
@@ -50,8 +53,9 @@ export class ShardControllerNode {
         logger,
       })
       serveMachine(replica, host.transport)
+      const monitoring = await startNodeMonitoring(replica, { node: options.id, role: 'controller' }, options.metricsAddress, logger)
       replica.start()
-      return new ShardControllerNode(options.id, replica, host)
+      return new ShardControllerNode(options.id, replica, host, monitoring)
     })
   }
 
@@ -73,6 +77,7 @@ export class ShardControllerNode {
   /** Stops serving and closes the store; every acknowledged command is already durable. */
   async stop(): Promise<void> {
     this.host.stopFollowing()
+    await this.monitoring.close()
     await this.replica.stop()
     await this.host.transport.close()
     await this.host.store.close()

@@ -19,6 +19,7 @@ import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
 import { stderrLogger } from '../base/logger.js'
 import type { ReplicaOptions } from './replica-options.js'
+import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
 import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
 import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 import { ShardForwardingBackend } from './shard-kv-backend.js'
@@ -72,6 +73,8 @@ export class ShardGroupNode {
     private readonly server: GroupServer,
     private readonly resp: RespServer | null,
     readonly respPort: number | null,
+    /** Its metrics registry and monitoring port (options.metricsAddress). */
+    readonly monitoring: NodeMonitoring,
   ) {}
 
   /**
@@ -130,9 +133,10 @@ export class ShardGroupNode {
           info: { lograft_node: options.id, lograft_gid: options.gid },
         })
       }
+      const monitoring = await startNodeMonitoring(replica, { node: options.id, gid: String(options.gid) }, options.metricsAddress, logger)
       server.start()
       replica.start()
-      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null)
+      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring)
     })
   }
 
@@ -154,6 +158,7 @@ export class ShardGroupNode {
   /** Stops serving and closes the store; every acknowledged write is already durable. */
   async stop(): Promise<void> {
     this.host.stopFollowing()
+    await this.monitoring.close()
     await this.resp?.close()
     this.server.stop()
     await this.replica.stop()

@@ -8,7 +8,7 @@ import type { HardState, LogEntry } from '../base/entries.js'
 import { assert } from '../base/assert.js'
 import { MAX_TERM } from './limits.js'
 import { type Configuration, type MembershipChange, allMembers, applyChange, isVoter } from './membership.js'
-import { Progress } from './progress.js'
+import { Progress, type ProgressState } from './progress.js'
 import { quorumIndex, quorumSize } from './quorum.js'
 import { RaftLog, type Handoff } from './raft-log.js'
 import { type ReadOutcome, ReadIndexTracker } from './read-index.js'
@@ -162,6 +162,23 @@ export class RaftCore {
     const matches = new Map<string, number>()
     if (this.role === 'leader') for (const [peer, progress] of this.progress) matches.set(peer, progress.match)
     return matches
+  }
+
+  /** On the leader, every other member's replication state, in configuration order; empty elsewhere. */
+  replication(): Array<{ id: string; voter: boolean; match: number; next: number; state: ProgressState; inflight: number }> {
+    if (this.role !== 'leader') return []
+    const followers = []
+    for (const [id, progress] of this.progress) {
+      followers.push({
+        id,
+        voter: isVoter(this.configuration, id),
+        match: progress.match,
+        next: progress.next,
+        state: progress.state,
+        inflight: progress.inflight,
+      })
+    }
+    return followers
   }
 
   /** Every other member, voters and learners: whom a leader replicates to. */

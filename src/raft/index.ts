@@ -4,3 +4,4 @@ export { RaftCore, type Outgoing, type ApplyItem, type LostFollower, type Persis
 export { MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './limits.js'
 export * from './errors.js'
 export { EntryType, type ProposeResult, type RaftStatus, type Role } from './types.js'
+export type { FollowerProgress, LeaderChange, RaftTiming, RpcFailure } from './events.js'

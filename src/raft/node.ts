@@ -26,8 +26,9 @@ import {
 } from './message-checks.js'
 import { appendEntries, installSnapshot, requestVote, timeoutNow } from './rpc-methods.js'
 import { SnapshotReceiver, sendSnapshot } from './snapshot-transfer.js'
-import { EntryType, type ProposeResult, type RaftStatus } from './types.js'
+import { EntryType, type ProposeResult, type RaftStatus, type Role } from './types.js'
 import { configurationCodec } from './configuration-codec.js'
+import { type FollowerProgress, type LeaderChange, RaftEvents, type RaftTiming, type RpcFailure } from './events.js'
 import { type Configuration, EMPTY_CONFIGURATION, type MembershipChange, configurationOf, describeChange } from './membership.js'
 
 /** How {@link RaftNode.create} sets up a node; times in ms. */
@@ -133,6 +134,12 @@ export class RaftNode {
   /** The snapshot index the core last asked to send to each peer. */
   private readonly snapshotWanted = new Map<string, number>()
   private tickTimer: TimerHandle | null = null
+  private readonly events: RaftEvents
+  private readonly heartbeatIntervalMs: number
+  /** Per peer, when it last answered an RPC of this node (clock ms). */
+  private readonly lastContact = new Map<string, number>()
+  /** On a leader whose timings$ is watched: proposals not yet committed, with when they were made. */
+  private proposedAt: Array<{ index: number; atMs: number }> = []
   private lastWrite: Promise<void> = Promise.resolve()
   private applyQueue: ApplyItem[] = []
   private applying = false
@@ -168,6 +175,40 @@ export class RaftNode {
    */
   readonly membership$: Observable<MembershipState>
 
+  /** This node's status (role, term, leader, indexes) now and each time it changes. */
+  get status$(): Observable<RaftStatus> {
+    return this.events.status$
+  }
+
+  /** This node's role now and each time it changes. */
+  get role$(): Observable<Role> {
+    return this.events.role$
+  }
+
+  /** The term and the leader this node knows, now and each time either changes. */
+  get leader$(): Observable<LeaderChange> {
+    return this.events.leader$
+  }
+
+  /**
+   * On a leader, every other member's replication progress: emitted when it changes, and at least
+   * every heartbeat interval while this node leads (lag and last contact stay current). Computed
+   * only while subscribed.
+   */
+  get progress$(): Observable<readonly FollowerProgress[]> {
+    return this.events.progress$
+  }
+
+  /** Timings of log writes, commits (on a leader), snapshots and snapshot sends; measured only while subscribed. */
+  get timings$(): Observable<RaftTiming> {
+    return this.events.timings$
+  }
+
+  /** Raft RPCs to peers that got no reply, with the transport's error code. */
+  get rpcFailures$(): Observable<RpcFailure> {
+    return this.events.rpcFailures$
+  }
+
   private constructor(options: RaftNodeOptions, core: RaftCore) {
     this.id = options.id
     this.options = options
@@ -184,6 +225,8 @@ export class RaftNode {
     this.receiver = new SnapshotReceiver(this.store)
     this.failed = new Promise((resolve) => (this.reportFailure = resolve))
     this.membershipState = new BehaviorSubject<MembershipState>(core.membership())
+    this.events = new RaftEvents({ ...core.status(), appliedIndex: 0 })
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 100
     this.membership$ = this.membershipState.pipe(
       distinctUntilChanged((a, b) => a.index === b.index && a.committed === b.committed && a.configuration === b.configuration),
     )
@@ -275,6 +318,7 @@ export class RaftNode {
   propose(command: Uint8Array): ProposeResult {
     if (this.stopped) return { index: -1, term: this.core.status().term, isLeader: false }
     const result = this.core.propose(command, EntryType.Command)
+    if (result.isLeader && this.events.timingsObserved) this.proposedAt.push({ index: result.index, atMs: this.clock.now() })
     // Proposals that arrive together (in one turn of the event loop, or from sockets read in the
     // same I/O phase) go out in one AppendEntries per follower.
     if (result.isLeader) this.schedulePump()
@@ -304,13 +348,16 @@ export class RaftNode {
     if (term === undefined) return // A newer snapshot from the leader covers it already.
     // The configuration in force at `index`, not the latest: a change after it is in the log that remains.
     const configuration = configurationCodec.encode(this.core.configurationAt(index))
+    const startedMs = this.clock.now()
     try {
       await this.store.saveSnapshot({ lastIncludedIndex: index, lastIncludedTerm: term, appMeta, configuration }, data)
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_LOG_STALE_SNAPSHOT') return
       throw error
     }
+    this.events.timing({ kind: 'snapshot', ms: this.clock.now() - startedMs, bytes: this.store.sizes().snapshotBytes, index })
     if (!this.stopped) this.core.compact(index)
+    this.publish()
   }
 
   /**
@@ -509,17 +556,51 @@ export class RaftNode {
       }
       this.core.checkInvariants()
       this.membershipState.next(this.core.membership())
+      this.publish()
       for (const waiter of [...this.statusWaiters]) waiter()
     } finally {
       this.pumping = false
     }
   }
 
+  /** Tells the watchers what changed in this turn: status, commit timings, followers' progress. */
+  private publish(): void {
+    const status = this.status()
+    this.events.pushStatus(status)
+    if (status.role !== 'leader') {
+      this.proposedAt = []
+      this.lastContact.clear()
+      return
+    }
+    const now = this.clock.now()
+    let committed = 0
+    while (committed < this.proposedAt.length && (this.proposedAt[committed] as { index: number }).index <= status.commitIndex) {
+      this.events.timing({ kind: 'commit', ms: now - (this.proposedAt[committed] as { atMs: number }).atMs })
+      committed++
+    }
+    if (committed > 0) this.proposedAt.splice(0, committed)
+    if (!this.events.progressObserved) return
+    const followers = this.core.replication().map((follower): FollowerProgress => ({
+      id: follower.id,
+      voter: follower.voter,
+      matchIndex: follower.match,
+      nextIndex: follower.next,
+      lag: Math.max(0, status.lastIndex - follower.match),
+      state: follower.state,
+      inflight: follower.inflight,
+      snapshotSending: this.snapshotSends.has(follower.id),
+      sinceLastContactMs: this.lastContact.has(follower.id) ? now - (this.lastContact.get(follower.id) as number) : null,
+    }))
+    this.events.pushProgress(followers, now, this.heartbeatIntervalMs)
+  }
+
   private persist(work: PersistWork): void {
     const write = this.store.write({ ...(work.hardState ? { hardState: work.hardState } : {}), entries: work.entries })
     this.lastWrite = write
+    const startedMs = this.events.timingsObserved ? this.clock.now() : null
     write.then(
       () => {
+        if (startedMs !== null) this.events.timing({ kind: 'logWrite', ms: this.clock.now() - startedMs, entries: work.entries.length })
         if (this.stopped) return
         this.core.persisted(work)
         this.pump()
@@ -579,7 +660,7 @@ export class RaftNode {
     const options = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
     switch (message.kind) {
       case 'vote':
-        this.rpc(invoke(this.transport, message.to, requestVote, message.request, options), (reply) => {
+        this.rpc(message.to, requestVote.fullName, invoke(this.transport, message.to, requestVote, message.request, options), (reply) => {
           const term = this.core.status().term
           const checked = reply && this.replyOrNull(message.to, 'RequestVote', reply, checkReplyTerm(reply.term, term))
           this.core.onVoteReply(message.to, message.request, checked)
@@ -587,14 +668,14 @@ export class RaftNode {
         return
       case 'append':
         if (message.lost) this.reportLostFollower(message.to, message.request.term, message.lost)
-        this.rpc(invoke(this.transport, message.to, appendEntries, message.request, options), (reply) => {
+        this.rpc(message.to, appendEntries.fullName, invoke(this.transport, message.to, appendEntries, message.request, options), (reply) => {
           const term = this.core.status().term
           const checked = reply && this.replyOrNull(message.to, 'AppendEntries', reply, checkAppendReply(reply, message.request, term))
           this.core.onAppendReply(message.to, message.request, checked)
         })
         return
       case 'timeoutNow':
-        this.rpc(invoke(this.transport, message.to, timeoutNow, message.request, options), (reply) => {
+        this.rpc(message.to, timeoutNow.fullName, invoke(this.transport, message.to, timeoutNow, message.request, options), (reply) => {
           const checked = reply && this.replyOrNull(message.to, 'TimeoutNow', reply, checkReplyTerm(reply.term, this.core.status().term))
           this.core.onTimeoutNowReply(checked)
         })
@@ -620,16 +701,18 @@ export class RaftNode {
   }
 
   /** Feeds an RPC's reply (or null if it failed) back into the core. */
-  private rpc<Reply>(call: Promise<Reply>, deliver: (reply: Reply | null) => void): void {
+  private rpc<Reply>(peer: string, method: string, call: Promise<Reply>, deliver: (reply: Reply | null) => void): void {
     // Replies are handled as they come but acted on once per turn (schedulePump), so a burst of
     // replies and proposals produces one round of messages, not one per reply.
     call.then(
       (reply) => {
         if (this.stopped) return
+        this.lastContact.set(peer, this.clock.now())
         deliver(reply)
         this.schedulePump()
       },
-      () => {
+      (error: unknown) => {
+        this.events.rpcFailure({ to: peer, method, code: error instanceof RpcError ? error.code : 'OTHER' })
         if (this.stopped) return
         deliver(null)
         this.schedulePump()
@@ -644,6 +727,7 @@ export class RaftNode {
     if (this.snapshotSends.has(to)) return
     this.snapshotSends.add(to)
     const { term } = this.core.status()
+    const startedMs = this.clock.now()
     sendSnapshot({
       store: this.store,
       transport: this.transport,
@@ -664,6 +748,8 @@ export class RaftNode {
       )
       .then((outcome) => {
         this.snapshotSends.delete(to)
+        if (outcome.replyTerm !== null) this.lastContact.set(to, this.clock.now())
+        this.events.timing({ kind: 'snapshotSent', ms: this.clock.now() - startedMs, to, index, accepted: outcome.accepted })
         if (this.stopped) return
         const wanted = this.snapshotWanted.get(to) as number
         if (wanted !== index) {
@@ -735,6 +821,7 @@ export class RaftNode {
         }
         this.wakeIndexWaiters()
       }
+      this.events.pushStatus(this.status())
     } catch (error) {
       this.fail(error)
     } finally {
@@ -792,6 +879,7 @@ export class RaftNode {
     if (failure === undefined) this.committed.complete()
     else this.committed.error(failure)
     this.membershipState.complete()
+    this.events.complete()
   }
 
   private fail(error: unknown): void {

@@ -6,7 +6,7 @@
 
 import { type Observable, Subject, filter, map, scan, share, takeUntil } from 'rxjs'
 import { NotLeaderError, RaftError, RaftTimeoutError } from '../raft/errors.js'
-import type { RaftNode } from '../raft/node.js'
+import type { AppliedMessage, RaftNode } from '../raft/node.js'
 import { type Clock, type TimerHandle, systemClock } from '../base/clock.js'
 import type { Logger } from '../base/logger.js'
 import { stderrLogger } from '../base/logger.js'
@@ -86,6 +86,13 @@ export class ReplicatedStateMachine<State, Command, Result> {
   /** The state encoding of the snapshot being written, which must see every command applied meanwhile. */
   private encoding: StateEncoding<Command> | null = null
   private failure: Error | null = null
+  private readonly applyTimings = new Subject<ApplyTiming>()
+  private readonly proposals = new Subject<ProposalOutcome>()
+
+  /** How long each committed entry or snapshot took to apply (ms of the clock); measured only while subscribed. */
+  readonly applyTimings$: Observable<ApplyTiming> = this.applyTimings.asObservable()
+  /** How each execute() ended: applied, or why not. */
+  readonly proposals$: Observable<ProposalOutcome> = this.proposals.asObservable()
 
   constructor(options: ReplicatedStateMachineOptions<State, Command, Result>) {
     this.options = options
@@ -99,7 +106,13 @@ export class ReplicatedStateMachine<State, Command, Result> {
     this.folded = initialFold(this.machine, limits)
     const preserveForSnapshot = (command: Command): void => this.encoding?.preserve(command)
     const folded$ = this.raft.committed$.pipe(
-      scan((folded, message) => foldMessage(this.machine, folded, message, preserveForSnapshot), this.folded),
+      scan((folded, message) => {
+        if (!this.applyTimings.observed) return foldMessage(this.machine, folded, message, preserveForSnapshot)
+        const startedMs = this.clock.now()
+        const next = foldMessage(this.machine, folded, message, preserveForSnapshot)
+        this.applyTimings.next({ kind: message.kind, index: message.index, ms: this.clock.now() - startedMs })
+        return next
+      }, this.folded),
       takeUntil(this.stopped),
       share(),
     )
@@ -145,6 +158,17 @@ export class ReplicatedStateMachine<State, Command, Result> {
    * with NotLeaderError, ProposalLostError (retry) or a timeout.
    */
   execute(command: Command, session?: ClientSession, encodedCommand?: Uint8Array): Promise<Result | undefined> {
+    const executed = this.propose(command, session, encodedCommand)
+    if (this.proposals.observed) {
+      executed.then(
+        () => this.proposals.next('applied'),
+        (error: unknown) => this.proposals.next(proposalFailure(error)),
+      )
+    }
+    return executed
+  }
+
+  private propose(command: Command, session: ClientSession | undefined, encodedCommand: Uint8Array | undefined): Promise<Result | undefined> {
     if (this.failure) return Promise.reject(this.failure)
     const data = envelopeCodec.encode({
       clientId: session?.clientId ?? 0,
@@ -232,6 +256,24 @@ export class ReplicatedStateMachine<State, Command, Result> {
     this.logger.error('state machine stopped', { node: this.raft.id, reason: this.failure.message })
     this.rejectAll(() => this.failure as Error)
   }
+}
+
+/** How long one committed message took to fold into the state. */
+export interface ApplyTiming {
+  kind: AppliedMessage['kind']
+  index: number
+  ms: number
+}
+
+/** How an execute() ended: applied; refused on a follower; its entry lost to another leader's; timed out; the node stopped or failed. */
+export type ProposalOutcome = 'applied' | 'not-leader' | 'lost' | 'timeout' | 'stopped' | 'failed'
+
+function proposalFailure(error: unknown): ProposalOutcome {
+  if (error instanceof NotLeaderError) return 'not-leader'
+  if (error instanceof ProposalLostError) return 'lost'
+  if (error instanceof RaftTimeoutError) return 'timeout'
+  if (error instanceof RaftError && error.code === 'ERR_NODE_STOPPED') return 'stopped'
+  return 'failed'
 }
 
 /**

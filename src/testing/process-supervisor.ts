@@ -77,6 +77,16 @@ export class ProcessSupervisor {
     return this.signal(id, 'SIGKILL')
   }
 
+  /** SIGSTOP: the process freezes (a hung machine, a long GC pause) until resume(). */
+  suspend(id: string): void {
+    this.processes.get(id)?.kill('SIGSTOP')
+  }
+
+  /** SIGCONT: a suspended process runs on. */
+  resume(id: string): void {
+    this.processes.get(id)?.kill('SIGCONT')
+  }
+
   /** Stops every process with SIGTERM and waits for them to exit. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.processes.keys()].map((id) => this.signal(id, 'SIGTERM')))

@@ -1,0 +1,56 @@
+// A node's monitoring: its own prom-client Registry holding the process's default metrics (event
+// loop lag, heap, GC), its Raft node's and its state machine's collectors, and the HTTP port that
+// serves them with /healthz and /readyz.
+
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Logger } from '../base/logger.js'
+import { type MonitoringEndpoint, startMonitoringEndpoint } from '../metrics/http-endpoint.js'
+import { registerMachineMetrics } from '../metrics/machine-metrics.js'
+import type { RegisteredMetrics } from '../metrics/metric-set.js'
+import { registerRaftMetrics } from '../metrics/raft-metrics.js'
+import { ReadinessTracker } from '../metrics/readiness.js'
+import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
+
+/** A node's metrics and, when it was given an address, the port serving them. */
+export interface NodeMonitoring {
+  /** The node's registry: add your own collectors, or read it. */
+  readonly registry: Registry
+  readonly readiness: ReadinessTracker
+  /** The monitoring port; null when the node serves none. */
+  readonly port: number | null
+  /** Closes the port and removes the node's collectors. */
+  close(): Promise<void>
+}
+
+/** Registers `replica`'s and its Raft node's metrics (every series labelled with `labels`) and serves them on `address` if given. */
+export async function startNodeMonitoring<State, Command, Result>(
+  replica: ReplicatedStateMachine<State, Command, Result>,
+  labels: Record<string, string>,
+  address: string | undefined,
+  logger: Logger,
+): Promise<NodeMonitoring> {
+  const registry = new Registry()
+  registry.setDefaultLabels(labels)
+  collectDefaultMetrics({ register: registry })
+  const registered: RegisteredMetrics[] = [registerRaftMetrics(registry, replica.raft), registerMachineMetrics(registry, replica)]
+  const readiness = new ReadinessTracker(replica.raft)
+  let endpoint: MonitoringEndpoint | null = null
+  try {
+    if (address !== undefined)
+      endpoint = await startMonitoringEndpoint(address, { registry, alive: () => readiness.alive, readiness: () => readiness.check() }, logger)
+  } catch (error) {
+    for (const each of registered) each.stop()
+    readiness.stop()
+    throw error
+  }
+  return {
+    registry,
+    readiness,
+    port: endpoint?.port ?? null,
+    close: async () => {
+      await endpoint?.close()
+      readiness.stop()
+      for (const each of registered) each.stop()
+    },
+  }
+}
