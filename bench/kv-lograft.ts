@@ -1,6 +1,9 @@
 // The lograft side of bench/kv.ts: three `lograft node` processes (classic-level, synced writes)
 // started by the CLI's own LocalCluster on loopback, and RESP clients that SET through any node.
 //
+// With `metrics`, every node serves --metrics and this process scrapes each node's /metrics at the
+// interval given, as Prometheus would (more often than its usual 15 s, to bound the cost from above).
+//
 // LOGRAFT_CPU_PROFILE_DIR, when set, has every node process write a V8 CPU profile there as it
 // exits (bench/cpu-profile.ts), to see where a node spends its time; open it in Chrome DevTools.
 
@@ -25,15 +28,22 @@ export class LograftSetError extends Error {
 export interface LograftBenchOptions {
   /** Mutual TLS between the members (each node's certificate named by its id). */
   tls?: { caFile: string; certificates: Readonly<Record<string, { certFile: string; keyFile: string }>> }
+  /** Serve --metrics on every node and scrape each this often. */
+  metrics?: { scrapeIntervalMs: number }
 }
 
 export async function startLograft(dataDirectory: string, options: LograftBenchOptions = {}): Promise<KvSystem> {
   const base = await freePortBlock(2 * MEMBER_COUNT)
   const layout = localLayout(MEMBER_COUNT, dataDirectory, HOST, base, base + MEMBER_COUNT)
-  const { tls } = options
+  const { tls, metrics } = options
+  const metricsBase = metrics ? await freePortBlock(MEMBER_COUNT) : 0
+  const metricsAddress = (id: string): string => `${HOST}:${metricsBase + Number(id) - 1}`
   const cluster = new LocalCluster(layout, [], undefined, (id) => {
     const issued = tls?.certificates[id]
-    return tls && issued ? tlsArgs({ certFile: issued.certFile, keyFile: issued.keyFile, caFile: tls.caFile }) : []
+    return [
+      ...(tls && issued ? tlsArgs({ certFile: issued.certFile, keyFile: issued.keyFile, caFile: tls.caFile }) : []),
+      ...(metrics ? ['--metrics', metricsAddress(id)] : []),
+    ]
   })
   const profileDirectory = process.env.LOGRAFT_CPU_PROFILE_DIR
   const ownNodeOptions = process.env.NODE_OPTIONS
@@ -51,16 +61,32 @@ export async function startLograft(dataDirectory: string, options: LograftBenchO
     await cluster.stopAll()
     throw error
   }
+  const scraper = metrics ? setInterval(() => void scrapeAll(layout.nodes.map((node) => metricsAddress(node.id))), metrics.scrapeIntervalMs) : null
   return {
-    name: tls ? 'lograft+mTLS' : 'lograft',
+    name: tls ? 'lograft+mTLS' : metrics ? 'lograft+metrics' : 'lograft',
     memberCount: MEMBER_COUNT,
     leader: () => findLeader(layout.nodes),
     async connect(member) {
       const client = await RespClient.connect(respPort(memberNode(layout.nodes, member)), HOST)
       return respSetClient(client)
     },
-    stop: () => cluster.stopAll(),
+    stop: () => {
+      if (scraper) clearInterval(scraper)
+      return cluster.stopAll()
+    },
   }
+}
+
+/** One scrape of every node's /metrics, read to the end as Prometheus would; failures are ignored. */
+async function scrapeAll(addresses: readonly string[]): Promise<void> {
+  await Promise.all(
+    addresses.map((address) =>
+      fetch(`http://${address}/metrics`).then(
+        (response) => response.text(),
+        () => '',
+      ),
+    ),
+  )
 }
 
 function restoreNodeOptions(value: string | undefined): void {

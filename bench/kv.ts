@@ -11,6 +11,8 @@
 // Run with `npm run bench:kv`; MEASURE_MS, WARMUP_MS (per row) and ROUNDS override the defaults.
 // `npm run bench:kv -- --tls` adds a third system, lograft with mutual TLS between its members
 // (certificates from a throwaway CA), measured in the same slices, and a table of its cost.
+// `npm run bench:kv -- --metrics` adds lograft with --metrics on every node, each scraped every
+// second, and a table of what monitoring costs.
 // LOGRAFT_CPU_PROFILE_DIR=DIR has each lograft node write a CPU profile to DIR when it stops.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -23,6 +25,8 @@ import { createTestPki } from '../src/testing/pki.js'
 import { printTable } from './table.js'
 
 const WITH_TLS = process.argv.includes('--tls')
+const WITH_METRICS = process.argv.includes('--metrics')
+const SCRAPE_INTERVAL_MS = 1000
 
 const CLIENT_COUNTS = [1, 16, 64]
 const VALUE_BYTES = 100
@@ -107,6 +111,10 @@ try {
     systems.push(await startLograft(join(root, 'lograft-tls'), { tls: pki }))
     notes.push('lograft+mTLS: the same cluster with mutual TLS between its members (ECDSA P-256 certificates); clients on plain RESP')
   }
+  if (WITH_METRICS) {
+    systems.push(await startLograft(join(root, 'lograft-metrics'), { metrics: { scrapeIntervalMs: SCRAPE_INTERVAL_MS } }))
+    notes.push(`lograft+metrics: the same cluster serving --metrics, every node scraped every ${SCRAPE_INTERVAL_MS} ms`)
+  }
   const etcd = ensureEtcd()
   if ('missing' in etcd) {
     notes.push(`etcd rows skipped: ${etcd.missing}`)
@@ -155,15 +163,16 @@ if (rows.some((row) => row.system === 'etcd')) {
   )
 }
 
-if (WITH_TLS) {
+/** A table of `system`'s throughput over plain lograft's, per client count and targeting. */
+function printCost(system: string, label: string): void {
   console.log()
   printTable(
-    ['clients', 'mTLS/plain (spread)', 'mTLS/plain (leader)'],
+    ['clients', `${label} (spread)`, `${label} (leader)`],
     CLIENT_COUNTS.map((clients) => [
       String(clients),
-      ...TARGETINGS.map((targeting) =>
-        ((throughput('lograft+mTLS', targeting, clients) ?? NaN) / (throughput('lograft', targeting, clients) ?? NaN)).toFixed(2),
-      ),
+      ...TARGETINGS.map((targeting) => ((throughput(system, targeting, clients) ?? NaN) / (throughput('lograft', targeting, clients) ?? NaN)).toFixed(2)),
     ]),
   )
 }
+if (WITH_TLS) printCost('lograft+mTLS', 'mTLS/plain')
+if (WITH_METRICS) printCost('lograft+metrics', 'metrics/plain')
