@@ -5,12 +5,14 @@
 import { KvNode } from '../node/kv-node.js'
 import { MachineNode } from '../node/machine-node.js'
 import type { TlsConfig } from '../rpc/tls.js'
+import type { Logger } from '../base/logger.js'
 import { loadMachine } from '../statemachine/machine-loader.js'
 import { DEFAULT_MAX_VALUE_BYTES } from '../node/raft-host.js'
 import { parsePeers } from '../node/peers.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
 import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
 import { MEMBERSHIP_FLAG_OPTIONS, type MembershipFlags, membershipFromFlags } from './membership-flags.js'
+import { LOG_FLAG_OPTIONS, loggerFromFlags } from './log-flags.js'
 import { METRICS_FLAG_OPTIONS, metricsFromFlags, metricsReadyField } from './metrics-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
@@ -32,13 +34,15 @@ export async function nodeCommand(args: string[]): Promise<void> {
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
       ...METRICS_FLAG_OPTIONS,
+      ...LOG_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
   if (!values.id || !values.data) throw new UsageError(`node needs --id and --data\n  ${NODE_USAGE}`)
+  const logger = loggerFromFlags(values, { node: values.id })
   const membership = membershipFromFlags(values, parsePeers)
   const tls = await tlsFromFlags(values)
-  if (values.machine !== undefined) return machineNodeCommand(values.machine, values, membership, tls)
+  if (values.machine !== undefined) return machineNodeCommand(values.machine, values, membership, tls, logger)
   const respSecurity = await respSecurityFromFlags(values)
   if (respSecurity.respTls && !tls) throw new UsageError("--resp-tls serves RESP with the node's certificate: give --tls-cert, --tls-key and --tls-ca too")
   const node = await KvNode.start({
@@ -47,6 +51,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     dataDirectory: values.data,
     ...(values.resp ? { respAddress: values.resp } : {}),
     ...metricsFromFlags(values),
+    logger,
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...respSecurity,
@@ -73,6 +78,7 @@ async function machineNodeCommand(
   },
   membership: MembershipFlags,
   tls: TlsConfig | undefined,
+  logger: Logger,
 ): Promise<void> {
   if (values.resp !== undefined)
     throw new UsageError('--resp serves the KV over the Redis protocol; a node with --machine serves its machine to MachineClerk clients (lograft call)')
@@ -83,6 +89,7 @@ async function machineNodeCommand(
     ...membership,
     dataDirectory: values.data as string,
     ...metricsFromFlags(values),
+    logger,
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),

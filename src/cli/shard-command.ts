@@ -1,6 +1,7 @@
 // `lograft shard`: the sharded KV's processes (a controller replica, a group replica), its admin
 // commands, and its demo.
 
+import { LOG_FLAG_OPTIONS, loggerFromFlags } from './log-flags.js'
 import { METRICS_FLAG_OPTIONS, metricsFromFlags, metricsReadyField } from './metrics-flags.js'
 import { parsePeers, type Peer } from '../node/peers.js'
 import { ShardControllerNode } from '../node/shard-controller-node.js'
@@ -71,6 +72,7 @@ async function controllerCommand(args: string[]): Promise<void> {
       'cluster-id': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...METRICS_FLAG_OPTIONS,
+      ...LOG_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
@@ -84,6 +86,7 @@ async function controllerCommand(args: string[]): Promise<void> {
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...metricsFromFlags(values),
+    logger: loggerFromFlags(values, { node: values.id, role: 'controller' }),
   })
   process.stdout.write(`lograft shard controller ${node.id} ready raft=${node.address}${metricsReadyField(values, node.monitoring.port)}\n`)
   await runUntilShutdownOrFailure(values.supervised, node)
@@ -107,6 +110,7 @@ async function groupCommand(args: string[]): Promise<void> {
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
       ...METRICS_FLAG_OPTIONS,
+      ...LOG_FLAG_OPTIONS,
       supervised: { type: 'boolean', default: false },
     },
   })
@@ -129,6 +133,7 @@ async function groupCommand(args: string[]): Promise<void> {
     ...(tls ? { tls } : {}),
     ...respSecurity,
     ...metricsFromFlags(values),
+    logger: loggerFromFlags(values, { node: values.id, gid: values.gid }),
   })
   const resp = node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`
   process.stdout.write(`lograft shard group ${node.gid}/${node.id} ready raft=${node.address} resp=${resp}${metricsReadyField(values, node.monitoring.port)}\n`)

@@ -7,6 +7,7 @@ export const NODE_USAGE = `lograft node --id ID --data DIR [--resp HOST:PORT]
              [--max-raft-state BYTES] [--max-value-bytes BYTES] [TLS options]
              [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]
              [--metrics HOST:PORT]   serve /metrics (Prometheus), /healthz and /readyz over HTTP
+             [--log-format text|json] [--log-level info|warn|error]   stderr lines; json: pino's
              [--machine PATH]   serve your own machine (a module exporting it) instead of the KV`
 
 export const CALL_USAGE = `lograft call --machine PATH --servers HOST:PORT,... [--timeout-ms MS] [TLS options] 'COMMAND AS JSON'`
@@ -42,6 +43,6 @@ lograft shard query --controller HOST:PORT,... [--num N] [--json]
 lograft shard demo [--data DIR] [--exit]
   (controller and group servers: --peers founds a group; --listen HOST:PORT --join HOST:PORT adds a server
    to a running one, and lograft member changes it; join, leave, move and query take the TLS options too;
-   controller and group servers take --metrics HOST:PORT as lograft node does)`
+   controller and group servers take --metrics, --log-format and --log-level as lograft node does)`
 
 export const TLS_OPTIONS_USAGE = `TLS options: --tls-cert FILE --tls-key FILE --tls-ca FILE (mutual TLS; a node's certificate CN is its node id)`

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_FRAME_BYTES, TcpTransport, parseAddress } from '../rpc/tcp-
 import { assert } from '../base/assert.js'
 import type { Logger } from '../base/logger.js'
 import { type Joined, joinCluster } from './join.js'
+import { logRaftEvents } from './event-log.js'
 import { followMembership } from './membership-sync.js'
 import { incarnationCheck } from './peer-incarnations.js'
 import { type Peer, PeerListError, formatPeers } from './peers.js'
@@ -149,7 +150,12 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
     await transport.listen(parsed)
     const follower = followMembership(raft, transport, store, { subscribe: (listener) => void refusalListeners.push(listener) }, options.logger)
     serveMembership({ raft, transport, clusterId: stored.clusterId, logger: options.logger })
-    return await assemble({ store, transport, raft, address, clusterId: stored.clusterId, removed: follower.removed, stopFollowing: follower.stop })
+    const events = logRaftEvents(raft, options.logger)
+    const stopFollowing = (): void => {
+      follower.stop()
+      events.unsubscribe()
+    }
+    return await assemble({ store, transport, raft, address, clusterId: stored.clusterId, removed: follower.removed, stopFollowing })
   } catch (error) {
     await transport?.close()
     await store.close()
