@@ -90,6 +90,7 @@ export { registerMachineMetrics } from './metrics/machine-metrics.js'
 export { LATENCY_BUCKETS, type RegisteredMetrics } from './metrics/metric-set.js'
 export { ReadinessTracker, type Readiness } from './metrics/readiness.js'
 export { startMonitoringEndpoint, type MonitoringSources, type MonitoringEndpoint } from './metrics/http-endpoint.js'
+export { pinoLogger } from './node/loggers.js'
 
 // The built-in key/value machine and its clerk.
 export { kvMachine, type KvCommand, type KvResult, type KvState, type KvOp, type KvMachineOptions } from './kv/kv.js'

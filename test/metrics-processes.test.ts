@@ -2,10 +2,11 @@
 // Prometheus would: a frozen follower's lag rises on the leader and falls back once it runs again;
 // the leader is SIGKILLed and the survivors show the term rise and a new leader; /readyz turns
 // false on a node cut off from the others (both frozen with SIGSTOP) and true again; /healthz,
-// unknown paths and other methods answer as documented.
+// unknown paths and other methods answer as documented. `lograft status` shows the same cluster as a
+// table and as JSON, the killed node as unreachable.
 
 import t from 'tap'
-import { type KvProcessCluster, eventually, freePortBlock, respCommand, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { type KvProcessCluster, eventually, freePortBlock, lograft, respCommand, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
 
 t.setTimeout(120_000)
 
@@ -70,6 +71,35 @@ t.test('the metrics say who leads, and the leader sees a frozen follower fall be
   t.ok((value(after, leader.id, 'lograft_raft_commit_seconds_count') ?? 0) >= 50, 'commits are timed')
 })
 
+interface StatusJson {
+  clusterId: string
+  leader: string | null
+  members: Array<{ id: string; voter: boolean; lag: number | null; status: { role: string; term: number; commitIndex: number; ready: boolean } | null }>
+}
+
+async function status(): Promise<StatusJson> {
+  const run = await lograft('status', '--via', followers[0]?.raftAddress as string, '--json')
+  if (run.code !== 0) throw new Error(`lograft status failed: ${run.stderr}`)
+  return JSON.parse(run.stdout.toString()) as StatusJson
+}
+
+t.test('lograft status shows every member, the leader and their indexes', async (t) => {
+  const cluster = await status()
+  t.equal(cluster.leader, leader.id, 'the leader')
+  t.same(cluster.members.map((member) => member.id).sort(), ['1', '2', '3'])
+  for (const member of cluster.members) {
+    t.equal(member.status?.role, member.id === leader.id ? 'leader' : 'follower', `${member.id}'s role`)
+    t.ok((member.status?.commitIndex ?? 0) >= 50, `${member.id} has committed the SETs`)
+    t.equal(member.lag, 0, `${member.id} is not behind`)
+  }
+  const table = await lograft('status', '--via', leader.raftAddress)
+  t.equal(table.code, 0)
+  const text = table.stdout.toString()
+  t.match(text, new RegExp(`^cluster ${cluster.clusterId}, leader ${leader.id}$`, 'm'), 'the cluster and its leader')
+  t.match(text, /id\s+address\s+role\s+term\s+commit\s+applied\s+snapshot\s+lag\s+last contact\s+health/, 'a table with its header')
+  t.equal(text.split('\n').filter((line) => /ready$/.test(line)).length, 3, 'three ready members')
+})
+
 t.test('the leader is killed: the survivors show a later term and a new leader', async (t) => {
   const before = new Map<string, { term: number; changes: number }>()
   for (const node of followers) {
@@ -88,6 +118,12 @@ t.test('the leader is killed: the survivors show a later term and a new leader',
     t.ok((value(series, node.id, 'lograft_raft_term') ?? 0) > was.term, `node ${node.id}'s term rose`)
     t.ok((value(series, node.id, 'lograft_raft_leader_changes_total') ?? 0) > was.changes, `node ${node.id} counted the leader change`)
   }
+  const cluster = await status()
+  t.equal(cluster.members.find((member) => member.id === leader.id)?.status, null, 'lograft status shows the killed node unreachable')
+  t.ok(
+    followers.some((node) => cluster.leader === node.id),
+    `and a survivor leading (${cluster.leader ?? 'none'})`,
+  )
 })
 
 t.test('/readyz turns false on a node cut off from the others, and true again', async (t) => {

@@ -2,7 +2,7 @@
 // The lograft command line: a thin shell over the library.
 
 import { UsageError, parseFlags } from './usage.js'
-import { CALL_USAGE, CLUSTER_USAGE, LOG_USAGE, MEMBER_USAGE, MR_USAGE, NODE_USAGE, SHARD_USAGE, TLS_OPTIONS_USAGE } from './usage-text.js'
+import { CALL_USAGE, CLUSTER_USAGE, LOG_USAGE, MEMBER_USAGE, MR_USAGE, NODE_USAGE, SHARD_USAGE, STATUS_USAGE, TLS_OPTIONS_USAGE } from './usage-text.js'
 
 // Each command's code is loaded only when it runs, so a process (a MapReduce worker, a node)
 // starts without loading every other command.
@@ -16,6 +16,8 @@ commands:
                                      one command to a cluster serving your machine, result as JSON
   ${MEMBER_USAGE.split('\n').join('\n  ')}
                                      list and change a cluster's members (learners, voters, addresses)
+  ${STATUS_USAGE.split('\n').join('\n  ')}
+                                     the cluster as a table: roles, terms, indexes, lag, health
   ${CLUSTER_USAGE}
                                      run a local cluster of node processes until Ctrl-C
   ${LOG_USAGE.split('\n').join('\n  ')}
@@ -41,6 +43,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./call-command.js')).callCommand(rest)
     case 'member':
       return (await import('./member-command.js')).memberCommand(rest)
+    case 'status':
+      return (await import('./status-command.js')).statusCommand(rest)
     case 'cluster':
       return (await import('./cluster-command.js')).clusterCommand(rest)
     case 'log': {

@@ -11,6 +11,7 @@ import { silentLogger } from '../base/logger.js'
 import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
 import { UsageError, checkAddress, parseFlags } from './usage.js'
 import { MEMBER_USAGE } from './usage-text.js'
+import { formatTable } from './text-table.js'
 
 /** A change that is not answered in this time is reported as unknown (it may still commit). */
 const CALL_TIMEOUT_MS = 15_000
@@ -119,13 +120,6 @@ function formatReply(reply: MembershipReply): string {
       row.lag === null ? '-' : String(row.lag),
     ]),
   ]
-  const widths = table[0]?.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length))) ?? []
-  for (const line of table)
-    lines.push(
-      line
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
+  lines.push(...formatTable(table))
   return `${lines.join('\n')}\n`
 }

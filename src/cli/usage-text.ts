@@ -18,6 +18,9 @@ lograft member promote|remove ID --via HOST:PORT
 lograft member address ID ADDRESS --via HOST:PORT
   (--via: any member's peer address; changes go to the leader; TLS options as for node)`
 
+export const STATUS_USAGE = `lograft status --via HOST:PORT [--json] [--watch] [TLS options]
+  (--via: any member's address; every member is asked for its own status; --watch redraws every second)`
+
 export const CLUSTER_USAGE = `lograft cluster [--nodes N] [--data DIR] [--host HOST] [--port BASE] [--resp-port BASE]`
 
 export const LOG_USAGE = `lograft log inspect DIR [--from N] [--to N] [--json] [--machine PATH|raw]

@@ -63,7 +63,7 @@ export class KvNode {
         logger,
       })
       new KvService(replica, { maxValueBytes }).register(transport)
-      const monitoring = await startNodeMonitoring(replica, { node: options.id }, options.metricsAddress, logger)
+      const monitoring = await startNodeMonitoring({ replica, transport, clusterId, labels: { node: options.id }, address: options.metricsAddress, logger })
       let resp: RespEndpoint | null = null
       if (options.respAddress) {
         const backend = new ClerkPoolBackend({

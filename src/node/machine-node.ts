@@ -44,7 +44,14 @@ export class MachineNode<State, Command, Result> {
         logger,
       })
       serveMachine(replica, host.transport, options.refuse ? { refuse: options.refuse } : {})
-      const monitoring = await startNodeMonitoring(replica, { node: options.id }, options.metricsAddress, logger)
+      const monitoring = await startNodeMonitoring({
+        replica,
+        transport: host.transport,
+        clusterId: host.clusterId,
+        labels: { node: options.id },
+        address: options.metricsAddress,
+        logger,
+      })
       replica.start()
       return new MachineNode(options.id, host.clusterId, replica, host, monitoring)
     })

@@ -9,7 +9,9 @@ import { registerMachineMetrics } from '../metrics/machine-metrics.js'
 import type { RegisteredMetrics } from '../metrics/metric-set.js'
 import { registerRaftMetrics } from '../metrics/raft-metrics.js'
 import { ReadinessTracker } from '../metrics/readiness.js'
+import type { Transport } from '../rpc/transport.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
+import { serveStatus } from './status-service.js'
 
 /** A node's metrics and, when it was given an address, the port serving them. */
 export interface NodeMonitoring {
@@ -22,18 +24,31 @@ export interface NodeMonitoring {
   close(): Promise<void>
 }
 
-/** Registers `replica`'s and its Raft node's metrics (every series labelled with `labels`) and serves them on `address` if given. */
-export async function startNodeMonitoring<State, Command, Result>(
-  replica: ReplicatedStateMachine<State, Command, Result>,
-  labels: Record<string, string>,
-  address: string | undefined,
-  logger: Logger,
-): Promise<NodeMonitoring> {
+/** Where a node's monitoring hangs. */
+export interface NodeMonitoringOptions<State, Command, Result> {
+  replica: ReplicatedStateMachine<State, Command, Result>
+  /** The node's own transport: Status.Get is served there. */
+  transport: Transport
+  clusterId: string
+  /** Put on every series (the node's id, and its group's). */
+  labels: Record<string, string>
+  /** The HTTP port's "host:port"; none if undefined. */
+  address: string | undefined
+  logger: Logger
+}
+
+/**
+ * Registers the node's metrics (every series labelled with `labels`), serves Status.Get on its
+ * transport for `lograft status`, and /metrics, /healthz and /readyz on `address` if given.
+ */
+export async function startNodeMonitoring<State, Command, Result>(options: NodeMonitoringOptions<State, Command, Result>): Promise<NodeMonitoring> {
+  const { replica, labels, address, logger } = options
   const registry = new Registry()
   registry.setDefaultLabels(labels)
   collectDefaultMetrics({ register: registry })
   const registered: RegisteredMetrics[] = [registerRaftMetrics(registry, replica.raft), registerMachineMetrics(registry, replica)]
   const readiness = new ReadinessTracker(replica.raft)
+  const status = serveStatus(options.transport, replica.raft, readiness, options.clusterId)
   let endpoint: MonitoringEndpoint | null = null
   try {
     if (address !== undefined)
@@ -41,6 +56,7 @@ export async function startNodeMonitoring<State, Command, Result>(
   } catch (error) {
     for (const each of registered) each.stop()
     readiness.stop()
+    status.unsubscribe()
     throw error
   }
   return {
@@ -50,6 +66,7 @@ export async function startNodeMonitoring<State, Command, Result>(
     close: async () => {
       await endpoint?.close()
       readiness.stop()
+      status.unsubscribe()
       for (const each of registered) each.stop()
     },
   }

@@ -53,7 +53,14 @@ export class ShardControllerNode {
         logger,
       })
       serveMachine(replica, host.transport)
-      const monitoring = await startNodeMonitoring(replica, { node: options.id, role: 'controller' }, options.metricsAddress, logger)
+      const monitoring = await startNodeMonitoring({
+        replica,
+        transport: host.transport,
+        clusterId: host.clusterId,
+        labels: { node: options.id, role: 'controller' },
+        address: options.metricsAddress,
+        logger,
+      })
       replica.start()
       return new ShardControllerNode(options.id, replica, host, monitoring)
     })

@@ -133,7 +133,14 @@ export class ShardGroupNode {
           info: { lograft_node: options.id, lograft_gid: options.gid },
         })
       }
-      const monitoring = await startNodeMonitoring(replica, { node: options.id, gid: String(options.gid) }, options.metricsAddress, logger)
+      const monitoring = await startNodeMonitoring({
+        replica,
+        transport,
+        clusterId: host.clusterId,
+        labels: { node: options.id, gid: String(options.gid) },
+        address: options.metricsAddress,
+        logger,
+      })
       server.start()
       replica.start()
       return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring)
