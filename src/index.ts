@@ -87,6 +87,8 @@ export type { TransferReport } from './shard/group-server.js'
 export type { NodeMonitoring } from './node/monitoring.js'
 export { registerRaftMetrics } from './metrics/raft-metrics.js'
 export { registerMachineMetrics } from './metrics/machine-metrics.js'
+export { registerRespMetrics } from './metrics/resp-metrics.js'
+export { registerShardGroupMetrics } from './metrics/shard-metrics.js'
 export { LATENCY_BUCKETS, type RegisteredMetrics } from './metrics/metric-set.js'
 export { ReadinessTracker, type Readiness } from './metrics/readiness.js'
 export { startMonitoringEndpoint, type MonitoringSources, type MonitoringEndpoint } from './metrics/http-endpoint.js'
@@ -104,6 +106,7 @@ export type { ControllerState, ControllerCommand, ControllerResult } from './sha
 
 // A RESP (Redis protocol) endpoint for a KV backend, and a small client for it.
 export { RespServer, type RespServerOptions } from './resp/server.js'
+export type { RespCommandEvent } from './resp/connection.js'
 export type { RespLimitOptions } from './resp/limits.js'
 export type { RespTlsOptions } from './resp/tls-listener.js'
 export type { KvBackend, KvInfoSections } from './resp/backend.js'

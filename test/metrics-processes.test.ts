@@ -69,6 +69,8 @@ t.test('the metrics say who leads, and the leader sees a frozen follower fall be
   t.ok((value(after, leader.id, 'lograft_machine_proposals_total', { outcome: 'applied' }) ?? 0) >= 50, 'the SETs are counted as applied proposals')
   t.ok((value(after, leader.id, 'lograft_raft_log_write_seconds_count') ?? 0) > 0, 'log writes are timed')
   t.ok((value(after, leader.id, 'lograft_raft_commit_seconds_count') ?? 0) >= 50, 'commits are timed')
+  t.ok((value(after, leader.id, 'lograft_resp_commands_total', { command: 'set', outcome: 'ok' }) ?? 0) >= 50, 'its RESP endpoint counted the SETs')
+  t.ok((value(after, leader.id, 'lograft_resp_command_seconds_count', { command: 'set' }) ?? 0) >= 50, 'and timed them')
 })
 
 interface StatusJson {

@@ -19,8 +19,8 @@ const above = {
   shard: ['mapreduce', 'node', 'resp', 'testing', 'cli', 'sim', 'metrics'],
   mapreduce: ['raft', 'statemachine', 'kv', 'shard', 'node', 'resp', 'testing', 'cli', 'sim', 'log', 'metrics'],
   resp: ['raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'testing', 'cli', 'sim', 'log', 'metrics'],
-  // Metrics are built on the Raft node's and the runtime's observables, nothing else.
-  metrics: ['log', 'rpc', 'sim', 'kv', 'shard', 'mapreduce', 'node', 'resp', 'testing', 'cli'],
+  // Metrics are built on the observables of the Raft node, the runtime and the RESP server (and a shard group's state).
+  metrics: ['log', 'rpc', 'sim', 'kv', 'mapreduce', 'node', 'testing', 'cli'],
   node: ['testing', 'cli', 'mapreduce', 'sim'],
   testing: ['cli'],
 }

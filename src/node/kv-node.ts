@@ -13,6 +13,7 @@ import { stderrLogger } from '../base/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
 import type { ReplicaOptions } from './replica-options.js'
 import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
+import { registerRespMetrics } from '../metrics/resp-metrics.js'
 import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
 import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 
@@ -63,7 +64,6 @@ export class KvNode {
         logger,
       })
       new KvService(replica, { maxValueBytes }).register(transport)
-      const monitoring = await startNodeMonitoring({ replica, transport, clusterId, labels: { node: options.id }, address: options.metricsAddress, logger })
       let resp: RespEndpoint | null = null
       if (options.respAddress) {
         const backend = new ClerkPoolBackend({
@@ -75,6 +75,16 @@ export class KvNode {
         })
         resp = await startRespEndpoint(options.respAddress, options, options.tls, { backend, logger, maxValueBytes, info: { lograft_node: options.id } })
       }
+      const respServer = resp?.server ?? null
+      const monitoring = await startNodeMonitoring({
+        replica,
+        transport,
+        clusterId,
+        labels: { node: options.id },
+        address: options.metricsAddress,
+        logger,
+        collectors: respServer ? [(registry) => registerRespMetrics(registry, respServer)] : [],
+      })
       replica.start()
       return new KvNode(options.id, clusterId, raft, replica, host, resp?.server ?? null, resp?.port ?? null, monitoring)
     })

@@ -35,6 +35,8 @@ export interface NodeMonitoringOptions<State, Command, Result> {
   /** The HTTP port's "host:port"; none if undefined. */
   address: string | undefined
   logger: Logger
+  /** More of the node's collectors (its RESP endpoint's, a shard group's), registered with the others. */
+  collectors?: ReadonlyArray<(registry: Registry) => RegisteredMetrics>
 }
 
 /**
@@ -46,7 +48,11 @@ export async function startNodeMonitoring<State, Command, Result>(options: NodeM
   const registry = new Registry()
   registry.setDefaultLabels(labels)
   collectDefaultMetrics({ register: registry })
-  const registered: RegisteredMetrics[] = [registerRaftMetrics(registry, replica.raft), registerMachineMetrics(registry, replica)]
+  const registered: RegisteredMetrics[] = [
+    registerRaftMetrics(registry, replica.raft),
+    registerMachineMetrics(registry, replica),
+    ...(options.collectors ?? []).map((register) => register(registry)),
+  ]
   const readiness = new ReadinessTracker(replica.raft)
   const status = serveStatus(options.transport, replica.raft, readiness, options.clusterId)
   let endpoint: MonitoringEndpoint | null = null

@@ -20,6 +20,9 @@ import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
 import { stderrLogger } from '../base/logger.js'
 import type { ReplicaOptions } from './replica-options.js'
 import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
+import { registerRespMetrics } from '../metrics/resp-metrics.js'
+import { registerShardGroupMetrics } from '../metrics/shard-metrics.js'
+import type { Registry } from 'prom-client'
 import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
 import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 import { ShardForwardingBackend } from './shard-kv-backend.js'
@@ -133,6 +136,7 @@ export class ShardGroupNode {
           info: { lograft_node: options.id, lograft_gid: options.gid },
         })
       }
+      const respServer = resp?.server ?? null
       const monitoring = await startNodeMonitoring({
         replica,
         transport,
@@ -140,6 +144,10 @@ export class ShardGroupNode {
         labels: { node: options.id, gid: String(options.gid) },
         address: options.metricsAddress,
         logger,
+        collectors: [
+          (registry) => registerShardGroupMetrics(registry, () => replica.state),
+          ...(respServer ? [(registry: Registry) => registerRespMetrics(registry, respServer)] : []),
+        ],
       })
       server.start()
       replica.start()

@@ -32,6 +32,17 @@ export interface RespConnectionOptions {
   readonly clock: Clock
   /** The server-wide bound this connection's input is held within. */
   readonly inputBudget: InputBudget
+  /** Told of every command run: its name ("unknown" if none matched), how it ended and how long it took. */
+  readonly onCommand: (event: RespCommandEvent) => void
+}
+
+/** One command as RespServer.commands$ reports it. */
+export interface RespCommandEvent {
+  /** The command's lowercase name, or "unknown" (so that a client cannot make up names to count). */
+  command: string
+  /** ok: a reply other than an error; error: an error reply; abandoned: its client went away. */
+  outcome: 'ok' | 'error' | 'abandoned'
+  ms: number
 }
 
 interface Outcome {
@@ -157,6 +168,15 @@ export class RespConnection {
 
   /** The command's reply, or null when its client went away while it ran (its work was abandoned). */
   private async execute(args: Buffer[]): Promise<Outcome | null> {
+    const { clock, onCommand, commands } = this.options
+    const startedMs = clock.now()
+    const outcome = await this.executeResolved(args)
+    const ended = outcome === null ? 'abandoned' : outcome.reply.kind === 'error' ? 'error' : 'ok'
+    onCommand({ command: commands.lookup(argText(args, 0))?.name ?? 'unknown', outcome: ended, ms: clock.now() - startedMs })
+    return outcome
+  }
+
+  private async executeResolved(args: Buffer[]): Promise<Outcome | null> {
     const { commands, backend, client, server, logger } = this.options
     try {
       const spec = commands.resolve(args, client.authenticated)

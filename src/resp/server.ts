@@ -4,6 +4,7 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
+import { BehaviorSubject, type Observable, Subject } from 'rxjs'
 import { type Clock, systemClock } from '../base/clock.js'
 import type { Logger } from '../base/logger.js'
 import { authCommands } from './auth.js'
@@ -11,7 +12,7 @@ import { RequirePass } from './require-pass.js'
 import type { KvBackend } from './backend.js'
 import { type ClientState, CommandTable, type ServerFacts } from './commands.js'
 import { connectionCommands } from './connection-commands.js'
-import { RespConnection } from './connection.js'
+import { RespConnection, type RespCommandEvent } from './connection.js'
 import { RespOptionError } from './errors.js'
 import { InputBudget } from './input-budget.js'
 import { kvCommands } from './kv-commands.js'
@@ -58,6 +59,12 @@ export class RespServer {
   private readonly facts: ServerFacts
   private readonly clock: Clock
   private nextClientId = 1
+  private readonly commandEvents = new Subject<RespCommandEvent>()
+  private readonly connectionCount = new BehaviorSubject(0)
+  /** Every command run, with its outcome and time (see RespCommandEvent). */
+  readonly commands$: Observable<RespCommandEvent> = this.commandEvents.asObservable()
+  /** How many clients are connected, now and as it changes. */
+  readonly connections$: Observable<number> = this.connectionCount.asObservable()
   /** The port asked for until listen() binds, then the port bound. */
   private port: number
 
@@ -170,8 +177,15 @@ export class RespServer {
       logger: this.options.logger,
       clock: this.clock,
       inputBudget: this.inputBudget,
+      onCommand: (event) => {
+        if (this.commandEvents.observed) this.commandEvents.next(event)
+      },
     })
     this.connections.add(connection)
-    void connection.closed.then(() => this.connections.delete(connection))
+    this.connectionCount.next(this.connections.size)
+    void connection.closed.then(() => {
+      this.connections.delete(connection)
+      this.connectionCount.next(this.connections.size)
+    })
   }
 }
