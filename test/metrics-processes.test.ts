@@ -5,8 +5,19 @@
 // unknown paths and other methods answer as documented. `lograft status` shows the same cluster as a
 // table and as JSON, the killed node as unreachable.
 
+import { spawn } from 'node:child_process'
 import t from 'tap'
-import { type KvProcessCluster, eventually, freePortBlock, lograft, respCommand, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import {
+  type KvProcessCluster,
+  LOGRAFT_MAIN,
+  eventually,
+  freePortBlock,
+  lograft,
+  respCommand,
+  respPort,
+  startKvCluster,
+  waitForLeader,
+} from './helpers/kv-processes.js'
 
 t.setTimeout(120_000)
 
@@ -100,6 +111,22 @@ t.test('lograft status shows every member, the leader and their indexes', async 
   t.match(text, new RegExp(`^cluster ${cluster.clusterId}, leader ${leader.id}$`, 'm'), 'the cluster and its leader')
   t.match(text, /id\s+address\s+role\s+term\s+commit\s+applied\s+snapshot\s+lag\s+last contact\s+health/, 'a table with its header')
   t.equal(text.split('\n').filter((line) => /ready$/.test(line)).length, 3, 'three ready members')
+})
+
+t.test('lograft status --watch redraws every second until interrupted', async (t) => {
+  const child = spawn(process.execPath, [LOGRAFT_MAIN, 'status', '--via', leader.raftAddress, '--watch', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  child.kill('SIGINT')
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)))
+  const frames = output.split('\n').filter((line) => line !== '')
+  t.ok(frames.length >= 2, `${frames.length} frames in 2.5 s`)
+  t.ok(
+    frames.every((frame) => (JSON.parse(frame) as StatusJson).members.length === 3),
+    'each one the whole cluster',
+  )
+  t.equal(code, 0, 'and it exits cleanly on SIGINT')
 })
 
 t.test('the leader is killed: the survivors show a later term and a new leader', async (t) => {

@@ -12,7 +12,7 @@ import { makeTempDir } from './log.js'
 
 export { RespErrorReply as ErrorReply, infoFields, replyText } from '../../src/cli/resp-probe.js'
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+export const LOGRAFT_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 const HOST = '127.0.0.1'
 const POLL_INTERVAL_MS = 50
 /** A command-line tool still running after this is stuck; it is killed and reported. */
@@ -115,7 +115,7 @@ export function runTool(program: string, args: readonly string[], stdin: string 
 
 /** Runs `lograft ARGS` (the compiled CLI) in its own process. */
 export function lograft(...args: string[]): Promise<ToolRun> {
-  return runTool(process.execPath, [MAIN, ...args])
+  return runTool(process.execPath, [LOGRAFT_MAIN, ...args])
 }
 
 /** Sends one command on a fresh RESP connection to `port` and returns the reply as text (an error reply throws). */
