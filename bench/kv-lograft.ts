@@ -144,5 +144,7 @@ function describe(reply: RespReply): string {
       return reply.value === null ? 'nil' : `a bulk string of ${reply.value.length} bytes`
     case 'array':
       return reply.items === null ? 'a nil array' : `an array of ${reply.items.length}`
+    default:
+      return `a RESP3 ${reply.kind}`
   }
 }

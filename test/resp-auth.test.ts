@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { RespOptionError } from '../src/resp/errors.js'
-import { type RespReply, bulkReply, errorReply, simpleReply } from '../src/resp/reply.js'
+import { NULL_REPLY, type RespReply, bulkReply, errorReply, simpleReply } from '../src/resp/reply.js'
 import { RespServer } from '../src/resp/server.js'
 import { MemoryLogger } from '../src/base/logger.js'
 import { MapKvBackend } from './helpers/map-kv-backend.js'
@@ -62,7 +62,7 @@ t.test('a wrong password or user answers WRONGPASS and authenticates nothing; a 
   t.same(await client.call('CLIENT', 'GETNAME'), bulkReply(null), 'the failed HELLO set no name')
 })
 
-t.test('before authenticating, HELLO without AUTH is refused in Redis words, HELLO 3 is still NOPROTO, and QUIT closes', async (t) => {
+t.test('before authenticating, HELLO without AUTH is refused in Redis words, HELLO 3 AUTH switches to RESP3, and QUIT closes', async (t) => {
   const server = await startServer(t, { requirePass: PASSWORD })
   const client = await server.connect()
 
@@ -73,7 +73,11 @@ t.test('before authenticating, HELLO without AUTH is refused in Redis words, HEL
       'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     ),
   )
-  t.same(await client.call('HELLO', '3', 'AUTH', 'default', PASSWORD), errorReply('NOPROTO', 'unsupported protocol version'))
+  t.same(await client.call('HELLO', '3', 'AUTH', 'default', 'wrong'), WRONGPASS, 'a wrong password is refused')
+  t.same(await client.call('GET', 'k'), errorReply('NOAUTH', 'Authentication required.'), 'and the protocol is still RESP2')
+  const hello = await client.call('HELLO', '3', 'AUTH', 'default', PASSWORD)
+  t.equal(hello.kind, 'map', 'authenticated in RESP3')
+  t.same(await client.call('GET', 'missing'), NULL_REPLY)
   t.same(await client.call('QUIT'), OK)
   await client.closed
 })

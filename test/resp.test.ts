@@ -9,7 +9,7 @@ import t from 'tap'
 import { type Word, encodeCommand } from '../src/resp/client.js'
 import { RespError } from '../src/resp/errors.js'
 import { RespParser, type RespParserOptions } from '../src/resp/parser.js'
-import { type RespReply, arrayReply, bulkReply, errorReply, integerReply, simpleReply } from '../src/resp/reply.js'
+import { NULL_REPLY, type RespReply, arrayReply, bulkReply, errorReply, integerReply, mapReply, simpleReply } from '../src/resp/reply.js'
 import { RespWriter, encodeReply } from '../src/resp/writer.js'
 import { sleep, systemClock } from '../src/base/clock.js'
 import { startServer } from './helpers/resp-server.js'
@@ -320,11 +320,11 @@ t.test('PING, ECHO, SELECT and CLIENT answer as Redis does', async (t) => {
   t.match(info.kind === 'bulk' ? info.value?.toString() : '', /^id=\d+ addr=127\.0\.0\.1:\d+ .*name=worker-1 db=0 lib-name=redis-py /)
 })
 
-t.test('HELLO answers in RESP2 and refuses RESP3 with NOPROTO, so clients fall back', async (t) => {
+t.test('HELLO 2 answers in RESP2, HELLO 3 switches the connection to RESP3, other versions get NOPROTO', async (t) => {
   const server = await startServer(t)
   const client = await server.connect()
 
-  t.same(await client.call('HELLO', '3'), errorReply('NOPROTO', 'unsupported protocol version'))
+  t.same(await client.call('HELLO', '4'), errorReply('NOPROTO', 'unsupported protocol version'))
   const hello = await client.call('HELLO', '2', 'AUTH', 'default', 'secret', 'SETNAME', 'app')
   const id = await client.call('CLIENT', 'ID')
   t.same(
@@ -345,15 +345,42 @@ t.test('HELLO answers in RESP2 and refuses RESP3 with NOPROTO, so clients fall b
       bulkReply('modules'),
       arrayReply([]),
     ]),
+    'in RESP2 the map is a flat array',
   )
   t.same(await client.call('CLIENT', 'GETNAME'), bulkReply('app'))
+  t.same(await client.call('GET', 'missing'), bulkReply(null), 'RESP2 nil')
+
+  t.same(
+    await client.call('HELLO', '3'),
+    mapReply([
+      ['server', bulkReply('lograft')],
+      ['version', bulkReply('7.0.0')],
+      ['proto', integerReply(3)],
+      ['id', id],
+      ['mode', bulkReply('standalone')],
+      ['role', bulkReply('master')],
+      ['modules', arrayReply([])],
+    ]),
+    'in RESP3 a map',
+  )
+  t.same(await client.call('GET', 'missing'), NULL_REPLY, 'RESP3 null')
+  t.same(await client.call('SET', 'k', 'v'), simpleReply('OK'))
+  t.same(await client.call('GET', 'k'), bulkReply('v'))
+  t.same(await client.call('CONFIG', 'GET', 'appendonly'), mapReply([['appendonly', bulkReply('no')]]))
+  t.same(await client.call('COMMAND', 'DOCS'), mapReply([]))
+  const info = await client.call('INFO', 'server')
+  t.ok(info.kind === 'verbatim' && info.format === 'txt' && info.text.includes('server_name:lograft'), 'INFO is a verbatim string')
+  t.same(await client.call('HELLO', '4'), errorReply('NOPROTO', 'unsupported protocol version'))
+  t.same(await client.call('GET', 'missing'), NULL_REPLY, 'a refused HELLO leaves the protocol as it was')
+  await client.call('HELLO', '2')
+  t.same(await client.call('GET', 'missing'), bulkReply(null), 'HELLO 2 switches back')
 })
 
 t.test('COMMAND and CONFIG GET answer what redis-cli and redis-benchmark ask on connect', async (t) => {
   const server = await startServer(t, { maxClients: 77 })
   const client = await server.connect()
 
-  t.same(await client.call('COMMAND', 'DOCS'), arrayReply([]), 'redis-cli: no argument hints')
+  t.same(await client.call('COMMAND', 'DOCS'), arrayReply([]), 'redis-cli: no argument hints (an empty map)')
   t.same(await client.call('CONFIG', 'GET', 'save'), arrayReply([bulkReply('save'), bulkReply('')]), 'redis-benchmark')
   t.same(await client.call('CONFIG', 'GET', 'appendonly'), arrayReply([bulkReply('appendonly'), bulkReply('no')]), 'redis-benchmark')
   t.same(await client.call('CONFIG', 'GET', 'maxc*'), arrayReply([bulkReply('maxclients'), bulkReply('77')]))

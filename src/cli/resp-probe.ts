@@ -24,6 +24,8 @@ export function replyText(reply: RespReply): string {
       return String(reply.value)
     case 'array':
       throw new Error(`expected a single value, got an array of ${reply.items?.length ?? 'nil'}`)
+    default:
+      throw new Error(`expected a RESP2 value, got a RESP3 ${reply.kind}`)
   }
 }
 

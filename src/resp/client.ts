@@ -1,6 +1,19 @@
 import net from 'node:net'
 import { type RespErrorPrefix } from './errors.js'
-import { type RespReply, arrayReply, bulkReply, errorReply, integerReply, simpleReply } from './reply.js'
+import {
+  NULL_REPLY,
+  type RespReply,
+  arrayReply,
+  booleanReply,
+  bulkReply,
+  doubleReply,
+  errorReply,
+  integerReply,
+  mapReply,
+  setReply,
+  simpleReply,
+  verbatimReply,
+} from './reply.js'
 import { RespWriter } from './writer.js'
 
 /** One word of a command; a string is sent as UTF-8. */
@@ -126,17 +139,47 @@ function decodeReply(bytes: Buffer, offset: number): { reply: RespReply; next: n
     case '*': {
       const count = Number(text)
       if (count < 0) return { reply: arrayReply(null), next }
-      const items: RespReply[] = []
-      let at = next
-      for (let i = 0; i < count; i++) {
-        const item = decodeReply(bytes, at)
-        if (!item) return null
-        items.push(item.reply)
-        at = item.next
-      }
-      return { reply: arrayReply(items), next: at }
+      const items = decodeItems(bytes, next, count)
+      return items && { reply: arrayReply(items.items), next: items.next }
+    }
+    // RESP3, after HELLO 3.
+    case '%': {
+      const items = decodeItems(bytes, next, 2 * Number(text))
+      if (!items) return null
+      const entries: Array<readonly [RespReply, RespReply]> = []
+      for (let i = 0; i < items.items.length; i += 2) entries.push([items.items[i] as RespReply, items.items[i + 1] as RespReply])
+      return { reply: mapReply(entries), next: items.next }
+    }
+    case '~': {
+      const items = decodeItems(bytes, next, Number(text))
+      return items && { reply: setReply(items.items), next: items.next }
+    }
+    case '_':
+      return { reply: NULL_REPLY, next }
+    case ',':
+      return { reply: doubleReply(text === 'inf' ? Infinity : text === '-inf' ? -Infinity : Number(text)), next }
+    case '#':
+      return { reply: booleanReply(text === 't'), next }
+    case '=': {
+      const length = Number(text)
+      if (bytes.length < next + length + 2) return null
+      const body = bytes.toString('utf8', next, next + length)
+      return { reply: verbatimReply(body.slice(4), body.slice(0, 3)), next: next + length + 2 }
     }
     default:
       throw new Error(`not a RESP reply: ${JSON.stringify(bytes.toString('latin1', offset, offset + 40))}`)
   }
+}
+
+/** `count` replies in a row from `offset`, or null while incomplete. */
+function decodeItems(bytes: Buffer, offset: number, count: number): { items: RespReply[]; next: number } | null {
+  const items: RespReply[] = []
+  let at = offset
+  for (let i = 0; i < count; i++) {
+    const item = decodeReply(bytes, at)
+    if (!item) return null
+    items.push(item.reply)
+    at = item.next
+  }
+  return { items, next: at }
 }

@@ -2,6 +2,7 @@
 // reply) and how a command line is resolved to one, with Redis's wording for unknown commands and
 // wrong arity so that clients and people see familiar errors.
 
+import type { RespProtocol } from './writer.js'
 import { assert } from '../base/assert.js'
 import type { RequirePass } from './require-pass.js'
 import type { KvBackend } from './backend.js'
@@ -21,6 +22,8 @@ export interface ClientState {
   libVersion: string | null
   /** Whether commands other than AUTH, HELLO and QUIT may run: from the start when no password is required. */
   authenticated: boolean
+  /** RESP2 until the client switches with HELLO 3 (or back with HELLO 2). */
+  protocol: RespProtocol
 }
 
 /** Facts about the server that INFO, HELLO and CONFIG report. */

@@ -4,7 +4,8 @@
 import { authenticate } from './auth.js'
 import { type ClientState, type CommandContext, type CommandSpec, NO_KEYS, arg, argInteger, argText, subcommands } from './commands.js'
 import { RespError } from './errors.js'
-import { OK_REPLY, type RespReply, arrayReply, bulkReply, integerReply, simpleReply } from './reply.js'
+import { OK_REPLY, type RespReply, arrayReply, bulkReply, integerReply, mapReply, simpleReply, verbatimReply } from './reply.js'
+import type { RespProtocol } from './writer.js'
 
 /**
  * The Redis version lograft answers as, in HELLO and INFO. Clients gate features on it; lograft
@@ -70,7 +71,7 @@ const client: CommandSpec = {
   run: subcommands('client', [
     { name: 'id', arity: 2, run: (_args, { client }) => integerReply(client.id) },
     { name: 'getname', arity: 2, run: (_args, { client }) => bulkReply(client.name) },
-    { name: 'info', arity: 2, run: (_args, { client }) => bulkReply(clientInfoLine(client)) },
+    { name: 'info', arity: 2, run: (_args, { client }) => verbatimReply(clientInfoLine(client)) },
     {
       name: 'setname',
       arity: 3,
@@ -95,9 +96,10 @@ const client: CommandSpec = {
 }
 
 /**
- * HELLO [protover [AUTH user pass] [SETNAME name]]. Only RESP2 is spoken: HELLO 3 gets -NOPROTO,
- * as from any server without RESP3, and clients that only prefer RESP3 fall back to RESP2. As in
- * Redis, AUTH is applied first, and a client still unauthenticated after it is refused.
+ * HELLO [protover [AUTH user pass] [SETNAME name]]: protover 3 switches the connection to RESP3
+ * (maps, sets, nulls, doubles, booleans, verbatim strings), 2 back to RESP2; anything else gets
+ * -NOPROTO and changes nothing. As in Redis, AUTH is applied first, and a client still
+ * unauthenticated after it is refused (the protocol stays as it was).
  */
 const hello: CommandSpec = {
   name: 'hello',
@@ -105,9 +107,11 @@ const hello: CommandSpec = {
   flags: ['fast', 'no-auth', 'loading', 'stale'],
   keys: NO_KEYS,
   run: (args, context) => {
+    let protocol: RespProtocol = context.client.protocol
     if (args.length >= 2) {
       const version = argInteger(args, 1)
-      if (version !== 2) throw new RespError('NOPROTO', 'unsupported protocol version')
+      if (version !== 2 && version !== 3) throw new RespError('NOPROTO', 'unsupported protocol version')
+      protocol = version
     }
     let credentials: { username: string; password: Buffer } | null = null
     let name: string | null = null
@@ -125,27 +129,21 @@ const hello: CommandSpec = {
       )
     }
     if (name !== null) setName(context.client, name)
+    context.client.protocol = protocol
     return helloReply(context)
   },
 }
 
-/** HELLO's map, flattened into an array as RESP2 sends maps. */
+/** HELLO's map (RESP2 receives it flattened into an array). */
 function helloReply({ client }: CommandContext): RespReply {
-  return arrayReply([
-    bulkReply('server'),
-    bulkReply('lograft'),
-    bulkReply('version'),
-    bulkReply(REDIS_COMPATIBLE_VERSION),
-    bulkReply('proto'),
-    integerReply(2),
-    bulkReply('id'),
-    integerReply(client.id),
-    bulkReply('mode'),
-    bulkReply('standalone'),
-    bulkReply('role'),
-    bulkReply('master'),
-    bulkReply('modules'),
-    arrayReply([]),
+  return mapReply([
+    ['server', bulkReply('lograft')],
+    ['version', bulkReply(REDIS_COMPATIBLE_VERSION)],
+    ['proto', integerReply(client.protocol)],
+    ['id', integerReply(client.id)],
+    ['mode', bulkReply('standalone')],
+    ['role', bulkReply('master')],
+    ['modules', arrayReply([])],
   ])
 }
 

@@ -208,7 +208,7 @@ export class RespConnection {
         socket.uncork()
       })
     }
-    socket.write(encodeReply(reply))
+    socket.write(encodeReply(reply, this.options.client.protocol))
   }
 
   /**

@@ -3,13 +3,24 @@
 
 import type { RespErrorPrefix } from './errors.js'
 
-/** One RESP2 reply value. A null bulk string or null array is RESP2's "nil". */
+/**
+ * One reply value. The first five are RESP2's (a null bulk string or null array is its "nil"); the
+ * others are RESP3's, which a RESP2 connection receives as RESP2 sends them (writer.ts): a map as a
+ * flat array of keys and values, a set as an array, null as the nil bulk string, a double as a
+ * bulk string, a boolean as 1 or 0, a verbatim string as a bulk string.
+ */
 export type RespReply =
   | { readonly kind: 'simple'; readonly value: string }
   | { readonly kind: 'error'; readonly prefix: RespErrorPrefix; readonly message: string }
   | { readonly kind: 'integer'; readonly value: number }
   | { readonly kind: 'bulk'; readonly value: Uint8Array | null }
   | { readonly kind: 'array'; readonly items: readonly RespReply[] | null }
+  | { readonly kind: 'map'; readonly entries: ReadonlyArray<readonly [RespReply, RespReply]> }
+  | { readonly kind: 'set'; readonly items: readonly RespReply[] }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'double'; readonly value: number }
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  | { readonly kind: 'verbatim'; readonly format: string; readonly text: string }
 
 export function simpleReply(value: string): RespReply {
   return { kind: 'simple', value }
@@ -34,3 +45,27 @@ export function arrayReply(items: readonly RespReply[] | null): RespReply {
 
 export const OK_REPLY: RespReply = simpleReply('OK')
 export const NULL_BULK_REPLY: RespReply = bulkReply(null)
+
+/** A map; keys given as text become bulk strings. */
+export function mapReply(entries: ReadonlyArray<readonly [RespReply | string, RespReply]>): RespReply {
+  return { kind: 'map', entries: entries.map(([key, value]) => [typeof key === 'string' ? bulkReply(key) : key, value] as const) }
+}
+
+export function setReply(items: readonly RespReply[]): RespReply {
+  return { kind: 'set', items }
+}
+
+export const NULL_REPLY: RespReply = { kind: 'null' }
+
+export function doubleReply(value: number): RespReply {
+  return { kind: 'double', value }
+}
+
+export function booleanReply(value: boolean): RespReply {
+  return { kind: 'boolean', value }
+}
+
+/** Text with a three-letter format ("txt" for plain text, "mkd" for markdown), as INFO sends it in RESP3. */
+export function verbatimReply(text: string, format = 'txt'): RespReply {
+  return { kind: 'verbatim', format, text }
+}

@@ -5,7 +5,7 @@ import { type CommandContext, type CommandSpec, NO_KEYS, subcommands } from './c
 import { REDIS_COMPATIBLE_VERSION } from './connection-commands.js'
 import { RespError } from './errors.js'
 import { formatInfo } from './info.js'
-import { NULL_BULK_REPLY, type RespReply, arrayReply, bulkReply, integerReply, simpleReply } from './reply.js'
+import { NULL_BULK_REPLY, type RespReply, arrayReply, bulkReply, integerReply, mapReply, simpleReply, verbatimReply } from './reply.js'
 
 /** COMMAND's ten-field description of a command, as Redis 7 sends it in RESP2. */
 function commandInfo(spec: CommandSpec): RespReply {
@@ -50,7 +50,7 @@ const commandSubcommands = subcommands('command', [
       ),
   },
   // redis-cli 7 asks for docs to show argument hints; an empty map means "no hints", not an error.
-  { name: 'docs', arity: -2, run: () => arrayReply([]) },
+  { name: 'docs', arity: -2, run: () => mapReply([]) },
 ])
 
 /** CONFIG GET's answers: what clients probe (redis-benchmark asks for save and appendonly). */
@@ -87,7 +87,7 @@ const config: CommandSpec = {
       run: (args, context) => {
         const patterns = args.slice(2).map((pattern) => globPattern(pattern.toString('utf8')))
         const matching = Object.entries(configValues(context)).filter(([name]) => patterns.some((pattern) => pattern.test(name)))
-        return arrayReply(matching.flatMap(([name, value]) => [bulkReply(name), bulkReply(value)]))
+        return mapReply(matching.map(([name, value]) => [name, bulkReply(value)]))
       },
     },
     {
@@ -124,7 +124,7 @@ const info: CommandSpec = {
       },
     }
     const wanted = args.slice(1).map((name) => name.toString('utf8'))
-    return bulkReply(formatInfo([serverSection, await backend.info()], wanted))
+    return verbatimReply(formatInfo([serverSection, await backend.info()], wanted))
   },
 }
 

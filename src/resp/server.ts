@@ -166,6 +166,7 @@ export class RespServer {
       libName: null,
       libVersion: null,
       authenticated: this.facts.requirePass === null,
+      protocol: 2,
     }
     const connection = new RespConnection({
       socket,

@@ -1,4 +1,5 @@
-// Encodes RESP2 replies into bytes. Lengths are byte lengths, so every value is binary-safe.
+// Encodes replies into bytes, in RESP2 or RESP3 as the connection speaks (HELLO 3 switches it).
+// Lengths are byte lengths, so every value is binary-safe.
 
 import { assert } from '../base/assert.js'
 import type { RespErrorPrefix } from './errors.js'
@@ -7,10 +8,15 @@ import type { RespReply } from './reply.js'
 const CRLF = Buffer.from('\r\n', 'latin1')
 const LINE_BREAK = /[\r\n]/g
 
+/** The protocol a connection speaks: 2 until the client asks for 3 with HELLO 3. */
+export type RespProtocol = 2 | 3
+
 /** Appends encoded values to a list of chunks; toBuffer() joins them once. */
 export class RespWriter {
   private readonly chunks: Buffer[] = []
   private bytes = 0
+
+  constructor(private readonly protocol: RespProtocol = 2) {}
 
   /** `+value`: for short status text written by the server itself, never client data. */
   simpleString(value: string): this {
@@ -28,18 +34,18 @@ export class RespWriter {
     return this.line(`:${value}`)
   }
 
-  /** `$length` then the bytes; null is the nil bulk string `$-1`. */
+  /** `$length` then the bytes; null is the nil bulk string `$-1` (RESP3's null `_`). */
   bulkString(value: Uint8Array | string | null): this {
-    if (value === null) return this.line('$-1')
+    if (value === null) return this.null()
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
     this.line(`$${bytes.length}`)
     this.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     return this.push(CRLF)
   }
 
-  /** `*count`, to be followed by `count` values; null is the nil array `*-1`. */
+  /** `*count`, to be followed by `count` values; null is the nil array `*-1` (RESP3's null `_`). */
   arrayHeader(count: number | null): this {
-    if (count === null) return this.line('*-1')
+    if (count === null) return this.line(this.protocol === 3 ? '_' : '*-1')
     assert(Number.isSafeInteger(count) && count >= 0, () => `bad RESP array length ${count}`)
     return this.line(`*${count}`)
   }
@@ -58,7 +64,37 @@ export class RespWriter {
         this.arrayHeader(value.items === null ? null : value.items.length)
         for (const item of value.items ?? []) this.reply(item)
         return this
+      case 'map':
+        this.line(this.protocol === 3 ? `%${value.entries.length}` : `*${2 * value.entries.length}`)
+        for (const [key, item] of value.entries) this.reply(key).reply(item)
+        return this
+      case 'set':
+        this.line(this.protocol === 3 ? `~${value.items.length}` : `*${value.items.length}`)
+        for (const item of value.items) this.reply(item)
+        return this
+      case 'null':
+        return this.null()
+      case 'double':
+        return this.protocol === 3 ? this.line(`,${formatDouble(value.value)}`) : this.bulkString(formatDouble(value.value))
+      case 'boolean':
+        return this.protocol === 3 ? this.line(value.value ? '#t' : '#f') : this.integer(value.value ? 1 : 0)
+      case 'verbatim':
+        return this.protocol === 3 ? this.verbatim(value.format, value.text) : this.bulkString(value.text)
     }
+  }
+
+  /** RESP3's null `_`; in RESP2 the nil bulk string `$-1`, which every RESP2 client reads as nil. */
+  private null(): this {
+    return this.line(this.protocol === 3 ? '_' : '$-1')
+  }
+
+  /** `=length` then `fmt:` and the text. */
+  private verbatim(format: string, text: string): this {
+    assert(/^[a-z]{3}$/.test(format), () => `verbatim format must be three letters: ${format}`)
+    const bytes = Buffer.from(`${format}:${text}`, 'utf8')
+    this.line(`=${bytes.length}`)
+    this.push(bytes)
+    return this.push(CRLF)
   }
 
   get byteLength(): number {
@@ -80,6 +116,13 @@ export class RespWriter {
   }
 }
 
-export function encodeReply(value: RespReply): Buffer {
-  return new RespWriter().reply(value).toBuffer()
+export function encodeReply(value: RespReply, protocol: RespProtocol = 2): Buffer {
+  return new RespWriter(protocol).reply(value).toBuffer()
+}
+
+/** A double as RESP3 writes it (and RESP2 as a bulk string): inf, -inf, nan, or the number's shortest text. */
+function formatDouble(value: number): string {
+  if (Number.isNaN(value)) return 'nan'
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf'
+  return String(value)
 }
