@@ -34,6 +34,13 @@ t.test('node-redis with default options (RESP3)', async (t) => {
   await t.rejects(client.sendCommand(['NOSUCHCOMMAND']), /unknown command/, 'an unknown command is an error')
   t.equal(await client.get('p2'), '2', 'and the connection goes on')
   t.equal(await client.del('node-redis'), 1)
+  t.equal(await client.incr('hits'), 1)
+  t.equal(await client.incrBy('hits', 41), 42)
+  t.equal(await client.decr('hits'), 41)
+  t.equal(await client.decrBy('hits', 40), 1)
+  await client.set('not-a-number', 'abc')
+  await t.rejects(client.incr('not-a-number'), /value is not an integer or out of range/, 'INCR of text is an error')
+  t.equal(await client.get('not-a-number'), 'abc', 'that changed nothing')
 })
 
 t.test('ioredis (RESP2), a 100-command pipeline through another member', async (t) => {
@@ -47,6 +54,10 @@ t.test('ioredis (RESP2), a 100-command pipeline through another member', async (
   const results = await pipeline.exec()
   t.equal(results?.filter(([error, reply]) => error === null && reply === 'OK').length, 100, 'all 100 answered OK')
   t.equal(await client.get('io42'), '42')
+  const counting = client.pipeline()
+  for (let i = 0; i < 50; i++) counting.incr('io-counter')
+  await counting.exec()
+  t.equal(await client.get('io-counter'), '50', '50 pipelined INCRs, each once')
 })
 
 t.test('redis-cli -3 through the third member', async (t) => {

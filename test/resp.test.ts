@@ -376,6 +376,22 @@ t.test('HELLO 2 answers in RESP2, HELLO 3 switches the connection to RESP3, othe
   t.same(await client.call('GET', 'missing'), bulkReply(null), 'HELLO 2 switches back')
 })
 
+t.test('INCR, DECR, INCRBY and DECRBY reach the backend with their delta, and bad deltas are refused as Redis does', async (t) => {
+  const server = await startServer(t)
+  const client = await server.connect()
+  t.same(await client.call('INCR', 'n'), integerReply(1))
+  t.same(await client.call('INCRBY', 'n', '41'), integerReply(42))
+  t.same(await client.call('DECR', 'n'), integerReply(41))
+  t.same(await client.call('DECRBY', 'n', '-9'), integerReply(50))
+  t.same(await client.call('INCRBY', 'big', '9223372036854775807'), integerReply(9223372036854775807n), 'past 2^53 as an exact integer')
+  for (const delta of ['abc', '1.5', '+1', '01', '9223372036854775808']) {
+    t.same(await client.call('INCRBY', 'n', delta), errorReply('ERR', 'value is not an integer or out of range'), `INCRBY n ${delta}`)
+  }
+  t.same(await client.call('DECRBY', 'n', '-9223372036854775808'), errorReply('ERR', 'decrement would overflow'))
+  t.same(await client.call('INCR'), errorReply('ERR', "wrong number of arguments for 'incr' command"))
+  t.same(server.backend.calls, ['incrby n', 'incrby n', 'incrby n', 'incrby n', 'incrby big'], 'refused commands never reach the backend')
+})
+
 t.test('COMMAND and CONFIG GET answer what redis-cli and redis-benchmark ask on connect', async (t) => {
   const server = await startServer(t, { maxClients: 77 })
   const client = await server.connect()

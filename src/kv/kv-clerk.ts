@@ -74,6 +74,14 @@ export class KvClerk {
     return this.execute({ op: 'append', key, value })
   }
 
+  /**
+   * Adds `delta` to the integer at `key` (missing counts as 0), exactly once however often the
+   * request is retried; the result's value is the new integer, or its error says why nothing changed.
+   */
+  incr(key: string, delta: bigint): Promise<KvResult> {
+    return this.execute({ op: 'incr', key, value: delta.toString() })
+  }
+
   /** Deletes the key; resolves with whether it existed. */
   async delete(key: string): Promise<boolean> {
     return (await this.execute({ op: 'delete', key, value: '' })).found

@@ -3,6 +3,7 @@
 
 import { protoCodec } from '../rpc/proto.js'
 import { BinaryReader } from '../base/bytes.js'
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../base/int64.js'
 import { KvStateEncoding } from './kv-state-encoding.js'
 import type { Codec, StateMachine } from '../statemachine/types.js'
 import type { KvCommand, KvOp, KvResult, KvState } from './types.js'
@@ -18,7 +19,7 @@ export interface KvMachineOptions {
   appendReturnsOldValue: boolean
 }
 
-const OPS: readonly KvOp[] = ['get', 'put', 'append', 'delete']
+const OPS: readonly KvOp[] = ['get', 'put', 'append', 'delete', 'incr']
 
 export interface WireCommand {
   op: number
@@ -30,6 +31,7 @@ export interface WireResult {
   value: Uint8Array
   found: boolean
   length: number
+  error: string
 }
 
 const wireCommand = protoCodec<WireCommand>('kv.proto', 'lograft.kv.KvCommand')
@@ -54,11 +56,13 @@ export function commandFromWire(wire: WireCommand): KvCommand {
 }
 
 export function resultToWire(result: KvResult): WireResult {
-  return { value: fromBinaryString(result.value), found: result.found, length: result.length }
+  return { value: fromBinaryString(result.value), found: result.found, length: result.length, error: result.error ?? '' }
 }
 
 export function resultFromWire(wire: WireResult): KvResult {
-  return { value: toBinaryString(wire.value), found: wire.found, length: wire.length }
+  const result: KvResult = { value: toBinaryString(wire.value), found: wire.found, length: wire.length }
+  if (wire.error) result.error = wire.error
+  return result
 }
 
 export const kvCommandCodec: Codec<KvCommand> = {
@@ -117,7 +121,23 @@ export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCo
         case 'delete':
           state.delete(command.key)
           return { state, result: { value: '', found, length: 0 } }
+        case 'incr': {
+          const next = incremented(old, command.value)
+          if (typeof next !== 'string') return { state, result: { value: '', found, length: old?.length ?? 0, error: next.error } }
+          state.set(command.key, next)
+          return { state, result: { value: next, found, length: next.length } }
+        }
       }
     },
   }
+}
+
+/** `old` (a missing key counts as 0) plus `delta`, as Redis's INCRBY computes and refuses it. */
+function incremented(old: string | undefined, delta: string): string | { error: string } {
+  const current = old === undefined ? 0n : parseInt64(old)
+  const by = parseInt64(delta)
+  if (current === null || by === null) return { error: 'value is not an integer or out of range' }
+  const sum = current + by
+  if (sum < INT64_MIN || sum > INT64_MAX) return { error: 'increment or decrement would overflow' }
+  return sum.toString()
 }

@@ -1,14 +1,14 @@
 // The KV machine's vocabulary: its commands, results and state, apart from the machine itself so
 // that its codecs and encodings can name them without importing it.
 
-/** The KV machine's operations. */
-export type KvOp = 'get' | 'put' | 'append' | 'delete'
+/** The KV machine's operations. incr adds `value` (a decimal integer) to the key's integer value. */
+export type KvOp = 'get' | 'put' | 'append' | 'delete' | 'incr'
 
 /** One operation on the KV store. Keys and values are binary strings (one character per byte). */
 export interface KvCommand {
   op: KvOp
   key: string
-  /** The value to put or append; '' for get and delete. */
+  /** The value to put or append, the decimal delta to incr by; '' for get and delete. */
   value: string
 }
 
@@ -20,6 +20,8 @@ export interface KvResult {
   found: boolean
   /** The value's length after the command. */
   length: number
+  /** Why the command changed nothing (incr of a value that is not an integer, or past 64 bits); absent when it ran. */
+  error?: string
 }
 
 /** The KV machine's state: every key with its value. */

@@ -4,6 +4,7 @@
 
 import type { KvBackend, KvInfoSections } from '../resp/backend.js'
 import type { KvCommand, KvResult } from '../kv/kv.js'
+import { RespError } from '../resp/errors.js'
 
 export abstract class CommandBackend implements KvBackend {
   /** Runs one command exactly once, or throws a RespError saying why it could not. */
@@ -26,6 +27,12 @@ export abstract class CommandBackend implements KvBackend {
 
   async append(key: Buffer, suffix: Buffer): Promise<number> {
     return (await this.run({ op: 'append', key: key.toString('latin1'), value: suffix.toString('latin1') })).length
+  }
+
+  async incrBy(key: Buffer, delta: bigint): Promise<bigint> {
+    const result = await this.run({ op: 'incr', key: key.toString('latin1'), value: delta.toString() })
+    if (result.error !== undefined) throw new RespError('ERR', result.error)
+    return BigInt(result.value)
   }
 
   async del(keys: Buffer[]): Promise<number> {

@@ -28,6 +28,11 @@ export interface KvBackend {
    * A DEL of many keys arrives as several calls, each with a slice of them.
    */
   del(keys: Buffer[]): Promise<number>
+  /**
+   * Adds `delta` to the integer at `key` (a missing key counts as 0) and resolves to the result;
+   * throws RespError ERR when the value is not an integer or the sum leaves signed 64 bits.
+   */
+  incrBy(key: Buffer, delta: bigint): Promise<bigint>
   /** Resolves to how many of `keys` exist, counting a key named twice twice (as Redis does); many keys come in slices, as for del. */
   exists(keys: Buffer[]): Promise<number>
   /** The backend's INFO sections; the server adds its own Server and Clients sections. */

@@ -128,8 +128,10 @@ function decodeReply(bytes: Buffer, offset: number): { reply: RespReply; next: n
       const space = text.indexOf(' ')
       return { reply: errorReply(text.slice(0, space) as RespErrorPrefix, text.slice(space + 1)), next }
     }
-    case ':':
-      return { reply: integerReply(Number(text)), next }
+    case ':': {
+      const value = Number(text)
+      return { reply: integerReply(Number.isSafeInteger(value) ? value : BigInt(text)), next }
+    }
     case '$': {
       const length = Number(text)
       if (length < 0) return { reply: bulkReply(null), next }

@@ -7,6 +7,7 @@ import { type CommandContext, type CommandSpec, arg, argText } from './commands.
 import { RespError } from './errors.js'
 import type { RespLimits } from './limits.js'
 import { OK_REPLY, bulkReply, integerReply } from './reply.js'
+import { INT64_MIN, parseInt64 } from '../base/int64.js'
 
 function checkKey(key: Buffer, limits: RespLimits): Buffer {
   if (key.length > limits.maxKeyBytes) throw new RespError('ERR', `key too large (${key.length} bytes, max ${limits.maxKeyBytes})`)
@@ -99,4 +100,31 @@ const exists: CommandSpec = {
   },
 }
 
-export const kvCommands: readonly CommandSpec[] = [get, set, append, del, exists]
+/** The integer argument at `index`, refused as Redis refuses it. */
+function deltaArgument(args: readonly Buffer[], index: number): bigint {
+  const delta = parseInt64(argText(args, index))
+  if (delta === null) throw new RespError('ERR', 'value is not an integer or out of range')
+  return delta
+}
+
+/** INCR, DECR, INCRBY and DECRBY: one logged command each, applied once however often retried. */
+function counter(name: string, arity: number, delta: (args: readonly Buffer[]) => bigint): CommandSpec {
+  return {
+    name,
+    arity,
+    flags: ['write', 'fast'],
+    keys: [1, 1, 1],
+    run: async (args, { backend, server }) => integerReply(await backend.incrBy(checkKey(arg(args, 1), server.limits), delta(args))),
+  }
+}
+
+const incr = counter('incr', 2, () => 1n)
+const decr = counter('decr', 2, () => -1n)
+const incrby = counter('incrby', 3, (args) => deltaArgument(args, 2))
+const decrby = counter('decrby', 3, (args) => {
+  const delta = deltaArgument(args, 2)
+  if (delta === INT64_MIN) throw new RespError('ERR', 'decrement would overflow')
+  return -delta
+})
+
+export const kvCommands: readonly CommandSpec[] = [get, set, append, del, exists, incr, decr, incrby, decrby]

@@ -12,7 +12,7 @@ import type { RespErrorPrefix } from './errors.js'
 export type RespReply =
   | { readonly kind: 'simple'; readonly value: string }
   | { readonly kind: 'error'; readonly prefix: RespErrorPrefix; readonly message: string }
-  | { readonly kind: 'integer'; readonly value: number }
+  | { readonly kind: 'integer'; readonly value: number | bigint }
   | { readonly kind: 'bulk'; readonly value: Uint8Array | null }
   | { readonly kind: 'array'; readonly items: readonly RespReply[] | null }
   | { readonly kind: 'map'; readonly entries: ReadonlyArray<readonly [RespReply, RespReply]> }
@@ -30,7 +30,7 @@ export function errorReply(prefix: RespErrorPrefix, message: string): RespReply 
   return { kind: 'error', prefix, message }
 }
 
-export function integerReply(value: number): RespReply {
+export function integerReply(value: number | bigint): RespReply {
   return { kind: 'integer', value }
 }
 

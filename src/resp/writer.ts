@@ -29,8 +29,8 @@ export class RespWriter {
     return this.line(`-${prefix} ${message.replace(LINE_BREAK, ' ')}`)
   }
 
-  integer(value: number): this {
-    assert(Number.isSafeInteger(value), () => `RESP integer is not a safe integer: ${value}`)
+  integer(value: number | bigint): this {
+    assert(typeof value === 'bigint' || Number.isSafeInteger(value), () => `RESP integer is not a safe integer: ${value}`)
     return this.line(`:${value}`)
   }
 

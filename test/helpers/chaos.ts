@@ -81,6 +81,8 @@ function words(input: KvInput): string[] {
       return ['APPEND', input.key, input.value]
     case 'delete':
       return ['DEL', input.key]
+    case 'incr':
+      return ['INCRBY', input.key, input.value]
   }
 }
 

@@ -4,7 +4,7 @@
 import type { KvBackend, KvInfoSections } from '../../src/resp/backend.js'
 import { sleep, systemClock } from '../../src/base/clock.js'
 
-export type KvOperation = 'get' | 'set' | 'append' | 'del' | 'exists' | 'info'
+export type KvOperation = 'get' | 'set' | 'append' | 'del' | 'exists' | 'incrby' | 'info'
 
 export interface MapKvBackendHooks {
   /** How long the call should take; 0 or absent answers at once (still asynchronously). */
@@ -39,6 +39,15 @@ export class MapKvBackend implements KvBackend {
       const value = Buffer.concat([this.data.get(key.toString('latin1')) ?? Buffer.alloc(0), suffix])
       this.data.set(key.toString('latin1'), value)
       return value.length
+    })
+  }
+
+  /** A plain sum in 64 bits: the server's argument checks are what the RESP tests look at. */
+  incrBy(key: Buffer, delta: bigint): Promise<bigint> {
+    return this.call('incrby', [key], () => {
+      const next = BigInt(this.data.get(key.toString('latin1'))?.toString('latin1') ?? '0') + delta
+      this.data.set(key.toString('latin1'), Buffer.from(next.toString(), 'latin1'))
+      return next
     })
   }
 

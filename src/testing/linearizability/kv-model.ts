@@ -1,10 +1,11 @@
-// The sequential specification of a key/value service (6.5840's KV labs): get, put, append and
-// delete on string values, checked one key at a time.
+// The sequential specification of a key/value service (6.5840's KV labs): get, put, append, delete
+// and incr (Redis's INCRBY) on string values, checked one key at a time.
 
 import { partitionByKey } from './kv-partition.js'
 import type { KvInput, KvOutput } from './kv-types.js'
 import type { Model, StepResult } from './types.js'
 import { quote } from './text.js'
+import { INT64_MAX, INT64_MIN, parseInt64 } from '../../base/int64.js'
 
 export type { KvInput, KvOutput } from './kv-types.js'
 
@@ -46,6 +47,13 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
         }
         case 'delete':
           return { ok: true, state: '' }
+        case 'incr': {
+          // A missing key counts as 0; the model cannot tell it from an empty value, which Redis
+          // would refuse, so histories should not put '' where they count.
+          const next = incremented(state, input.value)
+          if (next === null) return { ok: output === undefined || output.error !== undefined, state }
+          return { ok: output === undefined || (output.error === undefined && output.value === next), state: next }
+        }
       }
     },
     readOnly: (input) => input.op === 'get',
@@ -65,7 +73,18 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
           return `append(${quote(input.key)}, ${quote(input.value)})`
         case 'delete':
           return `delete(${quote(input.key)})`
+        case 'incr':
+          return `incr(${quote(input.key)}, ${input.value}) → ${output?.error === undefined ? result : `error ${output.error}`}`
       }
     },
   }
+}
+
+/** `state` (empty counts as 0) plus the decimal `delta`, or null where the KV refuses the incr. */
+function incremented(state: string, delta: string): string | null {
+  const current = state === '' ? 0n : parseInt64(state)
+  const by = parseInt64(delta)
+  if (current === null || by === null) return null
+  const sum = current + by
+  return sum < INT64_MIN || sum > INT64_MAX ? null : sum.toString()
 }

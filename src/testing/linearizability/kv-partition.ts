@@ -27,6 +27,9 @@ export function partitionByKey(operations: readonly KvOperation[], appendReturns
  * Each dropped operation is one a linearization can do without, since nothing saw it.
  */
 function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOld: boolean, appendReturnsLength: boolean): KvOperation[] {
+  // An incr's output shows the value it added to, whatever wrote it: on a key that is counted, any
+  // write may be seen, so none is dropped.
+  if (operations.some((operation) => operation.input.op === 'incr')) return [...operations]
   const observers = operations.filter((operation) => operation.output !== undefined && (operation.input.op === 'get' || appendReturnsOld))
   const appendedValues = operations.filter((operation) => operation.input.op === 'append').map((operation) => operation.input.value)
   // An observer returning at the very moment of the call counts: ties are concurrent (EventList).
@@ -45,6 +48,8 @@ function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOl
         return seenAfter(operation.callMs, (output) => output.includes(value))
       case 'delete':
         return seenAfter(operation.callMs, (output) => output === '' || appendedValues.some((appended) => output.startsWith(appended)))
+      case 'incr':
+        return true
     }
   })
 }
