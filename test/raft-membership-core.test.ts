@@ -2,7 +2,7 @@
 // a log holds as entries are appended, truncated, compacted into a snapshot and replaced by one.
 
 import t from 'tap'
-import { type Configuration, ConfigurationHistory, applyChange, configurationOf } from '../src/raft/membership.js'
+import { type Configuration, ConfigurationHistory, applyChange, changeInEffect, configurationOf } from '../src/raft/membership.js'
 
 const three = configurationOf(['a', 'b', 'c'], { a: 'h:1', b: 'h:2', c: 'h:3' })
 const ids = (configuration: Configuration | string): string =>
@@ -23,6 +23,27 @@ t.test('the single-server changes and their refusals', async (t) => {
   const moved = applyChange(three, { kind: 'changeAddress', id: 'c', address: 'h:30' }) as Configuration
   t.equal(moved.voters[2]?.address, 'h:30')
   t.equal(applyChange(three, { kind: 'changeAddress', id: 'c', address: 'h:1' }), "address h:1 is already a's")
+})
+
+t.test('a change already made is recognised, so a retry of one that committed unseen is done', async (t) => {
+  const before: Configuration = configurationOf(['a', 'b'], { a: 'ha', b: 'hb' })
+  for (const change of [
+    { kind: 'addLearner', id: 'c', address: 'hc', promoteWhenCaughtUp: false },
+    { kind: 'remove', id: 'b' },
+    { kind: 'changeAddress', id: 'a', address: 'ha2' },
+  ] as const) {
+    t.notOk(changeInEffect(before, change), `${change.kind} is not in effect before`)
+    const after = applyChange(before, change)
+    if (typeof after === 'string') throw new Error(after)
+    t.ok(changeInEffect(after, change), `and is after`)
+  }
+  const withLearner = applyChange(before, { kind: 'addLearner', id: 'c', address: 'hc', promoteWhenCaughtUp: false }) as Configuration
+  t.notOk(changeInEffect(withLearner, { kind: 'promote', id: 'c' }))
+  t.ok(changeInEffect(applyChange(withLearner, { kind: 'promote', id: 'c' }) as Configuration, { kind: 'promote', id: 'c' }))
+  t.notOk(
+    changeInEffect(withLearner, { kind: 'addLearner', id: 'c', address: 'elsewhere', promoteWhenCaughtUp: false }),
+    'at another address it is not the same change',
+  )
 })
 
 t.test('a log’s configurations follow appends, truncation, compaction and a leader’s snapshot', async (t) => {

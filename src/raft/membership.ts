@@ -102,6 +102,24 @@ export function applyChange(configuration: Configuration, change: MembershipChan
   }
 }
 
+/**
+ * Whether `configuration` already shows `change` made: how a retry of a change whose first attempt
+ * committed unseen (its leader crashed before answering) knows it is done.
+ */
+export function changeInEffect(configuration: Configuration, change: MembershipChange): boolean {
+  const existing = memberOf(configuration, change.id)
+  switch (change.kind) {
+    case 'addLearner':
+      return existing?.address === change.address
+    case 'promote':
+      return isVoter(configuration, change.id)
+    case 'remove':
+      return existing === undefined
+    case 'changeAddress':
+      return existing?.address === change.address
+  }
+}
+
 /** A change described for people: "add learner n4 at 127.0.0.1:7104". */
 export function describeChange(change: MembershipChange): string {
   switch (change.kind) {

@@ -3,7 +3,7 @@
 // until it commits or time runs out. Shared by the Raft and replica-group harnesses.
 
 import { MembershipChangeError } from '../raft/errors.js'
-import { type MembershipChange, describeChange } from '../raft/membership.js'
+import { type MembershipChange, changeInEffect, describeChange } from '../raft/membership.js'
 import type { MembershipState, RaftNode } from '../raft/node.js'
 import { type Clock, sleep } from '../base/clock.js'
 
@@ -30,7 +30,10 @@ export async function changeMembershipThroughLeader(
         return await leader.changeMembership(change)
       } catch (error) {
         lastError = error
-        // "invalid" is final; everything else (in flight, overwritten, not leader, timeout) is worth a retry.
+        // A retry of a change that committed unseen finds it made; otherwise "invalid" is final, and
+        // everything else (in flight, overwritten, not leader, timeout) is worth a retry.
+        const members = leader.members()
+        if (members.committed && changeInEffect(members.configuration, change)) return members
         if (error instanceof MembershipChangeError && !/not committed yet|overwritten/.test(error.message)) throw error
       }
     }
