@@ -51,11 +51,15 @@ function script(deployment: LocalShardDeployment): ClientScript {
   }
 }
 
-/** In one group, kills one server at a time until `untilMs`, restarting each before the next kill. */
+/**
+ * In one group, kills one server at a time until `untilMs` and at least its share of MIN_KILLS (a
+ * slow machine restarts servers slowly), within a minute more; each is restarted before the next kill.
+ */
 async function killOneAtATime(deployment: LocalShardDeployment, gid: number, untilMs: number): Promise<number> {
   let kills = 0
   const servers = deployment.group(gid).servers
-  while (performance.now() < untilMs) {
+  const share = Math.ceil(MIN_KILLS / GIDS.length)
+  while (performance.now() < untilMs || (kills < share && performance.now() < untilMs + 60_000)) {
     const victim = pick(servers)
     await deployment.supervisor.kill(victim.id)
     kills++
@@ -91,7 +95,7 @@ async function moveShards(deployment: LocalShardDeployment, untilMs: number): Pr
 }
 
 // Start-up, 25 s of chaos, settling and checks take about 40 s; tap's default per file is 30 s.
-t.setTimeout(120_000)
+t.setTimeout(180_000)
 
 const unexpectedExits: string[] = []
 let stopping = false
