@@ -232,12 +232,31 @@ t.test('a value or key over its limit is refused without touching the backend', 
   t.same(await client.call('SET', 'k', 'x'.repeat(16)), OK, 'a value at the limit is accepted')
 })
 
-t.test('SET with options is refused rather than half-applied', async (t) => {
+t.test('SET NX, XX and GET; SETNX, GETSET, GETDEL and STRLEN; expiry options and bad syntax refused before the backend', async (t) => {
   const server = await startServer(t)
   const client = await server.connect()
 
-  t.same(await client.call('SET', 'k', 'v', 'EX', '10'), errorReply('ERR', "syntax error: SET options are not supported (got 'EX'); use SET key value"))
-  t.same(server.backend.calls, [])
+  t.same(await client.call('SET', 'k', 'v', 'XX'), bulkReply(null), 'XX on a missing key writes nothing')
+  t.same(await client.call('SET', 'k', 'v', 'nx'), OK, 'NX on a missing key writes')
+  t.same(await client.call('SET', 'k', 'w', 'NX'), bulkReply(null), 'NX on an existing key does not')
+  t.same(await client.call('SET', 'k', 'w', 'XX', 'GET'), bulkReply('v'), 'XX GET writes and returns the old value')
+  t.same(await client.call('SET', 'k', 'z', 'NX', 'GET'), bulkReply('w'), 'NX GET returns the old value and writes nothing')
+  t.same(await client.call('GET', 'k'), bulkReply('w'))
+  t.same(await client.call('SETNX', 'k', 'x'), integerReply(0))
+  t.same(await client.call('SETNX', 'n', 'x'), integerReply(1))
+  t.same(await client.call('GETSET', 'n', 'y'), bulkReply('x'))
+  t.same(await client.call('STRLEN', 'n'), integerReply(1))
+  t.same(await client.call('STRLEN', 'missing'), integerReply(0))
+  t.same(await client.call('GETDEL', 'n'), bulkReply('y'))
+  t.same(await client.call('GETDEL', 'n'), bulkReply(null))
+  const before = server.backend.calls.length
+  for (const option of ['EX', 'PX', 'EXAT', 'PXAT', 'KEEPTTL']) {
+    t.same(await client.call('SET', 'k', 'v', option, '10'), errorReply('ERR', `SET ${option}: expiry is not supported yet`), `SET ${option} refused`)
+  }
+  t.same(await client.call('SET', 'k', 'v', 'NX', 'XX'), errorReply('ERR', 'syntax error'), 'NX and XX together')
+  t.same(await client.call('SET', 'k', 'v', 'SOMETIMES'), errorReply('ERR', 'syntax error'))
+  t.equal(server.backend.calls.length, before, 'none of those reached the backend')
+  t.same(await client.call('GET', 'k'), bulkReply('w'), 'and the value is as it was')
 })
 
 t.test('a backend failure is replied as -ERR, or with the prefix of a RespError, and the connection stays usable', async (t) => {

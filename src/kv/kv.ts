@@ -19,12 +19,15 @@ export interface KvMachineOptions {
   appendReturnsOldValue: boolean
 }
 
-const OPS: readonly KvOp[] = ['get', 'put', 'append', 'delete', 'incr']
+const OPS: readonly KvOp[] = ['get', 'put', 'append', 'delete', 'incr', 'getdel']
+const CONDITIONS = [undefined, 'nx', 'xx'] as const
 
 export interface WireCommand {
   op: number
   key: Uint8Array
   value: Uint8Array
+  condition: number
+  returnOld: boolean
 }
 
 export interface WireResult {
@@ -46,13 +49,24 @@ export function fromBinaryString(text: string): Uint8Array {
 }
 
 export function commandToWire(command: KvCommand): WireCommand {
-  return { op: OPS.indexOf(command.op), key: fromBinaryString(command.key), value: fromBinaryString(command.value) }
+  return {
+    op: OPS.indexOf(command.op),
+    key: fromBinaryString(command.key),
+    value: fromBinaryString(command.value),
+    condition: CONDITIONS.indexOf(command.condition),
+    returnOld: command.returnOld === true,
+  }
 }
 
 export function commandFromWire(wire: WireCommand): KvCommand {
   const op = OPS[wire.op]
   if (!op) throw new Error(`unknown KV op ${wire.op}`)
-  return { op, key: toBinaryString(wire.key), value: toBinaryString(wire.value) }
+  if (wire.condition < 0 || wire.condition >= CONDITIONS.length) throw new Error(`unknown KV condition ${wire.condition}`)
+  const command: KvCommand = { op, key: toBinaryString(wire.key), value: toBinaryString(wire.value) }
+  const condition = CONDITIONS[wire.condition]
+  if (condition !== undefined) command.condition = condition
+  if (wire.returnOld) command.returnOld = true
+  return command
 }
 
 export function resultToWire(result: KvResult): WireResult {
@@ -110,9 +124,16 @@ export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCo
       switch (command.op) {
         case 'get':
           return { state, result: found ? { value: old, found, length: old.length } : EMPTY }
-        case 'put':
-          state.set(command.key, command.value)
-          return { state, result: { value: '', found, length: command.value.length } }
+        case 'put': {
+          // found says whether the key existed, so the caller knows whether a conditional put ran.
+          const allowed = command.condition === undefined || (command.condition === 'xx') === found
+          if (allowed) state.set(command.key, command.value)
+          const length = allowed ? command.value.length : (old?.length ?? 0)
+          return { state, result: { value: command.returnOld ? (old ?? '') : '', found, length } }
+        }
+        case 'getdel':
+          state.delete(command.key)
+          return { state, result: { value: old ?? '', found, length: 0 } }
         case 'append': {
           const updated = (old ?? '') + command.value
           state.set(command.key, updated)

@@ -2,7 +2,7 @@
 // `run`: the Raft KV's clerk pool and the sharded KV's forwarding pool differ only in how they run
 // one command.
 
-import type { KvBackend, KvInfoSections } from '../resp/backend.js'
+import type { KvBackend, KvInfoSections, SetOptions } from '../resp/backend.js'
 import type { KvCommand, KvResult } from '../kv/kv.js'
 import { RespError } from '../resp/errors.js'
 
@@ -27,6 +27,20 @@ export abstract class CommandBackend implements KvBackend {
 
   async append(key: Buffer, suffix: Buffer): Promise<number> {
     return (await this.run({ op: 'append', key: key.toString('latin1'), value: suffix.toString('latin1') })).length
+  }
+
+  async setWith(key: Buffer, value: Buffer, options: SetOptions): Promise<{ written: boolean; old: Buffer | null }> {
+    const command: KvCommand = { op: 'put', key: key.toString('latin1'), value: value.toString('latin1') }
+    if (options.condition) command.condition = options.condition
+    if (options.returnOld) command.returnOld = true
+    const result = await this.run(command)
+    const written = options.condition === undefined || (options.condition === 'xx') === result.found
+    return { written, old: options.returnOld && result.found ? Buffer.from(result.value, 'latin1') : null }
+  }
+
+  async getdel(key: Buffer): Promise<Buffer | null> {
+    const result = await this.run({ op: 'getdel', key: key.toString('latin1'), value: '' })
+    return result.found ? Buffer.from(result.value, 'latin1') : null
   }
 
   async incrBy(key: Buffer, delta: bigint): Promise<bigint> {

@@ -4,6 +4,12 @@
 // before starting the next, so a call should settle in bounded time (e.g. reject with TRYAGAIN
 // when there is no leader) rather than wait indefinitely.
 
+/** SET's options that the backend carries out (NX, XX, GET). */
+export interface SetOptions {
+  condition?: 'nx' | 'xx'
+  returnOld?: boolean
+}
+
 /** INFO's data, by section: `{ Replication: { role: 'leader', term: 4 }, Keyspace: { db0: 'keys=2' } }`. */
 export type KvInfoSections = Readonly<Record<string, Readonly<Record<string, string | number>>>>
 
@@ -28,6 +34,14 @@ export interface KvBackend {
    * A DEL of many keys arrives as several calls, each with a slice of them.
    */
   del(keys: Buffer[]): Promise<number>
+  /**
+   * SET with options: only if the key is missing (nx) or exists (xx), returning the value replaced
+   * when `returnOld`. Resolves whether it wrote, and the old value (null if the key was missing or
+   * `returnOld` was not asked for).
+   */
+  setWith(key: Buffer, value: Buffer, options: SetOptions): Promise<{ written: boolean; old: Buffer | null }>
+  /** Deletes `key` and resolves to the value it had, or null if it had none. */
+  getdel(key: Buffer): Promise<Buffer | null>
   /**
    * Adds `delta` to the integer at `key` (a missing key counts as 0) and resolves to the result;
    * throws RespError ERR when the value is not an integer or the sum leaves signed 64 bits.

@@ -6,7 +6,8 @@
 import { type CommandContext, type CommandSpec, arg, argText } from './commands.js'
 import { RespError } from './errors.js'
 import type { RespLimits } from './limits.js'
-import { OK_REPLY, bulkReply, integerReply } from './reply.js'
+import { NULL_BULK_REPLY, OK_REPLY, bulkReply, integerReply } from './reply.js'
+import type { SetOptions } from './backend.js'
 import { INT64_MIN, parseInt64 } from '../base/int64.js'
 
 function checkKey(key: Buffer, limits: RespLimits): Buffer {
@@ -52,22 +53,77 @@ const get: CommandSpec = {
   run: async (args, { backend, server }) => bulkReply(await backend.get(checkKey(arg(args, 1), server.limits))),
 }
 
-/**
- * Plain SET only. NX/XX/GET would need a conditional write in the backend and EX/PX/KEEPTTL need
- * expiry, which the replicated KV does not have; they are refused rather than silently ignored.
- */
+/** SET's options, as Redis reads them: NX or XX, and GET. Expiry options are refused, not ignored. */
+function setOptions(args: readonly Buffer[]): SetOptions {
+  const options: SetOptions = {}
+  for (let at = 3; at < args.length; at++) {
+    const option = argText(args, at).toUpperCase()
+    if ((option === 'NX' || option === 'XX') && options.condition === undefined) options.condition = option === 'NX' ? 'nx' : 'xx'
+    else if (option === 'GET' && !options.returnOld) options.returnOld = true
+    else if (['EX', 'PX', 'EXAT', 'PXAT', 'KEEPTTL'].includes(option)) throw new RespError('ERR', `SET ${option}: expiry is not supported yet`)
+    else throw new RespError('ERR', 'syntax error')
+  }
+  return options
+}
+
+/** SET key value [NX | XX] [GET]: one logged write; a condition is decided where it applies, in the log's order. */
 const set: CommandSpec = {
   name: 'set',
   arity: -3,
   flags: ['write'],
   keys: [1, 1, 1],
   run: async (args, { backend, server }) => {
-    if (args.length > 3) {
-      throw new RespError('ERR', `syntax error: SET options are not supported (got '${argText(args, 3)}'); use SET key value`)
+    const options = setOptions(args)
+    const key = checkKey(arg(args, 1), server.limits)
+    const value = checkValue(arg(args, 2), server.limits)
+    if (options.condition === undefined && !options.returnOld) {
+      await backend.set(key, value)
+      return OK_REPLY
     }
-    await backend.set(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits))
-    return OK_REPLY
+    const { written, old } = await backend.setWith(key, value, options)
+    if (options.returnOld) return bulkReply(old)
+    return written ? OK_REPLY : NULL_BULK_REPLY
   },
+}
+
+/** SETNX key value: 1 if it set the missing key, 0 if the key existed. */
+const setnx: CommandSpec = {
+  name: 'setnx',
+  arity: 3,
+  flags: ['write', 'fast'],
+  keys: [1, 1, 1],
+  run: async (args, { backend, server }) => {
+    const { written } = await backend.setWith(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits), { condition: 'nx' })
+    return integerReply(written ? 1 : 0)
+  },
+}
+
+/** GETSET key value: SET key value GET. */
+const getset: CommandSpec = {
+  name: 'getset',
+  arity: 3,
+  flags: ['write', 'fast'],
+  keys: [1, 1, 1],
+  run: async (args, { backend, server }) =>
+    bulkReply((await backend.setWith(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits), { returnOld: true })).old),
+}
+
+/** GETDEL key: the value, deleted in the same logged command. */
+const getdel: CommandSpec = {
+  name: 'getdel',
+  arity: 2,
+  flags: ['write', 'fast'],
+  keys: [1, 1, 1],
+  run: async (args, { backend, server }) => bulkReply(await backend.getdel(checkKey(arg(args, 1), server.limits))),
+}
+
+/** STRLEN key: the value's length in bytes (0 for a missing key), by a linearizable read. */
+const strlen: CommandSpec = {
+  name: 'strlen',
+  arity: 2,
+  flags: ['readonly', 'fast'],
+  keys: [1, 1, 1],
+  run: async (args, { backend, server }) => integerReply((await backend.get(checkKey(arg(args, 1), server.limits)))?.length ?? 0),
 }
 
 const append: CommandSpec = {
@@ -127,4 +183,4 @@ const decrby = counter('decrby', 3, (args) => {
   return -delta
 })
 
-export const kvCommands: readonly CommandSpec[] = [get, set, append, del, exists, incr, decr, incrby, decrby]
+export const kvCommands: readonly CommandSpec[] = [get, set, setnx, getset, getdel, strlen, append, del, exists, incr, decr, incrby, decrby]

@@ -1,10 +1,10 @@
 // An in-memory KvBackend over a Map, for the RESP server tests: it records calls, can delay or
 // fail any of them, and tracks how many overlap (the server must never overlap one connection's).
 
-import type { KvBackend, KvInfoSections } from '../../src/resp/backend.js'
+import type { KvBackend, KvInfoSections, SetOptions } from '../../src/resp/backend.js'
 import { sleep, systemClock } from '../../src/base/clock.js'
 
-export type KvOperation = 'get' | 'set' | 'append' | 'del' | 'exists' | 'incrby' | 'info'
+export type KvOperation = 'get' | 'set' | 'getdel' | 'append' | 'del' | 'exists' | 'incrby' | 'info'
 
 export interface MapKvBackendHooks {
   /** How long the call should take; 0 or absent answers at once (still asynchronously). */
@@ -39,6 +39,23 @@ export class MapKvBackend implements KvBackend {
       const value = Buffer.concat([this.data.get(key.toString('latin1')) ?? Buffer.alloc(0), suffix])
       this.data.set(key.toString('latin1'), value)
       return value.length
+    })
+  }
+
+  setWith(key: Buffer, value: Buffer, options: SetOptions): Promise<{ written: boolean; old: Buffer | null }> {
+    return this.call('set', [key], () => {
+      const old = this.data.get(key.toString('latin1')) ?? null
+      const written = options.condition === undefined || (options.condition === 'xx') === (old !== null)
+      if (written) this.data.set(key.toString('latin1'), Buffer.from(value))
+      return { written, old: options.returnOld ? old : null }
+    })
+  }
+
+  getdel(key: Buffer): Promise<Buffer | null> {
+    return this.call('getdel', [key], () => {
+      const old = this.data.get(key.toString('latin1')) ?? null
+      this.data.delete(key.toString('latin1'))
+      return old
     })
   }
 

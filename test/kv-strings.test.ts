@@ -1,5 +1,6 @@
-// INCR and its family (issue 15) in the KV machine: Redis's integer rules (signed 64 bits, no
-// leading zeros or plus, a missing key is 0, a refused incr changes nothing), the checker's model
+// Redis's string commands in the KV machine (issue 15): conditional puts (SET NX/XX/GET) and
+// getdel decided where they apply; INCR's integer rules (signed 64 bits, no leading zeros or plus,
+// a missing key is 0, a refused incr changes nothing), the checker's model
 // of it (a history it must accept and one it must refuse), and concurrent clerks incrementing one
 // counter through partitions on an unreliable simulated network: every increment counted exactly
 // once, the history linearizable.
@@ -45,6 +46,30 @@ t.test("the reducer follows Redis's integer rules", async (t) => {
     t.match(incr(state, 'new', delta), { error: 'value is not an integer or out of range' }, `delta "${delta}" is refused`)
   }
   t.equal(state.get('new'), '-4')
+})
+
+t.test('conditional puts are decided in the log, and getdel returns what it deleted', async (t) => {
+  const state: KvState = new Map([['here', 'old']])
+  const put = (key: string, value: string, extra: { condition?: 'nx' | 'xx'; returnOld?: boolean }) =>
+    machine.apply(state, { op: 'put', key, value, ...extra }, context).result
+  t.match(put('here', 'new', { condition: 'nx' }), { found: true, value: '' }, 'NX on an existing key')
+  t.equal(state.get('here'), 'old', 'wrote nothing')
+  t.match(put('gone', 'x', { condition: 'xx' }), { found: false })
+  t.notOk(state.has('gone'), 'XX on a missing key wrote nothing')
+  t.match(put('here', 'new', { condition: 'xx', returnOld: true }), { found: true, value: 'old', length: 3 }, 'XX GET')
+  t.equal(state.get('here'), 'new')
+  t.match(put('fresh', 'v', { condition: 'nx' }), { found: false, length: 1 })
+  t.equal(state.get('fresh'), 'v')
+  t.match(machine.apply(state, { op: 'getdel', key: 'fresh', value: '' }, context).result, { found: true, value: 'v' })
+  t.notOk(state.has('fresh'))
+  t.match(machine.apply(state, { op: 'getdel', key: 'fresh', value: '' }, context).result, { found: false, value: '' })
+  const wire = machine.commandCodec.decode(machine.commandCodec.encode({ op: 'put', key: 'k', value: 'v', condition: 'xx', returnOld: true }))
+  t.same(wire, { op: 'put', key: 'k', value: 'v', condition: 'xx', returnOld: true }, 'the options survive the log')
+  t.same(
+    machine.commandCodec.decode(machine.commandCodec.encode({ op: 'put', key: 'k', value: 'v' })),
+    { op: 'put', key: 'k', value: 'v' },
+    'and a plain put has none',
+  )
 })
 
 t.test('the checker accepts counting histories and refuses a lost or doubled increment', async (t) => {
@@ -101,7 +126,7 @@ simTest(t, 'ConcurrentIncrementsThroughPartitionsCountExactlyOnce', async (world
     .reduce((sum, operation) => sum + Number(operation.input.value), 0)
   const final = await get(world, clerks[0] as KvClerk, 'counter', history, 0)
   t.equal(final, String(deltas), `the counter is the sum of all ${CLIENTS * INCREMENTS} increments: each applied exactly once`)
-  checkLinearizable(t, history, false, 'kv-incr')
+  checkLinearizable(t, history, false, 'kv-strings')
   for (const clerk of clerks) cluster.deleteClient(clerk)
   cluster.cleanup()
 })
