@@ -228,6 +228,11 @@ async function churn(world: SimWorld, t: Test, unreliable: boolean): Promise<voi
     return values
   }
   const clients = [client(0), client(1), client(2)]
+  // How long a majority was up and connected: a schedule may leave none long enough to elect a
+  // leader and commit (seed 700480 had about one election timeout), and then no client can see a
+  // value committed. Raft owes progress only while a majority can talk.
+  let majorityMs = 0
+  const majorityUp = (): boolean => [...Array(servers).keys()].filter((i) => cluster.nodes[i] && cluster.connected[i]).length > servers / 2
   for (let iteration = 0; iteration < 20; iteration++) {
     if (world.rng.int(1000) < 200) cluster.disconnect(world.rng.int(servers))
     if (world.rng.int(1000) < 500) {
@@ -239,6 +244,7 @@ async function churn(world: SimWorld, t: Test, unreliable: boolean): Promise<voi
       const i = world.rng.int(servers)
       if (cluster.nodes[i]) cluster.crash1(i)
     }
+    if (majorityUp()) majorityMs += (RAFT_ELECTION_TIMEOUT_MS * 7) / 10
     await cluster.sleep((RAFT_ELECTION_TIMEOUT_MS * 7) / 10)
   }
   await cluster.sleep(RAFT_ELECTION_TIMEOUT_MS)
@@ -254,9 +260,11 @@ async function churn(world: SimWorld, t: Test, unreliable: boolean): Promise<voi
   const really: Array<LabCommand | null | -1> = []
   for (let index = 1; index <= lastIndex; index++) really.push(await cluster.wait(index, servers, -1))
   for (const value of values) t.ok(really.includes(value), `committed value ${value} is in the final log`)
-  t.ok(values.length > 0, `clients saw ${values.length} of their values committed`)
+  if (majorityMs >= 4 * RAFT_ELECTION_TIMEOUT_MS)
+    t.ok(values.length > 0, `clients saw ${values.length} of their values committed (a majority up for ${majorityMs} ms)`)
+  else t.comment(`a majority was up for only ${majorityMs} ms of the churn; clients saw ${values.length} values committed`)
   cluster.cleanup()
 }
 
 simTest(t, 'ReliableChurn', (world, t) => churn(world, t, false), limits)
-simTest(t, 'UnreliableChurn', (world, t) => churn(world, t, true), limits)
+simTest(t, 'UnreliableChurn', (world, t) => churn(world, t, true), { ...limits, regressionSeeds: [700480] })
