@@ -102,31 +102,38 @@ async function counter(world: SimWorld, clerk: KvClerk, history: KvHistory, clie
   }
 }
 
-simTest(t, 'ConcurrentIncrementsThroughPartitionsCountExactlyOnce', async (world, t) => {
-  const cluster = await KvCluster.create(world, { servers: 5, unreliable: true, latencyMs: KV_LATENCY_MS })
-  const history = newHistory()
-  const clerks = Array.from({ length: CLIENTS }, () => cluster.makeClient(cluster.all()))
-  let partitioning = true
-  const nemesis = (async () => {
-    while (partitioning) {
-      const [p1, p2] = cluster.makePartition()
-      cluster.partition(p1, p2)
-      await sleep(world.clock, 500 + world.rng.int(500))
-      cluster.connectAll()
-      await sleep(world.clock, 300)
-    }
-  })()
-  await Promise.all(clerks.map((clerk, client) => counter(world, clerk, history, client)))
-  partitioning = false
-  await nemesis
-  cluster.connectAll()
-  const deltas = history
-    .operations()
-    .filter((operation) => operation.input.op === 'incr')
-    .reduce((sum, operation) => sum + Number(operation.input.value), 0)
-  const final = await get(world, clerks[0] as KvClerk, 'counter', history, 0)
-  t.equal(final, String(deltas), `the counter is the sum of all ${CLIENTS * INCREMENTS} increments: each applied exactly once`)
-  checkLinearizable(t, history, false, 'kv-strings')
-  for (const clerk of clerks) cluster.deleteClient(clerk)
-  cluster.cleanup()
-})
+simTest(
+  t,
+  'ConcurrentIncrementsThroughPartitionsCountExactlyOnce',
+  async (world, t) => {
+    const cluster = await KvCluster.create(world, { servers: 5, unreliable: true, latencyMs: KV_LATENCY_MS })
+    const history = newHistory()
+    const clerks = Array.from({ length: CLIENTS }, () => cluster.makeClient(cluster.all()))
+    let partitioning = true
+    const nemesis = (async () => {
+      while (partitioning) {
+        const [p1, p2] = cluster.makePartition()
+        cluster.partition(p1, p2)
+        await sleep(world.clock, 500 + world.rng.int(500))
+        cluster.connectAll()
+        await sleep(world.clock, 300)
+      }
+    })()
+    await Promise.all(clerks.map((clerk, client) => counter(world, clerk, history, client)))
+    partitioning = false
+    await nemesis
+    cluster.connectAll()
+    const deltas = history
+      .operations()
+      .filter((operation) => operation.input.op === 'incr')
+      .reduce((sum, operation) => sum + Number(operation.input.value), 0)
+    const final = await get(world, clerks[0] as KvClerk, 'counter', history, 0)
+    t.equal(final, String(deltas), `the counter is the sum of all ${CLIENTS * INCREMENTS} increments: each applied exactly once`)
+    checkLinearizable(t, history, false, 'kv-strings')
+    for (const clerk of clerks) cluster.deleteClient(clerk)
+    cluster.cleanup()
+  },
+  // 32001: a proposer waiting at an index this node proposed at again, in a later term, was
+  // forgotten unsettled, and its clerk waited forever (fixed in the runtime).
+  { regressionSeeds: [32001] },
+)

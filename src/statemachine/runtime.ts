@@ -179,11 +179,21 @@ export class ReplicatedStateMachine<State, Command, Result> {
     })
     const proposed = this.raft.propose(data)
     if (!proposed.isLeader) return Promise.reject(new NotLeaderError(this.raft.id, this.raft.status().leaderId))
+    // A proposer still waiting at this index proposed in an earlier term of this node's leadership,
+    // and its entry has since been replaced (this node could not propose here otherwise): it lost.
+    this.settle(proposed.index, null)
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        if (this.waiters.delete(proposed.index)) reject(new RaftTimeoutError(`command at index ${proposed.index}`, this.operationTimeoutMs))
-      }, this.operationTimeoutMs)
-      this.waiters.set(proposed.index, { term: proposed.term, resolve, reject, timer })
+      const waiter: Waiter<Result> = {
+        term: proposed.term,
+        resolve,
+        reject,
+        timer: this.clock.setTimeout(() => {
+          if (this.waiters.get(proposed.index) !== waiter) return
+          this.waiters.delete(proposed.index)
+          reject(new RaftTimeoutError(`command at index ${proposed.index}`, this.operationTimeoutMs))
+        }, this.operationTimeoutMs),
+      }
+      this.waiters.set(proposed.index, waiter)
     })
   }
 
