@@ -3,7 +3,7 @@
 
 import { protoCodec } from '../rpc/proto.js'
 import { BinaryReader } from '../base/bytes.js'
-import { INT64_MAX, INT64_MIN, parseInt64 } from '../base/int64.js'
+import { addInt64 } from '../base/int64.js'
 import { KvStateEncoding } from './kv-state-encoding.js'
 import type { Codec, StateMachine } from '../statemachine/types.js'
 import type { KvCommand, KvOp, KvResult, KvState } from './types.js'
@@ -102,6 +102,14 @@ export const kvStateCodec: Codec<KvState> = {
   },
 }
 
+/** Redis's words for a refused INCR. */
+const INCR_REFUSALS = { 'not-an-integer': 'value is not an integer or out of range', overflow: 'increment or decrement would overflow' } as const
+
+/** Whether a put with `condition` writes, given whether its key exists (SET NX writes a missing key, XX an existing one). */
+export function putAllowed(condition: KvCommand['condition'], found: boolean): boolean {
+  return condition === undefined || (condition === 'xx') === found
+}
+
 const EMPTY: KvResult = Object.freeze({ value: '', found: false, length: 0 })
 
 /**
@@ -126,7 +134,7 @@ export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCo
           return { state, result: found ? { value: old, found, length: old.length } : EMPTY }
         case 'put': {
           // found says whether the key existed, so the caller knows whether a conditional put ran.
-          const allowed = command.condition === undefined || (command.condition === 'xx') === found
+          const allowed = putAllowed(command.condition, found)
           if (allowed) state.set(command.key, command.value)
           const length = allowed ? command.value.length : (old?.length ?? 0)
           return { state, result: { value: command.returnOld ? (old ?? '') : '', found, length } }
@@ -143,22 +151,13 @@ export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCo
           state.delete(command.key)
           return { state, result: { value: '', found, length: 0 } }
         case 'incr': {
-          const next = incremented(old, command.value)
-          if (typeof next !== 'string') return { state, result: { value: '', found, length: old?.length ?? 0, error: next.error } }
+          const next = addInt64(old ?? '0', command.value) // A missing key counts as 0.
+          if (next === 'not-an-integer' || next === 'overflow')
+            return { state, result: { value: '', found, length: old?.length ?? 0, error: INCR_REFUSALS[next] } }
           state.set(command.key, next)
           return { state, result: { value: next, found, length: next.length } }
         }
       }
     },
   }
-}
-
-/** `old` (a missing key counts as 0) plus `delta`, as Redis's INCRBY computes and refuses it. */
-function incremented(old: string | undefined, delta: string): string | { error: string } {
-  const current = old === undefined ? 0n : parseInt64(old)
-  const by = parseInt64(delta)
-  if (current === null || by === null) return { error: 'value is not an integer or out of range' }
-  const sum = current + by
-  if (sum < INT64_MIN || sum > INT64_MAX) return { error: 'increment or decrement would overflow' }
-  return sum.toString()
 }

@@ -3,7 +3,7 @@
 // one command.
 
 import type { KvBackend, KvInfoSections, SetOptions } from '../resp/backend.js'
-import type { KvCommand, KvResult } from '../kv/kv.js'
+import { type KvCommand, type KvResult, putAllowed } from '../kv/kv.js'
 import { RespError } from '../resp/errors.js'
 
 export abstract class CommandBackend implements KvBackend {
@@ -34,8 +34,10 @@ export abstract class CommandBackend implements KvBackend {
     if (options.condition) command.condition = options.condition
     if (options.returnOld) command.returnOld = true
     const result = await this.run(command)
-    const written = options.condition === undefined || (options.condition === 'xx') === result.found
-    return { written, old: options.returnOld && result.found ? Buffer.from(result.value, 'latin1') : null }
+    return {
+      written: putAllowed(options.condition, result.found),
+      old: options.returnOld && result.found ? Buffer.from(result.value, 'latin1') : null,
+    }
   }
 
   async getdel(key: Buffer): Promise<Buffer | null> {

@@ -87,11 +87,6 @@ export class RaftEvents {
     this.rpcFailures$ = this.failures.asObservable()
   }
 
-  /** The latest status pushed. */
-  get current(): RaftStatus {
-    return this.status.value
-  }
-
   /** Emits `status` if any field differs from the last one emitted. */
   pushStatus(status: RaftStatus): void {
     const last = this.status.value

@@ -8,7 +8,7 @@ import type { Transport } from '../rpc/transport.js'
 import type { Logger } from '../base/logger.js'
 import { configurationCodec } from './configuration-codec.js'
 import { MembershipChangeError, NotLeaderError, RaftTimeoutError } from './errors.js'
-import { type MembershipChange, memberOf } from './membership.js'
+import { type MembershipChange, changeInEffect } from './membership.js'
 import type { RaftNode } from './node.js'
 
 export interface MembershipRequest {
@@ -66,10 +66,7 @@ async function answer(options: MembershipServiceOptions, request: MembershipRequ
   }
   const change = changeFor(request)
   if (change === null) return request.action === 'list' ? reply(options) : failure(options, 'unknown-action', `unknown membership action "${request.action}"`)
-  if (request.action === 'join') {
-    const existing = memberOf(raft.members().configuration, request.id)
-    if (existing && existing.address === request.address) return reply(options) // A retried join: already done.
-  }
+  if (request.action === 'join' && changeInEffect(raft.members().configuration, change)) return reply(options) // A retried join: already done.
   try {
     await raft.changeMembership(change)
     options.logger.info('membership changed', { node: raft.id, action: request.action, member: request.id, address: request.address || undefined })

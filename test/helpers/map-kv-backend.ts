@@ -3,6 +3,7 @@
 
 import type { KvBackend, KvInfoSections, SetOptions } from '../../src/resp/backend.js'
 import { sleep, systemClock } from '../../src/base/clock.js'
+import { putAllowed } from '../../src/kv/kv.js'
 
 export type KvOperation = 'get' | 'set' | 'getdel' | 'append' | 'del' | 'exists' | 'incrby' | 'info'
 
@@ -45,7 +46,7 @@ export class MapKvBackend implements KvBackend {
   setWith(key: Buffer, value: Buffer, options: SetOptions): Promise<{ written: boolean; old: Buffer | null }> {
     return this.call('set', [key], () => {
       const old = this.data.get(key.toString('latin1')) ?? null
-      const written = options.condition === undefined || (options.condition === 'xx') === (old !== null)
+      const written = putAllowed(options.condition, old !== null)
       if (written) this.data.set(key.toString('latin1'), Buffer.from(value))
       return { written, old: options.returnOld ? old : null }
     })

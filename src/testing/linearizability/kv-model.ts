@@ -5,7 +5,7 @@ import { partitionByKey } from './kv-partition.js'
 import type { KvInput, KvOutput } from './kv-types.js'
 import type { Model, StepResult } from './types.js'
 import { quote } from './text.js'
-import { INT64_MAX, INT64_MIN, parseInt64 } from '../../base/int64.js'
+import { addInt64 } from '../../base/int64.js'
 
 export type { KvInput, KvOutput } from './kv-types.js'
 
@@ -50,8 +50,8 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
         case 'incr': {
           // A missing key counts as 0; the model cannot tell it from an empty value, which Redis
           // would refuse, so histories should not put '' where they count.
-          const next = incremented(state, input.value)
-          if (next === null) return { ok: output === undefined || output.error !== undefined, state }
+          const next = addInt64(state === '' ? '0' : state, input.value)
+          if (next === 'not-an-integer' || next === 'overflow') return { ok: output === undefined || output.error !== undefined, state }
           return { ok: output === undefined || (output.error === undefined && output.value === next), state: next }
         }
       }
@@ -78,13 +78,4 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
       }
     },
   }
-}
-
-/** `state` (empty counts as 0) plus the decimal `delta`, or null where the KV refuses the incr. */
-function incremented(state: string, delta: string): string | null {
-  const current = state === '' ? 0n : parseInt64(state)
-  const by = parseInt64(delta)
-  if (current === null || by === null) return null
-  const sum = current + by
-  return sum < INT64_MIN || sum > INT64_MAX ? null : sum.toString()
 }
