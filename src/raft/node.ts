@@ -568,17 +568,16 @@ export class RaftNode {
     const status = this.status()
     this.events.pushStatus(status)
     if (status.role !== 'leader') {
-      this.proposedAt = []
+      if (this.proposedAt.length > 0) this.proposedAt = []
       this.lastContact.clear()
       return
     }
+    // Nothing below is needed on the hot path unless someone watches timings or progress.
+    if (this.proposedAt.length === 0 && !this.events.progressObserved) return
     const now = this.clock.now()
-    let committed = 0
-    while (committed < this.proposedAt.length && (this.proposedAt[committed] as { index: number }).index <= status.commitIndex) {
-      this.events.timing({ kind: 'commit', ms: now - (this.proposedAt[committed] as { atMs: number }).atMs })
-      committed++
-    }
-    if (committed > 0) this.proposedAt.splice(0, committed)
+    const pending = this.proposedAt.findIndex((proposal) => proposal.index > status.commitIndex)
+    const committed = this.proposedAt.splice(0, pending === -1 ? this.proposedAt.length : pending)
+    for (const proposal of committed) this.events.timing({ kind: 'commit', ms: now - proposal.atMs })
     if (!this.events.progressObserved) return
     const followers = this.core.replication().map((follower): FollowerProgress => ({
       id: follower.id,
