@@ -9,7 +9,7 @@ import type { AppliedMessage } from '../src/raft/node.js'
 import { sleep } from '../src/base/clock.js'
 import { Rng } from '../src/base/rng.js'
 import { decodeCheckpoint, encodeCheckpoint, foldMessage, initialFold } from '../src/statemachine/fold.js'
-import { type KvCommand, type KvState, kvMachine, kvStateCodec } from '../src/kv/kv.js'
+import { type KvCommand, KvState, kvMachine, kvStateCodec } from '../src/kv/kv.js'
 import { KvStateEncoding } from '../src/kv/kv-state-encoding.js'
 import { ReplicatedStateMachine } from '../src/statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
@@ -25,16 +25,54 @@ function randomText(rng: Rng, maxLength: number): string {
 
 function randomCommand(rng: Rng, keys: readonly string[]): KvCommand {
   const key = rng.chance(0.7) && keys.length > 0 ? (keys[rng.int(keys.length)] as string) : `new:${rng.int(1_000_000)}`
-  const op = (['get', 'put', 'append', 'delete'] as const)[rng.int(4)] ?? 'put'
-  return { op, key, value: op === 'put' || op === 'append' ? randomText(rng, 40) : '' }
+  const other = keys.length > 0 ? (keys[rng.int(keys.length)] as string) : 'other'
+  switch (rng.int(12)) {
+    case 0:
+      return { op: 'get', key, value: '' }
+    case 1:
+      return { op: 'append', key, value: randomText(rng, 40) }
+    case 2:
+      return { op: 'delete', key, value: '', keys: [other] }
+    case 3:
+      return { op: 'put', key, value: randomText(rng, 40), expiry: { kind: 'in', ms: 1 + rng.int(50) } }
+    case 4:
+      return { op: 'expire', key, value: '', expiry: { kind: 'in', ms: rng.int(50) } }
+    case 5:
+      return { op: 'persist', key, value: '' }
+    case 6:
+      return { op: 'hset', key: `hash:${rng.int(20)}`, value: '', fields: [randomText(rng, 5)], values: [randomText(rng, 20)] }
+    case 7:
+      return { op: 'hdel', key: `hash:${rng.int(20)}`, value: '', fields: [randomText(rng, 5)] }
+    case 8:
+      return { op: 'mset', key, value: '', keys: [other], values: [randomText(rng, 10), randomText(rng, 10)] }
+    case 9:
+      return {
+        op: 'multi',
+        key: '',
+        value: '',
+        commands: [
+          { op: 'put', key, value: randomText(rng, 10) },
+          { op: 'hset', key: `hash:${rng.int(20)}`, value: '', fields: ['f'], values: ['v'] },
+          { op: 'getdel', key: other, value: '' },
+        ],
+      }
+    case 10:
+      return rng.chance(0.05) ? { op: 'flush', key: '', value: '' } : { op: 'incr', key, value: '1' }
+    default:
+      return { op: 'put', key, value: randomText(rng, 40) }
+  }
 }
 
 seededTest(t, 'pieces encoded between commands equal the whole encoding of the state at the start', async (seed, t) => {
   const rng = new Rng(seed)
-  let state: KvState = new Map()
+  let state = new KvState()
   for (let i = 0; i < 2000; i++) state.set(`key:${rng.int(5000)}`, randomText(rng, 60))
+  for (let i = 0; i < 20; i++) state.set(`hash:${i}`, new Map([['f', randomText(rng, 10)]]))
+  for (let i = 0; i < 200; i++) state.setDeadline(`key:${rng.int(5000)}`, rng.int(1000))
+  for (const key of [...state.deadlines.keys()]) if (!state.entries.has(key)) state.setDeadline(key, undefined)
   const expected = Buffer.from(kvStateCodec.encode(state))
-  const keys = [...state.keys()]
+  const keys = [...state.entries.keys()]
+  let timeMs = 0
   const encoding = new KvStateEncoding(state)
   const pieces: Uint8Array[] = []
   let applied = 0
@@ -43,7 +81,8 @@ seededTest(t, 'pieces encoded between commands equal the whole encoding of the s
     for (let n = rng.int(30); n > 0; n--) {
       const command = randomCommand(rng, keys)
       encoding.preserve(command)
-      state = machine.apply(state, command, { index: 0, term: 0, timeMs: 0 }).state
+      timeMs += rng.int(3)
+      state = machine.apply(state, command, { index: 0, term: 0, timeMs }).state
       applied++
     }
   }
@@ -117,7 +156,7 @@ t.test('a checkpoint round-trips, and one in another layout is refused, not misr
   folded.sessions.record(5, 1, { value: '', found: false, length: 3 }, 0)
   const checkpoint = encodeCheckpoint(machine, folded)
   const restored = decodeCheckpoint(machine, checkpoint, DEFAULT_SESSION_LIMITS)
-  t.same([...restored.state], [['x', 'one']])
+  t.same([...restored.state.entries], [['x', 'one']])
   t.equal(restored.sessions.size, 1)
   // The layout before the magic: the state first, then the sessions, each length-prefixed.
   const older = new BinaryWriter().bytes(kvStateCodec.encode(folded.state)).bytes(folded.sessions.encode(machine.resultCodec)).finish()

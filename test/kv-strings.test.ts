@@ -8,7 +8,7 @@
 import t from 'tap'
 import { sleep } from '../src/base/clock.js'
 import { kvMachine } from '../src/kv/kv.js'
-import type { KvState } from '../src/kv/types.js'
+import { KvState } from '../src/kv/kv.js'
 import { KvCluster } from '../src/testing/kv-cluster.js'
 import { checkOperations, kvModel } from '../src/testing/linearizability/index.js'
 import { KV_LATENCY_MS } from './helpers/kv-raft.js'
@@ -25,7 +25,7 @@ function incr(state: KvState, key: string, delta: string) {
 }
 
 t.test("the reducer follows Redis's integer rules", async (t) => {
-  const state: KvState = new Map([
+  const state = KvState.of([
     ['text', 'abc'],
     ['padded', '007'],
     ['max', '9223372036854775807'],
@@ -36,20 +36,20 @@ t.test("the reducer follows Redis's integer rules", async (t) => {
   t.match(incr(state, 'new', '-5'), { value: '-4', found: true }, 'negative deltas')
   t.equal(state.get('new'), '-4')
   for (const key of ['text', 'padded', 'spaced']) {
-    t.match(incr(state, key, '1'), { error: 'value is not an integer or out of range' }, `"${state.get(key)}" is not an integer`)
+    t.match(incr(state, key, '1'), { error: 'ERR value is not an integer or out of range' }, `"${state.get(key)}" is not an integer`)
   }
   t.equal(state.get('padded'), '007', 'a refused incr changes nothing')
-  t.match(incr(state, 'max', '1'), { error: 'increment or decrement would overflow' })
-  t.match(incr(state, 'min', '-1'), { error: 'increment or decrement would overflow' })
+  t.match(incr(state, 'max', '1'), { error: 'ERR increment or decrement would overflow' })
+  t.match(incr(state, 'min', '-1'), { error: 'ERR increment or decrement would overflow' })
   t.match(incr(state, 'max', '-1'), { value: '9223372036854775806' }, 'past 2^53, exactly')
   for (const delta of ['+1', '01', '-0', '1.5', '', '9223372036854775808']) {
-    t.match(incr(state, 'new', delta), { error: 'value is not an integer or out of range' }, `delta "${delta}" is refused`)
+    t.match(incr(state, 'new', delta), { error: 'ERR value is not an integer or out of range' }, `delta "${delta}" is refused`)
   }
   t.equal(state.get('new'), '-4')
 })
 
 t.test('conditional puts are decided in the log, and getdel returns what it deleted', async (t) => {
-  const state: KvState = new Map([['here', 'old']])
+  const state = KvState.of([['here', 'old']])
   const put = (key: string, value: string, extra: { condition?: 'nx' | 'xx'; returnOld?: boolean }) =>
     machine.apply(state, { op: 'put', key, value, ...extra }, context).result
   t.match(put('here', 'new', { condition: 'nx' }), { found: true, value: '' }, 'NX on an existing key')

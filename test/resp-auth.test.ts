@@ -110,5 +110,5 @@ t.test('redis-cli -a PASSWORD is served; redis-cli without it is told NOAUTH', a
   const wrong = await cli('-a', 'wrong', '--no-auth-warning', 'GET', 'k')
   t.equal(wrong.stderr, 'AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\n')
   t.equal(wrong.stdout, 'NOAUTH Authentication required.\n\n')
-  t.same(server.backend.calls, ['set k', 'get k'])
+  t.same(server.backend.calls, ['put k', 'get k'])
 })

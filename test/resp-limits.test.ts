@@ -82,7 +82,7 @@ t.test('redis-benchmark -P 16 completes against tight pipelining bounds', async 
 })
 
 t.test('a client sending faster than its commands run is held back by TCP, not buffered by the server', async (t) => {
-  const server = await startServer(t, { maxPipelinedBytes: 64 * KIB }, { delayMs: (operation) => (operation === 'set' ? 1 : 0) })
+  const server = await startServer(t, { maxPipelinedBytes: 64 * KIB }, { delayMs: (operation) => (operation === 'put' ? 1 : 0) })
   const client = await server.connect()
   const value = Buffer.alloc(8 * KIB, 'v')
   const requests = Array.from({ length: 1000 }, (_, i) => encodeCommand(['SET', `k${i}`, value]))

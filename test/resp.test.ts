@@ -159,7 +159,7 @@ t.test('SET, GET, APPEND, DEL and EXISTS round-trip through the backend, in any 
   t.same(await client.call('EXISTS', 'k', 'k', 'missing'), integerReply(2))
   t.same(await client.call('DEL', 'k', 'missing'), integerReply(1))
   t.same(await client.call('GET', 'k'), bulkReply(null))
-  t.same(server.backend.calls, ['set k', 'get k', 'append k', 'get k', 'exists k k missing', 'del k missing', 'get k'])
+  t.same(server.backend.calls, ['put k', 'get k', 'append k', 'get k', 'exists k k missing', 'delete k missing', 'get k'])
 })
 
 t.test('binary keys and values round-trip unchanged', async (t) => {
@@ -175,13 +175,13 @@ t.test('binary keys and values round-trip unchanged', async (t) => {
 
 t.test('pipelined replies come back in request order, and one connection never has two commands in the backend', async (t) => {
   // Without strict ordering the slow GET would finish last and its reply would come out of order.
-  const server = await startServer(t, {}, { delayMs: (operation, keys) => (keys[0] === 'slow' ? 60 : operation === 'set' ? 20 : 0) })
+  const server = await startServer(t, {}, { delayMs: (operation, keys) => (keys[0] === 'slow' ? 60 : operation === 'put' ? 20 : 0) })
   const client = await server.connect()
 
   const replies = await client.pipeline([['SET', 'a', '1'], ['GET', 'slow'], ['GET', 'a'], ['APPEND', 'a', '2'], ['PING'], ['GET', 'a']])
 
   t.same(replies, [OK, bulkReply(null), bulkReply('1'), integerReply(2), simpleReply('PONG'), bulkReply('12')])
-  t.same(server.backend.calls, ['set a', 'get slow', 'get a', 'append a', 'get a'])
+  t.same(server.backend.calls, ['put a', 'get slow', 'get a', 'append a', 'get a'])
   t.equal(server.backend.maxConcurrentCalls, 1)
 })
 
@@ -203,7 +203,7 @@ t.test('an unknown command is an error in Redis words and the connection stays u
   const server = await startServer(t)
   const client = await server.connect()
 
-  t.same(await client.call('FLUSHALL'), errorReply('ERR', "unknown command 'FLUSHALL', with args beginning with: "))
+  t.same(await client.call('NOSUCHCOMMAND'), errorReply('ERR', "unknown command 'NOSUCHCOMMAND', with args beginning with: "))
   t.same(await client.call('xyz', 'a', 'b c'), errorReply('ERR', "unknown command 'xyz', with args beginning with: 'a' 'b c' "))
   t.same(await client.call('PING'), simpleReply('PONG'))
 })
@@ -232,7 +232,7 @@ t.test('a value or key over its limit is refused without touching the backend', 
   t.same(await client.call('SET', 'k', 'x'.repeat(16)), OK, 'a value at the limit is accepted')
 })
 
-t.test('SET NX, XX and GET; SETNX, GETSET, GETDEL and STRLEN; expiry options and bad syntax refused before the backend', async (t) => {
+t.test('SET NX, XX and GET; SETNX, GETSET, GETDEL and STRLEN; bad expiry options and syntax refused before the backend', async (t) => {
   const server = await startServer(t)
   const client = await server.connect()
 
@@ -250,9 +250,12 @@ t.test('SET NX, XX and GET; SETNX, GETSET, GETDEL and STRLEN; expiry options and
   t.same(await client.call('GETDEL', 'n'), bulkReply('y'))
   t.same(await client.call('GETDEL', 'n'), bulkReply(null))
   const before = server.backend.calls.length
-  for (const option of ['EX', 'PX', 'EXAT', 'PXAT', 'KEEPTTL']) {
-    t.same(await client.call('SET', 'k', 'v', option, '10'), errorReply('ERR', `SET ${option}: expiry is not supported yet`), `SET ${option} refused`)
+  for (const option of ['EX', 'PX', 'EXAT', 'PXAT']) {
+    t.same(await client.call('SET', 'k', 'v', option, '0'), errorReply('ERR', "invalid expire time in 'set' command"), `SET ${option} 0 refused`)
+    t.same(await client.call('SET', 'k', 'v', option, 'soon'), errorReply('ERR', 'value is not an integer or out of range'), `SET ${option} soon refused`)
+    t.same(await client.call('SET', 'k', 'v', option), errorReply('ERR', 'syntax error'), `SET ${option} without an amount refused`)
   }
+  t.same(await client.call('SET', 'k', 'v', 'EX', '10', 'KEEPTTL'), errorReply('ERR', 'syntax error'), 'two expiries')
   t.same(await client.call('SET', 'k', 'v', 'NX', 'XX'), errorReply('ERR', 'syntax error'), 'NX and XX together')
   t.same(await client.call('SET', 'k', 'v', 'SOMETIMES'), errorReply('ERR', 'syntax error'))
   t.equal(server.backend.calls.length, before, 'none of those reached the backend')
@@ -408,7 +411,7 @@ t.test('INCR, DECR, INCRBY and DECRBY reach the backend with their delta, and ba
   }
   t.same(await client.call('DECRBY', 'n', '-9223372036854775808'), errorReply('ERR', 'decrement would overflow'))
   t.same(await client.call('INCR'), errorReply('ERR', "wrong number of arguments for 'incr' command"))
-  t.same(server.backend.calls, ['incrby n', 'incrby n', 'incrby n', 'incrby n', 'incrby big'], 'refused commands never reach the backend')
+  t.same(server.backend.calls, ['incr n', 'incr n', 'incr n', 'incr n', 'incr big'], 'refused commands never reach the backend')
 })
 
 t.test('COMMAND and CONFIG GET answer what redis-cli and redis-benchmark ask on connect', async (t) => {
@@ -501,7 +504,7 @@ t.test('redis-benchmark runs SET and GET to completion without errors', async (t
     t.match(output, /GET: [\d.]+ requests per second/)
     t.notMatch(output, /error|ERR/i)
   }
-  t.equal(server.backend.data.get('key:__rand_int__')?.length, 3, 'the benchmark wrote its fixed key with a 3-byte value')
+  t.equal(server.backend.state.getString('key:__rand_int__')?.length, 3, 'the benchmark wrote its fixed key with a 3-byte value')
   t.same(
     server.logger.events.filter((event) => event.level !== 'info'),
     [],

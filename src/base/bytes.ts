@@ -123,6 +123,14 @@ export class BinaryReader {
     return value
   }
 
+  /** A big-endian IEEE double. */
+  float64(): number {
+    this.need(8)
+    const value = this.view.getFloat64(this.offset)
+    this.offset += 8
+    return value
+  }
+
   bytes(): Uint8Array {
     const length = this.uint32()
     this.need(length)

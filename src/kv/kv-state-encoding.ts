@@ -1,68 +1,164 @@
-// The KV map's snapshot encoding, produced piece by piece: a count, then each key and value with a
-// uint32 length before it. The keys are listed when the encoding begins (listing is cheap; encoding
-// every value is not), and a command about to change a key first leaves the key's value with the
-// encoding, so pieces encoded later still hold the map as it was at the start.
+// The KV state's snapshot encoding, produced piece by piece: a marker, log time and the count, then
+// each key with its type, deadline and value. The keys are listed when the encoding begins (listing
+// is cheap; encoding every value is not), and a command about to change a key first leaves the
+// key's value and deadline with the encoding, so pieces encoded later still hold the state as it was
+// at the start. A flush swaps in new maps, so the ones listed here stop changing by themselves.
+//
+// Layout (big-endian): 0xFFFFFFFF, float64 log time, uint32 count, then per key: uint8 kind (0
+// string, 1 hash; +0x80 when a float64 deadline follows), the deadline, uint32 length + key, and a
+// string's uint32 length + bytes or a hash's uint32 field count + (length, field, length, value)
+// each. Snapshots written before types and deadlines existed (a count, then length-prefixed keys and
+// string values) still decode (decodeKvState).
 
 import { assert } from '../base/assert.js'
-import type { KvCommand, KvState } from './types.js'
+import { BinaryReader } from '../base/bytes.js'
+import { isReadOp, commandKeys } from './kv-ops.js'
+import { type KvValue, KvState } from './kv-state.js'
+import type { KvCommand } from './types.js'
 import type { StateEncoding } from '../statemachine/types.js'
 
-const COUNT_BYTES = 4
+const MARKER = 0xffffffff
+const HEAD_BYTES = 4 + 8 + 4
 const LENGTH_BYTES = 4
+const KIND_STRING = 0
+const KIND_HASH = 1
+const HAS_DEADLINE = 0x80
+const DEADLINE_BYTES = 8
+
+/** One key as encoded: its value and deadline. */
+export interface KvEntry {
+  readonly key: string
+  readonly value: KvValue
+  readonly deadline: number | undefined
+}
+
+/** The encoded size of one entry. */
+export function entryBytes({ key, value, deadline }: KvEntry): number {
+  let size = 1 + (deadline === undefined ? 0 : DEADLINE_BYTES) + LENGTH_BYTES + key.length + LENGTH_BYTES
+  if (typeof value === 'string') return size + value.length
+  for (const [field, fieldValue] of value) size += 2 * LENGTH_BYTES + field.length + fieldValue.length
+  return size
+}
+
+/** Writes one entry at `offset` of `target` (which has room); returns the offset after it. */
+export function writeEntry(target: Buffer, offset: number, { key, value, deadline }: KvEntry): number {
+  const kind = (typeof value === 'string' ? KIND_STRING : KIND_HASH) | (deadline === undefined ? 0 : HAS_DEADLINE)
+  offset = target.writeUInt8(kind, offset)
+  if (deadline !== undefined) offset = target.writeDoubleBE(deadline, offset)
+  offset = target.writeUInt32BE(key.length, offset)
+  offset += target.write(key, offset, 'latin1')
+  if (typeof value === 'string') {
+    offset = target.writeUInt32BE(value.length, offset)
+    return offset + target.write(value, offset, 'latin1')
+  }
+  offset = target.writeUInt32BE(value.size, offset)
+  for (const [field, fieldValue] of value) {
+    offset = target.writeUInt32BE(field.length, offset)
+    offset += target.write(field, offset, 'latin1')
+    offset = target.writeUInt32BE(fieldValue.length, offset)
+    offset += target.write(fieldValue, offset, 'latin1')
+  }
+  return offset
+}
+
+/** Reads one entry written by writeEntry. */
+export function readEntry(reader: BinaryReader): KvEntry {
+  const kind = reader.uint8()
+  const deadline = kind & HAS_DEADLINE ? reader.float64() : undefined
+  const key = reader.latin1()
+  if ((kind & ~HAS_DEADLINE) === KIND_STRING) return { key, value: reader.latin1(), deadline }
+  const fields = reader.uint32()
+  const hash = new Map<string, string>()
+  for (let i = 0; i < fields; i++) hash.set(reader.latin1(), reader.latin1())
+  return { key, value: hash, deadline }
+}
+
+/** Adds a decoded entry to `state`. */
+export function addEntry(state: KvState, { key, value, deadline }: KvEntry): void {
+  state.set(key, value)
+  state.setDeadline(key, deadline)
+}
+
+/** The state `bytes` encode (this layout, or the one before types and deadlines). */
+export function decodeKvState(bytes: Uint8Array): KvState {
+  const reader = new BinaryReader(bytes)
+  const state = new KvState()
+  const head = reader.uint32()
+  if (head !== MARKER) {
+    for (let i = 0; i < head; i++) state.set(reader.latin1(), reader.latin1())
+    return state
+  }
+  state.clockMs = reader.float64()
+  const count = reader.uint32()
+  for (let i = 0; i < count; i++) addEntry(state, readEntry(reader))
+  return state
+}
+
+/** A deep enough copy that later in-place changes (a hash's fields) do not reach it. */
+function frozenCopy(value: KvValue | undefined): KvValue | undefined {
+  return typeof value === 'object' ? new Map(value) : value
+}
 
 export class KvStateEncoding implements StateEncoding<KvCommand> {
   private readonly keys: string[]
-  /** Values as they were at the start (undefined: absent) of keys changed since. */
-  private readonly before = new Map<string, string | undefined>()
+  private readonly entries: Map<string, KvValue>
+  private readonly deadlines: Map<string, number>
+  private readonly clockMs: number
+  /** Values and deadlines as they were at the start (value undefined: absent) of keys changed since. */
+  private readonly before = new Map<string, { value: KvValue | undefined; deadline: number | undefined }>()
   private position = 0
-  private countWritten = false
+  private headWritten = false
 
   constructor(private readonly state: KvState) {
-    this.keys = [...state.keys()]
+    this.entries = state.entries
+    this.deadlines = state.deadlines
+    this.clockMs = state.clockMs
+    this.keys = [...state.entries.keys()]
   }
 
   /** The length of the whole encoding (as of the start, like every piece). */
   totalBytes(): number {
-    let size = COUNT_BYTES
-    for (const key of this.keys) size += 2 * LENGTH_BYTES + key.length + this.valueAtStart(key).length
+    let size = HEAD_BYTES
+    for (const key of this.keys) size += entryBytes(this.entryAtStart(key))
     return size
   }
 
   preserve(command: KvCommand): void {
-    if (command.op === 'get' || this.before.has(command.key)) return
-    this.before.set(command.key, this.state.get(command.key))
+    // After a flush the listed maps are no longer the state's, and nothing changes them.
+    if (isReadOp(command.op) || this.state.entries !== this.entries) return
+    for (const key of commandKeys(command)) {
+      if (this.before.has(key)) continue
+      this.before.set(key, { value: frozenCopy(this.entries.get(key)), deadline: this.deadlines.get(key) })
+    }
   }
 
   next(budgetBytes: number): Uint8Array | null {
-    if (this.countWritten && this.position === this.keys.length) return null
-    const values: string[] = []
-    let size = this.countWritten ? 0 : COUNT_BYTES
-    for (let i = this.position; i < this.keys.length && (values.length === 0 || size < budgetBytes); i++) {
-      const key = this.keys[i] as string
-      const value = this.valueAtStart(key)
-      values.push(value)
-      size += 2 * LENGTH_BYTES + key.length + value.length
+    if (this.headWritten && this.position === this.keys.length) return null
+    const entries: KvEntry[] = []
+    let size = this.headWritten ? 0 : HEAD_BYTES
+    for (let i = this.position; i < this.keys.length && (entries.length === 0 || size < budgetBytes); i++) {
+      const entry = this.entryAtStart(this.keys[i] as string)
+      entries.push(entry)
+      size += entryBytes(entry)
     }
     const piece = Buffer.allocUnsafe(size)
     let offset = 0
-    if (!this.countWritten) {
-      offset = piece.writeUInt32BE(this.keys.length, 0)
-      this.countWritten = true
+    if (!this.headWritten) {
+      offset = piece.writeUInt32BE(MARKER, offset)
+      offset = piece.writeDoubleBE(this.clockMs, offset)
+      offset = piece.writeUInt32BE(this.keys.length, offset)
+      this.headWritten = true
     }
-    for (const value of values) {
-      const key = this.keys[this.position++] as string
-      offset = piece.writeUInt32BE(key.length, offset)
-      offset += piece.write(key, offset, 'latin1')
-      offset = piece.writeUInt32BE(value.length, offset)
-      offset += piece.write(value, offset, 'latin1')
-    }
+    for (const entry of entries) offset = writeEntry(piece, offset, entry)
+    this.position += entries.length
     assert(offset === size, () => `KV state piece encoded to ${offset} bytes, expected ${size}`)
     return piece
   }
 
-  private valueAtStart(key: string): string {
-    const value = this.before.has(key) ? this.before.get(key) : this.state.get(key)
+  private entryAtStart(key: string): KvEntry {
+    const saved = this.before.get(key)
+    const value = saved ? saved.value : this.entries.get(key)
     assert(value !== undefined, () => `key ${JSON.stringify(key.slice(0, 64))} was listed but has no value`)
-    return value
+    return { key, value, deadline: saved ? saved.deadline : this.deadlines.get(key) }
   }
 }

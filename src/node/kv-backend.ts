@@ -3,11 +3,10 @@
 // so concurrent connections use distinct sessions.
 
 import { RespError } from '../resp/errors.js'
-import type { KvInfoSections } from '../resp/backend.js'
+import type { KvBackend, KvInfoSections } from '../resp/backend.js'
 import type { Transport } from '../rpc/transport.js'
 import { KvClerk, KvDeadlineError, KvValueTooLargeError } from '../kv/kv-clerk.js'
 import type { KvCommand, KvResult } from '../kv/kv.js'
-import { CommandBackend } from './command-backend.js'
 
 export interface ClerkPoolBackendOptions {
   transport: Transport
@@ -19,14 +18,16 @@ export interface ClerkPoolBackendOptions {
   info: () => KvInfoSections
 }
 
-export class ClerkPoolBackend extends CommandBackend {
+export class ClerkPoolBackend implements KvBackend {
   private readonly idle: KvClerk[] = []
 
-  constructor(private readonly options: ClerkPoolBackendOptions) {
-    super(options.info)
+  constructor(private readonly options: ClerkPoolBackendOptions) {}
+
+  async info(): Promise<KvInfoSections> {
+    return this.options.info()
   }
 
-  protected async run(command: KvCommand): Promise<KvResult> {
+  async execute(command: KvCommand): Promise<KvResult> {
     const clerk =
       this.idle.pop() ??
       new KvClerk({

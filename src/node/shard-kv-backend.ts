@@ -5,14 +5,15 @@
 // sessions.
 
 import { RespError } from '../resp/errors.js'
-import type { KvInfoSections } from '../resp/backend.js'
+import type { KvBackend, KvInfoSections } from '../resp/backend.js'
 import type { Transport } from '../rpc/transport.js'
 import type { KeyToShard, ShardConfig } from '../shard/config.js'
 import type { ConfigSource } from '../shard/group-server.js'
 import { ShardClerk } from '../shard/shard-clerk.js'
 import { type Clock, type TimerHandle, systemClock } from '../base/clock.js'
 import type { KvCommand, KvResult } from '../kv/kv.js'
-import { CommandBackend } from './command-backend.js'
+import { shardRefusal } from '../shard/group-machine.js'
+import { routingKey } from '../kv/kv-ops.js'
 
 export interface ShardForwardingBackendOptions {
   transport: Transport
@@ -48,19 +49,25 @@ class SharedLatestConfig implements ConfigSource {
   }
 }
 
-export class ShardForwardingBackend extends CommandBackend {
+export class ShardForwardingBackend implements KvBackend {
   private readonly idle: ShardClerk[] = []
   private readonly controller: ConfigSource
   private readonly clock: Clock
   private clerks = 0
 
   constructor(private readonly options: ShardForwardingBackendOptions) {
-    super(options.info)
     this.controller = new SharedLatestConfig(options.controller)
     this.clock = options.clock ?? systemClock
   }
 
-  protected async run(command: KvCommand): Promise<KvResult> {
+  async info(): Promise<KvInfoSections> {
+    return this.options.info()
+  }
+
+  /** Forwards `command` to its shard's group; keys of several shards (CROSSSLOT) or none are refused here, before any group sees them. */
+  async execute(command: KvCommand): Promise<KvResult> {
+    const refusal = shardRefusal(command, this.options.keyToShard(routingKey(command), this.options.shardCount), this.options)
+    if (refusal) return refusal
     const clerk = this.take()
     const outcome = clerk.execute(command)
     // Back to the pool only once it is done: a clerk runs one request at a time, and one that

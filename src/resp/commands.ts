@@ -6,6 +6,8 @@ import type { RespProtocol } from './writer.js'
 import { assert } from '../base/assert.js'
 import type { RequirePass } from './require-pass.js'
 import type { KvBackend } from './backend.js'
+import type { KvWatch } from '../kv/types.js'
+import type { QueuedTransaction } from './transaction-commands.js'
 import { RespError } from './errors.js'
 import type { RespLimits } from './limits.js'
 import type { RespReply } from './reply.js'
@@ -24,6 +26,10 @@ export interface ClientState {
   authenticated: boolean
   /** RESP2 until the client switches with HELLO 3 (or back with HELLO 2). */
   protocol: RespProtocol
+  /** The transaction opened by MULTI, until EXEC or DISCARD; null outside one. */
+  transaction: QueuedTransaction | null
+  /** Keys WATCHed since the last EXEC, DISCARD or UNWATCH, with their fingerprints then. */
+  watches: KvWatch[]
 }
 
 /** Facts about the server that INFO, HELLO and CONFIG report. */

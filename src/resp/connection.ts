@@ -12,7 +12,8 @@ import { InvariantError } from '../base/assert.js'
 import type { LogFields, Logger } from '../base/logger.js'
 import type { KvBackend } from './backend.js'
 import { CommandQueue } from './command-queue.js'
-import { type ClientState, type CommandTable, type ServerFacts, argText } from './commands.js'
+import { type ClientState, type CommandSpec, type CommandTable, type ServerFacts, argText } from './commands.js'
+import { runOrQueue } from './transaction-commands.js'
 import { RespClientGoneError, RespError } from './errors.js'
 import type { InputBudget } from './input-budget.js'
 import type { RespParser } from './parser.js'
@@ -179,8 +180,8 @@ export class RespConnection {
   private async executeResolved(args: Buffer[]): Promise<Outcome | null> {
     const { commands, backend, client, server, logger } = this.options
     try {
-      const spec = commands.resolve(args, client.authenticated)
-      const reply = await spec.run(args, { backend, client, server, commands, signal: this.gone.signal })
+      const spec = resolveInTransaction(commands, args, client)
+      const reply = await runOrQueue(spec, args, { backend, client, server, commands, signal: this.gone.signal })
       return { reply, closesConnection: spec.closesConnection === true }
     } catch (error) {
       if (error instanceof InvariantError) throw error
@@ -326,5 +327,15 @@ export class RespConnection {
   private logClose(level: 'info' | 'warn', reason: string, fields: LogFields = {}): void {
     const { logger, client } = this.options
     logger[level]('closing client connection', { client: client.id, remote: client.remoteAddress, reason, ...fields })
+  }
+}
+
+/** The command `args` names; an unknown one, or one of the wrong arity, also refuses the client's open transaction (EXEC then aborts). */
+function resolveInTransaction(commands: CommandTable, args: readonly Buffer[], client: ClientState): CommandSpec {
+  try {
+    return commands.resolve(args, client.authenticated)
+  } catch (error) {
+    if (client.transaction) client.transaction.refused = true
+    throw error
   }
 }

@@ -7,7 +7,7 @@
  * retry, MOVED and ASK redirect to another node, NOPROTO rejects a HELLO protocol version.
  */
 export type RespErrorPrefix =
-  'ERR' | 'WRONGTYPE' | 'NOPROTO' | 'NOAUTH' | 'WRONGPASS' | 'READONLY' | 'LOADING' | 'BUSY' | 'MASTERDOWN' | 'TRYAGAIN' | 'CLUSTERDOWN' | 'MOVED' | 'ASK'
+  'ERR' | 'WRONGTYPE' | 'EXECABORT' | 'CROSSSLOT' | 'NOPROTO' | 'NOAUTH' | 'WRONGPASS' | 'READONLY' | 'LOADING' | 'BUSY' | 'MASTERDOWN' | 'TRYAGAIN' | 'CLUSTERDOWN' | 'MOVED' | 'ASK'
 
 /**
  * A command failed and the client gets `-<respPrefix> <message>`; the connection stays usable.
@@ -23,6 +23,15 @@ export class RespError extends Error {
     super(message)
     this.name = 'RespError'
   }
+}
+
+const PREFIXES: ReadonlySet<string> = new Set(['ERR', 'WRONGTYPE', 'EXECABORT', 'CROSSSLOT', 'NOPROTO', 'NOAUTH', 'WRONGPASS', 'READONLY', 'LOADING', 'BUSY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'MOVED', 'ASK'])
+
+/** A RespError of an error line in Redis's form, its code first ("WRONGTYPE Operation against ..."); an unknown code is kept in an ERR. */
+export function respErrorOf(line: string): RespError {
+  const space = line.indexOf(' ')
+  const prefix = space > 0 ? line.slice(0, space) : ''
+  return PREFIXES.has(prefix) ? new RespError(prefix as RespErrorPrefix, line.slice(space + 1)) : new RespError('ERR', line)
 }
 
 /**

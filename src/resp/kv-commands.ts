@@ -1,177 +1,134 @@
-// The data commands: argument and size checks here, the data itself in the KvBackend. A value or key
-// over its limit is refused before the backend sees it, and the connection stays usable. Multi-key
-// commands go to the backend a slice of keys at a time and stop between slices once their client
-// has gone, so a million-key EXISTS from a client that hung up does not run to the end.
+// Redis's data commands, each one KV command (kv-plan.ts): argument checks and Redis's error words
+// here, the data in the KV machine (kv-ops.ts documents each op's cost). A key or value over its
+// limit is refused before the backend sees it. Multi-key commands are one command, atomic as in
+// Redis; their keys are bounded by the parser's array limit.
 
-import { type CommandContext, type CommandSpec, arg, argText } from './commands.js'
-import { RespError } from './errors.js'
-import type { RespLimits } from './limits.js'
-import { NULL_BULK_REPLY, OK_REPLY, bulkReply, integerReply } from './reply.js'
-import type { SetOptions } from './backend.js'
 import { INT64_MIN, parseInt64 } from '../base/int64.js'
+import { type KvCommand, type KvExpiry, type KvResult } from '../kv/types.js'
+import { type CommandContext, NO_KEYS, arg, argText } from './commands.js'
+import { RespError } from './errors.js'
+import { type DataCommandSpec, type KvPlan, binary, dataCommand, keyArg, keysFrom, optionAt, valueArg } from './kv-plan.js'
+import { NULL_BULK_REPLY, OK_REPLY, type RespReply, arrayReply, bulkReply, integerReply, mapReply, simpleReply } from './reply.js'
 
-function checkKey(key: Buffer, limits: RespLimits): Buffer {
-  if (key.length > limits.maxKeyBytes) throw new RespError('ERR', `key too large (${key.length} bytes, max ${limits.maxKeyBytes})`)
-  return key
+const NOT_AN_INTEGER = 'value is not an integer or out of range'
+/** The largest ms a time to live may name: Redis's bound (long long ms, with room to add now). */
+const MAX_EXPIRY_MS = Math.floor(Number.MAX_SAFE_INTEGER / 2)
+
+function plan(command: KvCommand, reply: (result: KvResult, context: CommandContext) => RespReply): KvPlan {
+  return { command, reply }
 }
 
-function checkValue(value: Buffer, limits: RespLimits): Buffer {
-  if (value.length > limits.maxValueBytes) throw new RespError('ERR', `value too large (${value.length} bytes, max ${limits.maxValueBytes})`)
-  return value
+function integerAt(args: readonly Buffer[], index: number): number {
+  const value = parseInt64(argText(args, index))
+  if (value === null || value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) throw new RespError('ERR', NOT_AN_INTEGER)
+  return Number(value)
 }
 
-/** Arguments from `from` on, each checked as a key. */
-function keysFrom(args: readonly Buffer[], from: number, limits: RespLimits): Buffer[] {
-  return args.slice(from).map((key) => checkKey(key, limits))
+/** The value bulk, or null for a missing key. */
+const valueOrNull = (result: KvResult): RespReply => (result.found ? bulkReply(Buffer.from(result.value, 'latin1')) : NULL_BULK_REPLY)
+const integerOf = (result: KvResult): RespReply => integerReply(result.integer ?? 0)
+const ok = (): RespReply => OK_REPLY
+const values = (result: KvResult): RespReply => arrayReply((result.values ?? []).map((value) => bulkReply(value === null ? null : Buffer.from(value, 'latin1'))))
+
+/** A time to live from an option's amount: seconds or ms, relative or absolute; Redis's error names the command. */
+function expiryOf(option: string, amountText: string, command: string): KvExpiry {
+  const amount = parseInt64(amountText)
+  const invalid = new RespError('ERR', `invalid expire time in '${command}' command`)
+  if (amount === null) throw new RespError('ERR', NOT_AN_INTEGER)
+  const seconds = option === 'EX' || option === 'EXAT'
+  if (amount <= 0n || (seconds ? amount * 1000n : amount) > BigInt(MAX_EXPIRY_MS)) throw invalid
+  const ms = Number(amount) * (seconds ? 1000 : 1)
+  return option === 'EX' || option === 'PX' ? { kind: 'in', ms } : { kind: 'at', ms }
 }
 
-/**
- * Keys per backend call of a multi-key command: small enough that work for a client that has gone
- * stops soon (lograft's backends take the keys one by one anyway), large enough that a backend
- * able to answer many keys at once still can. Atomicity was never across keys (the README says so).
- */
-const KEYS_PER_BACKEND_CALL = 64
+const EXPIRY_OPTIONS = new Set(['EX', 'PX', 'EXAT', 'PXAT'])
 
-/**
- * The sum of `count` over `keys` in slices, checking before each that the client is still there. A
- * key named twice counts as the backend counts it (DEL removes it once: the second time it is gone).
- */
-async function countBySlices(keys: readonly Buffer[], { signal }: CommandContext, count: (slice: Buffer[]) => Promise<number>): Promise<number> {
-  let total = 0
-  for (let at = 0; at < keys.length; at += KEYS_PER_BACKEND_CALL) {
-    signal.throwIfAborted()
-    total += await count(keys.slice(at, at + KEYS_PER_BACKEND_CALL))
-  }
-  return total
-}
-
-const get: CommandSpec = {
-  name: 'get',
-  arity: 2,
-  flags: ['readonly', 'fast'],
-  keys: [1, 1, 1],
-  run: async (args, { backend, server }) => bulkReply(await backend.get(checkKey(arg(args, 1), server.limits))),
-}
-
-/** SET's options, as Redis reads them: NX or XX, and GET. Expiry options are refused, not ignored. */
-function setOptions(args: readonly Buffer[]): SetOptions {
-  const options: SetOptions = {}
+/** SET's options as Redis reads them: NX or XX, GET, and one of EX, PX, EXAT, PXAT or KEEPTTL. */
+function setCommand(args: readonly Buffer[], context: CommandContext): KvCommand {
+  const command: KvCommand = { op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 2, context) }
   for (let at = 3; at < args.length; at++) {
-    const option = argText(args, at).toUpperCase()
-    if ((option === 'NX' || option === 'XX') && options.condition === undefined) options.condition = option === 'NX' ? 'nx' : 'xx'
-    else if (option === 'GET' && !options.returnOld) options.returnOld = true
-    else if (['EX', 'PX', 'EXAT', 'PXAT', 'KEEPTTL'].includes(option)) throw new RespError('ERR', `SET ${option}: expiry is not supported yet`)
+    const option = optionAt(args, at)
+    if ((option === 'NX' || option === 'XX') && command.condition === undefined) command.condition = option === 'NX' ? 'nx' : 'xx'
+    else if (option === 'GET' && !command.returnOld) command.returnOld = true
+    else if (option === 'KEEPTTL' && command.expiry === undefined) command.expiry = { kind: 'keep' }
+    else if (EXPIRY_OPTIONS.has(option) && command.expiry === undefined && at + 1 < args.length) command.expiry = expiryOf(option, argText(args, ++at), 'set')
     else throw new RespError('ERR', 'syntax error')
   }
-  return options
+  return command
 }
 
-/** SET key value [NX | XX] [GET]: one logged write; a condition is decided where it applies, in the log's order. */
-const set: CommandSpec = {
-  name: 'set',
-  arity: -3,
-  flags: ['write'],
-  keys: [1, 1, 1],
-  run: async (args, { backend, server }) => {
-    const options = setOptions(args)
-    const key = checkKey(arg(args, 1), server.limits)
-    const value = checkValue(arg(args, 2), server.limits)
-    if (options.condition === undefined && !options.returnOld) {
-      await backend.set(key, value)
-      return OK_REPLY
-    }
-    const { written, old } = await backend.setWith(key, value, options)
-    if (options.returnOld) return bulkReply(old)
-    return written ? OK_REPLY : NULL_BULK_REPLY
-  },
+const get = dataCommand('get', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'get', key: keyArg(args, 1, context), value: '' }, valueOrNull))
+
+/** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]: one logged write; a condition is decided where it applies. */
+const set = dataCommand('set', -3, ['write'], [1, 1, 1], (args, context) => {
+  const command = setCommand(args, context)
+  return plan(command, (result) => {
+    if (command.returnOld) return valueOrNull(result)
+    return result.found === (command.condition === 'xx') || command.condition === undefined ? OK_REPLY : NULL_BULK_REPLY
+  })
+})
+
+const setnx = dataCommand('setnx', 3, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 2, context), condition: 'nx' }, (result) => integerReply(result.found ? 0 : 1)),
+)
+
+/** SETEX key seconds value and PSETEX key ms value. */
+function setWithExpiry(name: string, option: 'EX' | 'PX'): DataCommandSpec {
+  return dataCommand(name, 4, ['write'], [1, 1, 1], (args, context) =>
+    plan({ op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 3, context), expiry: expiryOf(option, argText(args, 2), name) }, ok),
+  )
 }
 
-/** SETNX key value: 1 if it set the missing key, 0 if the key existed. */
-const setnx: CommandSpec = {
-  name: 'setnx',
-  arity: 3,
-  flags: ['write', 'fast'],
-  keys: [1, 1, 1],
-  run: async (args, { backend, server }) => {
-    const { written } = await backend.setWith(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits), { condition: 'nx' })
-    return integerReply(written ? 1 : 0)
-  },
-}
+const getset = dataCommand('getset', 3, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 2, context), returnOld: true }, valueOrNull),
+)
 
-/** GETSET key value: SET key value GET. */
-const getset: CommandSpec = {
-  name: 'getset',
-  arity: 3,
-  flags: ['write', 'fast'],
-  keys: [1, 1, 1],
-  run: async (args, { backend, server }) =>
-    bulkReply((await backend.setWith(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits), { returnOld: true })).old),
-}
+const getdel = dataCommand('getdel', 2, ['write', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'getdel', key: keyArg(args, 1, context), value: '' }, valueOrNull))
 
-/** GETDEL key: the value, deleted in the same logged command. */
-const getdel: CommandSpec = {
-  name: 'getdel',
-  arity: 2,
-  flags: ['write', 'fast'],
-  keys: [1, 1, 1],
-  run: async (args, { backend, server }) => bulkReply(await backend.getdel(checkKey(arg(args, 1), server.limits))),
-}
+/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]. */
+const getex = dataCommand('getex', -2, ['write', 'fast'], [1, 1, 1], (args, context) => {
+  const command: KvCommand = { op: 'getex', key: keyArg(args, 1, context), value: '' }
+  for (let at = 2; at < args.length; at++) {
+    const option = optionAt(args, at)
+    if (option === 'PERSIST' && command.expiry === undefined) command.expiry = { kind: 'persist' }
+    else if (EXPIRY_OPTIONS.has(option) && command.expiry === undefined && at + 1 < args.length) command.expiry = expiryOf(option, argText(args, ++at), 'getex')
+    else throw new RespError('ERR', 'syntax error')
+  }
+  return plan(command, valueOrNull)
+})
 
-/** STRLEN key: the value's length in bytes (0 for a missing key), by a linearizable read. */
-const strlen: CommandSpec = {
-  name: 'strlen',
-  arity: 2,
-  flags: ['readonly', 'fast'],
-  keys: [1, 1, 1],
-  run: async (args, { backend, server }) => integerReply((await backend.get(checkKey(arg(args, 1), server.limits)))?.length ?? 0),
-}
+const strlen = dataCommand('strlen', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'get', key: keyArg(args, 1, context), value: '' }, (result) => integerReply(result.value.length)),
+)
 
-const append: CommandSpec = {
-  name: 'append',
-  arity: 3,
-  flags: ['write'],
-  keys: [1, 1, 1],
-  run: async (args, { backend, server }) => integerReply(await backend.append(checkKey(arg(args, 1), server.limits), checkValue(arg(args, 2), server.limits))),
-}
+const append = dataCommand('append', 3, ['write'], [1, 1, 1], (args, context) =>
+  plan({ op: 'append', key: keyArg(args, 1, context), value: valueArg(args, 2, context) }, (result) => integerReply(result.length)),
+)
 
-const del: CommandSpec = {
-  name: 'del',
-  arity: -2,
-  flags: ['write'],
-  keys: [1, -1, 1],
-  run: async (args, context) => {
-    const { backend, server } = context
-    return integerReply(await countBySlices(keysFrom(args, 1, server.limits), context, (keys) => backend.del(keys)))
-  },
-}
+const getrange = dataCommand('getrange', 4, ['readonly'], [1, 1, 1], (args, context) =>
+  plan({ op: 'getrange', key: keyArg(args, 1, context), value: '', start: integerAt(args, 2), end: integerAt(args, 3) }, (result) => bulkReply(Buffer.from(result.value, 'latin1'))),
+)
 
-const exists: CommandSpec = {
-  name: 'exists',
-  arity: -2,
-  flags: ['readonly', 'fast'],
-  keys: [1, -1, 1],
-  run: async (args, context) => {
-    const { backend, server } = context
-    return integerReply(await countBySlices(keysFrom(args, 1, server.limits), context, (keys) => backend.exists(keys)))
-  },
-}
-
-/** The integer argument at `index`, refused as Redis refuses it. */
-function deltaArgument(args: readonly Buffer[], index: number): bigint {
-  const delta = parseInt64(argText(args, index))
-  if (delta === null) throw new RespError('ERR', 'value is not an integer or out of range')
-  return delta
-}
+/** SETRANGE key offset value: the result's length is bounded by the value limit. */
+const setrange = dataCommand('setrange', 4, ['write'], [1, 1, 1], (args, context) => {
+  const offset = integerAt(args, 2)
+  if (offset < 0) throw new RespError('ERR', 'offset is out of range')
+  const value = valueArg(args, 3, context)
+  if (value.length > 0 && offset + value.length > context.server.limits.maxValueBytes) throw new RespError('ERR', 'string exceeds maximum allowed size (proto-max-bulk-len)')
+  return plan({ op: 'setrange', key: keyArg(args, 1, context), value, start: offset }, integerOf)
+})
 
 /** INCR, DECR, INCRBY and DECRBY: one logged command each, applied once however often retried. */
-function counter(name: string, arity: number, delta: (args: readonly Buffer[]) => bigint): CommandSpec {
-  return {
-    name,
-    arity,
-    flags: ['write', 'fast'],
-    keys: [1, 1, 1],
-    run: async (args, { backend, server }) => integerReply(await backend.incrBy(checkKey(arg(args, 1), server.limits), delta(args))),
-  }
+function counter(name: string, arity: number, delta: (args: readonly Buffer[]) => bigint): DataCommandSpec {
+  return dataCommand(name, arity, ['write', 'fast'], [1, 1, 1], (args, context) =>
+    plan({ op: 'incr', key: keyArg(args, 1, context), value: delta(args).toString() }, (result) => integerReply(BigInt(result.value))),
+  )
+}
+
+function deltaArgument(args: readonly Buffer[], index: number): bigint {
+  const delta = parseInt64(argText(args, index))
+  if (delta === null) throw new RespError('ERR', NOT_AN_INTEGER)
+  return delta
 }
 
 const incr = counter('incr', 2, () => 1n)
@@ -183,4 +140,201 @@ const decrby = counter('decrby', 3, (args) => {
   return -delta
 })
 
-export const kvCommands: readonly CommandSpec[] = [get, set, setnx, getset, getdel, strlen, append, del, exists, incr, decr, incrby, decrby]
+const incrbyfloat = dataCommand('incrbyfloat', 3, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'incrbyfloat', key: keyArg(args, 1, context), value: binary(arg(args, 2)) }, (result) => bulkReply(result.value)),
+)
+
+const mget = dataCommand('mget', -2, ['readonly', 'fast'], [1, -1, 1], (args, context) => {
+  const [key, ...keys] = keysFrom(args, 1, context)
+  return plan({ op: 'mget', key: key as string, value: '', keys }, values)
+})
+
+/** MSET and MSETNX: key value pairs, all written in one entry or (MSETNX, when any exists) none. */
+function msetCommand(args: readonly Buffer[], context: CommandContext, name: string): KvCommand {
+  if (args.length % 2 === 0) throw new RespError('ERR', `wrong number of arguments for '${name}' command`)
+  const [key, ...keys] = keysFrom(args, 1, context, 2)
+  const pairValues: string[] = []
+  for (let at = 2; at < args.length; at += 2) pairValues.push(valueArg(args, at, context))
+  return { op: 'mset', key: key as string, value: '', keys, values: pairValues }
+}
+
+const mset = dataCommand('mset', -3, ['write'], [1, -1, 2], (args, context) => plan(msetCommand(args, context, 'mset'), ok))
+const msetnx = dataCommand('msetnx', -3, ['write'], [1, -1, 2], (args, context) => plan({ ...msetCommand(args, context, 'msetnx'), condition: 'nx' }, integerOf))
+
+function multiKey(name: string, op: 'delete' | 'exists', flags: DataCommandSpec['flags']): DataCommandSpec {
+  return dataCommand(name, -2, flags, [1, -1, 1], (args, context) => {
+    const [key, ...keys] = keysFrom(args, 1, context)
+    return plan({ op, key: key as string, value: '', keys }, integerOf)
+  })
+}
+
+const del = multiKey('del', 'delete', ['write'])
+const unlink = multiKey('unlink', 'delete', ['write', 'fast'])
+const exists = multiKey('exists', 'exists', ['readonly', 'fast'])
+
+/** EXPIRE key seconds [NX | XX | GT | LT], and PEXPIRE, EXPIREAT, PEXPIREAT. */
+function expireCommand(name: string, option: 'EX' | 'PX' | 'EXAT' | 'PXAT'): DataCommandSpec {
+  return dataCommand(name, -3, ['write', 'fast'], [1, 1, 1], (args, context) => {
+    const command: KvCommand = { op: 'expire', key: keyArg(args, 1, context), value: '' }
+    const amount = parseInt64(argText(args, 2))
+    if (amount === null) throw new RespError('ERR', NOT_AN_INTEGER)
+    const ms = option === 'EX' || option === 'EXAT' ? amount * 1000n : amount
+    if (ms > BigInt(MAX_EXPIRY_MS) || ms < -BigInt(MAX_EXPIRY_MS)) throw new RespError('ERR', `invalid expire time in '${name}' command`)
+    command.expiry = option === 'EX' || option === 'PX' ? { kind: 'in', ms: Number(ms) } : { kind: 'at', ms: Number(ms) }
+    const flags = new Set<string>()
+    for (let at = 3; at < args.length; at++) {
+      const flag = optionAt(args, at)
+      if (!['NX', 'XX', 'GT', 'LT'].includes(flag)) throw new RespError('ERR', `Unsupported option ${argText(args, at)}`)
+      flags.add(flag)
+    }
+    if (flags.has('NX') && flags.size > 1) throw new RespError('ERR', 'NX and XX, GT or LT options at the same time are not compatible')
+    if (flags.has('GT') && flags.has('LT')) throw new RespError('ERR', 'GT and LT options at the same time are not compatible')
+    const [flag] = [...flags].filter((each) => each !== 'XX' || flags.size === 1)
+    if (flag) command.condition = flag.toLowerCase() as KvCommand['condition']
+    if (flags.has('XX') && flags.size > 1) command.condition = flags.has('GT') ? 'gt' : 'lt' // GT and LT already need a TTL.
+    return plan(command, integerOf)
+  })
+}
+
+const persist = dataCommand('persist', 2, ['write', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'persist', key: keyArg(args, 1, context), value: '' }, integerOf))
+
+/** TTL (seconds, rounded as Redis rounds) and PTTL: -2 for a missing key, -1 for one without a time to live. */
+function ttlCommand(name: string, unitMs: number): DataCommandSpec {
+  return dataCommand(name, 2, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+    plan({ op: 'ttl', key: keyArg(args, 1, context), value: '' }, (result) => {
+      const ms = result.integer ?? 0
+      return integerReply(ms < 0 ? ms : Math.floor((ms + unitMs / 2) / unitMs))
+    }),
+  )
+}
+
+const type = dataCommand('type', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'type', key: keyArg(args, 1, context), value: '' }, (result) => simpleReply(result.value)),
+)
+
+const dbsize = dataCommand('dbsize', 1, ['readonly', 'fast'], NO_KEYS, () => plan({ op: 'dbsize', key: '', value: '' }, integerOf))
+
+const keysCommand = dataCommand('keys', 2, ['readonly'], NO_KEYS, (args) => plan({ op: 'keys', key: '', value: binary(arg(args, 1)) }, values))
+
+/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]: the next cursor and a page of keys. */
+const scan = dataCommand('scan', -2, ['readonly'], NO_KEYS, (args) => {
+  const cursorText = argText(args, 1)
+  const cursor = Number(cursorText)
+  if (!/^\d+$/.test(cursorText) || !Number.isSafeInteger(cursor)) throw new RespError('ERR', 'invalid cursor')
+  const command: KvCommand = { op: 'scan', key: '', value: '*', start: cursor, end: 10 }
+  for (let at = 2; at < args.length; at += 2) {
+    const option = optionAt(args, at)
+    if (at + 1 >= args.length) throw new RespError('ERR', 'syntax error')
+    if (option === 'MATCH') command.value = binary(arg(args, at + 1))
+    else if (option === 'TYPE') command.type = argText(args, at + 1).toLowerCase()
+    else if (option === 'COUNT') {
+      command.end = integerAt(args, at + 1)
+      if (command.end < 1) throw new RespError('ERR', 'syntax error')
+    } else throw new RespError('ERR', 'syntax error')
+  }
+  return plan(command, (result) => arrayReply([bulkReply(String(result.integer ?? 0)), values(result)]))
+})
+
+/** FLUSHDB and FLUSHALL [ASYNC | SYNC]: through the log, like every write; there is one database. */
+function flushCommand(name: string): DataCommandSpec {
+  return dataCommand(name, -1, ['write'], NO_KEYS, (args) => {
+    if (args.length > 2 || (args.length === 2 && !['ASYNC', 'SYNC'].includes(optionAt(args, 1)))) throw new RespError('ERR', 'syntax error')
+    return plan({ op: 'flush', key: '', value: '' }, ok)
+  })
+}
+
+/** Field value pairs from argument `from` on, checked against the key and value limits. */
+function fieldPairs(args: readonly Buffer[], from: number, context: CommandContext, name: string): { fields: string[]; values: string[] } {
+  if ((args.length - from) % 2 !== 0) throw new RespError('ERR', `wrong number of arguments for '${name}' command`)
+  const fields: string[] = []
+  const pairValues: string[] = []
+  for (let at = from; at < args.length; at += 2) {
+    fields.push(keyArg(args, at, context))
+    pairValues.push(valueArg(args, at + 1, context))
+  }
+  return { fields, values: pairValues }
+}
+
+const hset = dataCommand('hset', -4, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hset', key: keyArg(args, 1, context), value: '', ...fieldPairs(args, 2, context, 'hset') }, integerOf),
+)
+const hmset = dataCommand('hmset', -4, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hset', key: keyArg(args, 1, context), value: '', ...fieldPairs(args, 2, context, 'hmset') }, ok),
+)
+const hget = dataCommand('hget', 3, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hget', key: keyArg(args, 1, context), value: '', fields: [keyArg(args, 2, context)] }, valueOrNull),
+)
+const hmget = dataCommand('hmget', -3, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hmget', key: keyArg(args, 1, context), value: '', fields: keysFrom(args, 2, context) }, values),
+)
+const hdel = dataCommand('hdel', -3, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hdel', key: keyArg(args, 1, context), value: '', fields: keysFrom(args, 2, context) }, integerOf),
+)
+/** HGETALL: a map in RESP3, a flat field value array in RESP2. */
+const hgetall = dataCommand('hgetall', 2, ['readonly'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hgetall', key: keyArg(args, 1, context), value: '' }, (result, { client }) => {
+    const flat = (result.values ?? []) as string[]
+    if (client.protocol === 2) return values(result)
+    const entries: Array<[RespReply, RespReply]> = []
+    for (let at = 0; at + 1 < flat.length; at += 2) entries.push([bulkReply(Buffer.from(flat[at] as string, 'latin1')), bulkReply(Buffer.from(flat[at + 1] as string, 'latin1'))])
+    return mapReply(entries)
+  }),
+)
+const hincrby = dataCommand('hincrby', 4, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan(
+    { op: 'hincrby', key: keyArg(args, 1, context), value: deltaArgument(args, 3).toString(), fields: [keyArg(args, 2, context)] },
+    (result) => integerReply(BigInt(result.value)),
+  ),
+)
+const hlen = dataCommand('hlen', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'hlen', key: keyArg(args, 1, context), value: '' }, integerOf))
+const hexists = dataCommand('hexists', 3, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hexists', key: keyArg(args, 1, context), value: '', fields: [keyArg(args, 2, context)] }, integerOf),
+)
+
+export const kvCommands: readonly DataCommandSpec[] = [
+  get,
+  set,
+  setnx,
+  setWithExpiry('setex', 'EX'),
+  setWithExpiry('psetex', 'PX'),
+  getset,
+  getdel,
+  getex,
+  strlen,
+  append,
+  getrange,
+  setrange,
+  incr,
+  decr,
+  incrby,
+  decrby,
+  incrbyfloat,
+  mget,
+  mset,
+  msetnx,
+  del,
+  unlink,
+  exists,
+  expireCommand('expire', 'EX'),
+  expireCommand('pexpire', 'PX'),
+  expireCommand('expireat', 'EXAT'),
+  expireCommand('pexpireat', 'PXAT'),
+  persist,
+  ttlCommand('ttl', 1000),
+  ttlCommand('pttl', 1),
+  type,
+  dbsize,
+  keysCommand,
+  scan,
+  flushCommand('flushdb'),
+  flushCommand('flushall'),
+  hset,
+  hmset,
+  hget,
+  hmget,
+  hdel,
+  hgetall,
+  hincrby,
+  hlen,
+  hexists,
+]

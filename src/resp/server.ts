@@ -16,6 +16,7 @@ import { RespConnection, type RespCommandEvent } from './connection.js'
 import { RespOptionError } from './errors.js'
 import { InputBudget } from './input-budget.js'
 import { kvCommands } from './kv-commands.js'
+import { transactionCommands } from './transaction-commands.js'
 import { type RespLimitOptions, type RespLimits, parserLimits, resolveLimits } from './limits.js'
 import { RespParser } from './parser.js'
 import { errorReply } from './reply.js'
@@ -53,7 +54,7 @@ export class RespServer {
   private readonly connections = new Set<RespConnection>()
   /** Every TCP socket accepted and not yet closed, TLS handshakes in progress included. */
   private readonly sockets = new Set<net.Socket>()
-  private readonly commands = new CommandTable([...connectionCommands, ...authCommands, ...serverCommands, ...kvCommands])
+  private readonly commands = new CommandTable([...connectionCommands, ...authCommands, ...serverCommands, ...kvCommands, ...transactionCommands])
   private readonly limits: RespLimits
   private readonly inputBudget: InputBudget
   private readonly facts: ServerFacts
@@ -167,6 +168,8 @@ export class RespServer {
       libVersion: null,
       authenticated: this.facts.requirePass === null,
       protocol: 2,
+      transaction: null,
+      watches: [],
     }
     const connection = new RespConnection({
       socket,

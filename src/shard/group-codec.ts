@@ -3,6 +3,7 @@
 
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import { fromBinaryString, kvCommandCodec, kvResultCodec, kvStateCodec, toBinaryString } from '../kv/kv.js'
+import { type KvEntry, entryBytes, readEntry, writeEntry } from '../kv/kv-state-encoding.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import type { ShardConfig } from './config.js'
 import type { ChunkPayload, ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
@@ -11,7 +12,7 @@ import { decodeShard, encodeShardHead, type ShardState } from './shard-state.js'
 export type { ChunkPayload } from './group-types.js'
 
 const COMMAND_KINDS = ['op', 'config', 'chunk', 'delete', 'gc-done'] as const
-const PAYLOAD_KINDS = ['data', 'sessions', 'ops', 'end'] as const
+const PAYLOAD_KINDS = ['data', 'sessions', 'ops', 'end', 'entries', 'clock'] as const
 const ERRORS: readonly GroupError[] = ['OK', 'ErrWrongGroup', 'ErrNotReady', 'ErrStale']
 const EVENTS: readonly GroupResult['event'][] = ['none', 'op', 'complete']
 const text = { encoder: new TextEncoder(), decoder: new TextDecoder() }
@@ -39,6 +40,17 @@ export function encodeChunkPayload(writer: BinaryWriter, payload: ChunkPayload):
       writer.uint32(payload.entries.length)
       for (const [key, value] of payload.entries) writer.bytes(fromBinaryString(key)).bytes(fromBinaryString(value))
       return writer
+    case 'entries': {
+      writer.uint32(payload.entries.length)
+      for (const entry of payload.entries) {
+        const bytes = Buffer.allocUnsafe(entryBytes(entry))
+        writeEntry(bytes, 0, entry)
+        writer.raw(bytes)
+      }
+      return writer
+    }
+    case 'clock':
+      return writer.uint64(payload.clockMs)
     case 'sessions':
       return writer.bytes(payload.encoded)
     case 'ops':
@@ -59,6 +71,14 @@ export function decodeChunkPayload(reader: BinaryReader): ChunkPayload {
       for (let i = 0; i < count; i++) entries.push([toBinaryString(reader.bytes()), toBinaryString(reader.bytes())])
       return { kind, entries }
     }
+    case 'entries': {
+      const count = reader.uint32()
+      const entries: KvEntry[] = []
+      for (let i = 0; i < count; i++) entries.push(readEntry(reader))
+      return { kind, entries }
+    }
+    case 'clock':
+      return { kind, clockMs: reader.uint64() }
     case 'sessions':
       return { kind, encoded: reader.bytes() }
     case 'ops': {

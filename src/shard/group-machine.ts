@@ -3,7 +3,8 @@
 // next configuration, chunks of an incoming shard (its snapshot, then the log segment of operations
 // on it since), deleting a shard the new owner has confirmed, and clearing that confirmation.
 
-import { type KvResult, kvMachine, kvResultCodec } from '../kv/kv.js'
+import { type KvCommand, KvState, type KvResult, commandKeys, kvMachine, routingKey, spansEveryKey, kvResultCodec, purgeCommand } from '../kv/kv.js'
+import { addEntry } from '../kv/kv-state-encoding.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { bytesEqual } from '../base/bytes.js'
@@ -46,15 +47,31 @@ export function applyToShard(shard: ShardState, operation: ClientOperation): { a
   // The KV reducer depends on neither index nor term, and a migration replays an operation at
   // another group's index: only the operation's own time goes with it.
   const context = { index: 0, term: 0, timeMs: operation.timeMs }
-  if (command.op === 'get') return { applied: false, kv: kv.apply(shard.data, command, context).result }
+  if (kv.isReadOnly(command)) return { applied: false, kv: kv.apply(shard.data, command, context).result }
   // Only operations that run move the shard's log time: a migration replays exactly those, and the
-  // rebuilt shard must match the original to the byte.
+  // rebuilt shard must match the original to the byte. The leader's purges have no session.
+  if (operation.clientId === 0) return { applied: true, kv: kv.apply(shard.data, command, context).result }
   const check = shard.sessions.check(operation.clientId, operation.sequence)
   if (check.kind === 'duplicate') return { applied: false, kv: check.result }
   if (check.kind === 'stale') return { applied: false, kv: undefined }
   const applied = kv.apply(shard.data, command, context).result
   shard.sessions.record(operation.clientId, operation.sequence, applied, operation.timeMs)
   return { applied: true, kv: applied }
+}
+
+/** Redis Cluster's words for keys of more than one shard in one command. */
+export const CROSS_SHARD = "CROSSSLOT Keys in request don't hash to the same slot"
+
+/**
+ * Why the sharded KV cannot run `command` as one operation on `shardId`, or null: its keys must all
+ * be of that shard (a multi-key command or transaction is atomic within one shard only), and a
+ * keyless one (dbsize, keys, scan, flush) would span every shard.
+ */
+export function shardRefusal(command: KvCommand, shardId: number, options: Pick<GroupMachineOptions, 'keyToShard' | 'shardCount'>): KvResult | null {
+  const keys = commandKeys(command)
+  if (keys.length === 0 || spansEveryKey(command)) return { value: '', found: false, length: 0, error: `ERR ${command.op.toUpperCase()} spans every shard, which the sharded KV does not do in one command` }
+  if (keys.some((key) => options.keyToShard(key, options.shardCount) !== shardId)) return { value: '', found: false, length: 0, error: CROSS_SHARD }
+  return null
 }
 
 export function groupMachine(options: GroupMachineOptions): StateMachine<GroupState, GroupCommand, GroupResult> {
@@ -85,7 +102,7 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     const shard = state.shards.get(command.shard)
     if (command.configNum !== state.config.num || !shard || shard.status !== 'pulling') return result('ErrStale', command.shard)
     if (command.index === 0) {
-      shard.data = new Map()
+      shard.data = new KvState()
       shard.sessions = emptyShard('pulling', limits).sessions
       shard.transfer = { id: command.transferId, nextChunk: 0 }
     }
@@ -96,6 +113,12 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     switch (payload.kind) {
       case 'data':
         for (const [key, value] of payload.entries) shard.data.set(key, value)
+        return result('OK', command.shard)
+      case 'entries':
+        for (const entry of payload.entries) addEntry(shard.data, entry)
+        return result('OK', command.shard)
+      case 'clock':
+        shard.data.advanceClock(payload.clockMs)
         return result('OK', command.shard)
       case 'sessions':
         shard.sessions = SessionTable.decode(payload.encoded, kvResultCodec, limits)
@@ -124,10 +147,27 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     resultCodec: { encode: encodeGroupResult, decode: decodeGroupResult },
     stateCodec: { encode: encodeGroupState, decode: (bytes) => decodeGroupState(bytes, limits) },
     encodeIncrementally: (state) => new GroupStateEncoding(state, options.keyToShard, options.shardCount),
+    nextDueMs: (state) => {
+      let earliest: number | null = null
+      for (const [id, shard] of state.shards) {
+        const due = serves(state, id) ? shard.data.nextDeadline() : null
+        if (due !== null && (earliest === null || due < earliest)) earliest = due
+      }
+      return earliest
+    },
+    dueCommand: (state, nowMs) => {
+      for (const [id, shard] of state.shards) {
+        const command = serves(state, id) ? purgeCommand(shard.data, nowMs) : null
+        if (command) return { kind: 'op', clientId: 0, sequence: 0, timeMs: nowMs, command }
+      }
+      return null
+    },
     apply(state, command) {
       switch (command.kind) {
         case 'op': {
-          const shardId = options.keyToShard(command.command.key, options.shardCount)
+          const shardId = options.keyToShard(routingKey(command.command), options.shardCount)
+          const refusal = shardRefusal(command.command, shardId, options)
+          if (refusal) return { state, result: result('OK', shardId, 'none', refusal) }
           if (!serves(state, shardId)) return { state, result: result('ErrWrongGroup', shardId) }
           const outcome = applyToShard(state.shards.get(shardId) as ShardState, command)
           return { state, result: result('OK', shardId, outcome.applied ? 'op' : 'none', outcome.kv ?? null) }

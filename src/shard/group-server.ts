@@ -10,6 +10,7 @@ import { handler, invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import { type Clock, type TimerHandle } from '../base/clock.js'
 import type { KvResult } from '../kv/kv.js'
+import { applyKv, isReadOp, routingKey } from '../kv/kv-ops.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, shardKvCommandMethod } from './client-rpc.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
@@ -17,7 +18,10 @@ import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import type { Logger } from '../base/logger.js'
 import type { KeyToShard, ShardConfig } from './config.js'
 import { decodeChunkPayload, encodeChunkPayload } from './group-codec.js'
-import { type GroupCommand, type GroupResult, type GroupState, isSettled, serves } from './group-machine.js'
+import { type GroupCommand, type GroupResult, type GroupState, isSettled, serves, shardRefusal } from './group-machine.js'
+
+/** Reads never append, so the flavour of append does not matter to them. */
+const READ_OPTIONS = { appendReturnsOldValue: false }
 import { ShardOperationTracker, type TransferPlan, planTransfer } from './migration-source.js'
 import { type DeleteReply, type FetchReply, type FetchRequest, deleteShardMethod, fetchShardMethod } from './shard-rpc.js'
 
@@ -115,13 +119,15 @@ export class GroupServer {
 
   private async serveClient(request: KvRequest): Promise<KvReply> {
     const { command } = request
-    const shard = this.options.keyToShard(command.key, this.options.shardCount)
+    const shard = this.options.keyToShard(routingKey(command), this.options.shardCount)
     try {
-      if (command.op === 'get') {
-        const found = await this.replica.query((state): KvResult | null => {
-          if (!serves(state, shard)) return null
-          const value = state.shards.get(shard)?.data.get(command.key)
-          return value === undefined ? EMPTY_RESULT : { value, found: true, length: value.length }
+      if (isReadOp(command.op)) {
+        const found = await this.replica.query((state, context): KvResult | null => {
+          const refusal = shardRefusal(command, shard, this.options)
+          if (refusal) return refusal
+          const held = state.shards.get(shard)
+          if (!serves(state, shard) || !held) return null
+          return applyKv(held.data, command, context, READ_OPTIONS)
         })
         return found ? reply('OK', found) : reply('ErrWrongGroup')
       }

@@ -6,6 +6,7 @@
 // transfer, and a deleted shard, leave the old map as it was, so it needs nothing.
 
 import { KvStateEncoding } from '../kv/kv-state-encoding.js'
+import { routingKey } from '../kv/kv-ops.js'
 import type { StateEncoding } from '../statemachine/types.js'
 import type { KeyToShard } from './config.js'
 import { encodeGroupHead, shardSectionHead } from './group-codec.js'
@@ -38,13 +39,14 @@ export class GroupStateEncoding implements StateEncoding<GroupCommand> {
   preserve(command: GroupCommand): void {
     switch (command.kind) {
       case 'op':
-        this.sectionById.get(this.keyToShard(command.command.key, this.shardCount))?.data.preserve(command.command)
+        this.sectionById.get(this.keyToShard(routingKey(command.command), this.shardCount))?.data.preserve(command.command)
         return
       case 'chunk': {
         const section = this.sectionById.get(command.shard)
         const payload = command.payload
         if (!section) return
         if (payload.kind === 'data') for (const [key, value] of payload.entries) section.data.preserve({ op: 'put', key, value })
+        if (payload.kind === 'entries') for (const { key } of payload.entries) section.data.preserve({ op: 'put', key, value: '' })
         if (payload.kind === 'ops') for (const operation of payload.operations) section.data.preserve(operation.command)
         return
       }

@@ -2,6 +2,7 @@
 // apart from the machine, so that its codec and snapshot encoding can name them without importing it.
 
 import type { KvCommand, KvResult } from '../kv/types.js'
+import type { KvEntry } from '../kv/kv-state-encoding.js'
 import type { ShardConfig } from './config.js'
 import type { ShardState } from './shard-state.js'
 
@@ -41,6 +42,10 @@ export interface GroupResult {
 /** One piece of a shard on its way to a new owner. */
 export type ChunkPayload =
   | { kind: 'data'; entries: Array<[string, string]> }
+  /** Keys with their types and deadlines (what 'data' carried before keys had either). */
+  | { kind: 'entries'; entries: KvEntry[] }
+  /** The shard's log time, so a rebuilt shard expires its keys where the source would. */
+  | { kind: 'clock'; clockMs: number }
   | { kind: 'sessions'; encoded: Uint8Array }
   /** A segment of the source's log: the operations on the shard since its snapshot, in order. */
   | { kind: 'ops'; operations: ClientOperation[] }

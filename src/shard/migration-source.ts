@@ -8,7 +8,8 @@ import { filter, firstValueFrom, toArray } from 'rxjs'
 import { CompactedError } from '../log/errors.js'
 import type { LogStore } from '../log/log-store.js'
 import { envelopeCodec } from '../statemachine/envelope.js'
-import { kvResultCodec } from '../kv/kv.js'
+import { type KvState, kvResultCodec } from '../kv/kv.js'
+import { type KvEntry, entryBytes } from '../kv/kv-state-encoding.js'
 import { type Outcome, checkpointStateBytes } from '../statemachine/fold.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import { type ChunkPayload, decodeGroupCommand, extractShard } from './group-codec.js'
@@ -73,20 +74,23 @@ export interface BuildOptions {
   maxChunkBytes: number
 }
 
-function dataChunks(data: Map<string, string>, maxChunkBytes: number): ChunkPayload[] {
+function dataChunks(data: KvState, maxChunkBytes: number): ChunkPayload[] {
   const chunks: ChunkPayload[] = []
-  let entries: Array<[string, string]> = []
+  let entries: KvEntry[] = []
   let bytes = 0
-  for (const [key, value] of data) {
-    if (entries.length > 0 && bytes + key.length + value.length > maxChunkBytes) {
-      chunks.push({ kind: 'data', entries })
+  for (const [key, value] of data.entries) {
+    const entry = { key, value, deadline: data.deadlines.get(key) }
+    const size = entryBytes(entry)
+    if (entries.length > 0 && bytes + size > maxChunkBytes) {
+      chunks.push({ kind: 'entries', entries })
       entries = []
       bytes = 0
     }
-    entries.push([key, value])
-    bytes += key.length + value.length
+    entries.push(entry)
+    bytes += size
   }
-  if (entries.length > 0) chunks.push({ kind: 'data', entries })
+  if (entries.length > 0) chunks.push({ kind: 'entries', entries })
+  chunks.push({ kind: 'clock', clockMs: data.clockMs })
   return chunks
 }
 

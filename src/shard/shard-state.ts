@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
-import { type KvResult, kvResultCodec, kvStateCodec } from '../kv/kv.js'
+import { KvState, type KvResult, type KvValue, kvResultCodec, kvStateCodec } from '../kv/kv.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
 
 export type ShardStatus =
@@ -22,7 +22,7 @@ export interface IncomingTransfer {
 
 export interface ShardState {
   status: ShardStatus
-  data: Map<string, string>
+  data: KvState
   sessions: SessionTable<KvResult>
   /** Serving, but the previous owner has not yet confirmed it deleted its copy. */
   gcPending: boolean
@@ -30,17 +30,27 @@ export interface ShardState {
 }
 
 export function emptyShard(status: ShardStatus, limits: SessionLimits): ShardState {
-  return { status, data: new Map(), sessions: new SessionTable(limits), gcPending: false, transfer: null }
+  return { status, data: new KvState(), sessions: new SessionTable(limits), gcPending: false, transfer: null }
 }
 
 const STATUS_CODES: readonly ShardStatus[] = ['serving', 'pulling', 'offering']
 
-/** A fingerprint of the shard's data and sessions, to check that a migration rebuilt it exactly. */
+/** A fingerprint of the shard's data (values, types, deadlines, log time) and sessions, to check that a migration rebuilt it exactly. */
 export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8Array {
-  const hash = createHash('sha256')
-  for (const key of [...shard.data.keys()].sort()) {
-    const value = shard.data.get(key) as string
-    hash.update(`${key.length}:`, 'latin1').update(key, 'latin1').update(`${value.length}:`, 'latin1').update(value, 'latin1')
+  const hash = createHash('sha256').update(`clock:${shard.data.clockMs};`)
+  const { entries, deadlines } = shard.data
+  for (const key of [...entries.keys()].sort()) {
+    const value = entries.get(key) as KvValue
+    hash.update(`${key.length}:`, 'latin1').update(key, 'latin1').update(`@${deadlines.get(key) ?? -1}`)
+    if (typeof value === 'string') {
+      hash.update(`s${value.length}:`, 'latin1').update(value, 'latin1')
+      continue
+    }
+    hash.update(`h${value.size}:`)
+    for (const field of [...value.keys()].sort()) {
+      const fieldValue = value.get(field) as string
+      hash.update(`${field.length}:`).update(field, 'latin1').update(`${fieldValue.length}:`).update(fieldValue, 'latin1')
+    }
   }
   hash.update(shard.sessions.encode(kvResultCodec))
   return hash.digest()

@@ -81,6 +81,10 @@ export class ReplicatedStateMachine<State, Command, Result> {
   private readonly wallClockMs: () => number
   private readonly stopped = new Subject<void>()
   private readonly waiters = new Map<number, Waiter<Result>>()
+  /** The timer for the machine's timed work (scheduleDue), and the due time it was set for. */
+  private dueTimer: TimerHandle | null = null
+  private dueTimerAtMs = Number.POSITIVE_INFINITY
+  private dueInFlight = false
   private folded: Folded<State, Result>
   private snapshotInFlight = false
   /** The state encoding of the snapshot being written, which must see every command applied meanwhile. */
@@ -135,6 +139,7 @@ export class ReplicatedStateMachine<State, Command, Result> {
    */
   async stop(): Promise<void> {
     this.stopped.next()
+    if (this.dueTimer) this.clock.clearTimeout(this.dueTimer)
     this.rejectAll(() => new RaftError('ERR_NODE_STOPPED', 'the state machine was stopped'))
     await this.raft.stop()
   }
@@ -217,6 +222,42 @@ export class ReplicatedStateMachine<State, Command, Result> {
       this.settle(outcome.index, outcome)
     }
     this.maybeSnapshot(folded)
+    this.scheduleDue()
+  }
+
+  /**
+   * On the leader of a machine with timed work (nextDueMs), sets a timer for the earliest due time;
+   * when it fires, proposes the machine's dueCommand (one at a time), so that log time moves past a
+   * deadline even when no client writes. Followers never propose; a new leader schedules as soon
+   * as it applies its first entry.
+   */
+  private scheduleDue(): void {
+    const nextDueMs = this.machine.nextDueMs
+    if (!nextDueMs || this.dueInFlight || this.raft.isStopped || this.failure) return
+    if (this.raft.status().role !== 'leader') return
+    const dueMs = nextDueMs(this.folded.state)
+    if (dueMs === null || dueMs >= this.dueTimerAtMs) return
+    if (this.dueTimer) this.clock.clearTimeout(this.dueTimer)
+    this.dueTimerAtMs = dueMs
+    this.dueTimer = this.clock.setTimeout(() => this.proposeDue(), Math.max(0, dueMs - this.wallClockMs()))
+  }
+
+  private proposeDue(): void {
+    this.dueTimer = null
+    this.dueTimerAtMs = Number.POSITIVE_INFINITY
+    if (this.raft.isStopped || this.failure || this.raft.status().role !== 'leader') return
+    const command = this.machine.dueCommand?.(this.folded.state, Math.floor(this.wallClockMs())) ?? null
+    if (command === null) {
+      this.scheduleDue()
+      return
+    }
+    this.dueInFlight = true
+    this.execute(command)
+      .catch(() => {}) // Lost or refused: the next leader proposes it again.
+      .finally(() => {
+        this.dueInFlight = false
+        this.scheduleDue()
+      })
   }
 
   /** Resolves the proposer waiting at `index`, if any: with the result if its entry committed there. */

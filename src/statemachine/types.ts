@@ -49,6 +49,13 @@ export interface StateMachine<State, Command, Result> {
    * The pieces together must equal stateCodec.encode(state) as `state` was at this call.
    */
   encodeIncrementally?(state: State): StateEncoding<Command>
+  /**
+   * Optional, with dueCommand: the earliest log time (ms) at which the machine has work of its own
+   * (a key's time to live ending), or null when it has none. The leader then proposes dueCommand.
+   */
+  nextDueMs?(state: State): number | null
+  /** The command that does what is due by `nowMs` (the leader's clock), or null if nothing is yet. */
+  dueCommand?(state: State, nowMs: number): Command | null
 }
 
 /** A state encoding in progress: the state as it was when it began, whatever is applied meanwhile. */

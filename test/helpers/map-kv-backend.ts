@@ -1,11 +1,13 @@
-// An in-memory KvBackend over a Map, for the RESP server tests: it records calls, can delay or
-// fail any of them, and tracks how many overlap (the server must never overlap one connection's).
+// An in-memory KvBackend over the KV machine itself, for the RESP server tests: it records calls, can
+// delay or fail any of them, and tracks how many overlap (the server must never overlap one
+// connection's).
 
-import type { KvBackend, KvInfoSections, SetOptions } from '../../src/resp/backend.js'
+import type { KvBackend, KvInfoSections } from '../../src/resp/backend.js'
 import { sleep, systemClock } from '../../src/base/clock.js'
-import { putAllowed } from '../../src/kv/kv.js'
+import { type KvCommand, type KvOp, type KvResult, KvState, commandKeys, kvMachine } from '../../src/kv/kv.js'
 
-export type KvOperation = 'get' | 'set' | 'getdel' | 'append' | 'del' | 'exists' | 'incrby' | 'info'
+/** A KV op, or 'info'. */
+export type KvOperation = KvOp | 'info'
 
 export interface MapKvBackendHooks {
   /** How long the call should take; 0 or absent answers at once (still asynchronously). */
@@ -14,10 +16,12 @@ export interface MapKvBackendHooks {
   failure?: (operation: KvOperation, keys: readonly string[]) => Error | undefined
 }
 
+const machine = kvMachine({ appendReturnsOldValue: false })
+
 export class MapKvBackend implements KvBackend {
-  /** Keys as latin1 strings: one character per byte, so binary keys survive. */
-  readonly data = new Map<string, Buffer>()
-  /** Every call as "operation key key…", in the order calls started. */
+  /** The KV machine's state, applied to in the order calls complete. */
+  readonly state = new KvState()
+  /** Every call as "op key key…", in the order calls started. */
   readonly calls: string[] = []
   /** The most calls that were in progress at the same time. */
   maxConcurrentCalls = 0
@@ -25,64 +29,15 @@ export class MapKvBackend implements KvBackend {
 
   constructor(private readonly hooks: MapKvBackendHooks = {}) {}
 
-  get(key: Buffer): Promise<Buffer | null> {
-    return this.call('get', [key], () => this.data.get(key.toString('latin1')) ?? null)
-  }
-
-  set(key: Buffer, value: Buffer): Promise<void> {
-    return this.call('set', [key], () => {
-      this.data.set(key.toString('latin1'), Buffer.from(value))
-    })
-  }
-
-  append(key: Buffer, suffix: Buffer): Promise<number> {
-    return this.call('append', [key], () => {
-      const value = Buffer.concat([this.data.get(key.toString('latin1')) ?? Buffer.alloc(0), suffix])
-      this.data.set(key.toString('latin1'), value)
-      return value.length
-    })
-  }
-
-  setWith(key: Buffer, value: Buffer, options: SetOptions): Promise<{ written: boolean; old: Buffer | null }> {
-    return this.call('set', [key], () => {
-      const old = this.data.get(key.toString('latin1')) ?? null
-      const written = putAllowed(options.condition, old !== null)
-      if (written) this.data.set(key.toString('latin1'), Buffer.from(value))
-      return { written, old: options.returnOld ? old : null }
-    })
-  }
-
-  getdel(key: Buffer): Promise<Buffer | null> {
-    return this.call('getdel', [key], () => {
-      const old = this.data.get(key.toString('latin1')) ?? null
-      this.data.delete(key.toString('latin1'))
-      return old
-    })
-  }
-
-  /** A plain sum in 64 bits: the server's argument checks are what the RESP tests look at. */
-  incrBy(key: Buffer, delta: bigint): Promise<bigint> {
-    return this.call('incrby', [key], () => {
-      const next = BigInt(this.data.get(key.toString('latin1'))?.toString('latin1') ?? '0') + delta
-      this.data.set(key.toString('latin1'), Buffer.from(next.toString(), 'latin1'))
-      return next
-    })
-  }
-
-  del(keys: Buffer[]): Promise<number> {
-    return this.call('del', keys, () => keys.filter((key) => this.data.delete(key.toString('latin1'))).length)
-  }
-
-  exists(keys: Buffer[]): Promise<number> {
-    return this.call('exists', keys, () => keys.filter((key) => this.data.has(key.toString('latin1'))).length)
+  execute(command: KvCommand): Promise<KvResult> {
+    return this.call(command.op, commandKeys(command), () => machine.apply(this.state, command, { index: 0, term: 0, timeMs: Date.now() }).result)
   }
 
   info(): Promise<KvInfoSections> {
-    return this.call('info', [], () => ({ Keyspace: { db0: `keys=${this.data.size},expires=0,avg_ttl=0` } }))
+    return this.call('info', [], () => ({ Keyspace: { db0: `keys=${this.state.size},expires=${this.state.deadlines.size},avg_ttl=0` } }))
   }
 
-  private async call<T>(operation: KvOperation, keyBytes: readonly Buffer[], answer: () => T): Promise<T> {
-    const keys = keyBytes.map((key) => key.toString('latin1'))
+  private async call<T>(operation: KvOperation, keys: readonly string[], answer: () => T): Promise<T> {
     this.calls.push([operation, ...keys].join(' '))
     this.inProgress++
     this.maxConcurrentCalls = Math.max(this.maxConcurrentCalls, this.inProgress)

@@ -1,0 +1,124 @@
+// MULTI, EXEC, DISCARD, WATCH and UNWATCH. Between MULTI and EXEC a connection's data commands are
+// checked and queued (QUEUED), not run; EXEC sends them as one KV transaction entry, applied
+// all-or-nothing in the log's order, and replies with each command's reply. WATCH takes each key's
+// fingerprint (type, value, time to live) by a linearizable read; EXEC carries them, and the machine
+// runs nothing (EXEC replies null) if any differs where the transaction applies. Unlike Redis, a key
+// changed and changed back between WATCH and EXEC counts as unchanged: the check compares what the
+// key holds, not whether it was written.
+
+import type { KvWatch } from '../kv/types.js'
+import { type CommandContext, type CommandSpec, NO_KEYS } from './commands.js'
+import { RespError } from './errors.js'
+import { type KvPlan, isDataCommand, keysFrom, replyTo } from './kv-plan.js'
+import { OK_REPLY, type RespReply, arrayReply, simpleReply } from './reply.js'
+
+/** A connection's open transaction: the plans queued since MULTI, and whether one was refused. */
+export interface QueuedTransaction {
+  readonly plans: KvPlan[]
+  /** A queued command was refused (unknown, wrong arity, bad arguments): EXEC discards them all. */
+  refused: boolean
+}
+
+/** Commands that run at once even inside MULTI. */
+const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit'])
+
+/** Queued commands at most: past this a transaction is refused, so one client cannot hold unbounded plans. */
+export const MAX_QUEUED_COMMANDS = 10_000
+
+/**
+ * Runs `spec`, or queues it when the client has a transaction open: inside MULTI a data command is
+ * planned (its argument errors refuse the transaction) and answered QUEUED; other commands are
+ * refused, as their effects could not be part of the transaction entry.
+ */
+export async function runOrQueue(spec: CommandSpec, args: readonly Buffer[], context: CommandContext): Promise<RespReply> {
+  const transaction = context.client.transaction
+  if (!transaction || TRANSACTION_CONTROL.has(spec.name)) return spec.run(args, context)
+  try {
+    if (!isDataCommand(spec)) throw new RespError('ERR', `${spec.name.toUpperCase()} cannot be part of a transaction here: only data commands can`)
+    if (transaction.plans.length >= MAX_QUEUED_COMMANDS) throw new RespError('ERR', `a transaction holds at most ${MAX_QUEUED_COMMANDS} commands`)
+    transaction.plans.push(spec.plan(args, context))
+    return simpleReply('QUEUED')
+  } catch (error) {
+    transaction.refused = true
+    throw error
+  }
+}
+
+const multi: CommandSpec = {
+  name: 'multi',
+  arity: 1,
+  flags: ['fast'],
+  keys: NO_KEYS,
+  run: (_args, { client }) => {
+    if (client.transaction) throw new RespError('ERR', 'MULTI calls can not be nested')
+    client.transaction = { plans: [], refused: false }
+    return OK_REPLY
+  },
+}
+
+const exec: CommandSpec = {
+  name: 'exec',
+  arity: 1,
+  flags: [],
+  keys: NO_KEYS,
+  run: async (_args, context) => {
+    const { client, backend } = context
+    const transaction = client.transaction
+    const watches = client.watches
+    client.transaction = null
+    client.watches = []
+    if (!transaction) throw new RespError('ERR', 'EXEC without MULTI')
+    if (transaction.refused) throw new RespError('EXECABORT', 'Transaction discarded because of previous errors.')
+    const result = await backend.execute({ op: 'multi', key: '', value: '', commands: transaction.plans.map((plan) => plan.command), watches })
+    if (result.error !== undefined) throw new RespError('ERR', result.error)
+    if (result.results === undefined) return arrayReply(null)
+    const results = result.results
+    return arrayReply(transaction.plans.map((plan, at) => replyTo(plan, results[at] ?? { value: '', found: false, length: 0 }, context)))
+  },
+}
+
+const discard: CommandSpec = {
+  name: 'discard',
+  arity: 1,
+  flags: ['fast'],
+  keys: NO_KEYS,
+  run: (_args, { client }) => {
+    if (!client.transaction) throw new RespError('ERR', 'DISCARD without MULTI')
+    client.transaction = null
+    client.watches = []
+    return OK_REPLY
+  },
+}
+
+/** WATCH key...: each key's fingerprint now, by a linearizable read; EXEC runs only if none changed. */
+const watch: CommandSpec = {
+  name: 'watch',
+  arity: -2,
+  flags: ['fast'],
+  keys: [1, -1, 1],
+  run: async (args, context: CommandContext) => {
+    const { client, backend, signal } = context
+    if (client.transaction) throw new RespError('ERR', 'WATCH inside MULTI is not allowed')
+    const watched: KvWatch[] = []
+    for (const key of keysFrom(args, 1, context)) {
+      signal.throwIfAborted()
+      const result = await backend.execute({ op: 'fingerprint', key, value: '' })
+      watched.push({ key, fingerprint: result.value })
+    }
+    client.watches.push(...watched)
+    return OK_REPLY
+  },
+}
+
+const unwatch: CommandSpec = {
+  name: 'unwatch',
+  arity: 1,
+  flags: ['fast'],
+  keys: NO_KEYS,
+  run: (_args, { client }) => {
+    client.watches = []
+    return OK_REPLY
+  },
+}
+
+export const transactionCommands: readonly CommandSpec[] = [multi, exec, discard, watch, unwatch]
