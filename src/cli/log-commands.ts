@@ -13,7 +13,7 @@ import { envelopeCodec } from '../statemachine/envelope.js'
 import { loadMachine } from '../statemachine/machine-loader.js'
 import { replayLog } from '../statemachine/replay.js'
 import type { StateMachine } from '../statemachine/types.js'
-import { type KvCommand, kvMachine } from '../kv/kv.js'
+import { type KvCommand, type KvState, type KvValue, kvMachine } from '../kv/kv.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { LOG_USAGE } from './usage-text.js'
 
@@ -181,6 +181,12 @@ export async function inspectCommand(args: string[]): Promise<void> {
   }
 }
 
+/** A value as the text listing shows it: a string previewed, a hash as its fields. */
+function showValue(value: KvValue): string {
+  if (typeof value === 'string') return preview(value, 60)
+  return `hash {${[...value].map(([field, item]) => `${preview(field)}: ${preview(item, 30)}`).join(', ')}}`
+}
+
 /** A state as JSON: Maps become objects (string keys) or arrays of pairs, Sets arrays. */
 function toJson(value: unknown): unknown {
   if (value instanceof Map) {
@@ -220,19 +226,24 @@ export async function replayCommand(args: string[]): Promise<void> {
       )
       return
     }
-    const state = folded.state as Map<string, string>
+    const state = folded.state as KvState
     if (values.key !== undefined) {
       const value = state.get(values.key)
-      if (values.json) say(JSON.stringify({ index: target, key: values.key, value: value ?? null }))
-      else say(value === undefined ? `(no key ${JSON.stringify(values.key)} at index ${target})` : value)
+      if (values.json) say(JSON.stringify({ index: target, key: values.key, value: toJson(value) ?? null, expiresAtMs: state.deadlines.get(values.key) ?? null }))
+      else say(value === undefined ? `(no key ${JSON.stringify(values.key)} at index ${target})` : showValue(value))
       return
     }
     if (values.json) {
-      say(JSON.stringify({ index: target, keys: state.size, state: Object.fromEntries(state) }))
+      const expires = Object.fromEntries(state.deadlines)
+      say(JSON.stringify({ index: target, keys: state.size, logTimeMs: state.clockMs, state: toJson(state.entries), expires }))
       return
     }
-    say(`state at index ${target}: ${state.size} keys, ${folded.sessionCount} client sessions`)
-    for (const key of [...state.keys()].sort()) say(`${preview(key)} = ${preview(state.get(key) as string, 60)}`)
+    say(`state at index ${target}: ${state.size} keys, ${folded.sessionCount} client sessions, log time ${new Date(state.clockMs).toISOString()}`)
+    for (const key of [...state.entries.keys()].sort()) {
+      const deadline = state.deadlines.get(key)
+      const expiry = deadline === undefined ? '' : deadline <= state.clockMs ? ' (expired)' : ` (expires ${new Date(deadline).toISOString()})`
+      say(`${preview(key)} = ${showValue(state.entries.get(key) as KvValue)}${expiry}`)
+    }
   } finally {
     await store.close()
   }

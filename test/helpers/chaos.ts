@@ -83,6 +83,8 @@ function words(input: KvInput): string[] {
       return ['DEL', input.key]
     case 'incr':
       return ['INCRBY', input.key, input.value]
+    case 'multi':
+      throw new Error('the chaos scripts send no transactions')
   }
 }
 

@@ -29,7 +29,9 @@ export function partitionByKey(operations: readonly KvOperation[], appendReturns
 function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOld: boolean, appendReturnsLength: boolean): KvOperation[] {
   // An incr's output shows the value it added to, whatever wrote it: on a key that is counted, any
   // write may be seen, so none is dropped.
-  if (operations.some((operation) => operation.input.op === 'incr')) return [...operations]
+  // Conditional puts, times to live and transactions make outputs depend on any earlier write too.
+  if (operations.some(({ input }) => input.op === 'incr' || input.op === 'multi' || input.condition !== undefined || input.ttlMs !== undefined || input.returnOld))
+    return [...operations]
   const observers = operations.filter((operation) => operation.output !== undefined && (operation.input.op === 'get' || appendReturnsOld))
   const appendedValues = operations.filter((operation) => operation.input.op === 'append').map((operation) => operation.input.value)
   // An observer returning at the very moment of the call counts: ties are concurrent (EventList).
@@ -49,6 +51,7 @@ function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOl
       case 'delete':
         return seenAfter(operation.callMs, (output) => output === '' || appendedValues.some((appended) => output.startsWith(appended)))
       case 'incr':
+      case 'multi':
         return true
     }
   })
