@@ -16,23 +16,21 @@ import {
   type ClientScript,
   randomKvInput,
   type Workload,
-  between,
   checkAppends,
   checkLinearizable,
   finalRead,
+  killAndRestart,
+  ONE_NODE_AT_A_TIME,
   newWorkload,
   pick,
   runClient,
+  startChaosCluster,
 } from './helpers/chaos.js'
-import { lograft, pause, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
+import { lograft, pause, respPort, waitForLeader } from './helpers/kv-processes.js'
 
 const NODES = 3
 const CLIENTS = 5
 const CHAOS_MS = 30_000
-/** Every this-many-th kill goes to the current leader; the others pick a node at random. */
-const LEADER_KILL_EVERY = 3
-const DOWN_MS: readonly [number, number] = [500, 3000]
-const UP_BETWEEN_KILLS_MS: readonly [number, number] = [500, 1500]
 /** After the last restart the clients run this long more, so the history ends on a healthy cluster. */
 const SETTLE_MS = 2000
 /** Only APPEND and GET: every acknowledged suffix (each one unique) must be in the final value. */
@@ -41,7 +39,6 @@ const APPEND_KEYS = ['a0', 'a1', 'a2']
 const MIXED_KEYS = ['m0', 'm1', 'm2']
 /** Small enough that the nodes snapshot and compact their logs during the run: restarts load a snapshot. */
 const MAX_RAFT_STATE_BYTES = 256 * 1024
-const MIN_KILLS = 5
 const MIN_COMPLETED = 500
 const LEADER_TIMEOUT_MS = 15_000
 
@@ -65,24 +62,6 @@ function script(cluster: LocalCluster): ClientScript {
   }
 }
 
-/** Kills one node at a time until `untilMs`, restarting each before the next kill. */
-/** Kills until `untilMs` and at least MIN_KILLS times (a slow machine restarts nodes slowly), within a minute more. */
-async function chaos(cluster: LocalCluster, untilMs: number): Promise<{ kills: number; leaderKills: number }> {
-  let kills = 0
-  let leaderKills = 0
-  while (performance.now() < untilMs || (kills < MIN_KILLS && performance.now() < untilMs + 60_000)) {
-    const leader = kills % LEADER_KILL_EVERY === LEADER_KILL_EVERY - 1 ? await waitForLeader(cluster, LEADER_TIMEOUT_MS) : null
-    const victim = leader ?? pick(cluster.layout.nodes)
-    await cluster.kill(victim.id)
-    kills++
-    if (leader) leaderKills++
-    await pause(between(DOWN_MS))
-    await cluster.start(victim.id)
-    await pause(between(UP_BETWEEN_KILLS_MS))
-  }
-  return { kills, leaderKills }
-}
-
 /** Node id → key → value, each read recorded in the history as a client of its own per node. */
 async function readEveryKeyThroughEveryNode(
   nodes: readonly LocalNode[],
@@ -101,26 +80,16 @@ async function readEveryKeyThroughEveryNode(
 // 30 s per file; the whole file takes about 50.
 t.setTimeout(180_000)
 
-const unexpectedExits: string[] = []
-let stopping = false
 const pki = await createTestPki(
   join(makeTempDir('crash-pki').path, 'pki'),
   Array.from({ length: NODES }, (_, i) => String(i + 1)),
 )
-const kv = await startKvCluster(NODES, {
+const { kv, unexpectedExits, stopNodes } = await startChaosCluster(t, NODES, {
   extraArgs: ['--max-raft-state', String(MAX_RAFT_STATE_BYTES)],
   nodeArgs: (id) => {
     const issued = pki.certificates[id]
     return issued ? tlsArgs({ certFile: issued.certFile, keyFile: issued.keyFile, caFile: pki.caFile }) : []
   },
-  onExit: (id, code, signal, lastError) => {
-    if (!stopping && signal !== 'SIGKILL') unexpectedExits.push(`node ${id} exited on its own (${signal ?? `code ${code}`}): ${lastError ?? ''}`)
-  },
-})
-t.teardown(async () => {
-  stopping = true
-  if (!t.passing()) t.comment(`node data directories kept in ${kv.dataDirectory}`)
-  await kv.stop(!t.passing())
 })
 
 let run: ChaosRun | null = null
@@ -131,14 +100,13 @@ t.test(`${CLIENTS} RESP clients keep getting answers while one node at a time is
   const workload = newWorkload()
   let stopped = false
   const clients = Array.from({ length: CLIENTS }, (_, client) => runClient(client, script(kv.cluster), workload, () => stopped))
-  const { kills, leaderKills } = await chaos(kv.cluster, performance.now() + CHAOS_MS)
+  const { kills, leaderKills } = await killAndRestart(kv.cluster, { ...ONE_NODE_AT_A_TIME, untilMs: performance.now() + CHAOS_MS })
   await pause(SETTLE_MS)
   stopped = true
   await Promise.all(clients)
 
   const finalValues = await readEveryKeyThroughEveryNode(kv.nodes, workload.history)
-  stopping = true
-  await kv.cluster.stopAll()
+  await stopNodes()
   run = { workload, finalValues, kills, leaderKills }
 
   t.comment(
@@ -146,7 +114,7 @@ t.test(`${CLIENTS} RESP clients keep getting answers while one node at a time is
       `${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
   )
   t.same(unexpectedExits, [], 'no node exited unless killed')
-  t.ok(kills >= MIN_KILLS, `at least ${MIN_KILLS} kills (${kills})`)
+  t.ok(kills >= ONE_NODE_AT_A_TIME.minKills, `at least ${ONE_NODE_AT_A_TIME.minKills} kills (${kills})`)
   t.ok(workload.completed >= MIN_COMPLETED, `at least ${MIN_COMPLETED} operations completed (${workload.completed})`)
   t.same(
     [...workload.errorReplies.keys()].filter((prefix) => prefix !== 'TRYAGAIN'),

@@ -1,5 +1,6 @@
-// Shared pieces of the SIGKILL chaos tests on real processes: random timing, the record of what RESP
-// clients sent and saw, the final reads, and the checks on the recorded history.
+// Shared pieces of the SIGKILL chaos tests on real processes: random timing, the kill-and-restart
+// loop, the record of what RESP clients sent and saw, the final reads, and the checks on the
+// recorded history.
 
 import { join } from 'node:path'
 import type { Test } from 'tap'
@@ -13,10 +14,13 @@ import {
   kvModel,
   writeHtmlReport,
 } from '../../src/testing/linearizability/index.js'
-import { ErrorReply, pause, replyText } from './kv-processes.js'
+import type { LocalCluster } from '../../src/cli/supervisor.js'
+import { ErrorReply, type KvClusterOptions, type KvProcessCluster, pause, replyText, startKvCluster, waitForLeader } from './kv-processes.js'
 
 const FINAL_READ_ATTEMPTS = 10
 const CHECK_TIMEOUT_MS = 30_000
+/** Past its end, a kill schedule goes on until it has made its minimum number of kills within this long. */
+const KILL_OVERTIME_MS = 60_000
 
 export interface Workload {
   readonly history: HistoryRecorder<KvInput, KvOutput>
@@ -33,12 +37,92 @@ export function newWorkload(): Workload {
   return { history: new HistoryRecorder(), sent: new Map(), acknowledged: new Map(), completed: 0, unknown: 0, errorReplies: new Map() }
 }
 
-export function between([lowMs, highMs]: readonly [number, number]): number {
-  return lowMs + Math.random() * (highMs - lowMs)
+/** Uniform in [0, 1): Math.random, or a seeded Rng's float() so that a seed replays the choices. */
+export type Random = () => number
+
+export function between([lowMs, highMs]: readonly [number, number], random: Random = Math.random): number {
+  return lowMs + random() * (highMs - lowMs)
 }
 
-export function pick<T>(items: readonly T[]): T {
-  return items[Math.floor(Math.random() * items.length)] as T
+export function pick<T>(items: readonly T[], random: Random = Math.random): T {
+  return items[Math.floor(random() * items.length)] as T
+}
+
+export interface KillSchedule {
+  /** performance.now() after which no kill starts, once minKills are made. */
+  readonly untilMs: number
+  /** Kills made even past untilMs (a slow machine restarts nodes slowly), within a minute more. */
+  readonly minKills: number
+  /** Every this-many-th kill goes to the current leader; the others pick a node at random. */
+  readonly leaderKillEvery: number
+  readonly downMs: readonly [number, number]
+  readonly upBetweenKillsMs: readonly [number, number]
+  /** How long a leader kill waits to find the leader before it takes a random node instead. */
+  readonly leaderTimeoutMs: number
+}
+
+export interface ChaosCluster {
+  readonly kv: KvProcessCluster
+  /** Nodes that exited other than by SIGKILL before stopNodes(). */
+  readonly unexpectedExits: readonly string[]
+  /** Stops every node with SIGTERM, which is not unexpected; their data stays for later checks. */
+  stopNodes(): Promise<void>
+}
+
+/** A KV cluster that notes every exit but a SIGKILL; `t`'s teardown stops it, keeping the data if `t` failed. */
+export async function startChaosCluster(t: Test, count: number, options: Omit<KvClusterOptions, 'onExit'> = {}): Promise<ChaosCluster> {
+  const unexpectedExits: string[] = []
+  let stopping = false
+  const kv = await startKvCluster(count, {
+    ...options,
+    onExit: (id, code, signal, lastError) => {
+      if (!stopping && signal !== 'SIGKILL') unexpectedExits.push(`node ${id} exited on its own (${signal ?? `code ${code}`}): ${lastError ?? ''}`)
+    },
+  })
+  t.teardown(async () => {
+    stopping = true
+    if (!t.passing()) t.comment(`node data directories kept in ${kv.dataDirectory}`)
+    await kv.stop(!t.passing())
+  })
+  return {
+    kv,
+    unexpectedExits,
+    stopNodes: async () => {
+      stopping = true
+      await kv.cluster.stopAll()
+    },
+  }
+}
+
+/** The crash tests' kills: one node down at a time for 0.5–3 s, up 0.5–1.5 s before the next, every third kill the leader's. */
+export const ONE_NODE_AT_A_TIME: Omit<KillSchedule, 'untilMs'> = {
+  minKills: 5,
+  leaderKillEvery: 3,
+  downMs: [500, 3000],
+  upBetweenKillsMs: [500, 1500],
+  leaderTimeoutMs: 15_000,
+}
+
+/** SIGKILLs one node at a time and restarts it before the next kill, as `schedule` says. */
+export async function killAndRestart(
+  cluster: LocalCluster,
+  schedule: KillSchedule,
+  random: Random = Math.random,
+): Promise<{ kills: number; leaderKills: number }> {
+  let kills = 0
+  let leaderKills = 0
+  const overtimeEndMs = schedule.untilMs + KILL_OVERTIME_MS
+  while (performance.now() < schedule.untilMs || (kills < schedule.minKills && performance.now() < overtimeEndMs)) {
+    const leader = kills % schedule.leaderKillEvery === schedule.leaderKillEvery - 1 ? await waitForLeader(cluster, schedule.leaderTimeoutMs) : null
+    const victim = leader ?? pick(cluster.layout.nodes, random)
+    await cluster.kill(victim.id)
+    kills++
+    if (leader) leaderKills++
+    await pause(between(schedule.downMs, random))
+    await cluster.start(victim.id)
+    await pause(between(schedule.upBetweenKillsMs, random))
+  }
+  return { kills, leaderKills }
 }
 
 function addTo(sets: Map<string, Set<string>>, key: string, item: string): void {
