@@ -111,23 +111,26 @@ function store(state: KvState, key: string, value: string, deadline: number | un
   if (deadline !== 'keep') state.setDeadline(key, deadline)
 }
 
-/** A string value as Redis's INCRBYFLOAT writes it: at most 17 significant digits, no exponent, no trailing zeros. */
+/**
+ * A number as Redis's INCRBYFLOAT writes it: 17 digits after the point, trailing zeros trimmed, never
+ * an exponent. Redis computes in long double; rounding the double to 15 significant digits first
+ * hides the binary noise that long double does not show (0.1 + 0.2 is "0.3" there too).
+ */
 export function formatFloat(value: number): string {
-  // Redis computes in long double; rounding a double to 15 significant digits hides the binary
-  // noise (10.1 + 0.2 is "10.3" there too) that a double's shortest form would show.
   const rounded = Number(value.toPrecision(15))
-  if (Object.is(rounded, -0)) return '0'
-  const text = String(rounded)
-  if (!text.includes('e')) return text
-  return rounded.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 })
+  if (Math.abs(rounded) >= 1e21) return BigInt(rounded).toString()
+  const text = rounded.toFixed(17).replace(/\.?0+$/, '')
+  return text === '-0' ? '0' : text
 }
 
 const FLOAT_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const INFINITY_TEXT = /^[+-]?inf(inity)?$/i
 
+/** A float argument or stored value as Redis reads one (decimal or exponent form, or infinity); null if it is none. */
 function parseFloatText(text: string): number | null {
+  if (INFINITY_TEXT.test(text)) return text.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
   if (!FLOAT_TEXT.test(text)) return null
-  const value = Number(text)
-  return Number.isFinite(value) ? value : null
+  return Number(text)
 }
 
 /** Redis's GETRANGE over a value of `length`: the [from, to) slice of start..end (inclusive, negative from the end). */
@@ -277,7 +280,8 @@ export function applyKv(state: KvState, command: KvCommand, context: KvApplyCont
         (condition === 'nx' && current === undefined) ||
         (condition === 'xx' && current !== undefined) ||
         (condition === 'gt' && current !== undefined && at > current) ||
-        (condition === 'lt' && (current === undefined || at < current))
+        (condition === 'lt' && (current === undefined || at < current)) ||
+        (condition === 'xx-lt' && current !== undefined && at < current)
       if (!allowed) return counted(0, true)
       if (at <= state.clockMs) state.delete(key)
       else state.setDeadline(key, at)

@@ -62,7 +62,7 @@ const OPS: readonly KvOp[] = [
   'hlen',
   'hexists',
 ]
-const CONDITIONS = [undefined, 'nx', 'xx', 'gt', 'lt'] as const
+const CONDITIONS = [undefined, 'nx', 'xx', 'gt', 'lt', 'xx-lt'] as const
 const EXPIRY_KINDS = [undefined, 'in', 'at', 'keep', 'persist'] as const
 /** Ops whose start and end mean something (0 is a value there, not "absent"). */
 const RANGE_OPS: ReadonlySet<KvOp> = new Set<KvOp>(['getrange', 'setrange', 'scan'])

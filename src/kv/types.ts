@@ -62,8 +62,12 @@ export interface KvCommand {
   key: string
   /** The value to put or append, the decimal delta to incr by, the pattern of keys; '' when unused. */
   value: string
-  /** Put only if the key is missing (nx) or exists (xx); expire only if it has no TTL (nx), has one (xx), or the new one is later (gt) or earlier (lt). */
-  condition?: 'nx' | 'xx' | 'gt' | 'lt'
+  /**
+   * Put only if the key is missing (nx) or exists (xx); expire only if it has no TTL (nx), has one
+   * (xx), the new one is later (gt: a key without one counts as never expiring) or earlier (lt; xx-lt:
+   * and it has one).
+   */
+  condition?: 'nx' | 'xx' | 'gt' | 'lt' | 'xx-lt'
   /** Put returns the value it replaced (Redis's SET ... GET). */
   returnOld?: boolean
   /** The time to live a put, getex or expire gives the key. */

@@ -43,17 +43,30 @@ function expiryOf(option: string, amountText: string, command: string): KvExpiry
 
 const EXPIRY_OPTIONS = new Set(['EX', 'PX', 'EXAT', 'PXAT'])
 
-/** SET's options as Redis reads them: NX or XX, GET, and one of EX, PX, EXAT, PXAT or KEEPTTL. */
+/**
+ * SET's options as Redis reads them: NX or XX, GET, and one of EX, PX, EXAT, PXAT or KEEPTTL. An
+ * option may repeat (the last amount wins); two that conflict are a syntax error, found before any
+ * amount is read.
+ */
 function setCommand(args: readonly Buffer[], context: CommandContext): KvCommand {
   const command: KvCommand = { op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 2, context) }
+  let expiryOption: string | undefined
+  let amount = ''
   for (let at = 3; at < args.length; at++) {
     const option = optionAt(args, at)
-    if ((option === 'NX' || option === 'XX') && command.condition === undefined) command.condition = option === 'NX' ? 'nx' : 'xx'
-    else if (option === 'GET' && !command.returnOld) command.returnOld = true
-    else if (option === 'KEEPTTL' && command.expiry === undefined) command.expiry = { kind: 'keep' }
-    else if (EXPIRY_OPTIONS.has(option) && command.expiry === undefined && at + 1 < args.length) command.expiry = expiryOf(option, argText(args, ++at), 'set')
-    else throw new RespError('ERR', 'syntax error')
+    const condition = option === 'NX' ? 'nx' : option === 'XX' ? 'xx' : undefined
+    if (condition && (command.condition === undefined || command.condition === condition)) command.condition = condition
+    else if (option === 'GET') command.returnOld = true
+    else if ((option === 'KEEPTTL' || EXPIRY_OPTIONS.has(option)) && (expiryOption === undefined || expiryOption === option)) {
+      expiryOption = option
+      if (option !== 'KEEPTTL') {
+        if (at + 1 >= args.length) throw new RespError('ERR', 'syntax error')
+        amount = argText(args, ++at)
+      }
+    } else throw new RespError('ERR', 'syntax error')
   }
+  if (expiryOption === 'KEEPTTL') command.expiry = { kind: 'keep' }
+  else if (expiryOption !== undefined) command.expiry = expiryOf(expiryOption, amount, 'set')
   return command
 }
 
@@ -176,11 +189,7 @@ const exists = multiKey('exists', 'exists', ['readonly', 'fast'])
 function expireCommand(name: string, option: 'EX' | 'PX' | 'EXAT' | 'PXAT'): DataCommandSpec {
   return dataCommand(name, -3, ['write', 'fast'], [1, 1, 1], (args, context) => {
     const command: KvCommand = { op: 'expire', key: keyArg(args, 1, context), value: '' }
-    const amount = parseInt64(argText(args, 2))
-    if (amount === null) throw new RespError('ERR', NOT_AN_INTEGER)
-    const ms = option === 'EX' || option === 'EXAT' ? amount * 1000n : amount
-    if (ms > BigInt(MAX_EXPIRY_MS) || ms < -BigInt(MAX_EXPIRY_MS)) throw new RespError('ERR', `invalid expire time in '${name}' command`)
-    command.expiry = option === 'EX' || option === 'PX' ? { kind: 'in', ms: Number(ms) } : { kind: 'at', ms: Number(ms) }
+    // Options are checked before the amount, as Redis does.
     const flags = new Set<string>()
     for (let at = 3; at < args.length; at++) {
       const flag = optionAt(args, at)
@@ -189,9 +198,14 @@ function expireCommand(name: string, option: 'EX' | 'PX' | 'EXAT' | 'PXAT'): Dat
     }
     if (flags.has('NX') && flags.size > 1) throw new RespError('ERR', 'NX and XX, GT or LT options at the same time are not compatible')
     if (flags.has('GT') && flags.has('LT')) throw new RespError('ERR', 'GT and LT options at the same time are not compatible')
-    const [flag] = [...flags].filter((each) => each !== 'XX' || flags.size === 1)
-    if (flag) command.condition = flag.toLowerCase() as KvCommand['condition']
-    if (flags.has('XX') && flags.size > 1) command.condition = flags.has('GT') ? 'gt' : 'lt' // GT and LT already need a TTL.
+    // XX adds nothing to GT, which already needs a time to live; to LT it adds that need.
+    const condition = flags.has('GT') ? 'gt' : flags.has('LT') ? (flags.has('XX') ? 'xx-lt' : 'lt') : flags.has('NX') ? 'nx' : flags.has('XX') ? 'xx' : undefined
+    const amount = parseInt64(argText(args, 2))
+    if (amount === null) throw new RespError('ERR', NOT_AN_INTEGER)
+    const ms = option === 'EX' || option === 'EXAT' ? amount * 1000n : amount
+    if (ms > BigInt(MAX_EXPIRY_MS) || ms < -BigInt(MAX_EXPIRY_MS)) throw new RespError('ERR', `invalid expire time in '${name}' command`)
+    command.expiry = option === 'EX' || option === 'PX' ? { kind: 'in', ms: Number(ms) } : { kind: 'at', ms: Number(ms) }
+    if (condition) command.condition = condition
     return plan(command, integerOf)
   })
 }

@@ -8,14 +8,17 @@
 
 import type { KvWatch } from '../kv/types.js'
 import { type CommandContext, type CommandSpec, NO_KEYS } from './commands.js'
-import { RespError } from './errors.js'
+import { RespError, respErrorOf } from './errors.js'
 import { type KvPlan, isDataCommand, keysFrom, replyTo } from './kv-plan.js'
-import { OK_REPLY, type RespReply, arrayReply, simpleReply } from './reply.js'
+import { OK_REPLY, type RespReply, arrayReply, errorReply, simpleReply } from './reply.js'
 
-/** A connection's open transaction: the plans queued since MULTI, and whether one was refused. */
+/**
+ * A connection's open transaction: what was queued since MULTI (a plan, or the error a command's
+ * options drew, which EXEC replies in its place, as Redis does), and whether a command was refused
+ * outright (unknown, wrong arity), after which EXEC discards them all.
+ */
 export interface QueuedTransaction {
-  readonly plans: KvPlan[]
-  /** A queued command was refused (unknown, wrong arity, bad arguments): EXEC discards them all. */
+  readonly queued: Array<KvPlan | RespError>
   refused: boolean
 }
 
@@ -33,15 +36,18 @@ export const MAX_QUEUED_COMMANDS = 10_000
 export async function runOrQueue(spec: CommandSpec, args: readonly Buffer[], context: CommandContext): Promise<RespReply> {
   const transaction = context.client.transaction
   if (!transaction || TRANSACTION_CONTROL.has(spec.name)) return spec.run(args, context)
-  try {
-    if (!isDataCommand(spec)) throw new RespError('ERR', `${spec.name.toUpperCase()} cannot be part of a transaction here: only data commands can`)
-    if (transaction.plans.length >= MAX_QUEUED_COMMANDS) throw new RespError('ERR', `a transaction holds at most ${MAX_QUEUED_COMMANDS} commands`)
-    transaction.plans.push(spec.plan(args, context))
-    return simpleReply('QUEUED')
-  } catch (error) {
+  if (!isDataCommand(spec) || transaction.queued.length >= MAX_QUEUED_COMMANDS) {
     transaction.refused = true
-    throw error
+    if (!isDataCommand(spec)) throw new RespError('ERR', `${spec.name.toUpperCase()} cannot be part of a transaction here: only data commands can`)
+    throw new RespError('ERR', `a transaction holds at most ${MAX_QUEUED_COMMANDS} commands`)
   }
+  try {
+    transaction.queued.push(spec.plan(args, context))
+  } catch (error) {
+    if (!(error instanceof RespError)) throw error
+    transaction.queued.push(error)
+  }
+  return simpleReply('QUEUED')
 }
 
 const multi: CommandSpec = {
@@ -51,7 +57,7 @@ const multi: CommandSpec = {
   keys: NO_KEYS,
   run: (_args, { client }) => {
     if (client.transaction) throw new RespError('ERR', 'MULTI calls can not be nested')
-    client.transaction = { plans: [], refused: false }
+    client.transaction = { queued: [], refused: false }
     return OK_REPLY
   },
 }
@@ -69,11 +75,18 @@ const exec: CommandSpec = {
     client.watches = []
     if (!transaction) throw new RespError('ERR', 'EXEC without MULTI')
     if (transaction.refused) throw new RespError('EXECABORT', 'Transaction discarded because of previous errors.')
-    const result = await backend.execute({ op: 'multi', key: '', value: '', commands: transaction.plans.map((plan) => plan.command), watches })
-    if (result.error !== undefined) throw new RespError('ERR', result.error)
+    const plans = transaction.queued.filter((item): item is KvPlan => !(item instanceof RespError))
+    const result = await backend.execute({ op: 'multi', key: '', value: '', commands: plans.map((plan) => plan.command), watches })
+    if (result.error !== undefined) throw respErrorOf(result.error)
     if (result.results === undefined) return arrayReply(null)
     const results = result.results
-    return arrayReply(transaction.plans.map((plan, at) => replyTo(plan, results[at] ?? { value: '', found: false, length: 0 }, context)))
+    let next = 0
+    return arrayReply(
+      transaction.queued.map((item) => {
+        if (item instanceof RespError) return errorReply(item.respPrefix, item.message)
+        return replyTo(item, results[next++] ?? { value: '', found: false, length: 0 }, context)
+      }),
+    )
   },
 }
 

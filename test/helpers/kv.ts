@@ -83,8 +83,9 @@ export function checkConcurrentAppends(t: Test, value: string, counts: readonly 
 }
 
 /** Runs the checker over the history; on a violation writes an HTML report and fails with the text one. */
-export function checkLinearizable(t: Test, history: KvHistory, appendReturnsOld: boolean, reportName: string): void {
-  const result = checkOperations(kvModel({ appendReturnsOld, appendReturnsLength: !appendReturnsOld }), history.operations(), { timeoutMs: 20_000 })
+export function checkLinearizable(t: Test, history: KvHistory, appendReturnsOld: boolean, reportName: string, options: { withExpiry?: boolean } = {}): void {
+  const model = kvModel({ appendReturnsOld, appendReturnsLength: !appendReturnsOld, withExpiry: options.withExpiry === true })
+  const result = checkOperations(model, history.operations(), { timeoutMs: 20_000 })
   if (result.outcome === 'illegal') {
     const path = `${process.env.TMPDIR ?? '/tmp'}/lograft-${reportName}-linearizability.html`
     writeHtmlReport(result, path)
