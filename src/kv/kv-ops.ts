@@ -119,7 +119,9 @@ function store(state: KvState, key: string, value: string, deadline: number | un
 export function formatFloat(value: number): string {
   const rounded = Number(value.toPrecision(15))
   if (Math.abs(rounded) >= 1e21) return BigInt(rounded).toString()
-  const text = rounded.toFixed(17).replace(/\.?0+$/, '')
+  const shortest = String(rounded)
+  // Exponent form only for tiny numbers here, where 17 places are all there is to show.
+  const text = shortest.includes('e') ? rounded.toFixed(17).replace(/\.?0+$/, '') : shortest
   return text === '-0' ? '0' : text
 }
 
@@ -218,6 +220,8 @@ export function applyKv(state: KvState, command: KvCommand, context: KvApplyCont
       const value = state.getString(key)
       if (value === 'wrongtype') return refused(WRONGTYPE, true)
       if (value === undefined) return ran('', false)
+      // Redis reads GETEX's amount only for a key that exists: its refusal travels in value.
+      if (command.value !== '') return refused(command.value, true)
       if (command.expiry) store(state, key, value, deadlineOf(command.expiry, state.clockMs))
       return ran(value, true)
     }

@@ -60,7 +60,10 @@ export interface KvCommand {
   op: KvOp
   /** The key (the first key of a multi-key op; '' for keyless ones). */
   key: string
-  /** The value to put or append, the decimal delta to incr by, the pattern of keys; '' when unused. */
+  /**
+   * The value to put or append, the decimal delta to incr by, the pattern of keys; for getex, the
+   * error its options drew (Redis reports it only if the key exists); '' when unused.
+   */
   value: string
   /**
    * Put only if the key is missing (nx) or exists (xx); expire only if it has no TTL (nx), has one

@@ -335,7 +335,14 @@ function resolveInTransaction(commands: CommandTable, args: readonly Buffer[], c
   try {
     return commands.resolve(args, client.authenticated)
   } catch (error) {
-    if (client.transaction) client.transaction.refused = true
+    // EXEC of the wrong arity ends any transaction there and then, in Redis's words.
+    if (error instanceof RespError && client.authenticated && argText(args, 0).toLowerCase() === 'exec') {
+      client.transaction = null
+      client.watches = []
+      throw new RespError('EXECABORT', `Transaction discarded because of: ${error.message}`)
+    }
+    if (!client.transaction) throw error
+    client.transaction.refused = true
     throw error
   }
 }

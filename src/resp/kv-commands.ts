@@ -24,6 +24,13 @@ function integerAt(args: readonly Buffer[], index: number): number {
   return Number(value)
 }
 
+/** A signed 64-bit integer argument, clamped to the safe integers. */
+function clampedIntegerAt(args: readonly Buffer[], index: number): number {
+  const value = parseInt64(argText(args, index))
+  if (value === null) throw new RespError('ERR', NOT_AN_INTEGER)
+  return Number(value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : value < BigInt(Number.MIN_SAFE_INTEGER) ? Number.MIN_SAFE_INTEGER : value)
+}
+
 /** The value bulk, or null for a missing key. */
 const valueOrNull = (result: KvResult): RespReply => (result.found ? bulkReply(Buffer.from(result.value, 'latin1')) : NULL_BULK_REPLY)
 const integerOf = (result: KvResult): RespReply => integerReply(result.integer ?? 0)
@@ -44,29 +51,44 @@ function expiryOf(option: string, amountText: string, command: string): KvExpiry
 const EXPIRY_OPTIONS = new Set(['EX', 'PX', 'EXAT', 'PXAT'])
 
 /**
- * SET's options as Redis reads them: NX or XX, GET, and one of EX, PX, EXAT, PXAT or KEEPTTL. An
- * option may repeat (the last amount wins); two that conflict are a syntax error, found before any
- * amount is read.
+ * The expiry options from argument `from` on, as Redis reads them for SET (with NX, XX and GET) and
+ * GETEX (with PERSIST): an option may repeat (the last amount wins); two that conflict are a syntax
+ * error, found before any amount is read. Returns the expiry option and its amount.
  */
-function setCommand(args: readonly Buffer[], context: CommandContext): KvCommand {
-  const command: KvCommand = { op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 2, context) }
-  let expiryOption: string | undefined
+function expiryOptions(args: readonly Buffer[], from: number, other: (option: string) => boolean, keepOption: 'KEEPTTL' | 'PERSIST'): { option?: string; amount: string } {
+  let expiry: string | undefined
   let amount = ''
-  for (let at = 3; at < args.length; at++) {
+  for (let at = from; at < args.length; at++) {
     const option = optionAt(args, at)
-    const condition = option === 'NX' ? 'nx' : option === 'XX' ? 'xx' : undefined
-    if (condition && (command.condition === undefined || command.condition === condition)) command.condition = condition
-    else if (option === 'GET') command.returnOld = true
-    else if ((option === 'KEEPTTL' || EXPIRY_OPTIONS.has(option)) && (expiryOption === undefined || expiryOption === option)) {
-      expiryOption = option
-      if (option !== 'KEEPTTL') {
+    if (other(option)) continue
+    if ((option === keepOption || EXPIRY_OPTIONS.has(option)) && (expiry === undefined || expiry === option)) {
+      expiry = option
+      if (option !== keepOption) {
         if (at + 1 >= args.length) throw new RespError('ERR', 'syntax error')
         amount = argText(args, ++at)
       }
     } else throw new RespError('ERR', 'syntax error')
   }
-  if (expiryOption === 'KEEPTTL') command.expiry = { kind: 'keep' }
-  else if (expiryOption !== undefined) command.expiry = expiryOf(expiryOption, amount, 'set')
+  return expiry === undefined ? { amount } : { option: expiry, amount }
+}
+
+/** SET's options: NX or XX, GET, and one of EX, PX, EXAT, PXAT or KEEPTTL. */
+function setCommand(args: readonly Buffer[], context: CommandContext): KvCommand {
+  const command: KvCommand = { op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 2, context) }
+  const { option, amount } = expiryOptions(
+    args,
+    3,
+    (word) => {
+      const condition = word === 'NX' ? 'nx' : word === 'XX' ? 'xx' : undefined
+      if (condition && (command.condition === undefined || command.condition === condition)) command.condition = condition
+      else if (word === 'GET') command.returnOld = true
+      else return false
+      return true
+    },
+    'KEEPTTL',
+  )
+  if (option === 'KEEPTTL') command.expiry = { kind: 'keep' }
+  else if (option !== undefined) command.expiry = expiryOf(option, amount, 'set')
   return command
 }
 
@@ -98,14 +120,18 @@ const getset = dataCommand('getset', 3, ['write', 'fast'], [1, 1, 1], (args, con
 
 const getdel = dataCommand('getdel', 2, ['write', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'getdel', key: keyArg(args, 1, context), value: '' }, valueOrNull))
 
-/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]. */
+/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]; a bad amount is an error only for a key that exists. */
 const getex = dataCommand('getex', -2, ['write', 'fast'], [1, 1, 1], (args, context) => {
   const command: KvCommand = { op: 'getex', key: keyArg(args, 1, context), value: '' }
-  for (let at = 2; at < args.length; at++) {
-    const option = optionAt(args, at)
-    if (option === 'PERSIST' && command.expiry === undefined) command.expiry = { kind: 'persist' }
-    else if (EXPIRY_OPTIONS.has(option) && command.expiry === undefined && at + 1 < args.length) command.expiry = expiryOf(option, argText(args, ++at), 'getex')
-    else throw new RespError('ERR', 'syntax error')
+  const { option, amount } = expiryOptions(args, 2, () => false, 'PERSIST')
+  if (option === 'PERSIST') command.expiry = { kind: 'persist' }
+  else if (option !== undefined) {
+    try {
+      command.expiry = expiryOf(option, amount, 'getex')
+    } catch (error) {
+      if (!(error instanceof RespError)) throw error
+      command.value = `${error.respPrefix} ${error.message}`
+    }
   }
   return plan(command, valueOrNull)
 })
@@ -118,8 +144,12 @@ const append = dataCommand('append', 3, ['write'], [1, 1, 1], (args, context) =>
   plan({ op: 'append', key: keyArg(args, 1, context), value: valueArg(args, 2, context) }, (result) => integerReply(result.length)),
 )
 
+/** GETRANGE key start end: indices past 2^53 say the same as 2^53 (no value is that long). */
 const getrange = dataCommand('getrange', 4, ['readonly'], [1, 1, 1], (args, context) =>
-  plan({ op: 'getrange', key: keyArg(args, 1, context), value: '', start: integerAt(args, 2), end: integerAt(args, 3) }, (result) => bulkReply(Buffer.from(result.value, 'latin1'))),
+  plan(
+    { op: 'getrange', key: keyArg(args, 1, context), value: '', start: clampedIntegerAt(args, 2), end: clampedIntegerAt(args, 3) },
+    (result) => bulkReply(Buffer.from(result.value, 'latin1')),
+  ),
 )
 
 /** SETRANGE key offset value: the result's length is bounded by the value limit. */
