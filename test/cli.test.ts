@@ -116,6 +116,7 @@ t.test('log inspect decodes entries and log replay folds the log up to an index'
   t.equal(atTwo.stdout.trim(), 'one+two', 'a at index 2')
   const atThree = await lograft('log', 'replay', data, '--to', '3', '--json')
   t.same(JSON.parse(atThree.stdout).state, { a: 'one+two', b: 'bee' }, 'the whole state at index 3')
+  t.same(JSON.parse(atThree.stdout).expires, {}, 'no key has a time to live')
   const atFour = await lograft('log', 'replay', data, '--to', '4', '--key', 'b')
   t.match(atFour.stdout, /no key "b" at index 4/, 'b was deleted at index 4')
   const tooFar = await lograft('log', 'replay', data, '--to', '9')

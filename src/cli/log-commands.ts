@@ -230,7 +230,7 @@ export async function replayCommand(args: string[]): Promise<void> {
     if (values.key !== undefined) {
       const value = state.get(values.key)
       if (values.json) say(JSON.stringify({ index: target, key: values.key, value: toJson(value) ?? null, expiresAtMs: state.deadlines.get(values.key) ?? null }))
-      else say(value === undefined ? `(no key ${JSON.stringify(values.key)} at index ${target})` : showValue(value))
+      else say(value === undefined ? `(no key ${JSON.stringify(values.key)} at index ${target})` : typeof value === 'string' ? value : showValue(value))
       return
     }
     if (values.json) {
