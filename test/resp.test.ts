@@ -510,3 +510,55 @@ t.test('redis-benchmark runs SET and GET to completion without errors', async (t
     [],
   )
 })
+
+t.test('MULTI queues data commands and EXEC sends them as one transaction; errors as Redis places them', async (t) => {
+  const server = await startServer(t, { maxValueBytes: 64 })
+  const client = await server.connect()
+  t.same(await client.call('MULTI'), OK)
+  t.same(await client.call('SET', 'a', '1'), simpleReply('QUEUED'))
+  t.same(await client.call('INCR', 'a'), simpleReply('QUEUED'))
+  t.same(await client.call('SET', 'a', '1', 'BOGUS'), simpleReply('QUEUED'), 'a bad option is queued as its error')
+  t.same(await client.call('MULTI'), errorReply('ERR', 'MULTI calls can not be nested'))
+  t.same(await client.call('EXEC'), arrayReply([OK, integerReply(2), errorReply('ERR', 'syntax error')]))
+  t.same(server.backend.calls, ['multi a a'], 'one backend call for the whole transaction')
+
+  t.same(await client.call('MULTI'), OK)
+  t.same(await client.call('NOSUCHCOMMAND'), errorReply('ERR', "unknown command 'NOSUCHCOMMAND', with args beginning with: "))
+  t.same(await client.call('SET', 'a', '9'), simpleReply('QUEUED'))
+  t.same(await client.call('EXEC'), errorReply('EXECABORT', 'Transaction discarded because of previous errors.'))
+  t.same(await client.call('GET', 'a'), bulkReply('2'), 'an aborted transaction wrote nothing')
+  t.same(await client.call('EXEC'), errorReply('ERR', 'EXEC without MULTI'))
+  t.same(await client.call('DISCARD'), errorReply('ERR', 'DISCARD without MULTI'))
+
+  t.same(await client.call('MULTI'), OK)
+  t.same(await client.call('SET', 'k0', 'v'.repeat(20)), simpleReply('QUEUED'))
+  t.same(await client.call('SET', 'k1', 'v'.repeat(20)), simpleReply('QUEUED'))
+  t.same(
+    await client.call('SET', 'k2', 'v'.repeat(20)),
+    errorReply('ERR', 'a transaction carries at most 64 bytes of keys and values (the largest value allowed)'),
+    'the command that takes the transaction past the value limit is refused',
+  )
+  t.same(
+    await client.call('EXEC'),
+    errorReply('EXECABORT', 'Transaction discarded because of previous errors.'),
+    'a transaction past the value limit in all is refused',
+  )
+  t.same(await client.call('EXISTS', 'k0'), integerReply(0))
+})
+
+t.test('WATCH: EXEC runs nothing once a watched key changed', async (t) => {
+  const server = await startServer(t)
+  const [mine, other] = [await server.connect(), await server.connect()]
+  await mine.call('SET', 'lock', 'token-1')
+  t.same(await mine.call('WATCH', 'lock'), OK)
+  await other.call('SET', 'lock', 'token-2')
+  await mine.call('MULTI')
+  await mine.call('DEL', 'lock')
+  t.same(await mine.call('EXEC'), arrayReply(null), 'the lock changed hands: the DEL did not run')
+  t.same(await mine.call('GET', 'lock'), bulkReply('token-2'))
+  t.same(await mine.call('WATCH', 'lock'), OK)
+  await mine.call('MULTI')
+  t.same(await mine.call('WATCH', 'x'), errorReply('ERR', 'WATCH inside MULTI is not allowed'))
+  await mine.call('DEL', 'lock')
+  t.same(await mine.call('EXEC'), arrayReply([integerReply(1)]), 'unchanged: the compare-and-delete ran')
+})

@@ -119,7 +119,7 @@ export class KvNode {
 function infoSections(id: string, clusterId: string, raft: RaftNode, replica: KvReplica): KvInfoSections {
   return {
     ...raftInfo(id, clusterId, raft),
-    Keyspace: { db0: `keys=${replica.state.size}` },
+    Keyspace: { db0: `keys=${replica.state.size},expires=${replica.state.deadlines.size}` },
     Sessions: { sessions: replica.sessionCount },
   }
 }

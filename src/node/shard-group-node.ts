@@ -194,7 +194,11 @@ function shardsIn(replica: GroupReplica, status: ShardStatus): string {
 function groupInfo(gid: number, id: string, clusterId: string, replica: GroupReplica): KvInfoSections {
   const state = replica.state
   let keys = 0
-  for (const held of state.shards.values()) keys += held.data.size
+  let expires = 0
+  for (const held of state.shards.values()) {
+    keys += held.data.size
+    expires += held.data.deadlines.size
+  }
   return {
     ...raftInfo(id, clusterId, replica.raft),
     Shards: {
@@ -209,6 +213,6 @@ function groupInfo(gid: number, id: string, clusterId: string, replica: GroupRep
         .sort((a, b) => a - b)
         .join(','),
     },
-    Keyspace: { db0: `keys=${keys}` },
+    Keyspace: { db0: `keys=${keys},expires=${expires}` },
   }
 }

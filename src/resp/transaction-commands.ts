@@ -6,7 +6,7 @@
 // changed and changed back between WATCH and EXEC counts as unchanged: the check compares what the
 // key holds, not whether it was written.
 
-import type { KvWatch } from '../kv/types.js'
+import type { KvCommand, KvWatch } from '../kv/types.js'
 import { type CommandContext, type CommandSpec, NO_KEYS } from './commands.js'
 import { RespError, respErrorOf } from './errors.js'
 import { type KvPlan, isDataCommand, keysFrom, replyTo } from './kv-plan.js'
@@ -19,7 +19,16 @@ import { OK_REPLY, type RespReply, arrayReply, errorReply, simpleReply } from '.
  */
 export interface QueuedTransaction {
   readonly queued: Array<KvPlan | RespError>
+  /** Bytes of keys and values queued so far: bounded, as the whole transaction becomes one log entry. */
+  queuedBytes: number
   refused: boolean
+}
+
+/** The bytes of keys and values a command carries, as its share of a transaction's bound. */
+function commandBytes(command: KvCommand): number {
+  let bytes = command.key.length + command.value.length
+  for (const list of [command.keys, command.values, command.fields]) for (const item of list ?? []) bytes += item.length
+  return bytes
 }
 
 /** Commands that run at once even inside MULTI. */
@@ -42,8 +51,16 @@ export async function runOrQueue(spec: CommandSpec, args: readonly Buffer[], con
     throw new RespError('ERR', `a transaction holds at most ${MAX_QUEUED_COMMANDS} commands`)
   }
   try {
-    transaction.queued.push(spec.plan(args, context))
+    const plan = spec.plan(args, context)
+    transaction.queuedBytes += commandBytes(plan.command)
+    const maxBytes = context.server.limits.maxValueBytes
+    if (transaction.queuedBytes > maxBytes) {
+      transaction.refused = true
+      throw new RespError('ERR', `a transaction carries at most ${maxBytes} bytes of keys and values (the largest value allowed)`)
+    }
+    transaction.queued.push(plan)
   } catch (error) {
+    if (transaction.refused) throw error
     if (!(error instanceof RespError)) throw error
     transaction.queued.push(error)
   }
@@ -57,7 +74,7 @@ const multi: CommandSpec = {
   keys: NO_KEYS,
   run: (_args, { client }) => {
     if (client.transaction) throw new RespError('ERR', 'MULTI calls can not be nested')
-    client.transaction = { queued: [], refused: false }
+    client.transaction = { queued: [], queuedBytes: 0, refused: false }
     return OK_REPLY
   },
 }
