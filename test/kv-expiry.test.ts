@@ -76,7 +76,8 @@ simTest(
     await sleep(world.clock, Math.max(0, latestDeadline + 500 - world.clock.now()))
     // Followers learn of the purge's commit with the leader's next message.
     const leaderCommit = Math.max(...cluster.servers.map((server) => (server?.raft.status().role === 'leader' ? server.raft.status().commitIndex : 0)))
-    for (let waitedMs = 0; waitedMs < 3000 && cluster.servers.some((server) => server && server.replica.appliedIndex < leaderCommit); waitedMs += 50) await sleep(world.clock, 50)
+    for (let waitedMs = 0; waitedMs < 3000 && cluster.servers.some((server) => server && server.replica.appliedIndex < leaderCommit); waitedMs += 50)
+      await sleep(world.clock, 50)
     for (const server of cluster.servers) {
       if (!server) continue
       t.notOk(server.replica.state.entries.has('lease'), `${server.name} purged the key`)
@@ -89,7 +90,8 @@ simTest(
     await sleep(world.clock, 2000)
     const states = replicaStates(cluster)
     t.equal(states.length, 3)
-    for (const state of states.slice(1)) t.same(state, { ...(states[0] as (typeof states)[0]), name: state.name }, `${state.name} agrees with ${states[0]?.name}`)
+    for (const state of states.slice(1))
+      t.same(state, { ...(states[0] as (typeof states)[0]), name: state.name }, `${state.name} agrees with ${states[0]?.name}`)
     const restarted = cluster.servers[follower]?.replica.state as KvState
     t.equal(restarted.getString('long'), 'stays', 'the restarted follower holds the key with the long TTL')
     t.ok(restarted.deadlines.has('long'), 'with its deadline')

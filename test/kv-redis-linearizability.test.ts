@@ -26,10 +26,18 @@ t.test('the model: locks, expiry and transactions', async (t) => {
     op(client, at, end, { op: 'put', value: token, condition: 'nx', ttlMs: 100 }, { value: '', found: !granted })
   t.equal(checkOperations(model, [lock(0, 0, 5, 'a', true), lock(1, 10, 15, 'b', false)]).outcome, 'ok', 'a held lock refuses a second taker')
   t.equal(checkOperations(model, [lock(0, 0, 5, 'a', true), lock(1, 10, 15, 'b', true)]).outcome, 'illegal', 'two holders before the TTL could end')
-  t.equal(checkOperations(model, [lock(0, 0, 5, 'a', true), lock(1, 100, 105, 'b', true)]).outcome, 'ok', 'a second holder once the first lock can have expired')
+  t.equal(
+    checkOperations(model, [lock(0, 0, 5, 'a', true), lock(1, 100, 105, 'b', true)]).outcome,
+    'ok',
+    'a second holder once the first lock can have expired',
+  )
   const get = (at: number, end: number, value: string | null) => op(2, at, end, { op: 'get', value: '' }, { value: value ?? '', found: value !== null })
   t.equal(checkOperations(model, [lock(0, 0, 5, 'a', true), get(50, 60, null)]).outcome, 'illegal', 'seen gone before its deadline')
-  t.equal(checkOperations(model, [lock(0, 0, 5, 'a', true), get(150, 160, 'a'), get(170, 180, null)]).outcome, 'ok', 'seen past its deadline, then gone (the purge came later)')
+  t.equal(
+    checkOperations(model, [lock(0, 0, 5, 'a', true), get(150, 160, 'a'), get(170, 180, null)]).outcome,
+    'ok',
+    'seen past its deadline, then gone (the purge came later)',
+  )
   t.equal(checkOperations(model, [lock(0, 0, 5, 'a', true), get(150, 160, null), get(170, 180, 'a')]).outcome, 'illegal', 'gone, then back: expiry is for good')
   const putGet = op(3, 20, 25, { op: 'put', value: 'v', condition: 'xx', returnOld: true }, { value: 'a', found: true })
   t.equal(checkOperations(model, [lock(0, 0, 5, 'a', true), putGet, get(30, 35, 'v')]).outcome, 'ok', 'SET XX GET returns what it replaced')
@@ -39,7 +47,14 @@ t.test('the model: locks, expiry and transactions', async (t) => {
       client,
       at,
       end,
-      { op: 'multi', value: '', commands: [{ op: 'incr', key: 'k', value: '1' }, { op: 'incr', key: 'k', value: '1' }] },
+      {
+        op: 'multi',
+        value: '',
+        commands: [
+          { op: 'incr', key: 'k', value: '1' },
+          { op: 'incr', key: 'k', value: '1' },
+        ],
+      },
       { value: '', results: [{ value: first }, { value: second }] },
     )
   t.equal(checkOperations(model, [multi(0, 0, 10, '1', '2'), multi(1, 0, 10, '3', '4')]).outcome, 'ok', 'two transactions, one after the other')
@@ -73,22 +88,36 @@ async function redisClient(world: SimWorld, clerk: KvClerk, history: KvHistory, 
     switch (world.rng.int(5)) {
       case 0:
       case 1:
-        await recorded(world, clerk, history, client, { op: 'put', key, value: token, condition: 'nx', ttlMs }, {
-          op: 'put',
-          key,
-          value: token,
-          condition: 'nx',
-          expiry: { kind: 'in', ms: ttlMs },
-        })
+        await recorded(
+          world,
+          clerk,
+          history,
+          client,
+          { op: 'put', key, value: token, condition: 'nx', ttlMs },
+          {
+            op: 'put',
+            key,
+            value: token,
+            condition: 'nx',
+            expiry: { kind: 'in', ms: ttlMs },
+          },
+        )
         break
       case 2:
-        await recorded(world, clerk, history, client, { op: 'put', key, value: token, condition: 'xx', returnOld: true }, {
-          op: 'put',
-          key,
-          value: token,
-          condition: 'xx',
-          returnOld: true,
-        })
+        await recorded(
+          world,
+          clerk,
+          history,
+          client,
+          { op: 'put', key, value: token, condition: 'xx', returnOld: true },
+          {
+            op: 'put',
+            key,
+            value: token,
+            condition: 'xx',
+            returnOld: true,
+          },
+        )
         break
       case 3:
         await recorded(world, clerk, history, client, { op: 'get', key, value: '' }, { op: 'get', key, value: '' })
@@ -99,12 +128,19 @@ async function redisClient(world: SimWorld, clerk: KvClerk, history: KvHistory, 
           { op: 'incr', key: 'counter', value: '2' },
           { op: 'get', key: 'counter', value: '' },
         ]
-        await recorded(world, clerk, history, client, { op: 'multi', key: 'counter', value: '', commands: inner }, {
-          op: 'multi',
-          key: '',
-          value: '',
-          commands: inner.map((each) => ({ op: each.op === 'incr' ? 'incr' : 'get', key: each.key, value: each.value })),
-        })
+        await recorded(
+          world,
+          clerk,
+          history,
+          client,
+          { op: 'multi', key: 'counter', value: '', commands: inner },
+          {
+            op: 'multi',
+            key: '',
+            value: '',
+            commands: inner.map((each) => ({ op: each.op === 'incr' ? 'incr' : 'get', key: each.key, value: each.value })),
+          },
+        )
       }
     }
     await sleep(world.clock, world.rng.int(100))
@@ -132,7 +168,9 @@ simTest(
     partitioning = false
     await nemesis
     const operations = history.operations()
-    const expiredSeen = operations.filter((operation) => operation.input.op === 'put' && operation.input.condition === 'nx' && operation.output?.found === false).length
+    const expiredSeen = operations.filter(
+      (operation) => operation.input.op === 'put' && operation.input.condition === 'nx' && operation.output?.found === false,
+    ).length
     t.ok(expiredSeen > CLIENTS, `${expiredSeen} locks taken, most of them after an earlier one expired`)
     checkLinearizable(t, history, false, 'kv-redis', { withExpiry: true })
     for (const clerk of clerks) cluster.deleteClient(clerk)

@@ -13,7 +13,13 @@ function sampleState(): KvState {
       ['empty value', ''],
       [everyByte, everyByte.split('').reverse().join('')],
       ['k'.repeat(70_000), 'v'.repeat(100_000)],
-      ['a hash', new Map([[everyByte, 'x'], ['', '']])],
+      [
+        'a hash',
+        new Map([
+          [everyByte, 'x'],
+          ['', ''],
+        ]),
+      ],
       ['empty hash field', new Map([['f', '']])],
     ],
     [
@@ -55,13 +61,33 @@ t.test('the encoding is a marker, log time, a count and the entries, nothing mor
 
 t.test('a snapshot written before types and deadlines (a count, then keys and values) still decodes', async (t) => {
   const writer = new BinaryWriter().uint32(2)
-  for (const [key, value] of [['key', 'value'], [everyByte, 'x']]) writer.bytes(Buffer.from(key as string, 'latin1')).bytes(Buffer.from(value as string, 'latin1'))
+  for (const [key, value] of [
+    ['key', 'value'],
+    [everyByte, 'x'],
+  ])
+    writer.bytes(Buffer.from(key as string, 'latin1')).bytes(Buffer.from(value as string, 'latin1'))
   const decoded = kvStateCodec.decode(writer.finish())
-  t.same(contents(decoded), { entries: [['key', 'value'], [everyByte, 'x']], deadlines: [], clockMs: 0 })
+  t.same(contents(decoded), {
+    entries: [
+      ['key', 'value'],
+      [everyByte, 'x'],
+    ],
+    deadlines: [],
+    clockMs: 0,
+  })
 })
 
 t.test('a truncated encoding is refused with where it ended, at every cut', async (t) => {
-  const bytes = kvStateCodec.encode(KvState.of([['key', 'value'], ['h', new Map([['f', 'v']])]], [['key', 5]], 3))
+  const bytes = kvStateCodec.encode(
+    KvState.of(
+      [
+        ['key', 'value'],
+        ['h', new Map([['f', 'v']])],
+      ],
+      [['key', 5]],
+      3,
+    ),
+  )
   for (let cut = 0; cut < bytes.length; cut++) {
     t.throws(() => kvStateCodec.decode(bytes.subarray(0, cut)), { code: 'ERR_TRUNCATED_RECORD' }, `cut at ${cut}`)
   }

@@ -18,7 +18,7 @@ const above = {
   kv: ['shard', 'mapreduce', 'node', 'resp', 'testing', 'cli', 'sim', 'metrics'],
   shard: ['mapreduce', 'node', 'resp', 'testing', 'cli', 'sim', 'metrics'],
   mapreduce: ['raft', 'statemachine', 'kv', 'shard', 'node', 'resp', 'testing', 'cli', 'sim', 'log', 'metrics'],
-  resp: ['raft', 'statemachine', 'kv', 'shard', 'mapreduce', 'node', 'testing', 'cli', 'sim', 'log', 'metrics'],
+  resp: ['raft', 'statemachine', 'shard', 'mapreduce', 'node', 'testing', 'cli', 'sim', 'log', 'metrics'],
   // Metrics are built on the observables of the Raft node, the runtime and the RESP server (and a shard group's state).
   metrics: ['log', 'rpc', 'sim', 'kv', 'mapreduce', 'node', 'testing', 'cli'],
   node: ['testing', 'cli', 'mapreduce', 'sim'],

@@ -229,7 +229,8 @@ export async function replayCommand(args: string[]): Promise<void> {
     const state = folded.state as KvState
     if (values.key !== undefined) {
       const value = state.get(values.key)
-      if (values.json) say(JSON.stringify({ index: target, key: values.key, value: toJson(value) ?? null, expiresAtMs: state.deadlines.get(values.key) ?? null }))
+      if (values.json)
+        say(JSON.stringify({ index: target, key: values.key, value: toJson(value) ?? null, expiresAtMs: state.deadlines.get(values.key) ?? null }))
       else say(value === undefined ? `(no key ${JSON.stringify(values.key)} at index ${target})` : typeof value === 'string' ? value : showValue(value))
       return
     }

@@ -138,7 +138,7 @@ function parseFloatText(text: string): number | null {
 /** Redis's GETRANGE over a value of `length`: the [from, to) slice of start..end (inclusive, negative from the end). */
 function rangeOf(length: number, start: number, end: number): [number, number] {
   if (start < 0 && end < 0 && start > end) return [0, 0]
-  let from = start < 0 ? Math.max(0, length + start) : start
+  const from = start < 0 ? Math.max(0, length + start) : start
   let to = end < 0 ? Math.max(0, length + end) : end
   if (to >= length) to = length - 1
   if (from > to || length === 0) return [0, 0]
@@ -151,7 +151,13 @@ export function fingerprint(state: KvState, key: string): string {
   if (value === undefined) return 'none'
   const hash = createHash('sha1').update(`${state.deadlines.get(key) ?? -1}:`)
   if (typeof value === 'string') hash.update('s').update(value, 'latin1')
-  else for (const field of [...value.keys()].sort()) hash.update(`h${field.length}:`).update(field, 'latin1').update(`${(value.get(field) as string).length}:`).update(value.get(field) as string, 'latin1')
+  else
+    for (const field of [...value.keys()].sort())
+      hash
+        .update(`h${field.length}:`)
+        .update(field, 'latin1')
+        .update(`${(value.get(field) as string).length}:`)
+        .update(value.get(field) as string, 'latin1')
   return hash.digest('base64')
 }
 

@@ -17,15 +17,18 @@ export function scanBucket(key: string): number {
   return hash >>> BUCKET_SHIFT
 }
 
+/** The keys of a store by SCAN bucket, kept up to date as keys come and go. */
 export class ScanIndex {
   private readonly buckets: Array<Set<string> | undefined> = new Array<Set<string> | undefined>(SCAN_BUCKETS)
 
+  /** An index of `keys`. */
   static of(keys: Iterable<string>): ScanIndex {
     const index = new ScanIndex()
     for (const key of keys) index.add(key)
     return index
   }
 
+  /** Adds a key new to the store. */
   add(key: string): void {
     const bucket = scanBucket(key)
     let keys = this.buckets[bucket]
@@ -36,6 +39,7 @@ export class ScanIndex {
     keys.add(key)
   }
 
+  /** Removes a key gone from the store. */
   delete(key: string): void {
     this.buckets[scanBucket(key)]?.delete(key)
   }

@@ -7,7 +7,21 @@
  * retry, MOVED and ASK redirect to another node, NOPROTO rejects a HELLO protocol version.
  */
 export type RespErrorPrefix =
-  'ERR' | 'WRONGTYPE' | 'EXECABORT' | 'CROSSSLOT' | 'NOPROTO' | 'NOAUTH' | 'WRONGPASS' | 'READONLY' | 'LOADING' | 'BUSY' | 'MASTERDOWN' | 'TRYAGAIN' | 'CLUSTERDOWN' | 'MOVED' | 'ASK'
+  | 'ERR'
+  | 'WRONGTYPE'
+  | 'EXECABORT'
+  | 'CROSSSLOT'
+  | 'NOPROTO'
+  | 'NOAUTH'
+  | 'WRONGPASS'
+  | 'READONLY'
+  | 'LOADING'
+  | 'BUSY'
+  | 'MASTERDOWN'
+  | 'TRYAGAIN'
+  | 'CLUSTERDOWN'
+  | 'MOVED'
+  | 'ASK'
 
 /**
  * A command failed and the client gets `-<respPrefix> <message>`; the connection stays usable.
@@ -25,7 +39,23 @@ export class RespError extends Error {
   }
 }
 
-const PREFIXES: ReadonlySet<string> = new Set(['ERR', 'WRONGTYPE', 'EXECABORT', 'CROSSSLOT', 'NOPROTO', 'NOAUTH', 'WRONGPASS', 'READONLY', 'LOADING', 'BUSY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'MOVED', 'ASK'])
+const PREFIXES: ReadonlySet<string> = new Set([
+  'ERR',
+  'WRONGTYPE',
+  'EXECABORT',
+  'CROSSSLOT',
+  'NOPROTO',
+  'NOAUTH',
+  'WRONGPASS',
+  'READONLY',
+  'LOADING',
+  'BUSY',
+  'MASTERDOWN',
+  'TRYAGAIN',
+  'CLUSTERDOWN',
+  'MOVED',
+  'ASK',
+])
 
 /** A RespError of an error line in Redis's form, its code first ("WRONGTYPE Operation against ..."); an unknown code is kept in an ERR. */
 export function respErrorOf(line: string): RespError {

@@ -35,7 +35,8 @@ function clampedIntegerAt(args: readonly Buffer[], index: number): number {
 const valueOrNull = (result: KvResult): RespReply => (result.found ? bulkReply(Buffer.from(result.value, 'latin1')) : NULL_BULK_REPLY)
 const integerOf = (result: KvResult): RespReply => integerReply(result.integer ?? 0)
 const ok = (): RespReply => OK_REPLY
-const values = (result: KvResult): RespReply => arrayReply((result.values ?? []).map((value) => bulkReply(value === null ? null : Buffer.from(value, 'latin1'))))
+const values = (result: KvResult): RespReply =>
+  arrayReply((result.values ?? []).map((value) => bulkReply(value === null ? null : Buffer.from(value, 'latin1'))))
 
 /** A time to live from an option's amount: seconds or ms, relative or absolute; Redis's error names the command. */
 function expiryOf(option: string, amountText: string, command: string): KvExpiry {
@@ -55,7 +56,12 @@ const EXPIRY_OPTIONS = new Set(['EX', 'PX', 'EXAT', 'PXAT'])
  * GETEX (with PERSIST): an option may repeat (the last amount wins); two that conflict are a syntax
  * error, found before any amount is read. Returns the expiry option and its amount.
  */
-function expiryOptions(args: readonly Buffer[], from: number, other: (option: string) => boolean, keepOption: 'KEEPTTL' | 'PERSIST'): { option?: string; amount: string } {
+function expiryOptions(
+  args: readonly Buffer[],
+  from: number,
+  other: (option: string) => boolean,
+  keepOption: 'KEEPTTL' | 'PERSIST',
+): { option?: string; amount: string } {
   let expiry: string | undefined
   let amount = ''
   for (let at = from; at < args.length; at++) {
@@ -92,7 +98,9 @@ function setCommand(args: readonly Buffer[], context: CommandContext): KvCommand
   return command
 }
 
-const get = dataCommand('get', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'get', key: keyArg(args, 1, context), value: '' }, valueOrNull))
+const get = dataCommand('get', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'get', key: keyArg(args, 1, context), value: '' }, valueOrNull),
+)
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]: one logged write; a condition is decided where it applies. */
 const set = dataCommand('set', -3, ['write'], [1, 1, 1], (args, context) => {
@@ -118,7 +126,9 @@ const getset = dataCommand('getset', 3, ['write', 'fast'], [1, 1, 1], (args, con
   plan({ op: 'put', key: keyArg(args, 1, context), value: valueArg(args, 2, context), returnOld: true }, valueOrNull),
 )
 
-const getdel = dataCommand('getdel', 2, ['write', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'getdel', key: keyArg(args, 1, context), value: '' }, valueOrNull))
+const getdel = dataCommand('getdel', 2, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'getdel', key: keyArg(args, 1, context), value: '' }, valueOrNull),
+)
 
 /** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]; a bad amount is an error only for a key that exists. */
 const getex = dataCommand('getex', -2, ['write', 'fast'], [1, 1, 1], (args, context) => {
@@ -146,9 +156,8 @@ const append = dataCommand('append', 3, ['write'], [1, 1, 1], (args, context) =>
 
 /** GETRANGE key start end: indices past 2^53 say the same as 2^53 (no value is that long). */
 const getrange = dataCommand('getrange', 4, ['readonly'], [1, 1, 1], (args, context) =>
-  plan(
-    { op: 'getrange', key: keyArg(args, 1, context), value: '', start: clampedIntegerAt(args, 2), end: clampedIntegerAt(args, 3) },
-    (result) => bulkReply(Buffer.from(result.value, 'latin1')),
+  plan({ op: 'getrange', key: keyArg(args, 1, context), value: '', start: clampedIntegerAt(args, 2), end: clampedIntegerAt(args, 3) }, (result) =>
+    bulkReply(Buffer.from(result.value, 'latin1')),
   ),
 )
 
@@ -157,7 +166,8 @@ const setrange = dataCommand('setrange', 4, ['write'], [1, 1, 1], (args, context
   const offset = integerAt(args, 2)
   if (offset < 0) throw new RespError('ERR', 'offset is out of range')
   const value = valueArg(args, 3, context)
-  if (value.length > 0 && offset + value.length > context.server.limits.maxValueBytes) throw new RespError('ERR', 'string exceeds maximum allowed size (proto-max-bulk-len)')
+  if (value.length > 0 && offset + value.length > context.server.limits.maxValueBytes)
+    throw new RespError('ERR', 'string exceeds maximum allowed size (proto-max-bulk-len)')
   return plan({ op: 'setrange', key: keyArg(args, 1, context), value, start: offset }, integerOf)
 })
 
@@ -202,7 +212,9 @@ function msetCommand(args: readonly Buffer[], context: CommandContext, name: str
 }
 
 const mset = dataCommand('mset', -3, ['write'], [1, -1, 2], (args, context) => plan(msetCommand(args, context, 'mset'), ok))
-const msetnx = dataCommand('msetnx', -3, ['write'], [1, -1, 2], (args, context) => plan({ ...msetCommand(args, context, 'msetnx'), condition: 'nx' }, integerOf))
+const msetnx = dataCommand('msetnx', -3, ['write'], [1, -1, 2], (args, context) =>
+  plan({ ...msetCommand(args, context, 'msetnx'), condition: 'nx' }, integerOf),
+)
 
 function multiKey(name: string, op: 'delete' | 'exists', flags: DataCommandSpec['flags']): DataCommandSpec {
   return dataCommand(name, -2, flags, [1, -1, 1], (args, context) => {
@@ -229,7 +241,17 @@ function expireCommand(name: string, option: 'EX' | 'PX' | 'EXAT' | 'PXAT'): Dat
     if (flags.has('NX') && flags.size > 1) throw new RespError('ERR', 'NX and XX, GT or LT options at the same time are not compatible')
     if (flags.has('GT') && flags.has('LT')) throw new RespError('ERR', 'GT and LT options at the same time are not compatible')
     // XX adds nothing to GT, which already needs a time to live; to LT it adds that need.
-    const condition = flags.has('GT') ? 'gt' : flags.has('LT') ? (flags.has('XX') ? 'xx-lt' : 'lt') : flags.has('NX') ? 'nx' : flags.has('XX') ? 'xx' : undefined
+    const condition = flags.has('GT')
+      ? 'gt'
+      : flags.has('LT')
+        ? flags.has('XX')
+          ? 'xx-lt'
+          : 'lt'
+        : flags.has('NX')
+          ? 'nx'
+          : flags.has('XX')
+            ? 'xx'
+            : undefined
     const amount = parseInt64(argText(args, 2))
     if (amount === null) throw new RespError('ERR', NOT_AN_INTEGER)
     const ms = option === 'EX' || option === 'EXAT' ? amount * 1000n : amount
@@ -240,7 +262,9 @@ function expireCommand(name: string, option: 'EX' | 'PX' | 'EXAT' | 'PXAT'): Dat
   })
 }
 
-const persist = dataCommand('persist', 2, ['write', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'persist', key: keyArg(args, 1, context), value: '' }, integerOf))
+const persist = dataCommand('persist', 2, ['write', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'persist', key: keyArg(args, 1, context), value: '' }, integerOf),
+)
 
 /** TTL (seconds, rounded as Redis rounds) and PTTL: -2 for a missing key, -1 for one without a time to live. */
 function ttlCommand(name: string, unitMs: number): DataCommandSpec {
@@ -320,17 +344,19 @@ const hgetall = dataCommand('hgetall', 2, ['readonly'], [1, 1, 1], (args, contex
     const flat = (result.values ?? []) as string[]
     if (client.protocol === 2) return values(result)
     const entries: Array<[RespReply, RespReply]> = []
-    for (let at = 0; at + 1 < flat.length; at += 2) entries.push([bulkReply(Buffer.from(flat[at] as string, 'latin1')), bulkReply(Buffer.from(flat[at + 1] as string, 'latin1'))])
+    for (let at = 0; at + 1 < flat.length; at += 2)
+      entries.push([bulkReply(Buffer.from(flat[at] as string, 'latin1')), bulkReply(Buffer.from(flat[at + 1] as string, 'latin1'))])
     return mapReply(entries)
   }),
 )
 const hincrby = dataCommand('hincrby', 4, ['write', 'fast'], [1, 1, 1], (args, context) =>
-  plan(
-    { op: 'hincrby', key: keyArg(args, 1, context), value: deltaArgument(args, 3).toString(), fields: [keyArg(args, 2, context)] },
-    (result) => integerReply(BigInt(result.value)),
+  plan({ op: 'hincrby', key: keyArg(args, 1, context), value: deltaArgument(args, 3).toString(), fields: [keyArg(args, 2, context)] }, (result) =>
+    integerReply(BigInt(result.value)),
   ),
 )
-const hlen = dataCommand('hlen', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) => plan({ op: 'hlen', key: keyArg(args, 1, context), value: '' }, integerOf))
+const hlen = dataCommand('hlen', 2, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
+  plan({ op: 'hlen', key: keyArg(args, 1, context), value: '' }, integerOf),
+)
 const hexists = dataCommand('hexists', 3, ['readonly', 'fast'], [1, 1, 1], (args, context) =>
   plan({ op: 'hexists', key: keyArg(args, 1, context), value: '', fields: [keyArg(args, 2, context)] }, integerOf),
 )

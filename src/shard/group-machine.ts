@@ -69,7 +69,8 @@ export const CROSS_SHARD = "CROSSSLOT Keys in request don't hash to the same slo
  */
 export function shardRefusal(command: KvCommand, shardId: number, options: Pick<GroupMachineOptions, 'keyToShard' | 'shardCount'>): KvResult | null {
   const keys = commandKeys(command)
-  if (keys.length === 0 || spansEveryKey(command)) return { value: '', found: false, length: 0, error: `ERR ${command.op.toUpperCase()} spans every shard, which the sharded KV does not do in one command` }
+  if (keys.length === 0 || spansEveryKey(command))
+    return { value: '', found: false, length: 0, error: `ERR ${command.op.toUpperCase()} spans every shard, which the sharded KV does not do in one command` }
   if (keys.some((key) => options.keyToShard(key, options.shardCount) !== shardId)) return { value: '', found: false, length: 0, error: CROSS_SHARD }
   return null
 }

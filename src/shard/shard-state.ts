@@ -41,7 +41,10 @@ export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8
   const { entries, deadlines } = shard.data
   for (const key of [...entries.keys()].sort()) {
     const value = entries.get(key) as KvValue
-    hash.update(`${key.length}:`, 'latin1').update(key, 'latin1').update(`@${deadlines.get(key) ?? -1}`)
+    hash
+      .update(`${key.length}:`, 'latin1')
+      .update(key, 'latin1')
+      .update(`@${deadlines.get(key) ?? -1}`)
     if (typeof value === 'string') {
       hash.update(`s${value.length}:`, 'latin1').update(value, 'latin1')
       continue

@@ -102,7 +102,8 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
     readOnly: (input) => input.op === 'get' && !options.withExpiry,
     partition: (operations) => partitionByKey(operations, options.appendReturnsOld, options.appendReturnsLength ?? false),
     key: (state) => (state.earliestExpiryMs === null ? (state.value === null ? '\u0000missing' : state.value) : JSON.stringify(state)),
-    describeState: (state) => (state.value === null ? 'missing' : quote(state.value)) + (state.earliestExpiryMs === null ? '' : ` (expires at ${state.earliestExpiryMs} ms or later)`),
+    describeState: (state) =>
+      (state.value === null ? 'missing' : quote(state.value)) + (state.earliestExpiryMs === null ? '' : ` (expires at ${state.earliestExpiryMs} ms or later)`),
     describeOperation: describe,
   }
 
@@ -112,7 +113,9 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
       case 'get':
         return `get(${quote(input.key)}) → ${result}`
       case 'put': {
-        const flags = [input.condition?.toUpperCase(), input.returnOld ? 'GET' : undefined, input.ttlMs === undefined ? undefined : `PX ${input.ttlMs}`].filter(Boolean)
+        const flags = [input.condition?.toUpperCase(), input.returnOld ? 'GET' : undefined, input.ttlMs === undefined ? undefined : `PX ${input.ttlMs}`].filter(
+          Boolean,
+        )
         const shown = flags.length === 0 ? '' : ` ${flags.join(' ')}`
         return `put(${quote(input.key)}, ${quote(input.value)}${shown})${input.condition || input.returnOld ? ` → ${result}` : ''}`
       }

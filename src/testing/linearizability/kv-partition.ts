@@ -30,7 +30,9 @@ function withoutUnobservable(operations: readonly KvOperation[], appendReturnsOl
   // An incr's output shows the value it added to, whatever wrote it: on a key that is counted, any
   // write may be seen, so none is dropped.
   // Conditional puts, times to live and transactions make outputs depend on any earlier write too.
-  if (operations.some(({ input }) => input.op === 'incr' || input.op === 'multi' || input.condition !== undefined || input.ttlMs !== undefined || input.returnOld))
+  if (
+    operations.some(({ input }) => input.op === 'incr' || input.op === 'multi' || input.condition !== undefined || input.ttlMs !== undefined || input.returnOld)
+  )
     return [...operations]
   const observers = operations.filter((operation) => operation.output !== undefined && (operation.input.op === 'get' || appendReturnsOld))
   const appendedValues = operations.filter((operation) => operation.input.op === 'append').map((operation) => operation.input.value)
