@@ -562,3 +562,27 @@ t.test('WATCH: EXEC runs nothing once a watched key changed', async (t) => {
   await mine.call('DEL', 'lock')
   t.same(await mine.call('EXEC'), arrayReply([integerReply(1)]), 'unchanged: the compare-and-delete ran')
 })
+
+t.test("a client's pipelined writes reach a batching backend together, each with its own reply in order", async (t) => {
+  const server = await startServer(t, {}, { batches: true })
+  const client = await server.connect()
+  const pipeline = [
+    ['SET', 'a', '1'],
+    ['INCR', 'a'],
+    ['SET', 'b', '1', 'BOGUS'],
+    ['APPEND', 'b', 'x'],
+    ['GET', 'a'],
+    ['INCR', 'a'],
+    ['DEL', 'b'],
+  ]
+  t.same(await client.pipeline(pipeline), [
+    OK,
+    integerReply(2),
+    errorReply('ERR', 'syntax error'),
+    integerReply(1),
+    bulkReply('2'),
+    integerReply(3),
+    integerReply(1),
+  ])
+  t.same(server.backend.calls, ['multi a a b', 'get a', 'multi a b'], 'the writes before the read in one call, the read alone, the writes after it in another')
+})

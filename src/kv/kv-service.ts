@@ -11,7 +11,10 @@ export const TOO_LARGE = 'ErrTooLarge'
 
 /** Limits of a {@link KvService}. */
 export interface KvServiceOptions {
-  /** Largest value accepted in a Put or Append; larger ones are refused. Default 1 MiB. */
+  /**
+   * Largest value accepted in a Put or Append (or any value of a multi-key command or transaction,
+   * which may carry twice this in all); larger ones are refused. Default 1 MiB.
+   */
   maxValueBytes?: number
 }
 
@@ -33,6 +36,22 @@ export class KvService {
 
   /** Serves `kv.Execute` for this replica on `transport`. */
   register(transport: Transport): void {
-    serveMachine(this.replica, transport, { refuse: (command) => (command.value.length > this.maxValueBytes ? TOO_LARGE : null) })
+    serveMachine(this.replica, transport, { refuse: (command) => (largestValueBytes(command) > this.maxValueBytes || totalBytes(command) > 2 * this.maxValueBytes ? TOO_LARGE : null) })
   }
+}
+
+/** The longest value (or key, field) a command carries, its transaction's commands included. */
+function largestValueBytes(command: KvCommand): number {
+  let largest = Math.max(command.key.length, command.value.length)
+  for (const list of [command.keys, command.values, command.fields]) for (const item of list ?? []) largest = Math.max(largest, item.length)
+  for (const inner of command.commands ?? []) largest = Math.max(largest, largestValueBytes(inner))
+  return largest
+}
+
+/** All the bytes of keys and values a command carries, its transaction's commands included. */
+function totalBytes(command: KvCommand): number {
+  let total = command.key.length + command.value.length
+  for (const list of [command.keys, command.values, command.fields]) for (const item of list ?? []) total += item.length
+  for (const inner of command.commands ?? []) total += totalBytes(inner)
+  return total
 }

@@ -2,7 +2,7 @@
 // (forwarded to the leader, exactly once). Clerks are pooled: each serves one request at a time,
 // so concurrent connections use distinct sessions.
 
-import { RespError } from '../resp/errors.js'
+import { RespError, respErrorOf } from '../resp/errors.js'
 import type { KvBackend, KvInfoSections } from '../resp/backend.js'
 import type { Transport } from '../rpc/transport.js'
 import { KvClerk, KvDeadlineError, KvValueTooLargeError } from '../kv/kv-clerk.js'
@@ -25,6 +25,14 @@ export class ClerkPoolBackend implements KvBackend {
 
   async info(): Promise<KvInfoSections> {
     return this.options.info()
+  }
+
+  /** Pipelined writes as one transaction entry: one round of replication for the lot. */
+  async executeBatch(commands: KvCommand[]): Promise<KvResult[]> {
+    const result = await this.execute({ op: 'multi', key: '', value: '', commands })
+    if (result.error !== undefined) throw respErrorOf(result.error)
+    if (result.results === undefined) throw new RespError('ERR', 'a batch of writes ran nothing')
+    return result.results
   }
 
   async execute(command: KvCommand): Promise<KvResult> {

@@ -42,6 +42,11 @@ export class CommandQueue {
     this.items.push({ kind: 'close', reply, reason, fields })
   }
 
+  /** The next item, left in the queue. */
+  peek(): QueuedItem | undefined {
+    return this.items[this.head]
+  }
+
   shift(): QueuedItem | undefined {
     if (this.head === this.items.length) return undefined
     const item = this.items[this.head++]

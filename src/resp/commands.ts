@@ -130,8 +130,13 @@ export function subcommands(parent: string, table: readonly SubcommandSpec[]): C
   }
 }
 
+/** Whether `count` words (the name included) fit Redis's arity convention. */
+export function arityAllows(arity: number, count: number): boolean {
+  return arity >= 0 ? count === arity : count >= -arity
+}
+
 function checkArity(name: string, arity: number, count: number): void {
-  if (arity >= 0 ? count !== arity : count < -arity) {
+  if (!arityAllows(arity, count)) {
     throw new RespError('ERR', `wrong number of arguments for '${name}' command`)
   }
 }

@@ -14,6 +14,8 @@ export interface MapKvBackendHooks {
   delayMs?: (operation: KvOperation, keys: readonly string[]) => number
   /** An error to throw instead of answering. */
   failure?: (operation: KvOperation, keys: readonly string[]) => Error | undefined
+  /** Offer executeBatch (as lograft's node does), so pipelined writes arrive together. */
+  batches?: boolean
 }
 
 const machine = kvMachine({ appendReturnsOldValue: false })
@@ -27,7 +29,14 @@ export class MapKvBackend implements KvBackend {
   maxConcurrentCalls = 0
   private inProgress = 0
 
-  constructor(private readonly hooks: MapKvBackendHooks = {}) {}
+  /** Set when the hooks ask for batches: pipelined writes arrive as one transaction. */
+  readonly executeBatch?: (commands: KvCommand[]) => Promise<KvResult[]>
+
+  constructor(private readonly hooks: MapKvBackendHooks = {}) {
+    if (hooks.batches) {
+      this.executeBatch = async (commands) => (await this.execute({ op: 'multi', key: '', value: '', commands })).results ?? []
+    }
+  }
 
   execute(command: KvCommand): Promise<KvResult> {
     return this.call(command.op, commandKeys(command), () => machine.apply(this.state, command, { index: 0, term: 0, timeMs: Date.now() }).result)

@@ -1,0 +1,60 @@
+// A client's pipelined writes, run together. Writes that wait one behind another on a connection go
+// to the backend as one batch (for lograft, one log entry, so one round of replication and one
+// fsync for the lot, as Redis's pipeline costs one fsync per event-loop turn); each still gets its
+// own reply, in order. A batch is never larger than the value limit allows one write to be, and
+// stops at the first command that is not a plain write (a read, MULTI, an unknown command).
+
+import type { KvCommand, KvResult } from '../kv/types.js'
+import { type CommandContext, type CommandTable, arityAllows, argText } from './commands.js'
+import { InvariantError } from '../base/assert.js'
+import { RespClientGoneError, RespError } from './errors.js'
+import { type DataCommandSpec, type KvPlan, isDataCommand, replyTo } from './kv-plan.js'
+import { type RespReply, errorReply } from './reply.js'
+
+/** The most commands one batch takes. */
+export const MAX_BATCH_COMMANDS = 64
+
+/** The data command `args` names if it can join a batch: a write, of the right arity, outside a transaction. */
+export function batchableWrite(args: readonly Buffer[], commands: CommandTable, context: Pick<CommandContext, 'client' | 'backend'>): DataCommandSpec | null {
+  const { client, backend } = context
+  if (!backend.executeBatch || client.transaction || !client.authenticated) return null
+  const spec = commands.lookup(argText(args, 0))
+  if (!spec || !isDataCommand(spec) || !spec.flags.includes('write') || !arityAllows(spec.arity, args.length)) return null
+  return spec
+}
+
+/**
+ * Runs the batch and returns each command's reply, in order: a command whose arguments are refused
+ * gets its error and is not sent; if the batch as a whole fails (no quorum), every command sent gets
+ * that error, as each would have alone.
+ */
+export async function runBatch(batch: ReadonlyArray<{ spec: DataCommandSpec; args: readonly Buffer[] }>, context: CommandContext): Promise<RespReply[]> {
+  const planned: Array<KvPlan | RespError> = batch.map(({ spec, args }) => {
+    try {
+      return spec.plan(args, context)
+    } catch (error) {
+      if (error instanceof RespError) return error
+      throw error
+    }
+  })
+  const plans = planned.filter((item): item is KvPlan => !(item instanceof RespError))
+  const commands: KvCommand[] = plans.map((plan) => plan.command)
+  let failure: RespReply | null = null
+  let results: KvResult[] = []
+  const executeBatch = context.backend.executeBatch?.bind(context.backend)
+  if (commands.length > 0 && executeBatch) {
+    try {
+      results = await executeBatch(commands)
+    } catch (error) {
+      if (error instanceof RespClientGoneError || error instanceof InvariantError) throw error
+      failure = error instanceof RespError ? errorReply(error.respPrefix, error.message) : errorReply('ERR', error instanceof Error ? error.message : String(error))
+    }
+  }
+  let next = 0
+  return planned.map((item) => {
+    if (item instanceof RespError) return errorReply(item.respPrefix, item.message)
+    if (failure) return failure
+    const result = results[next++]
+    return result ? replyTo(item, result, context) : errorReply('ERR', 'the batch returned fewer results than commands')
+  })
+}
