@@ -37,6 +37,13 @@ t.test('the reducer decides expiry by log time alone', async (t) => {
   t.match(run(state, { op: 'ttl', key: 'x', value: '' }, 11_060), { integer: 941 })
   t.match(run(state, { op: 'ttl', key: 'lease', value: '' }, 0), { integer: -1 })
   t.match(run(state, { op: 'ttl', key: 'nothing', value: '' }, 0), { integer: -2 })
+  const reads: KvCommand = { op: 'multi', key: '', value: '', commands: [{ op: 'get', key: 'x', value: '' }, { op: 'ttl', key: 'x', value: '' }] }
+  t.ok(machine.isReadOnly(reads), 'a transaction of reads alone is a read (pipelined GETs travel as one)')
+  const clockBefore = state.clockMs
+  run(state, reads, clockBefore + 50_000)
+  t.equal(state.clockMs, clockBefore, "and applying it leaves log time alone, whatever the reader's clock")
+  t.notOk(machine.isReadOnly({ ...reads, watches: [{ key: 'x', fingerprint: 'none' }] }), 'one that watches is logged')
+  t.notOk(machine.isReadOnly({ ...reads, commands: [{ op: 'incr', key: 'x', value: '1' }] }), 'so is one that writes')
 })
 
 /** The KV state of every running server, as comparable values. */

@@ -563,7 +563,7 @@ t.test('WATCH: EXEC runs nothing once a watched key changed', async (t) => {
   t.same(await mine.call('EXEC'), arrayReply([integerReply(1)]), 'unchanged: the compare-and-delete ran')
 })
 
-t.test("a client's pipelined writes reach a batching backend together, each with its own reply in order", async (t) => {
+t.test("a client's pipelined commands reach a batching backend together, each with its own reply in order", async (t) => {
   const server = await startServer(t, {}, { batches: true })
   const client = await server.connect()
   const pipeline = [
@@ -574,6 +574,9 @@ t.test("a client's pipelined writes reach a batching backend together, each with
     ['GET', 'a'],
     ['INCR', 'a'],
     ['DEL', 'b'],
+    ['MULTI'],
+    ['GET', 'a'],
+    ['EXEC'],
   ]
   t.same(await client.pipeline(pipeline), [
     OK,
@@ -583,6 +586,9 @@ t.test("a client's pipelined writes reach a batching backend together, each with
     bulkReply('2'),
     integerReply(3),
     integerReply(1),
+    OK,
+    simpleReply('QUEUED'),
+    arrayReply([bulkReply('3')]),
   ])
-  t.same(server.backend.calls, ['multi a a b', 'get a', 'multi a b'], 'the writes before the read in one call, the read alone, the writes after it in another')
+  t.same(server.backend.calls, ['multi a a b a a b', 'multi a'], 'the commands up to MULTI in one call (the refused SET not sent); the transaction in another')
 })

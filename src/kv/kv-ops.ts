@@ -51,9 +51,13 @@ const READ_OPS: ReadonlySet<KvOp> = new Set<KvOp>([
   'hexists',
 ])
 
-/** Whether the op only reads: served as a linearizable read, never logged. */
-export function isReadOp(op: KvOp): boolean {
-  return READ_OPS.has(op)
+/**
+ * Whether the command only reads: served as a linearizable read, never logged. A transaction of
+ * reads alone, watching nothing, is a read too (pipelined reads travel that way).
+ */
+export function isReadCommand(command: KvCommand): boolean {
+  if (command.op === 'multi') return (command.watches ?? []).length === 0 && (command.commands ?? []).every(isReadCommand)
+  return READ_OPS.has(command.op)
 }
 
 const KEYLESS_OPS: ReadonlySet<KvOp> = new Set<KvOp>(['dbsize', 'keys', 'scan', 'flush', 'multi'])
@@ -169,7 +173,7 @@ function hashAt(state: KvState, key: string): KvHash | undefined | 'wrongtype' {
 
 /** Applies one KV command to `state` (in place) and returns its result. */
 export function applyKv(state: KvState, command: KvCommand, context: KvApplyContext, options: KvOpsOptions): KvResult {
-  if (!isReadOp(command.op)) {
+  if (!isReadCommand(command)) {
     state.advanceClock(context.timeMs)
     for (const key of command.op === 'multi' ? [] : commandKeys(command)) state.expireIfDue(key)
   }

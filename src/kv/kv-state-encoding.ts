@@ -12,7 +12,7 @@
 
 import { assert } from '../base/assert.js'
 import { BinaryReader } from '../base/bytes.js'
-import { isReadOp, commandKeys } from './kv-ops.js'
+import { commandKeys, isReadCommand } from './kv-ops.js'
 import { type KvValue, KvState } from './kv-state.js'
 import type { KvCommand } from './types.js'
 import type { StateEncoding } from '../statemachine/types.js'
@@ -125,7 +125,7 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
 
   preserve(command: KvCommand): void {
     // After a flush the listed maps are no longer the state's, and nothing changes them.
-    if (isReadOp(command.op) || this.state.entries !== this.entries) return
+    if (isReadCommand(command) || this.state.entries !== this.entries) return
     for (const key of commandKeys(command)) {
       if (this.before.has(key)) continue
       this.before.set(key, { value: frozenCopy(this.entries.get(key)), deadline: this.deadlines.get(key) })

@@ -5,7 +5,7 @@
 // a deadline even when nobody writes.
 
 import { protoCodec } from '../rpc/proto.js'
-import { applyKv, isReadOp } from './kv-ops.js'
+import { applyKv, isReadCommand } from './kv-ops.js'
 import { KvState } from './kv-state.js'
 import { KvStateEncoding, decodeKvState } from './kv-state-encoding.js'
 import type { Codec, StateMachine } from '../statemachine/types.js'
@@ -13,7 +13,7 @@ import type { KvCommand, KvExpiry, KvOp, KvResult } from './types.js'
 
 export type { KvCommand, KvExpiry, KvOp, KvResult, KvWatch } from './types.js'
 export { KvState, type KvHash, type KvValue } from './kv-state.js'
-export { putAllowed, isReadOp, commandKeys, routingKey, spansEveryKey } from './kv-ops.js'
+export { putAllowed, isReadCommand, commandKeys, routingKey, spansEveryKey } from './kv-ops.js'
 
 /** The flavour of {@link kvMachine}. */
 export interface KvMachineOptions {
@@ -215,7 +215,7 @@ export function kvMachine(options: KvMachineOptions): StateMachine<KvState, KvCo
   return {
     name: 'kv',
     initial: () => new KvState(),
-    isReadOnly: (command) => isReadOp(command.op),
+    isReadOnly: isReadCommand,
     commandCodec: kvCommandCodec,
     resultCodec: kvResultCodec,
     stateCodec: kvStateCodec,

@@ -27,7 +27,7 @@ export class ClerkPoolBackend implements KvBackend {
     return this.options.info()
   }
 
-  /** Pipelined writes as one transaction entry: one round of replication for the lot. */
+  /** Pipelined commands as one transaction: one round of replication (or one read) for the lot. */
   async executeBatch(commands: KvCommand[]): Promise<KvResult[]> {
     const result = await this.execute({ op: 'multi', key: '', value: '', commands })
     if (result.error !== undefined) throw respErrorOf(result.error)

@@ -20,9 +20,10 @@ export interface KvBackend {
   /** Runs one command: a write through the log exactly once, a read linearizably. */
   execute(command: KvCommand): Promise<KvResult>
   /**
-   * Optional: runs writes one after another as one step (for lograft, one log entry), resolving to
-   * each one's result. The server then sends a client's pipelined writes together, so a pipeline
-   * costs one round of replication, not one per command; without it they run one at a time.
+   * Optional: runs commands one after another as one step (for lograft, one log entry, or one
+   * linearizable read when all of them read), resolving to each one's result. The server then sends
+   * a client's pipelined commands together, so a pipeline costs one round of replication, not one
+   * per command; without it they run one at a time.
    */
   executeBatch?(commands: KvCommand[]): Promise<KvResult[]>
   /** The backend's INFO sections; the server adds its own Server and Clients sections. */

@@ -14,7 +14,7 @@ import type { KvBackend } from './backend.js'
 import { CommandQueue } from './command-queue.js'
 import { type ClientState, type CommandSpec, type CommandTable, type ServerFacts, argText } from './commands.js'
 import { runOrQueue } from './transaction-commands.js'
-import { MAX_BATCH_COMMANDS, batchableWrite, runBatch } from './pipelined-writes.js'
+import { MAX_BATCH_COMMANDS, batchable, runBatch } from './pipelined-commands.js'
 import type { DataCommandSpec } from './kv-plan.js'
 import { RespClientGoneError, RespError } from './errors.js'
 import type { InputBudget } from './input-budget.js'
@@ -151,7 +151,7 @@ export class RespConnection {
           this.closeAfterReplies()
           break
         }
-        const batch = this.writesBehind(item.args)
+        const batch = this.commandsBehind(item.args)
         let outcomes: Outcome[] | null
         if (batch === null) {
           this.runningBytes = item.heldBytes
@@ -178,18 +178,18 @@ export class RespConnection {
   }
 
   /**
-   * When `args` is a write and more writes wait behind it, takes those (up to a batch's bounds) off
+   * When `args` is a data command and more wait behind it, takes those (up to a batch's bounds) off
    * the queue to run with it; null when it runs alone.
    */
-  private writesBehind(args: Buffer[]): { items: Array<{ args: Buffer[]; heldBytes: number }>; heldBytes: number } | null {
+  private commandsBehind(args: Buffer[]): { items: Array<{ args: Buffer[]; heldBytes: number }>; heldBytes: number } | null {
     const { commands, client, backend } = this.options
-    if (!batchableWrite(args, commands, { client, backend })) return null
+    if (!batchable(args, commands, { client, backend })) return null
     const items: Array<{ args: Buffer[]; heldBytes: number }> = []
     let heldBytes = 0
     for (;;) {
       const next = this.queue.peek()
       if (next?.kind !== 'command' || items.length + 1 >= MAX_BATCH_COMMANDS || heldBytes + next.heldBytes > this.limits.maxValueBytes) break
-      if (!batchableWrite(next.args, commands, { client, backend })) break
+      if (!batchable(next.args, commands, { client, backend })) break
       this.queue.shift()
       items.push(next)
       heldBytes += next.heldBytes
@@ -197,11 +197,11 @@ export class RespConnection {
     return items.length === 0 ? null : { items, heldBytes }
   }
 
-  /** The replies of a batch of writes, or null when the client went away while it ran. */
+  /** The replies of a batch of data commands, or null when the client went away while it ran. */
   private async executeBatch(argsList: Buffer[][]): Promise<Outcome[] | null> {
     const { clock, onCommand, commands, backend, client, server, logger } = this.options
     const startedMs = clock.now()
-    const batch = argsList.map((args) => ({ args, spec: batchableWrite(args, commands, { client, backend }) as DataCommandSpec }))
+    const batch = argsList.map((args) => ({ args, spec: batchable(args, commands, { client, backend }) as DataCommandSpec }))
     try {
       const replies = await runBatch(batch, { backend, client, server, commands, signal: this.gone.signal })
       const ms = clock.now() - startedMs
@@ -209,7 +209,7 @@ export class RespConnection {
       return replies.map((reply) => ({ reply, closesConnection: false }))
     } catch (error) {
       if (!(error instanceof RespClientGoneError)) throw error
-      logger.info('abandoned a command: its client has gone', { client: client.id, remote: client.remoteAddress, command: 'pipelined writes' })
+      logger.info('abandoned a command: its client has gone', { client: client.id, remote: client.remoteAddress, command: 'pipelined commands' })
       for (const { spec } of batch) onCommand({ command: spec.name, outcome: 'abandoned', ms: clock.now() - startedMs })
       return null
     }

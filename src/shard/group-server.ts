@@ -10,7 +10,7 @@ import { handler, invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import { type Clock, type TimerHandle } from '../base/clock.js'
 import type { KvResult } from '../kv/kv.js'
-import { applyKv, isReadOp, routingKey } from '../kv/kv-ops.js'
+import { applyKv, isReadCommand, routingKey } from '../kv/kv-ops.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, shardKvCommandMethod } from './client-rpc.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
@@ -121,7 +121,7 @@ export class GroupServer {
     const { command } = request
     const shard = this.options.keyToShard(routingKey(command), this.options.shardCount)
     try {
-      if (isReadOp(command.op)) {
+      if (isReadCommand(command)) {
         const found = await this.replica.query((state, context): KvResult | null => {
           const refusal = shardRefusal(command, shard, this.options)
           if (refusal) return refusal

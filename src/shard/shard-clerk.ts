@@ -6,7 +6,7 @@
 import { invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import { type Clock, sleep, systemClock } from '../base/clock.js'
-import { type KvCommand, type KvResult, isReadOp, routingKey } from '../kv/kv.js'
+import { type KvCommand, type KvResult, isReadCommand, routingKey } from '../kv/kv.js'
 import { shardKvCommandMethod } from './client-rpc.js'
 import { type KeyToShard, type ShardConfig, firstByteShard, initialConfig } from './config.js'
 import type { ConfigSource } from './group-server.js'
@@ -59,7 +59,7 @@ export class ShardClerk {
   }
 
   private async attempt(command: KvCommand): Promise<KvResult> {
-    const sequence = isReadOp(command.op) ? 0 : ++this.sequence
+    const sequence = isReadCommand(command) ? 0 : ++this.sequence
     const shard = this.keyToShard(routingKey(command), this.options.shardCount)
     const request = { clientId: this.clientId, sequence, command }
     const callOptions = { timeoutMs: this.options.rpcTimeoutMs ?? 1000 }

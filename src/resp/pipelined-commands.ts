@@ -1,8 +1,9 @@
-// A client's pipelined writes, run together. Writes that wait one behind another on a connection go
-// to the backend as one batch (for lograft, one log entry, so one round of replication and one
-// fsync for the lot, as Redis's pipeline costs one fsync per event-loop turn); each still gets its
-// own reply, in order. A batch is never larger than the value limit allows one write to be, and
-// stops at the first command that is not a plain write (a read, MULTI, an unknown command).
+// A client's pipelined commands, run together. Data commands that wait one behind another on a
+// connection go to the backend as one batch (for lograft, one log entry, so one round of
+// replication and one fsync for the lot, as Redis's pipeline costs one fsync per event-loop turn;
+// a batch of reads alone is one linearizable read); each still gets its own reply, in order. A
+// batch is never larger than the value limit allows one write to be, and stops at the first
+// command that is not a data command (MULTI, an unknown command, one of the wrong arity).
 
 import type { KvCommand, KvResult } from '../kv/types.js'
 import { type CommandContext, type CommandTable, arityAllows, argText } from './commands.js'
@@ -14,12 +15,12 @@ import { type RespReply, errorReply } from './reply.js'
 /** The most commands one batch takes. */
 export const MAX_BATCH_COMMANDS = 64
 
-/** The data command `args` names if it can join a batch: a write, of the right arity, outside a transaction. */
-export function batchableWrite(args: readonly Buffer[], commands: CommandTable, context: Pick<CommandContext, 'client' | 'backend'>): DataCommandSpec | null {
+/** The data command `args` names if it can join a batch: of the right arity, outside a transaction. */
+export function batchable(args: readonly Buffer[], commands: CommandTable, context: Pick<CommandContext, 'client' | 'backend'>): DataCommandSpec | null {
   const { client, backend } = context
   if (!backend.executeBatch || client.transaction || !client.authenticated) return null
   const spec = commands.lookup(argText(args, 0))
-  if (!spec || !isDataCommand(spec) || !spec.flags.includes('write') || !arityAllows(spec.arity, args.length)) return null
+  if (!spec || !isDataCommand(spec) || !arityAllows(spec.arity, args.length)) return null
   return spec
 }
 
