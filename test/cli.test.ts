@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { openDiskLog } from '../src/log/backends.js'
 import { envelopeCodec } from '../src/statemachine/envelope.js'
-import { kvCommandCodec } from '../src/kv/kv.js'
+import { type KvCommand, kvCommandCodec } from '../src/kv/kv.js'
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
@@ -86,6 +86,34 @@ t.test('a new data directory needs --cluster-id, and the error offers a fresh ra
   const run = await lograft('node', '--id', '1', '--peers', '1=127.0.0.1:1', '--data', join(temporaryDirectory(t), 'new'))
   t.equal(run.code, 1)
   t.match(run.stderr, /is new and no cluster id was given: give every founding member of a new cluster the same id \(e.g. --cluster-id [0-9a-f]{16}/)
+})
+
+t.test('log replay shows hashes, deadlines and log time, and which keys had expired', async (t) => {
+  const data = temporaryDirectory(t)
+  const store = await openDiskLog(data, { identity: { clusterId: 'c0ffee', nodeId: '1' } })
+  const commands: Array<{ timeMs: number; command: KvCommand }> = [
+    { timeMs: 1000, command: { op: 'put', key: 'later', value: 'v', expiry: { kind: 'at', ms: 9_000_000_000_000 } } },
+    { timeMs: 1000, command: { op: 'put', key: 'soon', value: 'w', expiry: { kind: 'in', ms: 10 } } },
+    { timeMs: 1500, command: { op: 'hset', key: 'h', value: '', fields: ['f'], values: ['1'] } },
+  ]
+  await store.write({
+    hardState: { term: 1, votedFor: '1', commitIndex: commands.length },
+    entries: commands.map(({ timeMs, command }, i) => ({
+      index: i + 1,
+      term: 1,
+      type: 0,
+      data: envelopeCodec.encode({ clientId: 7, sequence: i + 1, timeMs, command: kvCommandCodec.encode(command) }),
+    })),
+  })
+  await store.close()
+  const json = JSON.parse((await lograft('log', 'replay', data, '--json')).stdout)
+  t.same(json.state, { later: 'v', soon: 'w', h: { f: '1' } })
+  t.same(json.expires, { later: 9_000_000_000_000, soon: 1010 })
+  t.equal(json.logTimeMs, 1500)
+  const text = (await lograft('log', 'replay', data)).stdout
+  t.match(text, /"soon" = "w" \(expired\)/, 'the listing says soon had expired by log time')
+  t.match(text, /"h" = hash \{"f": "1"\}/)
+  t.match((await lograft('log', 'replay', data, '--key', 'soon')).stdout, /no key "soon" at index 3/, 'and --key sees it missing')
 })
 
 t.test('log inspect decodes entries and log replay folds the log up to an index', async (t) => {

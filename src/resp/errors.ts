@@ -81,8 +81,8 @@ export class RespProtocolError extends Error {
 }
 
 /**
- * The client's connection closed while its command ran. A command with many steps (a multi-key
- * EXISTS or DEL) throws it between steps, via its context's AbortSignal: nobody is left to reply to.
+ * The client's connection closed while its command ran. A command with many steps (WATCH's one
+ * read per key) throws it between steps, via its context's AbortSignal: nobody is left to reply to.
  */
 export class RespClientGoneError extends Error {
   readonly code = 'ERR_RESP_CLIENT_GONE'

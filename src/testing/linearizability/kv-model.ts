@@ -58,7 +58,8 @@ export function kvModel(options: KvModelOptions): Model<KvState, KvInput, KvOutp
         const writes = putWrites(input.condition, found)
         const foundOk = output?.found === undefined || output.found === found
         const oldOk = !input.returnOld || output === undefined || output.value === (state.value ?? '')
-        const next = writes ? { value: input.value, earliestExpiryMs: input.ttlMs === undefined ? null : (input.calledAtMs ?? 0) + input.ttlMs } : state
+        const expiry = input.keepTtl ? state.earliestExpiryMs : input.ttlMs === undefined ? null : (input.calledAtMs ?? 0) + input.ttlMs
+        const next = writes ? { value: input.value, earliestExpiryMs: expiry } : state
         return { ok: foundOk && oldOk, state: next }
       }
       case 'append': {

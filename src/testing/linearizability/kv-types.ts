@@ -13,6 +13,8 @@ export interface KvInput {
   readonly returnOld?: boolean
   /** Put gives the key this time to live (SET ... PX): it expires by log time, at least this long after the call. */
   readonly ttlMs?: number
+  /** Put keeps the key's time to live (SET ... KEEPTTL). */
+  readonly keepTtl?: boolean
   /** When the operation was called (needed with ttlMs: the earliest its deadline can be). */
   readonly calledAtMs?: number
   /** A transaction's operations, all on `key`, applied as one. */
