@@ -110,6 +110,9 @@ t.test('log replay shows hashes, deadlines and log time, and which keys had expi
   t.same(json.state, { later: 'v', soon: 'w', h: { f: '1' } })
   t.same(json.expires, { later: 9_000_000_000_000, soon: 1010 })
   t.equal(json.logTimeMs, 1500)
+  const inspect = (await lograft('log', 'inspect', data)).stdout
+  t.match(inspect, /put\s+"soon" = "w" PX 10/, 'log inspect shows the expiry')
+  t.match(inspect, /hset\s+"h" \{"f"\}/, 'and a hash op its fields')
   const text = (await lograft('log', 'replay', data)).stdout
   t.match(text, /"soon" = "w" \(expired\)/, 'the listing says soon had expired by log time')
   t.match(text, /"h" = hash \{"f": "1"\}/)

@@ -13,7 +13,7 @@ import { envelopeCodec } from '../statemachine/envelope.js'
 import { loadMachine } from '../statemachine/machine-loader.js'
 import { replayLog } from '../statemachine/replay.js'
 import type { StateMachine } from '../statemachine/types.js'
-import { type KvCommand, type KvState, type KvValue, kvMachine } from '../kv/kv.js'
+import { type KvCommand, type KvState, type KvValue, commandKeys, kvMachine } from '../kv/kv.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 import { LOG_USAGE } from './usage-text.js'
 
@@ -94,13 +94,27 @@ function preview(text: string, maxChars = 40): string {
   return text.length > maxChars ? `${shown} (${text.length} bytes)` : shown
 }
 
+/** Ops whose value is data worth showing (put's value, incr's delta, a pattern). */
+const VALUE_OPS = new Set(['put', 'append', 'incr', 'incrbyfloat', 'setrange', 'hincrby'])
+
+/** A KV command in one line: its op, keys (and fields), value, condition and expiry; a transaction's commands in brackets. */
+function describeKvCommand(command: KvCommand): string {
+  if (command.op === 'multi') {
+    const watched = command.watches?.length ? ` watching ${command.watches.map((watch) => preview(watch.key)).join(' ')}` : ''
+    return `${'multi'.padEnd(7)} [${(command.commands ?? []).map(describeKvCommand).join('; ')}]${watched}`
+  }
+  const keys = commandKeys(command)
+  const fields = command.fields?.length ? ` {${command.fields.map((field) => preview(field)).join(' ')}}` : ''
+  const value = VALUE_OPS.has(command.op) ? ` = ${preview(command.value)}` : ''
+  const condition = command.condition ? ` ${command.condition.toUpperCase()}` : ''
+  const expiry = command.expiry ? ` ${command.expiry.kind === 'in' ? `PX ${command.expiry.ms}` : command.expiry.kind === 'at' ? `PXAT ${command.expiry.ms}` : command.expiry.kind.toUpperCase()}` : ''
+  return `${command.op.padEnd(7)} ${keys.map((key) => preview(key)).join(' ')}${fields}${value}${condition}${expiry}`
+}
+
 /** One line for an entry's command: the KV's own format, else JSON, else hex. */
 function describeCommand(decoded: DecodedEntry, isKv: boolean): string {
   if (decoded.hex !== undefined) return `${decoded.undecodable ? `(not a command of this machine: ${decoded.undecodable}) ` : ''}${decoded.hex}`
-  if (isKv) {
-    const { op, key, value } = decoded.command as KvCommand
-    return `${op.padEnd(7)} ${preview(key)}${op === 'put' || op === 'append' ? ` = ${preview(value)}` : ''}`
-  }
+  if (isKv) return describeKvCommand(decoded.command as KvCommand)
   const json = JSON.stringify(decoded.command) ?? 'undefined'
   return json.length > COMMAND_PREVIEW_CHARS ? `${json.slice(0, COMMAND_PREVIEW_CHARS)}… (${json.length} characters)` : json
 }
