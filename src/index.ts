@@ -94,7 +94,18 @@ export { startMonitoringEndpoint, type MonitoringSources, type MonitoringEndpoin
 export { pinoLogger } from './node/loggers.js'
 
 // The built-in key/value machine and its clerk.
-export { kvMachine, KvState, type KvCommand, type KvResult, type KvOp, type KvMachineOptions, type KvExpiry, type KvWatch, type KvValue, type KvHash } from './kv/kv.js'
+export {
+  kvMachine,
+  KvState,
+  type KvCommand,
+  type KvResult,
+  type KvOp,
+  type KvMachineOptions,
+  type KvExpiry,
+  type KvWatch,
+  type KvValue,
+  type KvHash,
+} from './kv/kv.js'
 export { ScanIndex } from './kv/scan-index.js'
 export { KvService, type KvReplica, type KvServiceOptions } from './kv/kv-service.js'
 export { KvClerk, KvDeadlineError, KvValueTooLargeError, type KvClerkOptions } from './kv/kv-clerk.js'

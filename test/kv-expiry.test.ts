@@ -37,7 +37,15 @@ t.test('the reducer decides expiry by log time alone', async (t) => {
   t.match(run(state, { op: 'ttl', key: 'x', value: '' }, 11_060), { integer: 941 })
   t.match(run(state, { op: 'ttl', key: 'lease', value: '' }, 0), { integer: -1 })
   t.match(run(state, { op: 'ttl', key: 'nothing', value: '' }, 0), { integer: -2 })
-  const reads: KvCommand = { op: 'multi', key: '', value: '', commands: [{ op: 'get', key: 'x', value: '' }, { op: 'ttl', key: 'x', value: '' }] }
+  const reads: KvCommand = {
+    op: 'multi',
+    key: '',
+    value: '',
+    commands: [
+      { op: 'get', key: 'x', value: '' },
+      { op: 'ttl', key: 'x', value: '' },
+    ],
+  }
   t.ok(machine.isReadOnly(reads), 'a transaction of reads alone is a read (pipelined GETs travel as one)')
   const clockBefore = state.clockMs
   run(state, reads, clockBefore + 50_000)

@@ -107,7 +107,9 @@ function describeKvCommand(command: KvCommand): string {
   const fields = command.fields?.length ? ` {${command.fields.map((field) => preview(field)).join(' ')}}` : ''
   const value = VALUE_OPS.has(command.op) ? ` = ${preview(command.value)}` : ''
   const condition = command.condition ? ` ${command.condition.toUpperCase()}` : ''
-  const expiry = command.expiry ? ` ${command.expiry.kind === 'in' ? `PX ${command.expiry.ms}` : command.expiry.kind === 'at' ? `PXAT ${command.expiry.ms}` : command.expiry.kind.toUpperCase()}` : ''
+  const expiry = command.expiry
+    ? ` ${command.expiry.kind === 'in' ? `PX ${command.expiry.ms}` : command.expiry.kind === 'at' ? `PXAT ${command.expiry.ms}` : command.expiry.kind.toUpperCase()}`
+    : ''
   return `${command.op.padEnd(7)} ${keys.map((key) => preview(key)).join(' ')}${fields}${value}${condition}${expiry}`
 }
 

@@ -36,7 +36,9 @@ export class KvService {
 
   /** Serves `kv.Execute` for this replica on `transport`. */
   register(transport: Transport): void {
-    serveMachine(this.replica, transport, { refuse: (command) => (largestValueBytes(command) > this.maxValueBytes || totalBytes(command) > 2 * this.maxValueBytes ? TOO_LARGE : null) })
+    serveMachine(this.replica, transport, {
+      refuse: (command) => (largestValueBytes(command) > this.maxValueBytes || totalBytes(command) > 2 * this.maxValueBytes ? TOO_LARGE : null),
+    })
   }
 }
 

@@ -48,7 +48,8 @@ export async function runBatch(batch: ReadonlyArray<{ spec: DataCommandSpec; arg
       results = await executeBatch(commands)
     } catch (error) {
       if (error instanceof RespClientGoneError || error instanceof InvariantError) throw error
-      failure = error instanceof RespError ? errorReply(error.respPrefix, error.message) : errorReply('ERR', error instanceof Error ? error.message : String(error))
+      failure =
+        error instanceof RespError ? errorReply(error.respPrefix, error.message) : errorReply('ERR', error instanceof Error ? error.message : String(error))
     }
   }
   let next = 0
