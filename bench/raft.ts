@@ -7,8 +7,17 @@
 //   processes   three node processes (test/fixtures/raft-node-process) on loopback TCP, each on
 //               classic-level with synced writes; the proposers call the leader's Control service.
 //
+// Then the floor the 1-proposer latency is read against: a raw classic-level write of one entry with
+// sync (what the leader and each follower do, in parallel, before an entry counts), a loopback TCP
+// round trip (the leader's AppendEntries and the follower's answer), and their sum.
+//
 // Run with `npm run bench:raft`; MEASURE_MS and WARMUP_MS override the durations.
 
+import { mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
 import { openMemoryLog } from '../src/log/index.js'
 import { RaftNode } from '../src/raft/index.js'
 import { SimClientEnd, SimNetwork, SimServer, SimTransport } from '../src/rpc/index.js'
@@ -147,5 +156,65 @@ for (const setup of setups) {
     await cluster.close()
   }
 }
+/** Latencies of `count` sequential classic-level puts of one entry with sync, in a fresh directory. */
+async function syncWriteLatencies(count: number): Promise<number[]> {
+  const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-fsync-'))
+  const db = new ClassicLevel<string, Uint8Array>(directory, { valueEncoding: 'view' })
+  const entry = new Uint8Array(COMMAND_BYTES + 24).fill(0x5a)
+  const latencies: number[] = []
+  try {
+    await db.open()
+    for (let i = 0; i < count; i++) {
+      const startedMs = performance.now()
+      await db.put(`entry:${String(i).padStart(12, '0')}`, entry, { sync: true })
+      latencies.push(performance.now() - startedMs)
+    }
+  } finally {
+    await db.close()
+    rmSync(directory, { recursive: true, force: true })
+  }
+  return latencies
+}
+
+/** Latencies of `count` sequential 100-byte round trips to an echo server on loopback TCP. */
+async function loopbackRoundTrips(count: number): Promise<number[]> {
+  const server = net.createServer((socket) => socket.on('data', (chunk) => socket.write(chunk)))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  const socket = net.connect(port, '127.0.0.1')
+  socket.setNoDelay(true)
+  await new Promise<void>((resolve) => socket.once('connect', resolve))
+  const payload = Buffer.alloc(COMMAND_BYTES, 0x5a)
+  const latencies: number[] = []
+  for (let i = 0; i < count; i++) {
+    const startedMs = performance.now()
+    let received = 0
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer): void => {
+        received += chunk.length
+        if (received < payload.length) return
+        socket.off('data', onData)
+        resolve()
+      }
+      socket.on('data', onData)
+      socket.write(payload)
+    })
+    latencies.push(performance.now() - startedMs)
+  }
+  socket.destroy()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return latencies
+}
+
+const FLOOR_SAMPLES = Number(process.env.FLOOR_SAMPLES ?? 500)
+const fsyncs = (await syncWriteLatencies(FLOOR_SAMPLES)).sort((a, b) => a - b)
+const roundTrips = (await loopbackRoundTrips(FLOOR_SAMPLES)).sort((a, b) => a - b)
+const floorP50 = quantile(fsyncs, 0.5) + quantile(roundTrips, 0.5)
+const rateOf = (latencies: readonly number[]): string => (1000 / (latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length)).toFixed(0)
+lines.push(['floor: classic-level put of one entry, sync', '1', rateOf(fsyncs), quantile(fsyncs, 0.5).toFixed(2), quantile(fsyncs, 0.99).toFixed(2)])
+lines.push(['floor: loopback TCP round trip, 100 bytes', '1', rateOf(roundTrips), quantile(roundTrips, 0.5).toFixed(2), quantile(roundTrips, 0.99).toFixed(2)])
+lines.push(['floor: sync write + round trip', '1', (1000 / floorP50).toFixed(0), floorP50.toFixed(2), '-'])
 const widths = header.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length)))
 for (const line of lines) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))
+const processOne = lines.find((line) => line[0] === 'processes (TCP, classic-level, sync)' && line[1] === '1')
+if (processOne) console.log(`\n1-proposer commit p50 on processes is ${(Number(processOne[3]) / floorP50).toFixed(2)}x the floor (sync write + round trip, ${floorP50.toFixed(2)} ms)`)
