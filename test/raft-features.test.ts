@@ -177,6 +177,30 @@ simTest(
 
 simTest(
   t,
+  'ReadIndex: reads arriving while a round is in flight share the next round',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    const written = await cluster.one(7, servers, true)
+    const leader = node(cluster, await cluster.checkOneLeader())
+    const rpcsBefore = cluster.rpcTotal()
+    const reads = Array.from({ length: 100 }, () => leader.readIndex())
+    const indexes = await Promise.all(reads)
+    const rpcs = cluster.rpcTotal() - rpcsBefore
+    t.ok(
+      indexes.every((index) => index >= written),
+      'every read covers the completed write',
+    )
+    // One round for the first read, one for the 99 that came while it was in flight (and any
+    // heartbeats the timer sent meanwhile): a round per read would be 200 messages.
+    t.ok(rpcs <= 20, `100 reads took ${rpcs} messages`)
+    cluster.cleanup()
+  },
+  limits,
+)
+
+simTest(
+  t,
   'ReadIndex: a new leader commits a no-op of its term before serving reads',
   async (world, t) => {
     const servers = 3

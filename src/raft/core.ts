@@ -251,6 +251,10 @@ export class RaftCore {
       this.reads.confirmNow(id, this.log.committed)
       return
     }
+    if (this.reads.roundInFlight) {
+      this.reads.awaitNextRound(id)
+      return
+    }
     this.reads.startRound([id], this.log.committed)
     this.broadcastHeartbeat()
   }
@@ -839,6 +843,7 @@ export class RaftCore {
     if (!isVoter(this.configuration, this.id)) return
     const acked = this.voterPeers.map((peer) => this.progress.get(peer)?.readRoundAcked ?? 0)
     this.reads.confirm(this.configuration.voters.length, acked)
+    if (this.reads.startNextRound(this.log.committed)) this.broadcastHeartbeat()
   }
 
   private maybeSendTimeoutNow(): void {

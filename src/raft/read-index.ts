@@ -1,6 +1,8 @@
 // ReadIndex (§6.4 of the Raft thesis): a leader confirms it is still leader with one heartbeat round
-// acknowledged by a quorum, then serves a read at the commit index it held when the read arrived.
-// Reads that arrive together share a round.
+// acknowledged by a quorum, then serves a read at the commit index it held when the round began.
+// Reads share rounds: one round at a time is in flight, and every read that arrives meanwhile waits
+// for the next, which starts the moment the current one is confirmed. So a leader under a heavy
+// read load sends one heartbeat broadcast per round trip, not one per read.
 
 import { quorumSize } from './quorum.js'
 
@@ -16,6 +18,8 @@ export class ReadIndexTracker {
   /** The current round; every AppendEntries carries it and every reply acknowledges it. */
   round = 0
   private pending: PendingRead[] = []
+  /** Reads that arrived while a round was in flight: they go in the next round. */
+  private nextRound: number[] = []
   /** Reads waiting for the leader's first commit in its term (before that, commit may be stale). */
   private awaitingTermCommit: number[] = []
   private outcomes: ReadOutcome[] = []
@@ -26,6 +30,24 @@ export class ReadIndexTracker {
 
   awaitTermCommit(id: number): void {
     this.awaitingTermCommit.push(id)
+  }
+
+  /** Whether a round with reads is waiting for its quorum. */
+  get roundInFlight(): boolean {
+    return this.pending.length > 0
+  }
+
+  /** Keeps `id` for the round after the one in flight. */
+  awaitNextRound(id: number): void {
+    this.nextRound.push(id)
+  }
+
+  /** Once no round is in flight, opens one for the reads that waited; returns whether it did (the caller then sends heartbeats). */
+  startNextRound(commitIndex: number): boolean {
+    if (this.pending.length > 0 || this.nextRound.length === 0) return false
+    this.startRound(this.nextRound, commitIndex)
+    this.nextRound = []
+    return true
   }
 
   /** Opens a round for `ids` at `commitIndex`; the caller then sends a heartbeat to every peer. */
@@ -66,9 +88,10 @@ export class ReadIndexTracker {
   /** The leader stepped down: no pending read can be confirmed any more. */
   rejectAll(): void {
     for (const read of this.pending) this.reject(read.id)
-    for (const id of this.awaitingTermCommit) this.reject(id)
+    for (const id of [...this.awaitingTermCommit, ...this.nextRound]) this.reject(id)
     this.pending = []
     this.awaitingTermCommit = []
+    this.nextRound = []
   }
 
   takeOutcomes(): ReadOutcome[] {
