@@ -217,4 +217,7 @@ lines.push(['floor: sync write + round trip', '1', (1000 / floorP50).toFixed(0),
 const widths = header.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length)))
 for (const line of lines) console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '))
 const processOne = lines.find((line) => line[0] === 'processes (TCP, classic-level, sync)' && line[1] === '1')
-if (processOne) console.log(`\n1-proposer commit p50 on processes is ${(Number(processOne[3]) / floorP50).toFixed(2)}x the floor (sync write + round trip, ${floorP50.toFixed(2)} ms)`)
+if (processOne)
+  console.log(
+    `\n1-proposer commit p50 on processes is ${(Number(processOne[3]) / floorP50).toFixed(2)}x the floor (sync write + round trip, ${floorP50.toFixed(2)} ms)`,
+  )

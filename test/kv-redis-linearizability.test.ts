@@ -2,7 +2,7 @@
 // with a time to live expiring by log time, increments and single-key transactions. Crafted
 // histories it must accept and refuse, then concurrent clerks on an unreliable simulated network
 // with partitions doing lock-style SET NX PX, SET XX GET, INCR and MULTI on a few keys: every
-// history linearizable.
+// history linearizable, with reads by ReadIndex rounds and by leader leases.
 
 import t from 'tap'
 import { sleep } from '../src/base/clock.js'
@@ -141,34 +141,37 @@ async function redisClient(world: SimWorld, clerk: KvClerk, history: KvHistory, 
   }
 }
 
-simTest(
-  t,
-  'LocksWithExpiryIncrementsAndTransactionsThroughPartitionsAreLinearizable',
-  async (world, t) => {
-    const cluster = await KvCluster.create(world, { servers: 5, unreliable: true, latencyMs: KV_LATENCY_MS })
-    const history = newHistory()
-    const clerks = Array.from({ length: CLIENTS }, () => cluster.makeClient(cluster.all()))
-    let partitioning = true
-    const nemesis = (async () => {
-      while (partitioning) {
-        const [p1, p2] = cluster.makePartition()
-        cluster.partition(p1, p2)
-        await sleep(world.clock, 400 + world.rng.int(400))
-        cluster.connectAll()
-        await sleep(world.clock, 300)
-      }
-    })()
-    await Promise.all(clerks.map((clerk, client) => redisClient(world, clerk, history, client)))
-    partitioning = false
-    await nemesis
-    const operations = history.operations()
-    const expiredSeen = operations.filter(
-      (operation) => operation.input.op === 'put' && operation.input.condition === 'nx' && operation.output?.found === false,
-    ).length
-    t.ok(expiredSeen >= 10, `${expiredSeen} locks taken on ${LOCKS.length} keys: locks were taken again after they expired`)
-    checkLinearizable(t, history, false, 'kv-redis', { withExpiry: true })
-    for (const clerk of clerks) cluster.deleteClient(clerk)
-    cluster.cleanup()
-  },
-  { maxVirtualMs: 300_000 },
-)
+// With lease reads too: gets served on the leader's lease, never stale through the partitions.
+for (const leaseReads of [false, true]) {
+  simTest(
+    t,
+    `LocksWithExpiryIncrementsAndTransactionsThroughPartitionsAreLinearizable${leaseReads ? 'WithLeaseReads' : ''}`,
+    async (world, t) => {
+      const cluster = await KvCluster.create(world, { servers: 5, unreliable: true, latencyMs: KV_LATENCY_MS, node: { leaseReads } })
+      const history = newHistory()
+      const clerks = Array.from({ length: CLIENTS }, () => cluster.makeClient(cluster.all()))
+      let partitioning = true
+      const nemesis = (async () => {
+        while (partitioning) {
+          const [p1, p2] = cluster.makePartition()
+          cluster.partition(p1, p2)
+          await sleep(world.clock, 400 + world.rng.int(400))
+          cluster.connectAll()
+          await sleep(world.clock, 300)
+        }
+      })()
+      await Promise.all(clerks.map((clerk, client) => redisClient(world, clerk, history, client)))
+      partitioning = false
+      await nemesis
+      const operations = history.operations()
+      const expiredSeen = operations.filter(
+        (operation) => operation.input.op === 'put' && operation.input.condition === 'nx' && operation.output?.found === false,
+      ).length
+      t.ok(expiredSeen >= 10, `${expiredSeen} locks taken on ${LOCKS.length} keys: locks were taken again after they expired`)
+      checkLinearizable(t, history, false, 'kv-redis', { withExpiry: true })
+      for (const clerk of clerks) cluster.deleteClient(clerk)
+      cluster.cleanup()
+    },
+    { maxVirtualMs: 300_000 },
+  )
+}

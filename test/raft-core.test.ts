@@ -17,6 +17,7 @@ function core(id: string, options: Partial<RaftCoreOptions> & { members?: readon
       heartbeatTicks: 1,
       preVote: true,
       checkQuorum: true,
+      leaseTicks: 0,
       maxAppendEntries: 100,
       maxAppendBytes: 1 << 20,
       maxInflightAppends: 8,

@@ -201,6 +201,52 @@ simTest(
 
 simTest(
   t,
+  'Lease reads: a leader with a lease reads without messages; cut off, its lease ends before anyone else can lead',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers, { node: { leaseReads: true } })
+    await cluster.one(7, servers, true)
+    const old = await cluster.checkOneLeader()
+    await sleep(world.clock, 200) // a heartbeat round or two: the lease is fresh
+    const rpcsBefore = cluster.rpcTotal()
+    await Promise.all(Array.from({ length: 50 }, () => node(cluster, old).readIndex()))
+    t.equal(cluster.rpcTotal() - rpcsBefore, 0, '50 reads within the lease sent no message')
+
+    cluster.disconnect(old)
+    const cutAt = world.clock.now()
+    let lastOldReadMs = -1
+    let reading = true
+    const oldReads = (async () => {
+      while (reading) {
+        try {
+          await node(cluster, old).readIndex()
+          lastOldReadMs = world.clock.now()
+        } catch {
+          // Not leader any more, or the round timed out: no read, which is safe.
+        }
+        await sleep(world.clock, 5)
+      }
+    })()
+    let newLeaderAt = -1
+    while (newLeaderAt < 0) {
+      await sleep(world.clock, 5)
+      for (let i = 0; i < servers; i++) {
+        if (i !== old && node(cluster, i).status().role === 'leader') newLeaderAt = world.clock.now()
+      }
+    }
+    reading = false
+    await oldReads
+    t.ok(lastOldReadMs >= cutAt, `the old leader served reads on its lease after it was cut off (last at +${lastOldReadMs - cutAt} ms)`)
+    t.ok(lastOldReadMs < newLeaderAt, `and none once another could lead (new leader at +${newLeaderAt - cutAt} ms)`)
+    cluster.connect(old)
+    await cluster.one(8, servers, true)
+    cluster.cleanup()
+  },
+  limits,
+)
+
+simTest(
+  t,
   'ReadIndex: a new leader commits a no-op of its term before serving reads',
   async (world, t) => {
     const servers = 3

@@ -95,6 +95,8 @@ export class RaftCore {
   private leaderId: string | null = null
   private electionElapsed = 0
   private heartbeatElapsed = 0
+  /** Ticks since the core was made: the clock a leader's lease is measured by. */
+  private ticks = 0
   private electionTimeout = 0
   private votes = new Map<string, boolean>()
   private progress = new Map<string, Progress>()
@@ -122,6 +124,10 @@ export class RaftCore {
 
   constructor(options: RaftCoreOptions, recovered: RecoveredRaftState) {
     assert(options.heartbeatTicks > 0 && options.electionTicks > options.heartbeatTicks, 'need 0 < heartbeatTicks < electionTicks')
+    assert(
+      options.leaseTicks === 0 || (options.checkQuorum && options.leaseTicks < options.electionTicks),
+      'a read lease needs checkQuorum and must be shorter than an election timeout',
+    )
     this.id = options.id
     this.options = options
     this.term = recovered.hardState.term
@@ -220,6 +226,7 @@ export class RaftCore {
   // ---------------------------------------------------------------- inputs: time and clients
 
   tick(): void {
+    this.ticks++
     if (this.role === 'leader') this.tickLeader()
     else this.tickFollower()
   }
@@ -251,12 +258,27 @@ export class RaftCore {
       this.reads.confirmNow(id, this.log.committed)
       return
     }
+    if (this.inLease()) {
+      this.reads.confirmNow(id, this.log.committed)
+      return
+    }
     if (this.reads.roundInFlight) {
       this.reads.awaitNextRound(id)
       return
     }
-    this.reads.startRound([id], this.log.committed)
+    this.reads.startRound([id], this.log.committed, this.ticks)
     this.broadcastHeartbeat()
+  }
+
+  /**
+   * Whether this leader holds a read lease: a heartbeat round it began less than leaseTicks ago was
+   * acknowledged by a quorum, so no other leader can have been elected since (each of those
+   * followers refuses votes for an election timeout after hearing from it). Never while handing
+   * leadership over: the target campaigns at once.
+   */
+  private inLease(): boolean {
+    const from = this.reads.quorumRoundTick
+    return this.options.leaseTicks > 0 && this.transfer === null && from !== null && this.ticks - from < this.options.leaseTicks
   }
 
   /** Hands leadership to `target` (which must be a member); false if this node is not leader. */
@@ -272,7 +294,11 @@ export class RaftCore {
 
   handleRequestVote(request: RequestVoteRequest): RequestVoteReply {
     if (request.term < this.term) return { term: this.term, granted: false }
-    const inLease = this.options.checkQuorum && this.leaderId !== null && this.electionElapsed < this.options.electionTicks && !request.transfer
+    // With read leases, a server also refuses votes for its first election timeout after starting:
+    // it may have heard from a leader, which may be counting on it, just before it restarted.
+    const heardRecently = this.leaderId !== null && this.electionElapsed < this.options.electionTicks
+    const justStarted = this.options.leaseTicks > 0 && this.ticks < this.options.electionTicks
+    const inLease = this.options.checkQuorum && (heardRecently || justStarted) && !request.transfer
     if (inLease) return { term: this.term, granted: false }
     if (request.preVote) {
       const granted =
@@ -648,6 +674,8 @@ export class RaftCore {
     }
     if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
       this.heartbeatElapsed = 0
+      // With leases, every heartbeat is a round of its own, so its acknowledgements renew the lease.
+      if (this.options.leaseTicks > 0 && !this.reads.roundInFlight) this.reads.startRound([], this.log.committed, this.ticks)
       this.broadcastHeartbeat()
     }
   }
@@ -785,7 +813,7 @@ export class RaftCore {
     }
     if (!this.termCommitted) {
       this.termCommitted = true
-      if (this.reads.startAwaitingRound(this.log.committed)) {
+      if (this.reads.startAwaitingRound(this.log.committed, this.ticks)) {
         if (this.voterPeers.length === 0) this.confirmReads()
         else this.broadcastHeartbeat()
       }
@@ -843,7 +871,7 @@ export class RaftCore {
     if (!isVoter(this.configuration, this.id)) return
     const acked = this.voterPeers.map((peer) => this.progress.get(peer)?.readRoundAcked ?? 0)
     this.reads.confirm(this.configuration.voters.length, acked)
-    if (this.reads.startNextRound(this.log.committed)) this.broadcastHeartbeat()
+    if (this.reads.startNextRound(this.log.committed, this.ticks)) this.broadcastHeartbeat()
   }
 
   private maybeSendTimeoutNow(): void {

@@ -113,6 +113,13 @@ export interface RaftCoreOptions extends RaftTimingOptions {
   preVote: boolean
   /** A leader steps down if it has not heard from a quorum within an election timeout. */
   checkQuorum: boolean
+  /**
+   * Ticks a leader may serve reads without a heartbeat round after a round it began was
+   * acknowledged by a quorum (a lease), or 0 for never. Needs checkQuorum (followers then refuse
+   * votes for an election timeout after hearing from the leader); safe while it is shorter than
+   * electionTicks by more than the clocks' drift over that time.
+   */
+  leaseTicks: number
   /** Bounds on one AppendEntries message. */
   maxAppendEntries: number
   maxAppendBytes: number
