@@ -4,7 +4,9 @@
 // compare-and-delete (WATCH lock, GET lock, MULTI DEL EXEC) or let it expire. Afterwards no two
 // holders' validity intervals overlap, the counter holds every acknowledged INCR once and none
 // invented, and the cluster is healthy. The kills and the workers' pauses come from the seed's Rng
-// (SEED=n replays those choices, not the machine's timing).
+// (SEED=n replays those choices, not the machine's timing). The nodes serve reads on the leader's
+// lease (--lease-reads), so a holder's GETs and WATCHes also check that a lease never outlives a
+// leader through the kills (the other process chaos test reads by ReadIndex rounds).
 //
 // Why the interval check is sound: every clock is on this one machine. A holder's interval runs
 // from the arrival of its SET's OK to the earlier of (the SET's send + ttl − a margin) and the send
@@ -370,7 +372,7 @@ t.setTimeout(PER_RUN_TIMEOUT_MS * seedsFor(NAME, process.env).length)
 
 seededTest(t, NAME, async (seed, t) => {
   const startedMs = performance.now()
-  const { kv, unexpectedExits } = await startChaosCluster(t, NODES, { extraArgs: ['--max-raft-state', String(MAX_RAFT_STATE_BYTES)] })
+  const { kv, unexpectedExits } = await startChaosCluster(t, NODES, { extraArgs: ['--max-raft-state', String(MAX_RAFT_STATE_BYTES), '--lease-reads'] })
   const leader = await waitForLeader(kv.cluster, LEADER_TIMEOUT_MS)
   if (!leader) throw new Error(`no leader within ${LEADER_TIMEOUT_MS} ms of start`)
   // A cluster without the lock's commands fails here, in a second, rather than after the chaos.

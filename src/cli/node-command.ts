@@ -30,6 +30,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
       'cluster-id': { type: 'string' },
       'max-raft-state': { type: 'string' },
       'max-value-bytes': { type: 'string' },
+      'lease-reads': { type: 'boolean', default: false },
       machine: { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
@@ -57,6 +58,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     ...respSecurity,
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
     maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], DEFAULT_MAX_VALUE_BYTES, 1),
+    leaseReads: values['lease-reads'],
   })
   process.stdout.write(
     `lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} resp=${node.respPort === null ? '' : `${values.resp?.replace(/:\d+$/, '')}:${node.respPort}`}${metricsReadyField(values, node.monitoring.port)}\n`,

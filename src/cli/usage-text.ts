@@ -5,6 +5,7 @@ export const NODE_USAGE = `lograft node --id ID --data DIR [--resp HOST:PORT]
              (--peers ID=HOST:PORT,... --cluster-id ID   to found a cluster; a restart needs neither
               | --listen HOST:PORT --join HOST:PORT    to join one through any member)
              [--max-raft-state BYTES] [--max-value-bytes BYTES] [TLS options]
+             [--lease-reads]   the leader reads on its lease (clocks within 10%; every member alike)
              [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]
              [--metrics HOST:PORT]   serve /metrics (Prometheus), /healthz and /readyz over HTTP
              [--log-format text|json] [--log-level info|warn|error]   stderr lines; json: pino's

@@ -134,6 +134,7 @@ export async function startRaftHost<T>(options: RaftHostOptions, assemble: (host
       transport,
       store,
       logger: options.logger,
+      leaseReads: options.leaseReads === true,
     })
     if (existing && founders.length > 0) warnIfPeersIgnored(founders, raft.members().configuration, options.logger)
     const address = options.listen ?? memberOf(raft.members().configuration, options.id)?.address ?? founders.find((peer) => peer.id === options.id)?.address

@@ -33,6 +33,11 @@ export interface ReplicaOptions {
   tls?: TlsConfig
   /** Snapshot when the Raft state reaches this many bytes; 0: never. Default 32 MiB (4 MiB for shard servers). */
   maxRaftStateBytes?: number
+  /**
+   * Serve reads on the leader's lease, without a heartbeat round (RaftNodeOptions.leaseReads: safe
+   * while clocks drift less than 10% over an election timeout; give every member the same). Default false.
+   */
+  leaseReads?: boolean
   /** Serve /metrics (Prometheus), /healthz and /readyz over HTTP on this "host:port"; omit for none. */
   metricsAddress?: string
   /** Default: stderr. */
