@@ -1,16 +1,14 @@
 // The etcd side of bench/kv.ts: three `etcd` processes on loopback (Debian's etcd-server, default
-// fsync behaviour), each in its own data directory, and clients that write through etcd's
-// HTTP/JSON gRPC gateway (`POST <prefix>/kv/put`, base64 key and value), one keep-alive connection
-// per client, as a Node program without a gRPC library would talk to etcd.
+// fsync behaviour), each in its own data directory, with clients on etcd's HTTP/JSON gRPC gateway
+// (bench/kv-etcd-gateway.ts).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import http from 'node:http'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { KvSystem, SetClient } from './kv-load.js'
+import { ETCD_HOST, gatewayKvClient, parseStatus, request } from './kv-etcd-gateway.js'
+import type { KvSystem } from './kv-system.js'
 import { freePortBlock } from '../src/testing/ports.js'
 
-const HOST = '127.0.0.1'
 const MEMBER_COUNT = 3
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 5000
@@ -59,7 +57,7 @@ interface Member {
 export async function startEtcd(dataDirectory: string): Promise<KvSystem> {
   const base = await freePortBlock(2 * MEMBER_COUNT)
   const names = Array.from({ length: MEMBER_COUNT }, (_, i) => `etcd-${i + 1}`)
-  const peerUrl = (i: number): string => `http://${HOST}:${base + MEMBER_COUNT + i + 1}`
+  const peerUrl = (i: number): string => `http://${ETCD_HOST}:${base + MEMBER_COUNT + i + 1}`
   const initialCluster = names.map((name, i) => `${name}=${peerUrl(i)}`).join(',')
   const members = names.map((name, i) => spawnMember(name, base + i + 1, peerUrl(i), initialCluster, join(dataDirectory, name)))
   const killAll = (): void => {
@@ -72,9 +70,11 @@ export async function startEtcd(dataDirectory: string): Promise<KvSystem> {
     process.removeListener('exit', killAll)
   }
   let prefix: string
+  let memberPids: number[]
   try {
     await Promise.all(members.map(waitHealthy))
     prefix = await apiPrefix(members[0] as Member)
+    memberPids = members.map(processId)
   } catch (error) {
     await stop()
     throw error
@@ -82,15 +82,16 @@ export async function startEtcd(dataDirectory: string): Promise<KvSystem> {
   return {
     name: 'etcd',
     memberCount: MEMBER_COUNT,
+    memberPids,
     leader: () => findLeader(members, prefix),
-    connect: async (member) => gatewaySetClient(memberAt(members, member).clientPort, prefix),
+    connect: async (member) => gatewayKvClient(memberAt(members, member).clientPort, prefix),
     stop,
   }
 }
 
 function spawnMember(name: string, clientPort: number, peerUrl: string, initialCluster: string, dataDirectory: string): Member {
   mkdirSync(dataDirectory, { recursive: true })
-  const clientUrl = `http://${HOST}:${clientPort}`
+  const clientUrl = `http://${ETCD_HOST}:${clientPort}`
   const child = spawn(
     'etcd',
     [
@@ -154,49 +155,9 @@ async function findLeader(members: readonly Member[], prefix: string): Promise<n
   throw new EtcdError('no etcd member reports itself as the leader')
 }
 
-/** The gateway's JSON status; ids are uint64s, which the gateway writes as strings. */
-function parseStatus(body: string): { memberId: string; leader: string } {
-  const parsed: unknown = JSON.parse(body)
-  const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {}
-  const header = typeof record.header === 'object' && record.header !== null ? (record.header as Record<string, unknown>) : {}
-  return { memberId: String(header.member_id ?? ''), leader: String(record.leader ?? '') }
-}
-
-function gatewaySetClient(port: number, prefix: string): SetClient {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  return {
-    async set(key, value) {
-      const body = JSON.stringify({ key: Buffer.from(key).toString('base64'), value: value.toString('base64') })
-      const reply = await request(port, 'POST', `${prefix}/kv/put`, body, agent)
-      if (reply.status !== 200) throw new EtcdError(`put ${key} got HTTP ${reply.status}: ${reply.body.slice(0, 200)}`)
-    },
-    async close() {
-      agent.destroy()
-    },
-  }
-}
-
-function request(port: number, method: string, path: string, body: string | null, agent?: http.Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: HOST,
-        port,
-        method,
-        path,
-        ...(agent ? { agent } : {}),
-        headers: body === null ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(body ?? undefined)
-  })
+function processId(member: Member): number {
+  if (member.process.pid === undefined) throw new EtcdError(`${member.name} has no process id: it was never spawned`)
+  return member.process.pid
 }
 
 function memberAt(members: readonly Member[], index: number): Member {

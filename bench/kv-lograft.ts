@@ -1,13 +1,15 @@
 // The lograft side of bench/kv.ts: the benchmarks' 3-member cluster (bench/lograft-cluster.ts:
-// `lograft node` processes, classic-level, synced writes) and RESP clients that SET through any node.
+// `lograft node` processes, classic-level, synced writes) and RESP clients that SET and GET through
+// any node.
 
 import { RespClient } from '../src/resp/client.js'
 import type { RespReply } from '../src/resp/reply.js'
-import type { KvSystem, SetClient } from './kv-load.js'
+import type { KvClient, KvSystem } from './kv-system.js'
 import { type LograftClusterOptions, startLograftCluster } from './lograft-cluster.js'
 
-export class LograftSetError extends Error {
-  readonly code = 'ERR_LOGRAFT_SET'
+/** A node answered a GET or SET with something other than its success reply. */
+export class LograftReplyError extends Error {
+  readonly code = 'ERR_LOGRAFT_REPLY'
 }
 
 export async function startLograft(dataDirectory: string, options: LograftClusterOptions = {}): Promise<KvSystem> {
@@ -15,19 +17,26 @@ export async function startLograft(dataDirectory: string, options: LograftCluste
   return {
     name: options.tls ? 'lograft+mTLS' : options.metrics ? 'lograft+metrics' : 'lograft',
     memberCount: cluster.memberCount,
+    memberPids: cluster.memberPids,
     leader: () => cluster.leader(),
     async connect(member) {
-      return respSetClient(await RespClient.connect(cluster.respPort(member), cluster.host))
+      return respKvClient(await RespClient.connect(cluster.respPort(member), cluster.host))
     },
     stop: () => cluster.stop(),
   }
 }
 
-function respSetClient(client: RespClient): SetClient {
+/** GET and SET over one RESP connection. */
+export function respKvClient(client: RespClient): KvClient {
   return {
+    async get(key) {
+      const reply = await client.call('GET', key)
+      if (reply.kind !== 'bulk') throw new LograftReplyError(`GET ${key} got ${describe(reply)}`)
+      return reply.value
+    },
     async set(key, value) {
       const reply = await client.call('SET', key, value)
-      if (reply.kind !== 'simple' || reply.value !== 'OK') throw new LograftSetError(`SET ${key} got ${describe(reply)}`)
+      if (reply.kind !== 'simple' || reply.value !== 'OK') throw new LograftReplyError(`SET ${key} got ${describe(reply)}`)
     },
     close: () => client.close(),
   }

@@ -1,7 +1,8 @@
 // A 3-member lograft cluster for the benchmarks: `lograft node` processes (classic-level, synced
 // writes) started by the CLI's own LocalCluster on loopback, and where to reach each member's RESP
-// endpoint and which member leads. bench/kv-lograft.ts drives it with its own SET clients,
-// bench/redis.ts with redis-benchmark.
+// endpoint, which member leads, and each member's process id (from its own INFO), whose CPU time
+// bench/kv.ts reads. bench/kv-lograft.ts drives it with its own GET and SET clients, bench/redis.ts
+// with redis-benchmark.
 //
 // With `metrics`, every node serves --metrics and this process scrapes each node's /metrics at the
 // interval given, as Prometheus would (more often than its usual 15 s, to bound the cost from above).
@@ -11,6 +12,7 @@
 
 import { mkdirSync } from 'node:fs'
 import { LocalCluster, type LocalNode, localLayout } from '../src/cli/supervisor.js'
+import { infoFields } from '../src/cli/resp-probe.js'
 import { tlsArgs } from '../src/cli/tls-flags.js'
 import { RespClient } from '../src/resp/client.js'
 import { freePortBlock } from '../src/testing/ports.js'
@@ -36,6 +38,8 @@ export interface LograftCluster {
   /** The loopback address every member listens on. */
   readonly host: string
   readonly memberCount: number
+  /** The process id of each member's `lograft node`, by member number. */
+  readonly memberPids: readonly number[]
   /** The member whose INFO says it leads, polling until one does. */
   leader(): Promise<number>
   /** The TCP port of member `member`'s RESP endpoint. */
@@ -67,8 +71,10 @@ export async function startLograftCluster(dataDirectory: string, options: Lograf
   // The nodes are spawned synchronously inside startAll, so they alone see the changed NODE_OPTIONS.
   const started = cluster.startAll()
   if (profileDirectory) restoreNodeOptions(ownNodeOptions)
+  let memberPids: number[]
   try {
     await started
+    memberPids = await Promise.all(layout.nodes.map(processId))
   } catch (error) {
     await cluster.stopAll()
     throw error
@@ -77,6 +83,7 @@ export async function startLograftCluster(dataDirectory: string, options: Lograf
   return {
     host,
     memberCount: MEMBER_COUNT,
+    memberPids,
     leader: () => findLeader(layout.nodes, host),
     respPort: (member) => respPort(memberNode(layout.nodes, member)),
     stop: () => {
@@ -118,6 +125,14 @@ async function findLeader(nodes: readonly LocalNode[], host: string): Promise<nu
     await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_MS))
   }
   throw new LograftClusterError(`no lograft node reported role:leader within ${LEADER_TIMEOUT_MS} ms`)
+}
+
+/** The process id a node reports in INFO (`process_id`, as Redis does). */
+async function processId(node: LocalNode): Promise<number> {
+  const reported = (await infoFields(respPort(node)))?.get('process_id')
+  const pid = Number(reported)
+  if (!Number.isInteger(pid) || pid <= 0) throw new LograftClusterError(`node ${node.id} reported no process_id in INFO (got ${reported ?? 'no answer'})`)
+  return pid
 }
 
 function memberNode(nodes: readonly LocalNode[], member: number): LocalNode {

@@ -15,7 +15,9 @@ import { ClassicLevel } from 'classic-level'
 import { LocalCluster, ProcessSupervisor, localLayout } from '../src/cli/supervisor.js'
 import { infoFields } from '../src/cli/resp-probe.js'
 import { RespClient } from '../src/resp/client.js'
-import { type SetClient, measureSets, summarize } from './kv-load.js'
+import { type LoadOptions, measureLoad, summarize } from './kv-load.js'
+import { respKvClient } from './kv-lograft.js'
+import type { KvClient } from './kv-system.js'
 import { freePortBlock } from '../src/testing/ports.js'
 import { printTable } from './table.js'
 
@@ -73,19 +75,13 @@ async function fill(port: number): Promise<number> {
   return (performance.now() - started) / 1000
 }
 
-function setClients(port: number, count: number): Promise<SetClient[]> {
-  return Promise.all(
-    Array.from({ length: count }, async () => {
-      const client = await RespClient.connect(port)
-      return {
-        set: async (key: string, value: Buffer) => {
-          const reply = await client.call('SET', key, value)
-          if (reply.kind === 'error') throw new Error(`${reply.prefix} ${reply.message}`)
-        },
-        close: () => client.close(),
-      }
-    }),
-  )
+function setClients(port: number, count: number): Promise<KvClient[]> {
+  return Promise.all(Array.from({ length: count }, async () => respKvClient(await RespClient.connect(port))))
+}
+
+/** A window of the clients' load: SETs of new keys with 100-byte values. */
+function setLoad(keyPrefix: string, warmupMs: number, measureMs: number): LoadOptions {
+  return { workload: { kind: 'set' }, valueBytes: 100, warmupMs, measureMs, keyPrefix, seed: 0 }
 }
 
 /** Seconds until the new node is a voter whose applied index reached the leader's commit index at the start. */
@@ -156,12 +152,12 @@ try {
   const fillSeconds = await fill(port)
   process.stderr.write(`filled in ${fillSeconds.toFixed(1)} s; measuring the load without a catch-up...\n`)
   const clients = await setClients(port, CLIENTS)
-  const quiet = summarize([await measureSets(clients, { valueBytes: 100, warmupMs: 500, measureMs: WINDOW_MS, keyPrefix: 'quiet' })])
+  const quiet = summarize([await measureLoad(clients, setLoad('quiet', 500, WINDOW_MS))])
   process.stderr.write('node 4 joins...\n')
   let joined: { seconds: number; snapshotBytes: number } | null = null
   const joining = joinAndWait(layout.nodes[0]?.raftAddress ?? '').then((result) => (joined = result))
   const windows = []
-  while (joined === null) windows.push(await measureSets(clients, { valueBytes: 100, warmupMs: 0, measureMs: 500, keyPrefix: `during-${windows.length}` }))
+  while (joined === null) windows.push(await measureLoad(clients, setLoad(`during-${windows.length}`, 0, 500)))
   await joining
   const during = summarize(windows)
   for (const client of clients) await client.close()
@@ -188,8 +184,8 @@ try {
   printTable(
     ['client SETs', 'SET/s', 'p50 ms', 'p99 ms', 'errors'],
     [
-      ['no catch-up', quiet.setsPerSecond.toFixed(0), quiet.p50Ms.toFixed(2), quiet.p99Ms.toFixed(2), String(quiet.errors)],
-      ['during the catch-up', during.setsPerSecond.toFixed(0), during.p50Ms.toFixed(2), during.p99Ms.toFixed(2), String(during.errors)],
+      ['no catch-up', quiet.opsPerSecond.toFixed(0), quiet.p50Ms.toFixed(2), quiet.p99Ms.toFixed(2), String(quiet.errors)],
+      ['during the catch-up', during.opsPerSecond.toFixed(0), during.p50Ms.toFixed(2), during.p99Ms.toFixed(2), String(during.errors)],
     ],
   )
 } finally {
