@@ -15,7 +15,7 @@ export class LograftReplyError extends Error {
 export async function startLograft(dataDirectory: string, options: LograftClusterOptions = {}): Promise<KvSystem> {
   const cluster = await startLograftCluster(dataDirectory, options)
   return {
-    name: options.tls ? 'lograft+mTLS' : options.metrics ? 'lograft+metrics' : 'lograft',
+    name: options.tls ? 'lograft+mTLS' : options.metrics ? 'lograft+metrics' : options.leaseReads ? 'lograft+lease' : 'lograft',
     memberCount: cluster.memberCount,
     memberPids: cluster.memberPids,
     leader: () => cluster.leader(),

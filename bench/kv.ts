@@ -20,6 +20,8 @@
 // (certificates from a throwaway CA), measured in the same slices, and a table of its cost.
 // `npm run bench:kv -- --metrics` adds lograft with --metrics on every node, each scraped every
 // second, and a table of what monitoring costs.
+// `npm run bench:kv -- --lease-reads` adds lograft with --lease-reads on every node (the leader
+// serves reads on its lease, no heartbeat round per read batch), and a table of what that gains.
 // LOGRAFT_CPU_PROFILE_DIR=DIR has each lograft node write a CPU profile to DIR when it stops.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -36,6 +38,7 @@ import { createTestPki } from '../src/testing/pki.js'
 
 const WITH_TLS = process.argv.includes('--tls')
 const WITH_METRICS = process.argv.includes('--metrics')
+const WITH_LEASE_READS = process.argv.includes('--lease-reads')
 const SCRAPE_INTERVAL_MS = 1000
 
 const VALUE_BYTES = 100
@@ -145,6 +148,10 @@ try {
     await addSystem(await startLograft(join(root, 'lograft-metrics'), { metrics: { scrapeIntervalMs: SCRAPE_INTERVAL_MS } }))
     notes.push(`lograft+metrics: the same cluster serving --metrics, every node scraped every ${SCRAPE_INTERVAL_MS} ms`)
   }
+  if (WITH_LEASE_READS) {
+    await addSystem(await startLograft(join(root, 'lograft-lease'), { leaseReads: true }))
+    notes.push('lograft+lease: the same cluster with --lease-reads on every node')
+  }
   const etcd = ensureEtcd()
   if ('missing' in etcd) {
     notes.push(`etcd rows skipped: ${etcd.missing}`)
@@ -183,4 +190,8 @@ if (WITH_TLS) {
 if (WITH_METRICS) {
   console.log()
   printCost(rows, CELLS, 'lograft+metrics', 'metrics/plain')
+}
+if (WITH_LEASE_READS) {
+  console.log()
+  printCost(rows, CELLS, 'lograft+lease', 'lease/plain')
 }

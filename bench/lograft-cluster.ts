@@ -31,6 +31,8 @@ export interface LograftClusterOptions {
   tls?: { caFile: string; certificates: Readonly<Record<string, { certFile: string; keyFile: string }>> }
   /** Serve --metrics on every node and scrape each this often. */
   metrics?: { scrapeIntervalMs: number }
+  /** Start every node with --lease-reads: the leader reads on its lease, without a heartbeat round. */
+  leaseReads?: boolean
 }
 
 /** A running cluster whose members are numbered 0..memberCount-1. */
@@ -51,7 +53,7 @@ export async function startLograftCluster(dataDirectory: string, options: Lograf
   const host = '127.0.0.1'
   const base = await freePortBlock(2 * MEMBER_COUNT)
   const layout = localLayout(MEMBER_COUNT, dataDirectory, host, base, base + MEMBER_COUNT)
-  const { tls, metrics } = options
+  const { tls, metrics, leaseReads } = options
   const metricsBase = metrics ? await freePortBlock(MEMBER_COUNT) : 0
   const metricsAddress = (id: string): string => `${host}:${metricsBase + Number(id) - 1}`
   const cluster = new LocalCluster(layout, [], undefined, (id) => {
@@ -59,6 +61,7 @@ export async function startLograftCluster(dataDirectory: string, options: Lograf
     return [
       ...(tls && issued ? tlsArgs({ certFile: issued.certFile, keyFile: issued.keyFile, caFile: tls.caFile }) : []),
       ...(metrics ? ['--metrics', metricsAddress(id)] : []),
+      ...(leaseReads ? ['--lease-reads'] : []),
     ]
   })
   const profileDirectory = process.env.LOGRAFT_CPU_PROFILE_DIR
