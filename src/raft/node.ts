@@ -31,10 +31,10 @@ import { configurationCodec } from './configuration-codec.js'
 import { type FollowerProgress, type LeaderChange, RaftEvents, type RaftTiming, type RpcFailure } from './events.js'
 import { type Configuration, EMPTY_CONFIGURATION, type MembershipChange, configurationOf, describeChange } from './membership.js'
 
-/** How {@link RaftNode.create} sets up a node; times in ms. */
 /** The share of the election timeout a read lease lasts: 10% clock drift each way, on the leader and on a follower. */
 const LEASE_FRACTION = 0.8
 
+/** How {@link RaftNode.create} sets up a node; times in ms. */
 export interface RaftNodeOptions {
   /** This node's id, unique in the cluster: the name peers call it by. */
   id: string
