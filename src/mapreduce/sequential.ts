@@ -3,9 +3,10 @@
 // order, and write one output file. No combiner, no partitions, no skipping.
 
 import { readFile } from 'node:fs/promises'
-import { callMap, groupByKey, reduceGroups } from './app-calls.js'
+import { callMap, reduceGroups } from './app-calls.js'
 import { CounterSet, FRAMEWORK_COUNTERS } from './counters.js'
 import { checkInputFiles, writeFileAtomically } from './job-files.js'
+import { KeyGroups } from './key-groups.js'
 import type { Counters, MapReduceApp } from './types.js'
 
 /**
@@ -18,11 +19,11 @@ import type { Counters, MapReduceApp } from './types.js'
 export async function runSequential(app: MapReduceApp, inputFiles: readonly string[], outputPath: string): Promise<Counters> {
   await checkInputFiles(inputFiles)
   const counters = new CounterSet()
-  const groups = new Map<string, string[]>()
+  const groups = new KeyGroups()
   for (const inputFile of inputFiles) {
     const contents = await readFile(inputFile, 'utf8')
     counters.add(FRAMEWORK_COUNTERS.mapInputFiles, 1)
-    groupByKey(await callMap(app, inputFile, contents, counters), groups)
+    await callMap(app, inputFile, contents, counters, groups)
   }
   await writeFileAtomically(outputPath, await reduceGroups(app, groups, new Set(), counters))
   return counters.snapshot()
