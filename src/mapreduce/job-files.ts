@@ -3,6 +3,7 @@
 // renamed into place, so a crash at any moment leaves either the whole file or none of it.
 
 import { randomBytes } from 'node:crypto'
+import type { Stats } from 'node:fs'
 import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { MapReduceError } from './errors.js'
@@ -47,18 +48,21 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
   }
 }
 
-/** Throws ERR_MR_INPUT_MISSING naming the first input that is not a readable file. */
-export async function checkInputFiles(files: readonly string[]): Promise<void> {
+/** The input files' sizes in bytes; throws ERR_MR_INPUT_MISSING naming the first input that is not a readable file. */
+export async function checkInputFiles(files: readonly string[]): Promise<number[]> {
+  const sizes: number[] = []
   for (const file of files) {
-    let isFile: boolean
+    let stats: Stats
     try {
-      isFile = (await stat(file)).isFile()
+      stats = await stat(file)
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (error as Error).message
       throw new MapReduceError('ERR_MR_INPUT_MISSING', `input file ${file} ${reason}`)
     }
-    if (!isFile) throw new MapReduceError('ERR_MR_INPUT_MISSING', `input ${file} is not a file`)
+    if (!stats.isFile()) throw new MapReduceError('ERR_MR_INPUT_MISSING', `input ${file} is not a file`)
+    sizes.push(stats.size)
   }
+  return sizes
 }
 
 /** Files deleted at once by removeIntermediateFiles: a job of book-sized inputs has thousands. */

@@ -1,12 +1,12 @@
-// Runs one map task on a worker: read the input file, call the app's map (unless the file is a
-// record to skip), group its pairs by key, combine each key's values if the app has a combiner,
+// Runs one map task on a worker: read the input file (or its piece of a big one), call the app's
+// map (unless the file is a record to skip), group its pairs by key, combine each key's values if the app has a combiner,
 // split the keys into nReduce partitions by hash, and write every partition — empty ones too — as
 // mr-X-Y.
 
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { callMap, combineGroups } from './app-calls.js'
 import { CounterSet, FRAMEWORK_COUNTERS } from './counters.js'
+import { readMapInput, startsFile } from './input-splits.js'
 import { encodeLine } from './intermediate-codec.js'
 import { intermediateName, writeFilesAtomically } from './job-files.js'
 import type { KeyGroups } from './key-groups.js'
@@ -22,8 +22,8 @@ export async function runMapTask(
 ): Promise<Counters> {
   const counters = new CounterSet()
   const { inputFile, nReduce, task } = assignment
-  const contents = await readFile(inputFile, 'utf8')
-  counters.add(FRAMEWORK_COUNTERS.mapInputFiles, 1)
+  const contents = await readMapInput(assignment)
+  if (startsFile(assignment)) counters.add(FRAMEWORK_COUNTERS.mapInputFiles, 1)
   groups.nextRound()
   if (assignment.skipRecords.includes(inputFile)) counters.add(FRAMEWORK_COUNTERS.skippedRecords, 1)
   else await callMap(app, inputFile, contents, counters, groups)

@@ -44,7 +44,13 @@ export interface MapReduceApp {
   readonly combine?: ReduceFunction
 }
 
-/** The two kinds of task a job runs: a map per input file, then nReduce reduces. */
+/** A byte range of an input file; a map task of a split maps the lines that start in it. */
+export interface ByteRange {
+  readonly startByte: number
+  readonly endByte: number
+}
+
+/** The two kinds of task a job runs: a map per input file (or piece of a big one), then nReduce reduces. */
 export type TaskKind = 'map' | 'reduce'
 
 export type Assignment =
@@ -53,6 +59,8 @@ export type Assignment =
       readonly task: number
       readonly attempt: number
       readonly inputFile: string
+      /** Present when the task maps a piece of a big file: the lines that start in this byte range. */
+      readonly split?: ByteRange
       readonly nReduce: number
       readonly skipRecords: readonly string[]
     }
