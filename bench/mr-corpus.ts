@@ -1,16 +1,21 @@
-// The word-count benchmark's corpus and its check: the Gutenberg fixtures copied into a temporary
-// directory until it holds at least the bytes asked for (book-sized files, so a job has hundreds
-// of map tasks, as the fixtures copied a dozen times had in issue 16), and a comparison of each
-// tool's output with the coreutils count, so no row of the table is faster by counting otherwise.
+// The word-count benchmark's corpora and their check. Both are made from the Gutenberg fixtures in
+// a temporary directory, at least the bytes asked for, in two shapes: shelves (eight big files,
+// each every book end to end, several times over: a job maps them in pieces) and books (the books
+// copied until there are enough, as issue 16 measured them: hundreds of small map tasks). Each
+// tool's output is compared with the coreutils count, so no row is faster by counting otherwise.
 
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const BOOKS_DIRECTORY = fileURLToPath(new URL('../../fixtures/gutenberg/', import.meta.url))
+const SHELVES = 8
+
+export type CorpusShape = 'shelves' | 'books'
 
 export interface Corpus {
+  readonly shape: CorpusShape
   readonly directory: string
   /** File names in `directory`, sorted. */
   readonly files: readonly string[]
@@ -19,25 +24,34 @@ export interface Corpus {
   readonly ascii: boolean
 }
 
-/** Copies the books, round after round, into a new temporary directory until it holds `minBytes`. */
-export function makeCorpus(minBytes: number): Corpus {
+/** A new temporary directory holding at least `minBytes` of the books, in the given shape. */
+export function makeCorpus(shape: CorpusShape, minBytes: number): Corpus {
   const books = readdirSync(BOOKS_DIRECTORY)
     .filter((name) => name.endsWith('.txt'))
     .sort()
-  const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-mr-corpus-'))
+    .map((name) => join(BOOKS_DIRECTORY, name))
+  const booksBytes = books.reduce((sum, book) => sum + statSync(book).size, 0)
+  const ascii = books.every((book) => readFileSync(book).every((byte) => byte < 0x80))
+  const directory = mkdtempSync(join(tmpdir(), `lograft-bench-mr-${shape}-`))
+  const copies = Math.ceil(minBytes / booksBytes)
   const files: string[] = []
-  let bytes = 0
-  let ascii = true
-  for (let copy = 0; bytes < minBytes; copy++) {
-    for (const book of books) {
-      const name = `${book.replace(/\.txt$/, '')}-${String(copy).padStart(3, '0')}.txt`
-      copyFileSync(join(BOOKS_DIRECTORY, book), join(directory, name))
+  if (shape === 'shelves') {
+    for (let shelf = 0; shelf < SHELVES; shelf++) {
+      const name = `shelf-${shelf}.txt`
+      for (let copy = 0; copy < Math.ceil(copies / SHELVES); copy++) for (const book of books) appendFileSync(join(directory, name), readFileSync(book))
       files.push(name)
-      bytes += statSync(join(directory, name)).size
     }
-    if (copy === 0) ascii = books.every((book) => readFileSync(join(BOOKS_DIRECTORY, book)).every((byte) => byte < 0x80))
+  } else {
+    for (let copy = 0; copy < copies; copy++) {
+      for (const book of books) {
+        const name = `${book.slice(BOOKS_DIRECTORY.length).replace(/\.txt$/, '')}-${String(copy).padStart(3, '0')}.txt`
+        copyFileSync(book, join(directory, name))
+        files.push(name)
+      }
+    }
   }
-  return { directory, files: files.sort(), bytes, ascii }
+  const bytes = files.reduce((sum, file) => sum + statSync(join(directory, file)).size, 0)
+  return { shape, directory, files: files.sort(), bytes, ascii }
 }
 
 /** Word → count from `uniq -c` output ("  COUNT WORD"); the empty word (text that starts with a non-letter) is left out. */

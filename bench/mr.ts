@@ -1,5 +1,6 @@
-// Word count over a corpus of at least 100 MB made from the Gutenberg fixtures (bench/mr-corpus.ts),
-// wall time from start to the last output file, side by side in one run:
+// Word count over corpora of at least 100 MB made from the Gutenberg fixtures (bench/mr-corpus.ts:
+// eight big "shelves", which a job maps in pieces, and hundreds of book-sized files), wall time from
+// start to the last output file, side by side in one run:
 //   coreutils    cat | tr -cs '[:alpha:]' '\n' | sort | uniq -c   under LC_ALL=C
 //   seq          lograft mr seq --app wc                          (one process, no files between map and reduce)
 //   N workers    lograft mr run --app wc --workers N --reduce 10  (coordinator + N worker processes)
@@ -8,21 +9,23 @@
 // the first round every tool's output is compared with the coreutils count, word by word.
 // Every run is a fresh process in a fresh directory, so process start-up is part of each time, as
 // it is for a user. The setups take turns, round after round, so a slow spell of the machine hits
-// them alike; the table shows the median of the rounds.
+// them alike; the tables show the median of the rounds.
 //
-// Run with `npm run bench:mr`; ROUNDS and CORPUS_MB (10^6 bytes) override the defaults, and
-// LOGRAFT_CPU_PROFILE_DIR=DIR has every lograft process write a CPU profile to DIR as it exits.
+// Run with `npm run bench:mr`; ROUNDS, CORPUS_MB (10^6 bytes) and CORPUS (shelves or books; both by
+// default) override the defaults, and LOGRAFT_CPU_PROFILE_DIR=DIR has every lograft process write a
+// CPU profile to DIR as it exits.
 
 import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { firstDifference, makeCorpus, parseMrCounts, parseUniqCounts } from './mr-corpus.js'
+import { type Corpus, type CorpusShape, firstDifference, makeCorpus, parseMrCounts, parseUniqCounts } from './mr-corpus.js'
 import { printTable } from './table.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const CORPUS_BYTES = Number(process.env.CORPUS_MB ?? 100) * 1e6
+const SHAPES: CorpusShape[] = process.env.CORPUS ? [process.env.CORPUS as CorpusShape] : ['shelves', 'books']
 const WORKER_COUNTS = [1, 2, 4]
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 const CPU_PROFILE_PRELOAD = new URL('./cpu-profile.js', import.meta.url).href
@@ -41,7 +44,6 @@ interface Setup {
   readonly counts: (directory: string) => Map<string, number>
 }
 
-const corpus = makeCorpus(CORPUS_BYTES)
 const lograftEnv = lograftEnvironment()
 const mrOutputs = (directory: string): Map<string, number> =>
   parseMrCounts(
@@ -49,24 +51,27 @@ const mrOutputs = (directory: string): Map<string, number> =>
       .filter((name) => /^mr-out-\d+$/.test(name))
       .map((name) => readFileSync(join(directory, name), 'utf8')),
   )
-const setups: Setup[] = [
-  {
-    name: 'coreutils',
-    command: 'sh',
-    // The files are the script's arguments ("$@"), so no name is ever parsed by the shell.
-    args: ['-c', `cat "$@" | tr -cs '[:alpha:]' '\\n' | sort | uniq -c > out.txt`, 'sh', ...corpus.files],
-    env: { ...process.env, LC_ALL: 'C' },
-    counts: (directory) => parseUniqCounts(readFileSync(join(directory, 'out.txt'), 'utf8')),
-  },
-  { name: 'seq', command: process.execPath, args: [MAIN, 'mr', 'seq', '--app', 'wc', ...corpus.files], env: lograftEnv, counts: mrOutputs },
-  ...WORKER_COUNTS.map((workers) => ({
-    name: `${workers} worker${workers === 1 ? '' : 's'}`,
-    command: process.execPath,
-    args: [MAIN, 'mr', 'run', '--app', 'wc', '--workers', String(workers), '--reduce', '10', ...corpus.files],
-    env: lograftEnv,
-    counts: mrOutputs,
-  })),
-]
+
+function setupsFor(corpus: Corpus): Setup[] {
+  return [
+    {
+      name: 'coreutils',
+      command: 'sh',
+      // The files are the script's arguments ("$@"), so no name is ever parsed by the shell.
+      args: ['-c', `cat "$@" | tr -cs '[:alpha:]' '\\n' | sort | uniq -c > out.txt`, 'sh', ...corpus.files],
+      env: { ...process.env, LC_ALL: 'C' },
+      counts: (directory) => parseUniqCounts(readFileSync(join(directory, 'out.txt'), 'utf8')),
+    },
+    { name: 'seq', command: process.execPath, args: [MAIN, 'mr', 'seq', '--app', 'wc', ...corpus.files], env: lograftEnv, counts: mrOutputs },
+    ...WORKER_COUNTS.map((workers) => ({
+      name: `${workers} worker${workers === 1 ? '' : 's'}`,
+      command: process.execPath,
+      args: [MAIN, 'mr', 'run', '--app', 'wc', '--workers', String(workers), '--reduce', '10', ...corpus.files],
+      env: lograftEnv,
+      counts: mrOutputs,
+    })),
+  ]
+}
 
 /** The environment of lograft's processes: with the CPU profile preload if profiles are asked for. */
 function lograftEnvironment(): NodeJS.ProcessEnv {
@@ -78,7 +83,7 @@ function lograftEnvironment(): NodeJS.ProcessEnv {
 }
 
 /** Runs the setup once in a fresh directory linking the corpus; resolves with its wall time and, if asked, its counts. */
-function timeOnce(setup: Setup, withCounts: boolean): Promise<{ ms: number; counts: Map<string, number> | null }> {
+function timeOnce(corpus: Corpus, setup: Setup, withCounts: boolean): Promise<{ ms: number; counts: Map<string, number> | null }> {
   const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-mr-'))
   for (const file of corpus.files) symlinkSync(join(corpus.directory, file), join(directory, file))
   const startMs = performance.now()
@@ -101,52 +106,66 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
+interface Measured {
+  readonly corpus: Corpus
+  readonly setups: readonly Setup[]
+  /** Wall times by setup name, one per round. */
+  readonly times: Map<string, number[]>
+  reference: Map<string, number> | null
+}
+
 const loadBefore = loadavg()[0] ?? 0
-const times = new Map<string, number[]>(setups.map((setup) => [setup.name, []]))
+const measured: Measured[] = []
 try {
-  let reference: Map<string, number> | null = null
+  for (const shape of SHAPES) {
+    const corpus = makeCorpus(shape, CORPUS_BYTES)
+    const setups = setupsFor(corpus)
+    measured.push({ corpus, setups, times: new Map(setups.map((setup) => [setup.name, []])), reference: null })
+  }
   for (let round = 0; round < ROUNDS; round++) {
-    for (const setup of setups) {
-      const { ms, counts } = await timeOnce(setup, round === 0)
-      times.get(setup.name)?.push(ms)
-      if (!counts) continue
-      reference ??= counts
-      const difference = firstDifference(reference, counts)
-      if (difference !== null) throw new Error(`${setup.name} does not count as coreutils does: ${difference}`)
+    for (const run of measured) {
+      for (const setup of run.setups) {
+        const { ms, counts } = await timeOnce(run.corpus, setup, round === 0)
+        run.times.get(setup.name)?.push(ms)
+        if (!counts) continue
+        run.reference ??= counts
+        const difference = firstDifference(run.reference, counts)
+        if (difference !== null) throw new Error(`${setup.name} on ${run.corpus.shape} does not count as coreutils does: ${difference}`)
+      }
     }
   }
 } finally {
-  rmSync(corpus.directory, { recursive: true, force: true })
+  for (const run of measured) rmSync(run.corpus.directory, { recursive: true, force: true })
 }
 
-const medians = new Map(setups.map((setup) => [setup.name, median(times.get(setup.name) ?? [])]))
-const seqMs = medians.get('seq') ?? Number.NaN
-const coreutilsMs = medians.get('coreutils') ?? Number.NaN
-console.log(
-  `word count over ${corpus.files.length} files, ${(corpus.bytes / 1e6).toFixed(1)} MB (${corpus.ascii ? 'ASCII' : 'not ASCII'}), ` +
-    `${ROUNDS} rounds, ${cpus().length} cores, load average ${loadBefore.toFixed(1)} before and ${(loadavg()[0] ?? 0).toFixed(1)} after`,
-)
-console.log('every output counted the same words as coreutils in round 1')
-printTable(
-  ['tool', 'seconds (median)', 'min s', 'vs coreutils', 'vs seq'],
-  setups.map((setup) => {
-    const ms = medians.get(setup.name) ?? Number.NaN
-    return [
-      setup.name,
-      (ms / 1000).toFixed(2),
-      (Math.min(...(times.get(setup.name) ?? [])) / 1000).toFixed(2),
-      `${(ms / coreutilsMs).toFixed(2)}x`,
-      `${(ms / seqMs).toFixed(2)}x`,
-    ]
-  }),
-)
-const seqRatio = seqMs / coreutilsMs
-const twoWorkersRatio = (medians.get('2 workers') ?? Number.NaN) / seqMs
-console.log('')
-printTable(
-  ['goal', 'measured', 'met'],
-  [
-    [`seq <= ${SEQ_VS_COREUTILS_GOAL}x coreutils`, `${seqRatio.toFixed(2)}x`, seqRatio <= SEQ_VS_COREUTILS_GOAL ? 'yes' : 'no'],
-    [`2 workers <= ${TWO_WORKERS_VS_SEQ_GOAL}x seq`, `${twoWorkersRatio.toFixed(2)}x`, twoWorkersRatio <= TWO_WORKERS_VS_SEQ_GOAL ? 'yes' : 'no'],
-  ],
-)
+console.log(`${ROUNDS} rounds, ${cpus().length} cores, load average ${loadBefore.toFixed(1)} before and ${(loadavg()[0] ?? 0).toFixed(1)} after`)
+console.log('in round 1 every output counted the same words as coreutils')
+for (const { corpus, setups, times } of measured) {
+  const medians = new Map(setups.map((setup) => [setup.name, median(times.get(setup.name) ?? [])]))
+  const seqMs = medians.get('seq') ?? Number.NaN
+  const coreutilsMs = medians.get('coreutils') ?? Number.NaN
+  console.log('')
+  console.log(`${corpus.shape}: ${corpus.files.length} files, ${(corpus.bytes / 1e6).toFixed(1)} MB (${corpus.ascii ? 'ASCII' : 'not ASCII'})`)
+  printTable(
+    ['tool', 'seconds (median)', 'min s', 'vs coreutils', 'vs seq'],
+    setups.map((setup) => {
+      const ms = medians.get(setup.name) ?? Number.NaN
+      return [
+        setup.name,
+        (ms / 1000).toFixed(2),
+        (Math.min(...(times.get(setup.name) ?? [])) / 1000).toFixed(2),
+        `${(ms / coreutilsMs).toFixed(2)}x`,
+        `${(ms / seqMs).toFixed(2)}x`,
+      ]
+    }),
+  )
+  const seqRatio = seqMs / coreutilsMs
+  const twoWorkersRatio = (medians.get('2 workers') ?? Number.NaN) / seqMs
+  printTable(
+    ['goal', 'measured', 'met'],
+    [
+      [`seq <= ${SEQ_VS_COREUTILS_GOAL}x coreutils`, `${seqRatio.toFixed(2)}x`, seqRatio <= SEQ_VS_COREUTILS_GOAL ? 'yes' : 'no'],
+      [`2 workers <= ${TWO_WORKERS_VS_SEQ_GOAL}x seq`, `${twoWorkersRatio.toFixed(2)}x`, twoWorkersRatio <= TWO_WORKERS_VS_SEQ_GOAL ? 'yes' : 'no'],
+    ],
+  )
+}
