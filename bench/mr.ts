@@ -4,6 +4,8 @@
 //   coreutils    cat | tr -cs '[:alpha:]' '\n' | sort | uniq -c   under LC_ALL=C
 //   seq          lograft mr seq --app wc                          (one process, no files between map and reduce)
 //   N workers    lograft mr run --app wc --workers N --reduce 10  (coordinator + N worker processes)
+//   2 seqs at once  two `mr seq` side by side: not a tool, but how much a second core gives on this
+//                work on a shared machine, which bounds what two workers can gain over one process
 // LC_ALL=C is the fastest locale for sort and tr, and the order it sorts in (bytes) is the order of
 // lograft's outputs; on an ASCII corpus `[:alpha:]` is then the same set of letters as \p{L}, so in
 // the first round every tool's output is compared with the coreutils count, word by word.
@@ -31,6 +33,12 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 const CPU_PROFILE_PRELOAD = new URL('./cpu-profile.js', import.meta.url).href
 /** A run that takes longer than this is broken, not slow. */
 const RUN_LIMIT_MS = 300_000
+const TWO_SEQS = '2 seqs at once'
+/** Two `mr seq` runs side by side (node, main.js, then the files as arguments); fails if either does. */
+const TWO_SEQS_SCRIPT = `node="$1"; main="$2"; shift 2
+"$node" "$main" mr seq --app wc --out a.out "$@" & first=$!
+"$node" "$main" mr seq --app wc --out b.out "$@" & second=$!
+wait $first && wait $second`
 /** Issue 16's goals: `mr seq` no slower than coreutils, and 2 workers at most 0.6× `mr seq`. */
 const SEQ_VS_COREUTILS_GOAL = 1.0
 const TWO_WORKERS_VS_SEQ_GOAL = 0.6
@@ -40,8 +48,8 @@ interface Setup {
   readonly command: string
   readonly args: readonly string[]
   readonly env: NodeJS.ProcessEnv
-  /** The word counts in a finished run's directory. */
-  readonly counts: (directory: string) => Map<string, number>
+  /** The word counts in a finished run's directory, checked against coreutils' (none for the capacity check). */
+  readonly counts?: (directory: string) => Map<string, number>
 }
 
 const lograftEnv = lograftEnvironment()
@@ -63,6 +71,13 @@ function setupsFor(corpus: Corpus): Setup[] {
       counts: (directory) => parseUniqCounts(readFileSync(join(directory, 'out.txt'), 'utf8')),
     },
     { name: 'seq', command: process.execPath, args: [MAIN, 'mr', 'seq', '--app', 'wc', ...corpus.files], env: lograftEnv, counts: mrOutputs },
+    {
+      // Not a tool: how much work this shared machine's two cores do at once, on this very work.
+      name: TWO_SEQS,
+      command: 'sh',
+      args: ['-c', TWO_SEQS_SCRIPT, 'sh', process.execPath, MAIN, ...corpus.files],
+      env: lograftEnv,
+    },
     ...WORKER_COUNTS.map((workers) => ({
       name: `${workers} worker${workers === 1 ? '' : 's'}`,
       command: process.execPath,
@@ -92,7 +107,7 @@ function timeOnce(corpus: Corpus, setup: Setup, withCounts: boolean): Promise<{ 
       const ms = performance.now() - startMs
       try {
         if (error) reject(new Error(`${setup.name} failed: ${error.message}\n${stderr}`))
-        else resolve({ ms, counts: withCounts ? setup.counts(directory) : null })
+        else resolve({ ms, counts: withCounts && setup.counts ? setup.counts(directory) : null })
       } finally {
         rmSync(directory, { recursive: true, force: true })
       }
@@ -158,6 +173,12 @@ for (const { corpus, setups, times } of measured) {
         `${(ms / seqMs).toFixed(2)}x`,
       ]
     }),
+  )
+  // Two seqs at once do twice seq's work: this is the throughput of both cores over one's.
+  const cores = (2 * seqMs) / (medians.get(TWO_SEQS) ?? Number.NaN)
+  console.log(
+    `two seqs at once ran at ${cores.toFixed(2)}x the throughput of one (2.00: two free cores), so 2 workers ` +
+      `could reach ${(1 / cores).toFixed(2)}x seq at best, before starting processes and reducing`,
   )
   const seqRatio = seqMs / coreutilsMs
   const twoWorkersRatio = (medians.get('2 workers') ?? Number.NaN) / seqMs
