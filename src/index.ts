@@ -131,5 +131,5 @@ export { runWorker, type WorkerOptions, type WorkerResult, type WorkerExitReason
 export { runSequential } from './mapreduce/sequential.js'
 export { loadApp } from './mapreduce/app-loader.js'
 export { MapReduceError, AppRecordError, type MapReduceErrorCode } from './mapreduce/errors.js'
-export type { KeyValue, TaskContext, MapFunction, ReduceFunction, MapReduceApp, Counters, TaskKind } from './mapreduce/types.js'
+export type { KeyValue, TaskContext, MapContext, MapResult, MapFunction, ReduceFunction, MapReduceApp, Counters, TaskKind } from './mapreduce/types.js'
 export type { JobStatus, Phase, PhaseProgress, SkippedRecord, SchedulerTuning, SchedulerEvent } from './mapreduce/scheduler.js'

@@ -1,7 +1,7 @@
 // What MapReduce does beyond the lab, as the paper and Hadoop users expect, on real processes
-// through `lograft mr run`: the combiner, backup tasks for stragglers, skipping bad records, and
-// app counters in the summary.
-import { readFileSync, readdirSync } from 'node:fs'
+// through `lograft mr run`: the combiner, backup tasks for stragglers, skipping bad records, app
+// counters in the summary, and big inputs mapped in pieces.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -94,4 +94,15 @@ t.test('without skipping, a record that always fails fails the job after four at
     run.stderr,
     /the job failed: map task \d on record "pg-metamorphosis\.txt" failed 4 times \(skipping bad records is off\): map of "pg-metamorphosis\.txt" failed: cannot parse/,
   )
+})
+
+t.test('a file larger than the split size is mapped in pieces of whole lines, and counted as the books are one by one', async (t) => {
+  const job = new MrJob(t)
+  // Every book in one file of about 3.3 MB, mapped in pieces of about 1 MiB.
+  writeFileSync(join(job.directory, 'shelf.txt'), BOOKS.map((book) => readFileSync(join(job.directory, book), 'utf8')).join('\n'))
+  const run = job.lograft('mr run', ['mr', 'run', '--app', 'wc', '--workers', '2', '--split-mib', '1', 'shelf.txt'])
+  await expectCleanExits(t, [run])
+  t.match(run.stdout, /tasks +4 map, 10 reduce/, 'four pieces, four map tasks')
+  t.match(run.stdout, /map input files +1\n/, 'one file')
+  t.same(job.output(), await job.sequential('wc'))
 })

@@ -6,7 +6,7 @@ import { loadApp, runSequential, runWorker } from '../mapreduce/index.js'
 import { formatAddress } from '../rpc/tcp-peer-link.js'
 import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
 import { sleep, systemClock } from '../base/clock.js'
-import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
+import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger, splitBytesFlag } from './mr-job.js'
 import { runLocalJob } from './mr-run.js'
 import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
 import { UsageError, checkAddress, parseFlags, requireInteger } from './usage.js'
@@ -84,10 +84,10 @@ async function sequentialCommand(args: string[]): Promise<void> {
     args,
     strict: true,
     allowPositionals: true,
-    options: { app: { type: 'string' }, out: { type: 'string', default: 'mr-out-0' } },
+    options: { app: { type: 'string' }, out: { type: 'string', default: 'mr-out-0' }, 'split-mib': { type: 'string' } },
   })
   if (!values.app) throw new UsageError(`mr seq needs --app\n  ${MR_USAGE.split('\n')[3]}`)
   if (positionals.length === 0) throw new UsageError('mr seq needs at least one input file')
   const app = await loadApp(values.app)
-  await runSequential(app, positionals, values.out)
+  await runSequential(app, positionals, values.out, splitBytesFlag(values['split-mib']))
 }

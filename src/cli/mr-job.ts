@@ -3,13 +3,23 @@
 
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { type JobStatus, type SchedulerTuning, Coordinator, checkInputFiles, outputName, removeIntermediateFiles } from '../mapreduce/index.js'
+import {
+  type JobStatus,
+  type SchedulerTuning,
+  Coordinator,
+  DEFAULT_SPLIT_BYTES,
+  checkInputFiles,
+  outputName,
+  removeIntermediateFiles,
+} from '../mapreduce/index.js'
 import type { Transport } from '../rpc/transport.js'
 import { systemClock } from '../base/clock.js'
 import { type Logger, stderrLogger } from '../base/logger.js'
 import { JobProgress, REFRESH_INTERVAL_MS } from './mr-progress.js'
 import { formatSummary } from './mr-summary.js'
 import { UsageError, requireInteger } from './usage.js'
+
+const MIB = 1024 * 1024
 
 /** Reports only errors: a worker that crashes or exits resets its connection, which is expected here. */
 export const quietLogger: Logger = { error: stderrLogger.error, warn: () => {}, info: () => {} }
@@ -23,6 +33,7 @@ export const JOB_FLAGS = {
   'skip-bad-records': { type: 'boolean', default: false },
   'max-task-failures': { type: 'string' },
   'keep-intermediate': { type: 'boolean', default: false },
+  'split-mib': { type: 'string' },
 } as const
 
 interface JobFlagValues {
@@ -34,10 +45,14 @@ interface JobFlagValues {
   'skip-bad-records': boolean
   'max-task-failures'?: string | undefined
   'keep-intermediate': boolean
+  'split-mib'?: string | undefined
 }
 
 export interface JobSettings {
   inputFiles: string[]
+  /** The input files' sizes, once prepareJob has read them. */
+  inputBytes?: number[]
+  splitBytes: number
   nReduce: number
   directory: string
   keepIntermediate: boolean
@@ -52,6 +67,7 @@ export function jobSettings(values: JobFlagValues, inputFiles: string[]): JobSet
   if (values['max-task-failures'] !== undefined) tuning.maxTaskFailures = requireInteger('max-task-failures', values['max-task-failures'], 0, 1)
   return {
     inputFiles,
+    splitBytes: splitBytesFlag(values['split-mib']),
     nReduce: requireInteger('reduce', values.reduce, 10, 1),
     directory: values.dir,
     keepIntermediate: values['keep-intermediate'],
@@ -59,9 +75,14 @@ export function jobSettings(values: JobFlagValues, inputFiles: string[]): JobSet
   }
 }
 
-/** Checks the inputs and makes the job's directory; run before anything is started. */
+/** `--split-mib`: MiB to bytes. */
+export function splitBytesFlag(text: string | undefined): number {
+  return requireInteger('split-mib', text, DEFAULT_SPLIT_BYTES / MIB, 1) * MIB
+}
+
+/** Checks the inputs (and notes their sizes, to split big ones) and makes the job's directory; run before anything is started. */
 export async function prepareJob(settings: JobSettings): Promise<void> {
-  await checkInputFiles(settings.inputFiles)
+  settings.inputBytes = await checkInputFiles(settings.inputFiles)
   await mkdir(settings.directory, { recursive: true })
 }
 
@@ -75,6 +96,8 @@ export async function coordinateJob(settings: JobSettings, transport: Transport,
   const coordinator = Coordinator.start({
     transport,
     inputFiles: settings.inputFiles,
+    ...(settings.inputBytes ? { inputBytes: settings.inputBytes } : {}),
+    splitBytes: settings.splitBytes,
     nReduce: settings.nReduce,
     ...settings.tuning,
     onEvent: (event, status) => progress.onEvent(event, status),
@@ -84,7 +107,7 @@ export async function coordinateJob(settings: JobSettings, transport: Transport,
     const status = await Promise.race([coordinator.finished, abort])
     clearInterval(refresher)
     progress.finish(status)
-    if (!settings.keepIntermediate) await removeIntermediateFiles(settings.directory, settings.inputFiles.length, settings.nReduce)
+    if (!settings.keepIntermediate) await removeIntermediateFiles(settings.directory, status.map.total, settings.nReduce)
     const outputs = Array.from({ length: settings.nReduce }, (_, task) => outputName(task))
     process.stdout.write(formatSummary(status, systemClock.now() - startMs, resolve(settings.directory), outputs))
     return status

@@ -29,15 +29,17 @@ export async function runLocalJob(args: string[]): Promise<void> {
   const maxRestarts = requireInteger('max-worker-restarts', values['max-worker-restarts'], 20)
   const settings = jobSettings(values, positionals)
   await prepareJob(settings)
-  // Load the app here first, so a broken one is one clear error instead of dying workers.
-  await loadApp(values.app)
   const app = isBuiltinApp(values.app) ? values.app : resolve(values.app)
 
   const transport = await TcpTransport.start({ self: 'coordinator', listen: { host: '127.0.0.1', port: 0 }, logger: quietLogger })
   const address = `127.0.0.1:${transport.address?.port}`
   const workers = new LocalWorkers(['mr', 'worker', '--app', app, '--coordinator', address, '--dir', settings.directory], maxRestarts)
   try {
+    // The workers start first: a process takes a while to start, and they would wait for the
+    // coordinator's checks anyway. The app is loaded here too, so a broken one is one clear
+    // error (and the workers are stopped) instead of workers dying one after another.
     workers.start(workerCount)
+    await loadApp(values.app)
     await coordinateJob(settings, transport, workers.allDied)
     await workers.stop(WORKER_EXIT_GRACE_MS)
   } finally {

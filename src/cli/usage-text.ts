@@ -28,12 +28,13 @@ export const LOG_USAGE = `lograft log inspect DIR [--from N] [--to N] [--json] [
 lograft log replay DIR [--to N] [--key KEY] [--json] [--machine PATH]   (the KV unless --machine; --to: default the commit index)`
 
 export const JOB_FLAGS_USAGE = `job options: --reduce N (10)  --dir DIR (.)  --task-timeout-ms MS (10000)  --backup-tasks
-               --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate`
+               --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate
+               --split-mib N (8: a larger file is mapped in pieces of whole lines, about N MiB each; seq takes it too)`
 
 export const MR_USAGE = `lograft mr run --app APP [--workers N] [job options] FILES...
 lograft mr coordinator --listen HOST:PORT|unix:PATH [job options] [TLS options] FILES...
 lograft mr worker --app APP --coordinator HOST:PORT|unix:PATH [--dir DIR] [--coordinator-timeout-ms MS] [TLS options]
-lograft mr seq --app APP [--out FILE] FILES...
+lograft mr seq --app APP [--out FILE] [--split-mib N] FILES...
   ${JOB_FLAGS_USAGE}`
 
 export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--cluster-id ID] [--max-raft-state BYTES] [TLS options]

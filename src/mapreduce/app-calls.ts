@@ -1,9 +1,12 @@
-// Calling the app's map, combine and reduce: checking what they return and turning anything they
-// throw into an AppRecordError that names the record. Shared by the workers and the sequential runner.
+// Calling the app's map, combine and reduce: checking what they emit and return, and turning
+// anything they throw into an AppRecordError that names the record. Shared by the workers and the
+// sequential runner. An app's function is called without a promise around it unless it returns
+// one: a combine or reduce per key is called millions of times in a big job.
 
 import { FRAMEWORK_COUNTERS, type CounterSet } from './counters.js'
 import { AppRecordError } from './errors.js'
-import type { KeyValue, MapReduceApp, ReduceFunction } from './types.js'
+import type { KeyGroups, ValueGroup } from './key-groups.js'
+import type { KeyValue, MapContext, MapReduceApp, ReduceFunction } from './types.js'
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
@@ -13,93 +16,112 @@ function isKeyValue(pair: unknown): pair is KeyValue {
   return typeof pair === 'object' && pair !== null && typeof (pair as KeyValue).key === 'string' && typeof (pair as KeyValue).value === 'string'
 }
 
-/** map(file, contents), checked: an array of { key, value } strings. */
-export async function callMap(app: MapReduceApp, inputFile: string, contents: string, counters: CounterSet): Promise<KeyValue[]> {
+/** map(file, contents), checked: every pair it emits or returns is added to `into`, in that order. */
+export async function callMap(app: MapReduceApp, inputFile: string, contents: string, counters: CounterSet, into: KeyGroups): Promise<void> {
+  const pairsBefore = into.pairCount
+  let returned = false
+  const context: MapContext = {
+    increment: (name, by) => counters.increment(name, by),
+    emit: (key, value) => {
+      if (returned) throw new TypeError(`emit(${JSON.stringify(key)}, …) after map of ${JSON.stringify(inputFile)} returned`)
+      if (typeof key !== 'string' || typeof value !== 'string') {
+        throw new TypeError(`map emitted a ${typeof key} key and a ${typeof value} value, not two strings`)
+      }
+      into.add(key, value)
+    },
+  }
   let pairs: unknown
   try {
-    const result = app.map(inputFile, contents, counters)
+    const result = app.map(inputFile, contents, context)
     pairs = isThenable(result) ? await result : result
   } catch (error) {
     throw new AppRecordError(inputFile, error, 'map')
+  } finally {
+    returned = true
   }
-  if (!Array.isArray(pairs)) throw new AppRecordError(inputFile, new TypeError(`map returned ${typeof pairs}, not an array of { key, value }`), 'map')
-  for (const pair of pairs) {
-    if (!isKeyValue(pair)) throw new AppRecordError(inputFile, new TypeError(`map returned ${JSON.stringify(pair)}, not a { key, value } of strings`), 'map')
+  if (pairs !== undefined) {
+    if (!Array.isArray(pairs)) throw new AppRecordError(inputFile, new TypeError(`map returned ${typeof pairs}, not an array of { key, value }`), 'map')
+    for (const pair of pairs) {
+      if (!isKeyValue(pair)) throw new AppRecordError(inputFile, new TypeError(`map returned ${JSON.stringify(pair)}, not a { key, value } of strings`), 'map')
+      into.add(pair.key, pair.value)
+    }
   }
-  counters.add(FRAMEWORK_COUNTERS.mapOutputRecords, pairs.length)
-  return pairs as KeyValue[]
+  counters.add(FRAMEWORK_COUNTERS.mapOutputRecords, into.pairCount - pairsBefore)
 }
 
 /**
- * reduce(key, values) or combine(key, values), checked: a string. A failure is charged to `record`:
- * the key in a reduce task, the input file in a map task (whose one record is its input).
+ * reduce(key, values) or combine(key, values), checked: a string, or a promise of one if the app's
+ * function returned a promise. A failure is charged to `record`: the key in a reduce task, the
+ * input file in a map task (whose one record is its input).
  */
-async function callReduce(
+function callReduce(
   reduce: ReduceFunction,
   key: string,
   values: string[],
   counters: CounterSet,
   phase: 'map' | 'reduce',
   record: string,
-): Promise<string> {
-  let output: unknown
+): string | Promise<string> {
+  const check = (output: unknown): string => {
+    if (typeof output === 'string') return output
+    const what = `${phase === 'map' ? 'combine' : 'reduce'} of ${JSON.stringify(key)} returned ${typeof output}, not a string`
+    throw new AppRecordError(record, new TypeError(what), phase)
+  }
+  let result: string | Promise<string>
   try {
-    const result = reduce(key, values, counters)
-    output = isThenable(result) ? await result : result
+    result = reduce(key, values, counters)
   } catch (error) {
     throw new AppRecordError(record, error, phase)
   }
-  if (typeof output !== 'string') {
-    throw new AppRecordError(
-      record,
-      new TypeError(`${phase === 'map' ? 'combine' : 'reduce'} of ${JSON.stringify(key)} returned ${typeof output}, not a string`),
-      phase,
-    )
-  }
-  return output
+  if (!isThenable(result)) return check(result)
+  return result.then(check, (error: unknown) => {
+    throw new AppRecordError(record, error, phase)
+  })
 }
 
-/** Groups pairs by key, in first-seen order. */
-export function groupByKey(pairs: readonly KeyValue[], into = new Map<string, string[]>()): Map<string, string[]> {
-  for (const { key, value } of pairs) {
-    const values = into.get(key)
-    if (values) values.push(value)
-    else into.set(key, [value])
+/**
+ * One map task's groups, folded by the app's combiner (one value per key) or as they are without
+ * one: `write` is called with each key's group and each value to write for it.
+ */
+export async function combineGroups(
+  app: MapReduceApp,
+  inputFile: string,
+  groups: KeyGroups,
+  counters: CounterSet,
+  write: (group: ValueGroup, value: string) => void,
+): Promise<void> {
+  const all = groups.groups()
+  if (!app.combine) {
+    for (const group of all) for (const value of group.values()) write(group, value)
+    return
   }
-  return into
-}
-
-/** One map task's pairs for one partition, folded by the app's combiner: one pair per key. */
-export async function combinePairs(app: MapReduceApp, inputFile: string, pairs: readonly KeyValue[], counters: CounterSet): Promise<KeyValue[]> {
-  if (!app.combine) return [...pairs]
-  const combined: KeyValue[] = []
-  for (const [key, values] of groupByKey(pairs)) combined.push({ key, value: await callReduce(app.combine, key, values, counters, 'map', inputFile) })
-  counters.add(FRAMEWORK_COUNTERS.combineInputRecords, pairs.length)
-  counters.add(FRAMEWORK_COUNTERS.combineOutputRecords, combined.length)
-  return combined
+  for (const group of all) {
+    const output = callReduce(app.combine, group.key, group.values(), counters, 'map', inputFile)
+    write(group, typeof output === 'string' ? output : await output)
+  }
+  counters.add(FRAMEWORK_COUNTERS.combineInputRecords, groups.pairCount)
+  counters.add(FRAMEWORK_COUNTERS.combineOutputRecords, all.length)
 }
 
 /**
  * Reduces every group in key order and returns the output file's text, one "key value" line per
  * key. Keys in `skip` are left out (and counted as skipped).
  */
-export async function reduceGroups(app: MapReduceApp, groups: Map<string, string[]>, skip: ReadonlySet<string>, counters: CounterSet): Promise<string> {
-  const keys = [...groups.keys()].sort()
+export async function reduceGroups(app: MapReduceApp, groups: KeyGroups, skip: ReadonlySet<string>, counters: CounterSet): Promise<string> {
+  const sorted = groups.sortedGroups()
   let text = ''
-  let records = 0
   let outputs = 0
-  for (const key of keys) {
-    const values = groups.get(key) as string[]
-    records += values.length
-    if (skip.has(key)) {
+  for (const group of sorted) {
+    if (skip.has(group.key)) {
       counters.add(FRAMEWORK_COUNTERS.skippedRecords, 1)
       continue
     }
-    text += `${key} ${await callReduce(app.reduce, key, values, counters, 'reduce', key)}\n`
+    const output = callReduce(app.reduce, group.key, group.values(), counters, 'reduce', group.key)
+    text += `${group.key} ${typeof output === 'string' ? output : await output}\n`
     outputs++
   }
-  counters.add(FRAMEWORK_COUNTERS.reduceInputGroups, keys.length)
-  counters.add(FRAMEWORK_COUNTERS.reduceInputRecords, records)
+  counters.add(FRAMEWORK_COUNTERS.reduceInputGroups, sorted.length)
+  counters.add(FRAMEWORK_COUNTERS.reduceInputRecords, groups.pairCount)
   counters.add(FRAMEWORK_COUNTERS.reduceOutputRecords, outputs)
   return text
 }

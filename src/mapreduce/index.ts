@@ -14,10 +14,24 @@ export {
   type SkippedRecord,
 } from './scheduler.js'
 export { runSequential } from './sequential.js'
+export { DEFAULT_SPLIT_BYTES } from './input-splits.js'
 export { loadApp, isBuiltinApp } from './app-loader.js'
 export { BUILTIN_APPS } from './apps/index.js'
 export { checkInputFiles, removeIntermediateFiles, intermediateName, outputName } from './job-files.js'
 export { ihash, partitionOf } from './partition.js'
 export { FRAMEWORK_COUNTERS, MAX_APP_COUNTERS } from './counters.js'
 export { MapReduceError, AppRecordError, type MapReduceErrorCode } from './errors.js'
-export type { KeyValue, TaskContext, MapFunction, ReduceFunction, MapReduceApp, TaskKind, Assignment, TaskReport, Counters } from './types.js'
+export type {
+  KeyValue,
+  TaskContext,
+  MapContext,
+  MapResult,
+  ByteRange,
+  MapFunction,
+  ReduceFunction,
+  MapReduceApp,
+  TaskKind,
+  Assignment,
+  TaskReport,
+  Counters,
+} from './types.js'

@@ -3,10 +3,10 @@
 // renamed into place, so a crash at any moment leaves either the whole file or none of it.
 
 import { randomBytes } from 'node:crypto'
+import type { Stats } from 'node:fs'
 import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { MapReduceError } from './errors.js'
-import type { KeyValue } from './types.js'
 
 export function intermediateName(mapTask: number, reduceTask: number): string {
   return `mr-${mapTask}-${reduceTask}`
@@ -14,6 +14,17 @@ export function intermediateName(mapTask: number, reduceTask: number): string {
 
 export function outputName(reduceTask: number): string {
   return `mr-out-${reduceTask}`
+}
+
+/** A file to write atomically: a map task writes one per partition. */
+export interface FileToWrite {
+  readonly path: string
+  readonly text: string
+}
+
+/** Writes the files side by side: each is synced before its rename, and syncs waiting together cost little more than one. */
+export async function writeFilesAtomically(files: readonly FileToWrite[]): Promise<void> {
+  await Promise.all(files.map((file) => writeFileAtomically(file.path, file.text)))
 }
 
 /**
@@ -37,58 +48,33 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
   }
 }
 
-/** One JSON array [key, value] per line: any string survives, and the file stays readable. */
-export function encodeIntermediate(pairs: readonly KeyValue[]): string {
-  let text = ''
-  for (const { key, value } of pairs) text += `${JSON.stringify([key, value])}\n`
-  return text
-}
-
-/** Adds the pairs of one intermediate file to `groups` (key → values). */
-export function decodeIntermediateInto(text: string, fileName: string, groups: Map<string, string[]>): number {
-  let pairs: unknown
-  try {
-    // One parse of the whole file as an array is far faster than one parse per line.
-    pairs = JSON.parse(
-      `[${text
-        .trimEnd()
-        .split('\n')
-        .filter((line) => line !== '')
-        .join(',')}]`,
-    )
-  } catch (error) {
-    throw new MapReduceError('ERR_MR_BAD_INTERMEDIATE', `intermediate file ${fileName} is malformed: ${(error as Error).message}`)
-  }
-  let count = 0
-  for (const pair of pairs as unknown[]) {
-    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
-      throw new MapReduceError('ERR_MR_BAD_INTERMEDIATE', `intermediate file ${fileName} holds ${JSON.stringify(pair)}, not a [key, value] pair`)
-    }
-    const values = groups.get(pair[0])
-    if (values) values.push(pair[1])
-    else groups.set(pair[0], [pair[1]])
-    count++
-  }
-  return count
-}
-
-/** Throws ERR_MR_INPUT_MISSING naming the first input that is not a readable file. */
-export async function checkInputFiles(files: readonly string[]): Promise<void> {
+/** The input files' sizes in bytes; throws ERR_MR_INPUT_MISSING naming the first input that is not a readable file. */
+export async function checkInputFiles(files: readonly string[]): Promise<number[]> {
+  const sizes: number[] = []
   for (const file of files) {
-    let isFile: boolean
+    let stats: Stats
     try {
-      isFile = (await stat(file)).isFile()
+      stats = await stat(file)
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (error as Error).message
       throw new MapReduceError('ERR_MR_INPUT_MISSING', `input file ${file} ${reason}`)
     }
-    if (!isFile) throw new MapReduceError('ERR_MR_INPUT_MISSING', `input ${file} is not a file`)
+    if (!stats.isFile()) throw new MapReduceError('ERR_MR_INPUT_MISSING', `input ${file} is not a file`)
+    sizes.push(stats.size)
   }
+  return sizes
 }
+
+/** Files deleted at once by removeIntermediateFiles: a job of book-sized inputs has thousands. */
+const PARALLEL_REMOVES = 64
 
 /** Deletes the intermediate files of a finished job (missing ones are fine: a map may have been re-run elsewhere). */
 export async function removeIntermediateFiles(directory: string, nMap: number, nReduce: number): Promise<void> {
-  for (let map = 0; map < nMap; map++) {
-    await Promise.all(Array.from({ length: nReduce }, (_, reduce) => rm(join(directory, intermediateName(map, reduce)), { force: true })))
+  let next = 0
+  const removeNext = async (): Promise<void> => {
+    for (let file = next++; file < nMap * nReduce; file = next++) {
+      await rm(join(directory, intermediateName(Math.floor(file / nReduce), file % nReduce)), { force: true })
+    }
   }
+  await Promise.all(Array.from({ length: PARALLEL_REMOVES }, removeNext))
 }

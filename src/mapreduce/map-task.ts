@@ -1,28 +1,39 @@
-// Runs one map task on a worker: read the input file, call the app's map (unless the file is a
-// record to skip), split the pairs into nReduce partitions by key hash, combine each if the app has
-// a combiner, and write every partition — empty ones too — as mr-X-Y.
+// Runs one map task on a worker: read the input file (or its piece of a big one), call the app's
+// map (unless the file is a record to skip), group its pairs by key, combine each key's values if the app has a combiner,
+// split the keys into nReduce partitions by hash, and write every partition — empty ones too — as
+// mr-X-Y.
 
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { callMap, combinePairs } from './app-calls.js'
+import { callMap, combineGroups } from './app-calls.js'
 import { CounterSet, FRAMEWORK_COUNTERS } from './counters.js'
-import { encodeIntermediate, intermediateName, writeFileAtomically } from './job-files.js'
-import { partitionOf } from './partition.js'
-import type { Counters, KeyValue, MapReduceApp, TaskAssignment } from './types.js'
+import { readMapInput, startsFile } from './input-splits.js'
+import { encodeLine } from './intermediate-codec.js'
+import { intermediateName, writeFilesAtomically } from './job-files.js'
+import type { KeyGroups } from './key-groups.js'
+import { ihash } from './partition.js'
+import type { Counters, MapReduceApp, TaskAssignment } from './types.js'
 
-export async function runMapTask(app: MapReduceApp, assignment: Extract<TaskAssignment, { kind: 'map' }>, directory: string): Promise<Counters> {
+/** Runs the map task; `groups` is the worker's table, whose keys (and their hashes) outlive a task. */
+export async function runMapTask(
+  app: MapReduceApp,
+  assignment: Extract<TaskAssignment, { kind: 'map' }>,
+  directory: string,
+  groups: KeyGroups,
+): Promise<Counters> {
   const counters = new CounterSet()
   const { inputFile, nReduce, task } = assignment
-  const contents = await readFile(inputFile, 'utf8')
-  counters.add(FRAMEWORK_COUNTERS.mapInputFiles, 1)
-  let pairs: KeyValue[] = []
+  const contents = await readMapInput(assignment)
+  if (startsFile(assignment)) counters.add(FRAMEWORK_COUNTERS.mapInputFiles, 1)
+  groups.nextRound()
   if (assignment.skipRecords.includes(inputFile)) counters.add(FRAMEWORK_COUNTERS.skippedRecords, 1)
-  else pairs = await callMap(app, inputFile, contents, counters)
-  const partitions: KeyValue[][] = Array.from({ length: nReduce }, () => [])
-  for (const pair of pairs) (partitions[partitionOf(pair.key, nReduce)] as KeyValue[]).push(pair)
-  for (let reduce = 0; reduce < nReduce; reduce++) {
-    const combined = await combinePairs(app, inputFile, partitions[reduce] as KeyValue[], counters)
-    await writeFileAtomically(join(directory, intermediateName(task, reduce)), encodeIntermediate(combined))
-  }
+  else await callMap(app, inputFile, contents, counters, groups)
+  const partitions = new Array<string>(nReduce).fill('')
+  await combineGroups(app, inputFile, groups, counters, (group, value) => {
+    // A key's hash and JSON are kept with its group: the same words come back task after task.
+    if (group.hash < 0) group.hash = ihash(group.key)
+    group.json ??= JSON.stringify(group.key)
+    partitions[group.hash % nReduce] += encodeLine(group.json, value)
+  })
+  await writeFilesAtomically(partitions.map((text, reduce) => ({ path: join(directory, intermediateName(task, reduce)), text })))
   return counters.snapshot()
 }

@@ -21,6 +21,9 @@ interface TaskAssignmentMessage {
   nMap: number
   nReduce: number
   skipRecords: string[]
+  hasSplit: boolean
+  splitStartByte: number
+  splitEndByte: number
 }
 
 interface TaskReportMessage {
@@ -56,7 +59,7 @@ export const reportTaskMethod: RpcMethod<TaskReportMessage, ReportReplyMessage> 
 )
 
 export function encodeAssignment(assignment: Assignment): TaskAssignmentMessage {
-  const empty = { task: 0, attempt: 0, inputFile: '', nMap: 0, nReduce: 0, skipRecords: [] }
+  const empty = { task: 0, attempt: 0, inputFile: '', nMap: 0, nReduce: 0, skipRecords: [], hasSplit: false, splitStartByte: 0, splitEndByte: 0 }
   switch (assignment.kind) {
     case 'wait':
       return { ...empty, kind: WireKind.Wait }
@@ -71,6 +74,7 @@ export function encodeAssignment(assignment: Assignment): TaskAssignmentMessage 
         inputFile: assignment.inputFile,
         nReduce: assignment.nReduce,
         skipRecords: [...assignment.skipRecords],
+        ...(assignment.split ? { hasSplit: true, splitStartByte: assignment.split.startByte, splitEndByte: assignment.split.endByte } : {}),
       }
     case 'reduce':
       return {
@@ -98,6 +102,7 @@ export function decodeAssignment(message: TaskAssignmentMessage): Assignment {
         inputFile: message.inputFile,
         nReduce: message.nReduce,
         skipRecords: message.skipRecords,
+        ...(message.hasSplit ? { split: { startByte: message.splitStartByte, endByte: message.splitEndByte } } : {}),
       }
     case WireKind.Reduce:
       return { kind: 'reduce', task: message.task, attempt: message.attempt, nMap: message.nMap, skipRecords: message.skipRecords }

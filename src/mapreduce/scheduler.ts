@@ -5,6 +5,7 @@
 
 import { assert } from '../base/assert.js'
 import { MapReduceError } from './errors.js'
+import { DEFAULT_SPLIT_BYTES, type MapInput, mapInputs } from './input-splits.js'
 import type { Assignment, Counters, TaskKind, TaskReport } from './types.js'
 
 /**
@@ -39,10 +40,14 @@ export const DEFAULT_TUNING: Readonly<SchedulerTuning> = {
 }
 
 export interface SchedulerOptions extends Partial<SchedulerTuning> {
-  /** One map task per input file, in this order. */
+  /** One map task per input file, in this order (a file over splitBytes gives several). */
   inputFiles: readonly string[]
   /** Reduce tasks, and so output files (mr-out-0 …); an integer ≥ 1. */
   nReduce: number
+  /** The input files' sizes, in the same order; without them every file is one map task. */
+  inputBytes?: readonly number[]
+  /** A file larger than this is mapped in pieces of whole lines, about this size each. Default 8 MiB. */
+  splitBytes?: number
 }
 
 /** Where a job is: every map runs before any reduce; 'done' and 'failed' are final. */
@@ -127,8 +132,9 @@ function checkTuning(tuning: SchedulerTuning): void {
 
 export class Scheduler {
   readonly tuning: Readonly<SchedulerTuning>
-  readonly inputFiles: readonly string[]
   readonly nReduce: number
+  /** What each map task maps, by task number. */
+  private readonly inputs: readonly MapInput[]
   private readonly maps: TaskState[]
   private readonly reduces: TaskState[]
   private currentPhase: Phase = 'map'
@@ -143,14 +149,19 @@ export class Scheduler {
   private failure: string | null = null
 
   constructor(options: SchedulerOptions) {
-    const { inputFiles, nReduce, ...tuning } = options
+    const { inputFiles, nReduce, inputBytes, splitBytes = DEFAULT_SPLIT_BYTES, ...tuning } = options
     if (inputFiles.length === 0) throw new MapReduceError('ERR_MR_BAD_OPTION', 'a job needs at least one input file')
     if (!Number.isSafeInteger(nReduce) || nReduce < 1) throw new MapReduceError('ERR_MR_BAD_OPTION', `nReduce must be an integer ≥ 1, got ${nReduce}`)
+    if (!Number.isSafeInteger(splitBytes) || splitBytes < 1)
+      throw new MapReduceError('ERR_MR_BAD_OPTION', `splitBytes must be an integer ≥ 1, got ${splitBytes}`)
+    if (inputBytes && inputBytes.length !== inputFiles.length) {
+      throw new MapReduceError('ERR_MR_BAD_OPTION', `inputBytes gives ${inputBytes.length} sizes for ${inputFiles.length} input files`)
+    }
     this.tuning = { ...DEFAULT_TUNING, ...Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined)) }
     checkTuning(this.tuning)
-    this.inputFiles = [...inputFiles]
+    this.inputs = mapInputs(inputFiles, inputBytes, splitBytes)
     this.nReduce = nReduce
-    this.maps = inputFiles.map((_, index) => newTask('map', index))
+    this.maps = this.inputs.map((_, index) => newTask('map', index))
     this.reduces = Array.from({ length: nReduce }, (_, index) => newTask('reduce', index))
   }
 
@@ -244,9 +255,9 @@ export class Scheduler {
     this.events.push({ type: 'assigned', kind: task.kind, task: task.index, attempt, workerId, backup })
     const skipRecords = [...task.skip]
     if (task.kind === 'map') {
-      const inputFile = this.inputFiles[task.index]
-      assert(inputFile !== undefined, `map task ${task.index} has an input file`)
-      return { kind: 'map', task: task.index, attempt, inputFile, nReduce: this.nReduce, skipRecords }
+      const input = this.inputs[task.index]
+      assert(input !== undefined, `map task ${task.index} has an input`)
+      return { kind: 'map', task: task.index, attempt, ...input, nReduce: this.nReduce, skipRecords }
     }
     return { kind: 'reduce', task: task.index, attempt, nMap: this.maps.length, skipRecords }
   }

@@ -13,12 +13,23 @@ export interface TaskContext {
   increment(name: string, by?: number): void
 }
 
+/** Handed to map calls: besides counting, a way to emit pairs one by one. */
+export interface MapContext extends TaskContext {
+  /**
+   * Emits one pair, as if it were in the array map returns, ahead of those. A map that emits every
+   * pair spares an object per pair and the array of them: the word count emits each word.
+   */
+  emit(key: string, value: string): void
+}
+
 /**
- * An app's map: the pairs of one input file, given its name and whole contents (UTF-8). It may run
- * more than once for a file (re-executions, backups), so it must be deterministic, with no effect
- * beyond its result.
+ * An app's map: the pairs of one input file, given its name and whole contents (UTF-8), emitted
+ * through `context.emit`, returned, or both. It may run more than once for a file (re-executions,
+ * backups), so it must be deterministic, with no effect beyond its result.
  */
-export type MapFunction = (filename: string, contents: string, context: TaskContext) => KeyValue[] | Promise<KeyValue[]>
+export type MapFunction = (filename: string, contents: string, context: MapContext) => MapResult | Promise<MapResult>
+/** What a map returns: pairs, or nothing if it emitted them. */
+export type MapResult = KeyValue[] | void
 /** An app's reduce: the output value for `key`, given every value mapped to it. The same rules as for map apply. */
 export type ReduceFunction = (key: string, values: string[], context: TaskContext) => string | Promise<string>
 
@@ -33,7 +44,13 @@ export interface MapReduceApp {
   readonly combine?: ReduceFunction
 }
 
-/** The two kinds of task a job runs: a map per input file, then nReduce reduces. */
+/** A byte range of an input file; a map task of a split maps the lines that start in it. */
+export interface ByteRange {
+  readonly startByte: number
+  readonly endByte: number
+}
+
+/** The two kinds of task a job runs: a map per input file (or piece of a big one), then nReduce reduces. */
 export type TaskKind = 'map' | 'reduce'
 
 export type Assignment =
@@ -42,6 +59,8 @@ export type Assignment =
       readonly task: number
       readonly attempt: number
       readonly inputFile: string
+      /** Present when the task maps a piece of a big file: the lines that start in this byte range. */
+      readonly split?: ByteRange
       readonly nReduce: number
       readonly skipRecords: readonly string[]
     }

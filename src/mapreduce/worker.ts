@@ -6,6 +6,7 @@ import { isRpcError } from '../rpc/errors.js'
 import type { Transport } from '../rpc/transport.js'
 import { type Clock, sleep, systemClock } from '../base/clock.js'
 import { AppRecordError, MapReduceError } from './errors.js'
+import { KeyGroups } from './key-groups.js'
 import { runMapTask } from './map-task.js'
 import { decodeAssignment, encodeReport, reportTaskMethod, requestTaskMethod } from './protocol.js'
 import { runReduceTask } from './reduce-task.js'
@@ -61,6 +62,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   let lastReplyMs = clock.now()
   let firstFailure: string | null = null
   let tasks = 0
+  // One table for all of this worker's tasks: most keys of a task were keys of the one before.
+  const groups = new KeyGroups()
   for (;;) {
     let assignment: Assignment
     try {
@@ -85,7 +88,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     if (assignment.kind === 'exit') return { reason: 'job-done', tasks }
     if (assignment.kind === 'wait') continue
     tasks++
-    const report = await runTask(options.app, assignment, directory, workerId)
+    const report = await runTask(options.app, assignment, directory, workerId, groups)
     try {
       await invoke(options.transport, options.coordinator, reportTaskMethod, encodeReport(report), { timeoutMs: callTimeoutMs })
     } catch (error) {
@@ -97,10 +100,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
 }
 
 /** Runs the task and turns its outcome, success or any failure, into a report. */
-async function runTask(app: MapReduceApp, assignment: TaskAssignment, directory: string, workerId: string): Promise<TaskReport> {
+async function runTask(app: MapReduceApp, assignment: TaskAssignment, directory: string, workerId: string, groups: KeyGroups): Promise<TaskReport> {
   const base = { workerId, kind: assignment.kind, task: assignment.task, attempt: assignment.attempt }
   try {
-    const counters = assignment.kind === 'map' ? await runMapTask(app, assignment, directory) : await runReduceTask(app, assignment, directory)
+    const counters = assignment.kind === 'map' ? await runMapTask(app, assignment, directory, groups) : await runReduceTask(app, assignment, directory, groups)
     return { ...base, ok: true, counters }
   } catch (error) {
     const badRecord = error instanceof AppRecordError ? error.record : null
