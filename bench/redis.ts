@@ -16,12 +16,12 @@
 // Run with `npm run bench:redis`; REQUESTS (-n per test on lograft), REDIS_REQUESTS (-n per test on
 // redis), CLIENTS (-c), PIPELINE (-P) and TIMEOUT_MS (per redis-benchmark run) override the defaults.
 
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type LograftCluster, startLograftCluster } from './lograft-cluster.js'
 import { type BenchmarkOutcome, type BenchmarkSettings, redisBenchmarkVersion, runRedisBenchmark } from './redis-benchmark.js'
-import { type RedisServer, redisServerVersion, startRedisServer } from './redis-server.js'
+import { type RedisServer, redisServerVersion, startRedisServer } from '../test/helpers/redis-server.js'
 import { printTable } from './table.js'
 
 /** redis-benchmark's test names, in the order it would run them, and how the table shows them. */
@@ -86,7 +86,9 @@ const outcomeKey = (test: string, target: Target): string => `${test} ${target}`
 const notes = new Set<string>()
 const loadBefore = loadavg()
 try {
-  redis = await startRedisServer(join(root, 'redis'))
+  const directory = join(root, 'redis')
+  mkdirSync(directory, { recursive: true })
+  redis = await startRedisServer({ persistence: ['--dir', directory, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] })
   lograft = await startLograftCluster(join(root, 'lograft'))
   const leader = await lograft.leader()
   const follower = (leader + 1) % lograft.memberCount

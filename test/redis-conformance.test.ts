@@ -8,7 +8,7 @@
 
 import t from 'tap'
 import { type KvProcessCluster, respPort, startKvCluster, waitForLeader } from './helpers/kv-processes.js'
-import { type RedisServer, startRedisServer } from './helpers/redis-server.js'
+import { REDIS_VERSION_PREFIX, type RedisServer, startRedisServer } from './helpers/redis-server.js'
 import {
   type ClientLibrary,
   type Driver,
@@ -814,7 +814,7 @@ const SCENARIOS: readonly Scenario[] = [
 ]
 const LIBRARIES: readonly ClientLibrary[] = [nodeRedis, ioredis]
 
-const redis: RedisServer = await startRedisServer()
+const redis: RedisServer = await startRedisServer({ versionPrefix: REDIS_VERSION_PREFIX })
 t.teardown(() => redis.stop())
 const redisPorts = [redis.port]
 const kv: KvProcessCluster = await startKvCluster(3)
