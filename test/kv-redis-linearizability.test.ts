@@ -9,6 +9,7 @@ import { sleep } from '../src/base/clock.js'
 import type { KvCommand, KvResult } from '../src/kv/kv.js'
 import type { KvClerk } from '../src/kv/kv-clerk.js'
 import { KvCluster } from '../src/testing/kv-cluster.js'
+import { startNemesis } from '../src/testing/nemesis.js'
 import { type KvInput, type KvOutput, checkOperations, kvModel } from '../src/testing/linearizability/index.js'
 import type { SimWorld } from '../src/sim/world.js'
 import { KV_LATENCY_MS } from './helpers/kv-raft.js'
@@ -150,19 +151,9 @@ for (const leaseReads of [false, true]) {
       const cluster = await KvCluster.create(world, { servers: 5, unreliable: true, latencyMs: KV_LATENCY_MS, node: { leaseReads } })
       const history = newHistory()
       const clerks = Array.from({ length: CLIENTS }, () => cluster.makeClient(cluster.all()))
-      let partitioning = true
-      const nemesis = (async () => {
-        while (partitioning) {
-          const [p1, p2] = cluster.makePartition()
-          cluster.partition(p1, p2)
-          await sleep(world.clock, 400 + world.rng.int(400))
-          cluster.connectAll()
-          await sleep(world.clock, 300)
-        }
-      })()
+      const nemesis = startNemesis(world, cluster, { crashes: false, periodMs: 400 })
       await Promise.all(clerks.map((clerk, client) => redisClient(world, clerk, history, client)))
-      partitioning = false
-      await nemesis
+      await nemesis.stop()
       const operations = history.operations()
       const expiredSeen = operations.filter(
         (operation) => operation.input.op === 'put' && operation.input.condition === 'nx' && operation.output?.found === false,
