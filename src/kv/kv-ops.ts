@@ -76,6 +76,14 @@ export function commandKeys(command: KvCommand): string[] {
   return keys
 }
 
+/** All the bytes of keys, fields and values a command carries, its transaction's commands included. */
+export function commandBytes(command: KvCommand): number {
+  let total = command.key.length + command.value.length
+  for (const list of [command.keys, command.values, command.fields]) for (const item of list ?? []) total += item.length
+  for (const inner of command.commands ?? []) total += commandBytes(inner)
+  return total
+}
+
 /** The key that decides where a command goes in a sharded store: its first key ('' for none). */
 export function routingKey(command: KvCommand): string {
   return commandKeys(command)[0] ?? ''
@@ -175,7 +183,8 @@ function hashAt(state: KvState, key: string): KvHash | undefined | 'wrongtype' {
 export function applyKv(state: KvState, command: KvCommand, context: KvApplyContext, options: KvOpsOptions): KvResult {
   if (!isReadCommand(command)) {
     state.advanceClock(context.timeMs)
-    for (const key of command.op === 'multi' ? [] : commandKeys(command)) state.expireIfDue(key)
+    // Only a store with deadlines has keys to expire; a transaction's commands expire their own.
+    if (state.deadlines.size > 0 && command.op !== 'multi') for (const key of commandKeys(command)) state.expireIfDue(key)
   }
   const { key } = command
   switch (command.op) {

@@ -2,6 +2,7 @@ import type { Transport } from '../rpc/transport.js'
 import { serveMachine } from '../statemachine/machine-service.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { KvCommand, KvResult, KvState } from './kv.js'
+import { commandBytes } from './kv-ops.js'
 
 /** The KV machine running over a Raft node, as {@link KvService} serves it. */
 export type KvReplica = ReplicatedStateMachine<KvState, KvCommand, KvResult>
@@ -37,7 +38,7 @@ export class KvService {
   /** Serves `kv.Execute` for this replica on `transport`. */
   register(transport: Transport): void {
     serveMachine(this.replica, transport, {
-      refuse: (command) => (largestValueBytes(command) > this.maxValueBytes || totalBytes(command) > 2 * this.maxValueBytes ? TOO_LARGE : null),
+      refuse: (command) => (largestValueBytes(command) > this.maxValueBytes || commandBytes(command) > 2 * this.maxValueBytes ? TOO_LARGE : null),
     })
   }
 }
@@ -48,12 +49,4 @@ function largestValueBytes(command: KvCommand): number {
   for (const list of [command.keys, command.values, command.fields]) for (const item of list ?? []) largest = Math.max(largest, item.length)
   for (const inner of command.commands ?? []) largest = Math.max(largest, largestValueBytes(inner))
   return largest
-}
-
-/** All the bytes of keys and values a command carries, its transaction's commands included. */
-function totalBytes(command: KvCommand): number {
-  let total = command.key.length + command.value.length
-  for (const list of [command.keys, command.values, command.fields]) for (const item of list ?? []) total += item.length
-  for (const inner of command.commands ?? []) total += totalBytes(inner)
-  return total
 }

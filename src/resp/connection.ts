@@ -16,6 +16,12 @@ import { type ClientState, type CommandSpec, type CommandTable, type ServerFacts
 import { runOrQueue } from './transaction-commands.js'
 import { MAX_BATCH_COMMANDS, batchable, runBatch } from './pipelined-commands.js'
 import type { DataCommandSpec } from './kv-plan.js'
+
+/** A data command in a pipelined batch, with the spec that plans it. */
+interface BatchedCommand {
+  readonly args: readonly Buffer[]
+  readonly spec: DataCommandSpec
+}
 import { RespClientGoneError, RespError } from './errors.js'
 import type { InputBudget } from './input-budget.js'
 import type { RespParser } from './parser.js'
@@ -151,15 +157,15 @@ export class RespConnection {
           this.closeAfterReplies()
           break
         }
-        const batch = this.commandsBehind(item.args)
+        const batch = this.commandsBehind(item.args, item.heldBytes)
         let outcomes: Outcome[] | null
         if (batch === null) {
           this.runningBytes = item.heldBytes
           const outcome = await this.execute(item.args)
           outcomes = outcome === null ? null : [outcome]
         } else {
-          this.runningBytes = item.heldBytes + batch.heldBytes
-          outcomes = await this.executeBatch([item.args, ...batch.items.map((each) => each.args)])
+          this.runningBytes = batch.heldBytes
+          outcomes = await this.executeBatch(batch.commands)
         }
         this.runningBytes = 0
         this.account()
@@ -179,29 +185,30 @@ export class RespConnection {
 
   /**
    * When `args` is a data command and more wait behind it, takes those (up to a batch's bounds) off
-   * the queue to run with it; null when it runs alone.
+   * the queue to run with it: the whole batch, with the bytes it holds; null when it runs alone.
    */
-  private commandsBehind(args: Buffer[]): { items: Array<{ args: Buffer[]; heldBytes: number }>; heldBytes: number } | null {
+  private commandsBehind(args: Buffer[], argsHeldBytes: number): { commands: BatchedCommand[]; heldBytes: number } | null {
     const { commands, client, backend } = this.options
-    if (!batchable(args, commands, { client, backend })) return null
-    const items: Array<{ args: Buffer[]; heldBytes: number }> = []
-    let heldBytes = 0
+    const first = batchable(args, commands, { client, backend })
+    if (!first) return null
+    const batch: BatchedCommand[] = [{ args, spec: first }]
+    let heldBytes = argsHeldBytes
     for (;;) {
       const next = this.queue.peek()
-      if (next?.kind !== 'command' || items.length + 1 >= MAX_BATCH_COMMANDS || heldBytes + next.heldBytes > this.limits.maxValueBytes) break
-      if (!batchable(next.args, commands, { client, backend })) break
+      if (next?.kind !== 'command' || batch.length >= MAX_BATCH_COMMANDS || heldBytes - argsHeldBytes + next.heldBytes > this.limits.maxValueBytes) break
+      const spec = batchable(next.args, commands, { client, backend })
+      if (!spec) break
       this.queue.shift()
-      items.push(next)
+      batch.push({ args: next.args, spec })
       heldBytes += next.heldBytes
     }
-    return items.length === 0 ? null : { items, heldBytes }
+    return batch.length === 1 ? null : { commands: batch, heldBytes }
   }
 
   /** The replies of a batch of data commands, or null when the client went away while it ran. */
-  private async executeBatch(argsList: Buffer[][]): Promise<Outcome[] | null> {
+  private async executeBatch(batch: readonly BatchedCommand[]): Promise<Outcome[] | null> {
     const { clock, onCommand, commands, backend, client, server, logger } = this.options
     const startedMs = clock.now()
-    const batch = argsList.map((args) => ({ args, spec: batchable(args, commands, { client, backend }) as DataCommandSpec }))
     try {
       const replies = await runBatch(batch, { backend, client, server, commands, signal: this.gone.signal })
       const ms = clock.now() - startedMs

@@ -5,6 +5,7 @@
 
 import { INT64_MIN, parseInt64 } from '../base/int64.js'
 import { type KvCommand, type KvExpiry, type KvResult } from '../kv/types.js'
+import { putAllowed } from '../kv/kv-ops.js'
 import { type CommandContext, NO_KEYS, arg, argText } from './commands.js'
 import { RespError } from './errors.js'
 import { type DataCommandSpec, type KvPlan, binary, dataCommand, keyArg, keysFrom, optionAt, valueArg } from './kv-plan.js'
@@ -107,7 +108,7 @@ const set = dataCommand('set', -3, ['write'], [1, 1, 1], (args, context) => {
   const command = setCommand(args, context)
   return plan(command, (result) => {
     if (command.returnOld) return valueOrNull(result)
-    return result.found === (command.condition === 'xx') || command.condition === undefined ? OK_REPLY : NULL_BULK_REPLY
+    return putAllowed(command.condition, result.found) ? OK_REPLY : NULL_BULK_REPLY
   })
 })
 

@@ -22,6 +22,34 @@ export function replyTo(plan: KvPlan, result: KvResult, context: CommandContext)
   return errorReply(error.respPrefix, error.message)
 }
 
+/** A data command waiting to run with others (a transaction, a pipelined batch): its plan, or the error its arguments drew. */
+export type Planned = KvPlan | RespError
+
+/** The plan of `args`, or the RespError its arguments drew (replied in its place, as Redis does inside MULTI). */
+export function planOrError(spec: DataCommandSpec, args: readonly Buffer[], context: CommandContext): Planned {
+  try {
+    return spec.plan(args, context)
+  } catch (error) {
+    if (error instanceof RespError) return error
+    throw error
+  }
+}
+
+/** The KV commands of the plans among `planned`, in order: what goes to the backend. */
+export function commandsOf(planned: readonly Planned[]): KvCommand[] {
+  return planned.flatMap((item) => (item instanceof RespError ? [] : [item.command]))
+}
+
+/** Each item's reply, in order: a plan's to the next of `results` (one per plan), an error as itself. */
+export function repliesInOrder(planned: readonly Planned[], results: readonly KvResult[], context: CommandContext): RespReply[] {
+  let next = 0
+  return planned.map((item) => {
+    if (item instanceof RespError) return errorReply(item.respPrefix, item.message)
+    const result = results[next++]
+    return result ? replyTo(item, result, context) : errorReply('ERR', 'the backend returned fewer results than commands')
+  })
+}
+
 /** A data command: its spec runs the plan through the backend; MULTI queues the plan instead. */
 export interface DataCommandSpec extends CommandSpec {
   /** The KV command for these arguments and how to reply; throws RespError for bad arguments. */

@@ -5,11 +5,10 @@
 // batch is never larger than the value limit allows one write to be, and stops at the first
 // command that is not a data command (MULTI, an unknown command, one of the wrong arity).
 
-import type { KvCommand, KvResult } from '../kv/types.js'
 import { type CommandContext, type CommandTable, arityAllows, argText } from './commands.js'
 import { InvariantError } from '../base/assert.js'
 import { RespClientGoneError, RespError } from './errors.js'
-import { type DataCommandSpec, type KvPlan, isDataCommand, replyTo } from './kv-plan.js'
+import { type DataCommandSpec, commandsOf, isDataCommand, planOrError, repliesInOrder } from './kv-plan.js'
 import { type RespReply, errorReply } from './reply.js'
 
 /** The most commands one batch takes. */
@@ -30,33 +29,16 @@ export function batchable(args: readonly Buffer[], commands: CommandTable, conte
  * that error, as each would have alone.
  */
 export async function runBatch(batch: ReadonlyArray<{ spec: DataCommandSpec; args: readonly Buffer[] }>, context: CommandContext): Promise<RespReply[]> {
-  const planned: Array<KvPlan | RespError> = batch.map(({ spec, args }) => {
-    try {
-      return spec.plan(args, context)
-    } catch (error) {
-      if (error instanceof RespError) return error
-      throw error
-    }
-  })
-  const plans = planned.filter((item): item is KvPlan => !(item instanceof RespError))
-  const commands: KvCommand[] = plans.map((plan) => plan.command)
-  let failure: RespReply | null = null
-  let results: KvResult[] = []
+  const planned = batch.map(({ spec, args }) => planOrError(spec, args, context))
+  const commands = commandsOf(planned)
   const executeBatch = context.backend.executeBatch?.bind(context.backend)
-  if (commands.length > 0 && executeBatch) {
-    try {
-      results = await executeBatch(commands)
-    } catch (error) {
-      if (error instanceof RespClientGoneError || error instanceof InvariantError) throw error
-      failure =
-        error instanceof RespError ? errorReply(error.respPrefix, error.message) : errorReply('ERR', error instanceof Error ? error.message : String(error))
-    }
+  if (commands.length === 0 || !executeBatch) return repliesInOrder(planned, [], context)
+  try {
+    return repliesInOrder(planned, await executeBatch(commands), context)
+  } catch (error) {
+    if (error instanceof RespClientGoneError || error instanceof InvariantError) throw error
+    const failure =
+      error instanceof RespError ? errorReply(error.respPrefix, error.message) : errorReply('ERR', error instanceof Error ? error.message : String(error))
+    return planned.map((item) => (item instanceof RespError ? errorReply(item.respPrefix, item.message) : failure))
   }
-  let next = 0
-  return planned.map((item) => {
-    if (item instanceof RespError) return errorReply(item.respPrefix, item.message)
-    if (failure) return failure
-    const result = results[next++]
-    return result ? replyTo(item, result, context) : errorReply('ERR', 'the batch returned fewer results than commands')
-  })
 }

@@ -6,11 +6,12 @@
 // changed and changed back between WATCH and EXEC counts as unchanged: the check compares what the
 // key holds, not whether it was written.
 
-import type { KvCommand, KvWatch } from '../kv/types.js'
+import type { KvWatch } from '../kv/types.js'
+import { commandBytes } from '../kv/kv-ops.js'
 import { type CommandContext, type CommandSpec, NO_KEYS } from './commands.js'
 import { RespError, respErrorOf } from './errors.js'
-import { type KvPlan, isDataCommand, keysFrom, replyTo } from './kv-plan.js'
-import { OK_REPLY, type RespReply, arrayReply, errorReply, simpleReply } from './reply.js'
+import { type Planned, commandsOf, isDataCommand, keysFrom, planOrError, repliesInOrder } from './kv-plan.js'
+import { OK_REPLY, type RespReply, arrayReply, simpleReply } from './reply.js'
 
 /**
  * A connection's open transaction: what was queued since MULTI (a plan, or the error a command's
@@ -18,17 +19,10 @@ import { OK_REPLY, type RespReply, arrayReply, errorReply, simpleReply } from '.
  * outright (unknown, wrong arity), after which EXEC discards them all.
  */
 export interface QueuedTransaction {
-  readonly queued: Array<KvPlan | RespError>
+  readonly queued: Planned[]
   /** Bytes of keys and values queued so far: bounded, as the whole transaction becomes one log entry. */
   queuedBytes: number
   refused: boolean
-}
-
-/** The bytes of keys and values a command carries, as its share of a transaction's bound. */
-function commandBytes(command: KvCommand): number {
-  let bytes = command.key.length + command.value.length
-  for (const list of [command.keys, command.values, command.fields]) for (const item of list ?? []) bytes += item.length
-  return bytes
 }
 
 /** Commands that run at once even inside MULTI. */
@@ -50,20 +44,16 @@ export async function runOrQueue(spec: CommandSpec, args: readonly Buffer[], con
     if (!isDataCommand(spec)) throw new RespError('ERR', `${spec.name.toUpperCase()} cannot be part of a transaction here: only data commands can`)
     throw new RespError('ERR', `a transaction holds at most ${MAX_QUEUED_COMMANDS} commands`)
   }
-  try {
-    const plan = spec.plan(args, context)
-    transaction.queuedBytes += commandBytes(plan.command)
+  const planned = planOrError(spec, args, context)
+  if (!(planned instanceof RespError)) {
+    transaction.queuedBytes += commandBytes(planned.command)
     const maxBytes = context.server.limits.maxValueBytes
     if (transaction.queuedBytes > maxBytes) {
       transaction.refused = true
       throw new RespError('ERR', `a transaction carries at most ${maxBytes} bytes of keys and values (the largest value allowed)`)
     }
-    transaction.queued.push(plan)
-  } catch (error) {
-    if (transaction.refused) throw error
-    if (!(error instanceof RespError)) throw error
-    transaction.queued.push(error)
   }
+  transaction.queued.push(planned)
   return simpleReply('QUEUED')
 }
 
@@ -92,18 +82,10 @@ const exec: CommandSpec = {
     client.watches = []
     if (!transaction) throw new RespError('ERR', 'EXEC without MULTI')
     if (transaction.refused) throw new RespError('EXECABORT', 'Transaction discarded because of previous errors.')
-    const plans = transaction.queued.filter((item): item is KvPlan => !(item instanceof RespError))
-    const result = await backend.execute({ op: 'multi', key: '', value: '', commands: plans.map((plan) => plan.command), watches })
+    const result = await backend.execute({ op: 'multi', key: '', value: '', commands: commandsOf(transaction.queued), watches })
     if (result.error !== undefined) throw respErrorOf(result.error)
     if (result.results === undefined) return arrayReply(null)
-    const results = result.results
-    let next = 0
-    return arrayReply(
-      transaction.queued.map((item) => {
-        if (item instanceof RespError) return errorReply(item.respPrefix, item.message)
-        return replyTo(item, results[next++] ?? { value: '', found: false, length: 0 }, context)
-      }),
-    )
+    return arrayReply(repliesInOrder(transaction.queued, result.results, context))
   },
 }
 

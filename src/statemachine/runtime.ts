@@ -234,9 +234,11 @@ export class ReplicatedStateMachine<State, Command, Result> {
   private scheduleDue(): void {
     const nextDueMs = this.machine.nextDueMs
     if (!nextDueMs || this.dueInFlight || this.raft.isStopped || this.failure) return
-    if (this.raft.status().role !== 'leader') return
+    // Runs after every applied entry: the machine's answer (usually "nothing due") comes before the
+    // costlier question of who leads.
     const dueMs = nextDueMs(this.folded.state)
     if (dueMs === null || dueMs >= this.dueTimerAtMs) return
+    if (this.raft.status().role !== 'leader') return
     if (this.dueTimer) this.clock.clearTimeout(this.dueTimer)
     this.dueTimerAtMs = dueMs
     this.dueTimer = this.clock.setTimeout(() => this.proposeDue(), Math.max(0, dueMs - this.wallClockMs()))
