@@ -9,10 +9,10 @@
 // O(F log F) to sort); keys: O(N); scan: O(count + buckets walked); dbsize: O(1); flush: O(1) here
 // (the old maps are dropped whole); multi: the sum of its commands and watches.
 
-import { createHash } from 'node:crypto'
+import { type Hash, createHash } from 'node:crypto'
 import { addInt64 } from '../base/int64.js'
 import { globMatch } from './glob.js'
-import type { KvHash, KvState } from './kv-state.js'
+import type { KvHash, KvState, KvValue } from './kv-state.js'
 import { SCAN_BUCKETS } from './scan-index.js'
 import type { KvCommand, KvExpiry, KvOp, KvResult } from './types.js'
 
@@ -161,16 +161,22 @@ function rangeOf(length: number, start: number, end: number): [number, number] {
 export function fingerprint(state: KvState, key: string): string {
   const value = state.get(key)
   if (value === undefined) return 'none'
-  const hash = createHash('sha1').update(`${state.deadlines.get(key) ?? -1}:`)
-  if (typeof value === 'string') hash.update('s').update(value, 'latin1')
-  else
-    for (const field of [...value.keys()].sort())
-      hash
-        .update(`h${field.length}:`)
-        .update(field, 'latin1')
-        .update(`${(value.get(field) as string).length}:`)
-        .update(value.get(field) as string, 'latin1')
-  return hash.digest('base64')
+  return digestValue(createHash('sha1'), value, state.deadlines.get(key)).digest('base64')
+}
+
+/**
+ * Feeds one key's value and deadline to `hash`, every part length-prefixed and a hash's fields in
+ * order, so that equal digests mean equal contents: WATCH's fingerprints and a moved shard's digest.
+ */
+export function digestValue(hash: Hash, value: KvValue, deadline: number | undefined): Hash {
+  hash.update(`@${deadline ?? -1};`)
+  if (typeof value === 'string') return hash.update(`s${value.length}:`).update(value, 'latin1')
+  hash.update(`h${value.size}:`)
+  for (const field of [...value.keys()].sort()) {
+    const fieldValue = value.get(field) as string
+    hash.update(`${field.length}:`).update(field, 'latin1').update(`${fieldValue.length}:`).update(fieldValue, 'latin1')
+  }
+  return hash
 }
 
 /** The hash at `key` for a hash op: undefined if missing, WRONGTYPE if it holds a string. */

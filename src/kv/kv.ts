@@ -13,7 +13,7 @@ import type { KvCommand, KvExpiry, KvOp, KvResult } from './types.js'
 
 export type { KvCommand, KvExpiry, KvOp, KvResult, KvWatch } from './types.js'
 export { KvState, type KvHash, type KvValue } from './kv-state.js'
-export { putAllowed, isReadCommand, commandKeys, routingKey, spansEveryKey } from './kv-ops.js'
+export { putAllowed, isReadCommand, commandKeys, routingKey, spansEveryKey, digestValue } from './kv-ops.js'
 
 /** The flavour of {@link kvMachine}. */
 export interface KvMachineOptions {

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
-import { KvState, type KvResult, type KvValue, kvResultCodec, kvStateCodec } from '../kv/kv.js'
+import { KvState, type KvResult, type KvValue, digestValue, kvResultCodec, kvStateCodec } from '../kv/kv.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
 
 export type ShardStatus =
@@ -40,20 +40,7 @@ export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8
   const hash = createHash('sha256').update(`clock:${shard.data.clockMs};`)
   const { entries, deadlines } = shard.data
   for (const key of [...entries.keys()].sort()) {
-    const value = entries.get(key) as KvValue
-    hash
-      .update(`${key.length}:`, 'latin1')
-      .update(key, 'latin1')
-      .update(`@${deadlines.get(key) ?? -1}`)
-    if (typeof value === 'string') {
-      hash.update(`s${value.length}:`, 'latin1').update(value, 'latin1')
-      continue
-    }
-    hash.update(`h${value.size}:`)
-    for (const field of [...value.keys()].sort()) {
-      const fieldValue = value.get(field) as string
-      hash.update(`${field.length}:`).update(field, 'latin1').update(`${fieldValue.length}:`).update(fieldValue, 'latin1')
-    }
+    digestValue(hash.update(`${key.length}:`, 'latin1').update(key, 'latin1'), entries.get(key) as KvValue, deadlines.get(key))
   }
   hash.update(shard.sessions.encode(kvResultCodec))
   return hash.digest()
