@@ -142,15 +142,24 @@ async function redisClient(world: SimWorld, clerk: KvClerk, history: KvHistory, 
   }
 }
 
-// With lease reads too: gets served on the leader's lease, never stale through the partitions.
-for (const leaseReads of [false, true]) {
+// With lease reads too: gets served on the leader's lease, never stale through the partitions. And
+// with each clerk in a server's process, as a node's RESP endpoint is: it reads on that server first,
+// follower or not (the follower asks the leader for a read point).
+const variants = [
+  { leaseReads: false, colocated: false, name: '' },
+  { leaseReads: true, colocated: false, name: 'WithLeaseReads' },
+  { leaseReads: false, colocated: true, name: 'WithReadsOnEveryMember' },
+]
+for (const { leaseReads, colocated, name } of variants) {
   simTest(
     t,
-    `LocksWithExpiryIncrementsAndTransactionsThroughPartitionsAreLinearizable${leaseReads ? 'WithLeaseReads' : ''}`,
+    `LocksWithExpiryIncrementsAndTransactionsThroughPartitionsAreLinearizable${name}`,
     async (world, t) => {
       const cluster = await KvCluster.create(world, { servers: 5, unreliable: true, latencyMs: KV_LATENCY_MS, node: { leaseReads } })
       const history = newHistory()
-      const clerks = Array.from({ length: CLIENTS }, () => cluster.makeClient(cluster.all()))
+      const clerks = Array.from({ length: CLIENTS }, (_, client) =>
+        cluster.makeClient(cluster.all(), colocated ? { colocatedWith: client % cluster.size } : {}),
+      )
       const nemesis = startNemesis(world, cluster, { crashes: false, periodMs: 400 })
       await Promise.all(clerks.map((clerk, client) => redisClient(world, clerk, history, client)))
       await nemesis.stop()

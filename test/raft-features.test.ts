@@ -169,7 +169,83 @@ simTest(
     t.ok(index >= written, `read point ${index} covers the completed write at ${written}`)
     t.ok(node(cluster, leader).status().appliedIndex >= index, 'resolves only once applied up to the read point')
     t.equal(node(cluster, leader).status().lastIndex, before.lastIndex, 'no log entry was written')
-    await t.rejects(node(cluster, (leader + 1) % servers).readIndex(), { code: 'ERR_NOT_LEADER' }, 'a follower refuses')
+    cluster.cleanup()
+  },
+  limits,
+)
+
+simTest(
+  t,
+  'ReadIndex on a follower: the leader confirms the point, and a lagging follower reads only once it has applied it',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(7, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const follower = (leader + 1) % servers
+    // The follower misses a write that completes on the other two.
+    cluster.disconnect(follower)
+    const written = await cluster.one(8, servers - 1, true)
+    t.ok(node(cluster, follower).status().appliedIndex < written, 'the follower has not applied the write')
+    cluster.connect(follower)
+    const lastBefore = node(cluster, leader).status().lastIndex
+    const index = await node(cluster, follower).readIndex()
+    t.ok(index >= written, `the follower's read point ${index} covers the write completed at ${written}`)
+    t.ok(node(cluster, follower).status().appliedIndex >= index, 'and it resolves only once the follower has applied it')
+    t.equal(node(cluster, leader).status().lastIndex, lastBefore, 'no log entry was written')
+    cluster.cleanup()
+  },
+  limits,
+)
+
+simTest(
+  t,
+  'ReadIndex on a follower: reads waiting together share one ask of the leader',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    const written = await cluster.one(7, servers, true)
+    const follower = node(cluster, ((await cluster.checkOneLeader()) + 1) % servers)
+    const rpcsBefore = cluster.rpcTotal()
+    const indexes = await Promise.all(Array.from({ length: 100 }, () => follower.readIndex()))
+    const rpcs = cluster.rpcTotal() - rpcsBefore
+    t.ok(
+      indexes.every((index) => index >= written),
+      'every read covers the completed write',
+    )
+    // Two asks (the first read's, then one for the 99 that waited) and the leader's rounds for
+    // them, plus any heartbeats meanwhile: an ask per read would be 100 asks and 200 heartbeats.
+    t.ok(rpcs <= 20, `100 follower reads took ${rpcs} messages`)
+    cluster.cleanup()
+  },
+  limits,
+)
+
+simTest(
+  t,
+  'ReadIndex on a follower: cut off, or following a leader that lost its quorum, it serves no read',
+  async (world, t) => {
+    const servers = 5
+    const cluster = await RaftCluster.create(world, servers, { node: { checkQuorum: false } })
+    await cluster.one(1, servers, true)
+    const old = await cluster.checkOneLeader()
+    const follower = (old + 1) % servers
+    cluster.disconnect(follower)
+    await t.rejects(node(cluster, follower).readIndex(), 'a follower cut off from everyone serves no read')
+    cluster.connect(follower)
+    await cluster.one(2, servers, true)
+
+    // The old leader keeps one follower; the other three elect a leader and commit a write.
+    const majority = [...Array(servers).keys()].filter((i) => i !== old && i !== follower)
+    cluster.partition([[old, follower], majority])
+    const written = await cluster.one(3, majority.length, true)
+    t.equal(node(cluster, follower).status().leaderId, RaftCluster.peerName(old), 'the follower still follows the old leader')
+    const stale = node(cluster, follower).readIndex()
+    await t.rejects(stale, 'which cannot confirm a read point, so the follower serves no read')
+    const reader = node(cluster, majority[0] as number)
+    t.ok((await reader.readIndex()) >= written, 'while a member of the majority reads the write')
+    for (let i = 0; i < servers; i++) cluster.connect(i)
+    await cluster.one(4, servers, true)
     cluster.cleanup()
   },
   limits,

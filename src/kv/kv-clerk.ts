@@ -1,6 +1,7 @@
 import type { Transport } from '../rpc/transport.js'
 import type { Clock } from '../base/clock.js'
 import { ClerkDeadlineError, CommandRefusedError, MachineClerk } from '../statemachine/machine-clerk.js'
+import type { LocalMachine } from '../statemachine/machine-service.js'
 import { type KvCommand, type KvResult, type KvState, kvMachine } from './kv.js'
 import { TOO_LARGE } from './kv-service.js'
 
@@ -24,6 +25,8 @@ export interface KvClerkOptions {
   retryPauseMs?: number
   /** Give up on a request after this long (its outcome is then unknown). Default: never. */
   deadlineMs?: number
+  /** The KV replica in this process (KvService.register's return), called without RPC; see MachineClerkOptions.local. */
+  local?: LocalMachine<KvCommand, KvResult>
 }
 
 /** The clerk gave up; the request may or may not have taken effect. */

@@ -1,5 +1,5 @@
 import type { Transport } from '../rpc/transport.js'
-import { serveMachine } from '../statemachine/machine-service.js'
+import { type LocalMachine, serveMachine } from '../statemachine/machine-service.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { KvCommand, KvResult, KvState } from './kv.js'
 import { commandBytes } from './kv-ops.js'
@@ -35,9 +35,9 @@ export class KvService {
     this.maxValueBytes = options.maxValueBytes ?? 1024 * 1024
   }
 
-  /** Serves `kv.Execute` for this replica on `transport`. */
-  register(transport: Transport): void {
-    serveMachine(this.replica, transport, {
+  /** Serves `kv.Execute` for this replica on `transport`; returns the service for a clerk in this process (KvClerkOptions.local). */
+  register(transport: Transport): LocalMachine<KvCommand, KvResult> {
+    return serveMachine(this.replica, transport, {
       refuse: (command) => (largestValueBytes(command) > this.maxValueBytes || commandBytes(command) > 2 * this.maxValueBytes ? TOO_LARGE : null),
     })
   }

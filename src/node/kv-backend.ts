@@ -1,12 +1,14 @@
-// The RESP endpoint's backend on a lograft node: every command goes to the Raft KV through a clerk
-// (forwarded to the leader, exactly once). Clerks are pooled: each serves one request at a time,
-// so concurrent connections use distinct sessions.
+// The RESP endpoint's backend on a lograft node: every command goes to the Raft KV through a clerk,
+// exactly once. The clerk calls this node's own replica directly: reads are served here, leader or
+// follower, and writes too when this node leads; other writes are forwarded to the leader. Clerks
+// are pooled: each serves one request at a time, so concurrent connections use distinct sessions.
 
 import { RespError, respErrorOf } from '../resp/errors.js'
 import type { KvBackend, KvInfoSections } from '../resp/backend.js'
 import type { Transport } from '../rpc/transport.js'
 import { KvClerk, KvDeadlineError, KvValueTooLargeError } from '../kv/kv-clerk.js'
 import type { KvCommand, KvResult } from '../kv/kv.js'
+import type { LocalMachine } from '../statemachine/machine-service.js'
 
 export interface ClerkPoolBackendOptions {
   transport: Transport
@@ -16,6 +18,8 @@ export interface ClerkPoolBackendOptions {
   requestTimeoutMs: number
   rpcTimeoutMs: number
   info: () => KvInfoSections
+  /** The node's own KV replica, which the clerks call directly (reads on any member, writes when it leads). */
+  local: LocalMachine<KvCommand, KvResult>
 }
 
 export class ClerkPoolBackend implements KvBackend {
@@ -44,6 +48,7 @@ export class ClerkPoolBackend implements KvBackend {
         rpcTimeoutMs: this.options.rpcTimeoutMs,
         deadlineMs: this.options.requestTimeoutMs,
         retryPauseMs: 50,
+        local: this.options.local,
       })
     try {
       return await clerk.execute(command)

@@ -63,7 +63,7 @@ export class KvNode {
         ...(maxRaftStateBytes > 0 ? { maxRaftStateBytes } : {}),
         logger,
       })
-      new KvService(replica, { maxValueBytes }).register(transport)
+      const local = new KvService(replica, { maxValueBytes }).register(transport)
       let resp: RespEndpoint | null = null
       if (options.respAddress) {
         const backend = new ClerkPoolBackend({
@@ -72,6 +72,7 @@ export class KvNode {
           requestTimeoutMs: options.requestTimeoutMs ?? 5000,
           rpcTimeoutMs: 1000,
           info: () => infoSections(options.id, clusterId, raft, replica),
+          local,
         })
         resp = await startRespEndpoint(options.respAddress, options, options.tls, { backend, logger, maxValueBytes, info: { lograft_node: options.id } })
       }

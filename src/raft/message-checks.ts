@@ -6,7 +6,15 @@
 
 import { configurationCodec } from './configuration-codec.js'
 import { MAX_INDEX, MAX_TERM, MAX_TERM_JUMP } from './limits.js'
-import { EntryType, type AppendEntriesRequest, type InstallSnapshotRequest, type RequestVoteRequest, type TimeoutNowRequest } from './types.js'
+import {
+  EntryType,
+  type AppendEntriesRequest,
+  type InstallSnapshotRequest,
+  type ReadIndexReply,
+  type ReadIndexRequest,
+  type RequestVoteRequest,
+  type TimeoutNowRequest,
+} from './types.js'
 
 /** Largest snapshot byte offset accepted: snapshots larger than 2^40 bytes are not ours. */
 const MAX_SNAPSHOT_OFFSET = 2 ** 40
@@ -93,6 +101,19 @@ function decodes(bytes: Uint8Array): boolean {
 
 export function checkTimeoutNow(request: TimeoutNowRequest, from: string, currentTerm: number): Verdict {
   return firstProblem(checkSender(request.leaderId, from, 'leader'), checkTerm(request.term, currentTerm))
+}
+
+export function checkReadIndexRequest(request: ReadIndexRequest, from: string, currentTerm: number): Verdict {
+  return firstProblem(checkSender(request.followerId, from, 'follower'), checkTerm(request.term, currentTerm))
+}
+
+/** A read point the leader gives: a plausible index, from a term no older than the ask's. */
+export function checkReadIndexReply(reply: ReadIndexReply, askedInTerm: number, currentTerm: number): Verdict {
+  return firstProblem(
+    checkTerm(reply.term, currentTerm),
+    checkIndex('read index', reply.readIndex),
+    reply.term < askedInTerm ? `term ${reply.term} is older than the ask's (${askedInTerm})` : null,
+  )
 }
 
 /** A reply's term: the same bounds as a request's. */

@@ -20,13 +20,16 @@ import {
   checkAppendReply,
   checkInstallSnapshot,
   checkLeaderOfTerm,
+  checkReadIndexReply,
+  checkReadIndexRequest,
   checkReplyTerm,
   checkRequestVote,
   checkTimeoutNow,
 } from './message-checks.js'
-import { appendEntries, installSnapshot, requestVote, timeoutNow } from './rpc-methods.js'
+import { appendEntries, askReadIndex, installSnapshot, requestVote, timeoutNow } from './rpc-methods.js'
+import { ForwardedReads } from './forwarded-reads.js'
 import { SnapshotReceiver, sendSnapshot } from './snapshot-transfer.js'
-import { EntryType, type ProposeResult, type RaftStatus, type Role } from './types.js'
+import { EntryType, type ProposeResult, type RaftStatus, type ReadIndexReply, type Role } from './types.js'
 import { configurationCodec } from './configuration-codec.js'
 import { type FollowerProgress, type LeaderChange, RaftEvents, type RaftTiming, type RpcFailure } from './events.js'
 import { type Configuration, EMPTY_CONFIGURATION, type MembershipChange, configurationOf, describeChange } from './membership.js'
@@ -99,6 +102,8 @@ interface PendingRead {
   readonly resolve: (index: number) => void
   readonly reject: (error: Error) => void
   readonly timer: TimerHandle
+  /** Resolve once the state machine has applied the read point (a read here), or as soon as it is confirmed (a follower's ask). */
+  readonly waitForApply: boolean
 }
 
 interface IndexWaiter {
@@ -159,6 +164,7 @@ export class RaftNode {
   private readonly installs = new Map<number, Promise<unknown>>()
   private readonly reads = new Map<number, PendingRead>()
   private nextReadId = 1
+  private readonly forwardedReads = new ForwardedReads()
   private indexWaiters: IndexWaiter[] = []
   private statusWaiters: Array<() => void> = []
   private started = false
@@ -316,6 +322,10 @@ export class RaftNode {
           this.admit('TimeoutNow', context, checkLeaderOfTerm(request.term, request.leaderId, this.core.status()))
           return this.serve(() => this.core.handleTimeoutNow(request))
         }),
+        ReadIndex: handler(askReadIndex, (request, context) => {
+          this.admit('ReadIndex', context, checkReadIndexRequest(request, context.from, this.core.status().term))
+          return this.serveReadIndexAsk()
+        }),
       },
       { peersOnly: true },
     )
@@ -374,22 +384,82 @@ export class RaftNode {
   }
 
   /**
-   * A linearizable read point (ReadIndex): resolves with an index once a quorum has confirmed this
-   * node is still leader and the state machine has applied up to it. Reads at that point see every
-   * write that completed before the call. Rejects with NotLeaderError on a follower.
+   * A linearizable read point (ReadIndex): resolves with an index once a quorum has confirmed the
+   * leader is still leader and this node's state machine has applied up to it. Reads at that point
+   * see every write that completed before the call. A follower asks the leader for the point (one
+   * ask for all the reads waiting) and rejects with NotLeaderError if it knows no leader or the
+   * leader cannot confirm.
    */
   readIndex(): Promise<number> {
     if (this.stopped) return Promise.reject(new NodeStoppedError(this.id))
     const id = this.nextReadId++
-    const promise = new Promise<number>((resolve, reject) => {
+    const promise = this.pendingRead(id, true)
+    if (this.core.status().role === 'leader') {
+      this.core.requestRead(id)
+      this.pump()
+    } else {
+      this.forwardedReads.add(id)
+      this.askLeaderForReads()
+    }
+    return promise
+  }
+
+  private pendingRead(id: number, waitForApply: boolean): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         if (this.reads.delete(id)) reject(new RaftTimeoutError('read index', this.operationTimeoutMs))
       }, this.operationTimeoutMs)
-      this.reads.set(id, { resolve, reject, timer })
+      this.reads.set(id, { resolve, reject, timer, waitForApply })
     })
+  }
+
+  /** Sends the follower's waiting reads to the leader as one ask, unless an ask is in flight. */
+  private askLeaderForReads(): void {
+    const ids = this.forwardedReads.takeAsk()
+    if (ids === null) return
+    const { role, term, leaderId } = this.core.status()
+    const settle = (reply: ReadIndexReply | null): void => {
+      for (const id of this.forwardedReads.finishAsk()) this.settleRead(reply?.confirmed ? { id, index: reply.readIndex } : { id, error: 'not-leader' })
+      this.askLeaderForReads()
+    }
+    if (role === 'leader') {
+      // Became leader since the reads arrived: they join this node's own rounds.
+      for (const id of this.forwardedReads.finishAsk()) this.core.requestRead(id)
+      this.pump()
+      this.askLeaderForReads()
+      return
+    }
+    if (leaderId === null) {
+      settle(null)
+      return
+    }
+    const options = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
+    invoke(this.transport, leaderId, askReadIndex, { term, followerId: this.id }, options).then(
+      (reply) => {
+        if (this.stopped) return
+        settle(this.replyOrNull(leaderId, 'ReadIndex', reply, checkReadIndexReply(reply, term, this.core.status().term)))
+      },
+      (error: unknown) => {
+        this.events.rpcFailure({ to: leaderId, method: askReadIndex.fullName, code: error instanceof RpcError ? error.code : 'OTHER' })
+        if (!this.stopped) settle(null)
+      },
+    )
+  }
+
+  /** The leader's side of a follower's ask: a read point once a round confirms this node still leads. */
+  private async serveReadIndexAsk(): Promise<ReadIndexReply> {
+    if (this.stopped) throw new NodeStoppedError(this.id)
+    const { role, term } = this.core.status()
+    if (role !== 'leader') return { term, confirmed: false, readIndex: 0 }
+    const id = this.nextReadId++
+    const confirmed = this.pendingRead(id, false)
     this.core.requestRead(id)
     this.pump()
-    return promise
+    try {
+      return { term, confirmed: true, readIndex: await confirmed }
+    } catch {
+      return { term: this.core.status().term, confirmed: false, readIndex: 0 }
+    }
   }
 
   // ---------------------------------------------------------------- membership
@@ -848,6 +918,11 @@ export class RaftNode {
     if ('error' in outcome) {
       this.clock.clearTimeout(read.timer)
       read.reject(new NotLeaderError(this.id, this.core.status().leaderId))
+      return
+    }
+    if (!read.waitForApply) {
+      this.clock.clearTimeout(read.timer)
+      read.resolve(outcome.index)
       return
     }
     this.indexWaiters.push({

@@ -7,6 +7,8 @@ import type {
   AppendEntriesRequest,
   InstallSnapshotReply,
   InstallSnapshotRequest,
+  ReadIndexReply,
+  ReadIndexRequest,
   RequestVoteReply,
   RequestVoteRequest,
   TimeoutNowReply,
@@ -34,3 +36,4 @@ export const installSnapshot = rpcMethod(
   codec<InstallSnapshotReply>('InstallSnapshotReply'),
 )
 export const timeoutNow = rpcMethod(SERVICE, 'TimeoutNow', codec<TimeoutNowRequest>('TimeoutNowRequest'), codec<TimeoutNowReply>('TimeoutNowReply'))
+export const askReadIndex = rpcMethod(SERVICE, 'ReadIndex', codec<ReadIndexRequest>('ReadIndexRequest'), codec<ReadIndexReply>('ReadIndexReply'))

@@ -95,6 +95,20 @@ export interface TimeoutNowReply {
   term: number
 }
 
+/** A follower asks the leader for a read point, to serve a linearizable read itself. */
+export interface ReadIndexRequest {
+  term: number
+  followerId: string
+}
+
+export interface ReadIndexReply {
+  term: number
+  /** The leader confirmed it still leads, by a round a quorum acknowledged after the ask arrived. */
+  confirmed: boolean
+  /** The leader's commit index when that round began; the follower reads once it has applied it. */
+  readIndex: number
+}
+
 /** Timing and batching. Times are in ticks; the node driver turns ticks into milliseconds. */
 export interface RaftTimingOptions {
   /** A follower with no word from a leader for [electionTicks, 2 × electionTicks) campaigns. */

@@ -7,11 +7,11 @@ import { SerialQueue } from '../base/serial-queue.js'
 import { invoke } from '../rpc/service.js'
 import type { Transport } from '../rpc/transport.js'
 import { type Answer, LeaderSeeker } from './leader-seeker.js'
-import { type MachineReply, machineMethod } from './machine-service.js'
+import { type LocalMachine, type MachineAnswer, type MachineReply, machineMethod } from './machine-service.js'
 import type { StateMachine } from './types.js'
 
 /** How a {@link MachineClerk} reaches its machine's servers; times in ms. */
-export interface MachineClerkOptions {
+export interface MachineClerkOptions<Command = unknown, Result = unknown> {
   /** The transport to call the servers on; the clerk does not close it. */
   transport: Transport
   /** The group's servers, or a function giving them now (a cluster whose members change). */
@@ -27,6 +27,11 @@ export interface MachineClerkOptions {
   rpcTimeoutMs?: number
   /** Give up (ClerkDeadlineError) after this long; default never. The command's outcome is then unknown. */
   deadlineMs?: number
+  /**
+   * The replica in this process (serveMachine's return), if any: called directly for its server
+   * instead of by RPC, and asked every read first, since any member serves a linearizable read.
+   */
+  local?: LocalMachine<Command, Result>
 }
 
 /** No answer within the clerk's deadline: the command may or may not have taken effect. */
@@ -68,7 +73,7 @@ export class MachineClerk<State, Command, Result> {
 
   constructor(
     private readonly machine: StateMachine<State, Command, Result>,
-    private readonly options: MachineClerkOptions,
+    private readonly options: MachineClerkOptions<Command, Result>,
   ) {
     this.clock = options.clock ?? systemClock
     this.clientId = options.clientId ?? 1 + Math.floor((options.random ?? Math.random)() * 2 ** 52)
@@ -81,25 +86,39 @@ export class MachineClerk<State, Command, Result> {
   }
 
   private async attempt(command: Command): Promise<Result> {
-    const sequence = this.machine.isReadOnly(command) ? 0 : ++this.sequence
-    const request = { clientId: this.clientId, sequence, command: this.machine.commandCodec.encode(command) }
+    const readOnly = this.machine.isReadOnly(command)
+    const call = { clientId: this.clientId, sequence: readOnly ? 0 : ++this.sequence, command }
+    const { local } = this.options
+    // Encoded only for the first server called by RPC: the local replica takes the command as it is.
+    let request: { clientId: number; sequence: number; command: Uint8Array } | null = null
     const callOptions = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
     const { deadlineMs } = this.options
     const started = this.clock.now()
     const checkDeadline = (): void => {
       if (deadlineMs !== undefined && this.clock.now() - started >= deadlineMs) throw new ClerkDeadlineError(this.machine.name, deadlineMs)
     }
+    const judge = (answer: MachineAnswer<Result>): Answer<Result> => {
+      if (answer.err === 'OK') return { kind: 'done', value: answer.result as Result }
+      if (!RETRY_REPLIES.has(answer.err)) throw new CommandRefusedError(answer.err)
+      return { kind: 'retry', hint: answer.leaderHint }
+    }
     const ask = async (server: string): Promise<Answer<Result>> => {
       checkDeadline()
+      if (local?.serverId === server) return judge(await local.answer(call))
+      request ??= { clientId: call.clientId, sequence: call.sequence, command: this.machine.commandCodec.encode(command) }
       let reply: MachineReply
       try {
         reply = await invoke(this.options.transport, server, this.method, request, callOptions)
       } catch {
         return { kind: 'retry' } // Lost, unreachable or timed out: the next server may lead.
       }
-      if (reply.err === 'OK') return { kind: 'done', value: this.machine.resultCodec.decode(reply.result) }
-      if (!RETRY_REPLIES.has(reply.err)) throw new CommandRefusedError(reply.err)
-      return { kind: 'retry', hint: reply.leaderHint }
+      if (reply.err !== 'OK') return judge({ err: reply.err, leaderHint: reply.leaderHint })
+      return judge({ err: 'OK', result: this.machine.resultCodec.decode(reply.result), leaderHint: '' })
+    }
+    if (local && readOnly) {
+      // Any member serves a linearizable read: this process's replica first, whoever leads.
+      const answer = await ask(local.serverId)
+      if (answer.kind === 'done') return answer.value
     }
     for (;;) {
       checkDeadline()

@@ -1,7 +1,8 @@
 // Serving any StateMachine over RPC: `<machine name>.Execute` takes a command with the client's
-// session; read-only commands are answered by a linearizable ReadIndex read, writes go through the
-// log exactly once. A non-leader answers ErrWrongLeader with its guess of the leader. The KV, the
-// shard controller and embedders' machines are all served this way; MachineClerk is the client.
+// session; read-only commands are answered by a linearizable ReadIndex read on any member, writes go
+// through the log exactly once on the leader; a follower answers a write ErrWrongLeader with its
+// guess of the leader. The KV, the shard controller and embedders' machines are all served this
+// way; MachineClerk is the client, over the RPC or, in the same process, directly.
 
 import { NotLeaderError, RaftTimeoutError } from '../raft/errors.js'
 import { protoCodec } from '../rpc/proto.js'
@@ -41,33 +42,81 @@ export interface MachineServiceOptions<Command> {
   refuse?: (command: Command) => string | null
 }
 
-const NO_RESULT = new Uint8Array(0)
+/** A machine's answer to one command before it is encoded: what the RPC carries, or what a clerk in the same process takes. */
+export interface MachineAnswer<Result> {
+  /** As in MachineReply. */
+  err: string
+  /** The command's result when err is "OK". */
+  result?: Result
+  leaderHint: string
+}
 
-/** Registers `<machine name>.Execute` for `replica` on `transport`. */
+/** A command with the client's session, decoded. */
+export interface MachineCall<Command> {
+  clientId: number
+  sequence: number
+  command: Command
+}
+
+/**
+ * A replica served in this process. A clerk on the same node calls it for the server it runs as,
+ * instead of the RPC, so a command skips encoding the request and the reply and decoding them.
+ */
+export interface LocalMachine<Command, Result> {
+  /** The id of the server the replica runs as (the name its transport is called by). */
+  readonly serverId: string
+  /** Runs `call` as the RPC would; `encodedCommand` saves encoding the command again for the log. */
+  answer(call: MachineCall<Command>, encodedCommand?: Uint8Array): Promise<MachineAnswer<Result>>
+}
+
+/**
+ * Registers `<machine name>.Execute` for `replica` on `transport`, and returns the same service
+ * for clerks in this process.
+ */
 export function serveMachine<State, Command, Result>(
   replica: ReplicatedStateMachine<State, Command, Result>,
   transport: Transport,
   options: MachineServiceOptions<Command> = {},
-): void {
+): LocalMachine<Command, Result> {
   const machine = replica.machine
   const method = machineMethod(machine.name)
-  const refusal = (err: string): MachineReply => ({ err, result: NO_RESULT, leaderHint: replica.raft.status().leaderId ?? '' })
+  const local = localMachine(replica, options)
   transport.register(method.service, {
     [method.name]: handler(method, async (request): Promise<MachineReply> => {
       const command = machine.commandCodec.decode(request.command)
-      const refused = options.refuse?.(command) ?? null
-      if (refused !== null) return refusal(refused)
-      try {
-        const result = machine.isReadOnly(command)
-          ? await replica.query((state, context) => machine.apply(state, command, context).result)
-          : await replica.execute(command, { clientId: request.clientId, sequence: request.sequence }, request.command)
-        if (result === undefined) return refusal('ErrWrongLeader')
-        return { err: 'OK', result: machine.resultCodec.encode(result), leaderHint: '' }
-      } catch (error) {
-        if (error instanceof RaftTimeoutError) return refusal('ErrTimeout')
-        if (error instanceof NotLeaderError) return { err: 'ErrWrongLeader', result: NO_RESULT, leaderHint: error.leaderId ?? '' }
-        return refusal('ErrWrongLeader')
-      }
+      const answer = await local.answer({ clientId: request.clientId, sequence: request.sequence, command }, request.command)
+      return { err: answer.err, result: answer.result === undefined ? NO_RESULT : machine.resultCodec.encode(answer.result), leaderHint: answer.leaderHint }
     }),
   })
+  return local
+}
+
+const NO_RESULT = new Uint8Array(0)
+
+/** How `replica` answers a command, whether it came by RPC or from a clerk in this process. */
+function localMachine<State, Command, Result>(
+  replica: ReplicatedStateMachine<State, Command, Result>,
+  options: MachineServiceOptions<Command>,
+): LocalMachine<Command, Result> {
+  const machine = replica.machine
+  const refusal = (err: string): MachineAnswer<Result> => ({ err, leaderHint: replica.raft.status().leaderId ?? '' })
+  return {
+    serverId: replica.raft.id,
+    async answer(call, encodedCommand) {
+      const refused = options.refuse?.(call.command) ?? null
+      if (refused !== null) return refusal(refused)
+      try {
+        // A read is linearizable on any member: a follower asks the leader for the read point.
+        const result = machine.isReadOnly(call.command)
+          ? await replica.query((state, context) => machine.apply(state, call.command, context).result)
+          : await replica.execute(call.command, { clientId: call.clientId, sequence: call.sequence }, encodedCommand)
+        if (result === undefined) return refusal('ErrWrongLeader')
+        return { err: 'OK', result, leaderHint: '' }
+      } catch (error) {
+        if (error instanceof RaftTimeoutError) return refusal('ErrTimeout')
+        if (error instanceof NotLeaderError) return { err: 'ErrWrongLeader', leaderHint: error.leaderId ?? '' }
+        return refusal('ErrWrongLeader')
+      }
+    },
+  }
 }

@@ -25,7 +25,9 @@ export class ControllerCluster extends ReplicaGroup<ControllerState, ControllerC
       namePrefix: options.namePrefix ?? 'ctrl',
       size: options.servers,
       machine,
-      attach: ({ replica, transport }) => serveMachine(replica, transport),
+      attach: ({ replica, transport }) => {
+        serveMachine(replica, transport)
+      },
     })
     this.controller = machine
   }

@@ -8,6 +8,7 @@ import type { SimWorld } from '../sim/world.js'
 import { KvClerk } from '../kv/kv-clerk.js'
 import { KvService } from '../kv/kv-service.js'
 import { type KvCommand, type KvResult, type KvState, kvMachine } from '../kv/kv.js'
+import type { LocalMachine } from '../statemachine/machine-service.js'
 import { ReplicaGroup } from './replica-group.js'
 
 /** How to build a KvCluster. */
@@ -36,8 +37,11 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
   /** Each clerk's end to each server, by server index. */
   private readonly clients = new Map<KvClerk, ReadonlyMap<number, SimClientEnd>>()
   private nextClient = 0
+  /** Each running server's KV service, for clerks in its "process". */
+  private readonly locals: ReadonlyMap<number, LocalMachine<KvCommand, KvResult>>
 
   private constructor(world: SimWorld, options: KvClusterOptions) {
+    const locals = new Map<number, LocalMachine<KvCommand, KvResult>>()
     super({
       world,
       namePrefix: 'kv',
@@ -46,8 +50,12 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
       ...(options.maxRaftStateBytes === undefined ? {} : { maxRaftStateBytes: options.maxRaftStateBytes }),
       ...(options.node ? { node: options.node } : {}),
       ...(options.founders === undefined ? {} : { founders: options.founders }),
-      attach: ({ replica, transport }) => new KvService(replica).register(transport),
+      attach: ({ index, replica, transport }) => {
+        locals.set(index, new KvService(replica).register(transport))
+        return () => locals.delete(index)
+      },
     })
+    this.locals = locals
     this.simWorld = world
     world.network.setReliable(!options.unreliable)
     const [minMs, maxMs] = options.latencyMs ?? [0, 0]
@@ -75,19 +83,32 @@ export class KvCluster extends ReplicaGroup<KvState, KvCommand, KvResult> {
     return [majority, minority]
   }
 
-  /** A clerk with ends to every server, enabled for those in `to`. */
-  makeClient(to: readonly number[]): KvClerk {
+  /**
+   * A clerk with ends to every server, enabled for those in `to`. With `colocatedWith`, it runs in
+   * that server's "process", as a node's RESP endpoint does: it calls that server's service
+   * directly (whichever replica runs there now), reads first.
+   */
+  makeClient(to: readonly number[], options: { colocatedWith?: number } = {}): KvClerk {
     const { transport, ends } = this.switchableClient(`client${this.nextClient++}`)
     const rng = this.simWorld.rng.fork()
+    const server = options.colocatedWith
     const clerk = new KvClerk({
       transport,
       servers: this.serverNames(),
       random: () => rng.float(),
       clock: this.simWorld.clock,
+      ...(server === undefined ? {} : { local: this.colocated(server) }),
     })
     this.clients.set(clerk, ends)
     this.connectClient(clerk, to)
     return clerk
+  }
+
+  private colocated(server: number): LocalMachine<KvCommand, KvResult> {
+    return {
+      serverId: this.serverNames()[server] as string,
+      answer: (call) => this.locals.get(server)?.answer(call) ?? Promise.resolve({ err: 'ErrWrongLeader', leaderHint: '' }),
+    }
   }
 
   /** Lets `clerk` reach exactly the servers in `to`. */

@@ -53,7 +53,9 @@ export class MachineCluster<State, Command, Result> extends ReplicaGroup<State, 
       ...(options.maxRaftStateBytes === undefined ? {} : { maxRaftStateBytes: options.maxRaftStateBytes }),
       ...(options.node ? { node: options.node } : {}),
       ...(options.founders === undefined ? {} : { founders: options.founders }),
-      attach: ({ replica, transport }) => serveMachine(replica, transport, options.refuse ? { refuse: options.refuse } : {}),
+      attach: ({ replica, transport }) => {
+        serveMachine(replica, transport, options.refuse ? { refuse: options.refuse } : {})
+      },
     })
     this.simWorld = world
     this.machine = options.machine

@@ -205,6 +205,18 @@ export class RaftCluster {
     }
   }
 
+  /** Links peers within each group and cuts every link between groups; connect() each peer to heal. */
+  partition(groups: ReadonlyArray<readonly number[]>): void {
+    const groupOf = new Map(groups.flatMap((group, g) => group.map((i) => [i, g] as const)))
+    for (let i = 0; i < this.size; i++) {
+      this.connected[i] = groupOf.has(i)
+      for (let j = 0; j < this.size; j++) {
+        const end = this.ends[i]?.get(j)
+        if (end) this.world.network.enable(end.name, groupOf.has(i) && groupOf.get(i) === groupOf.get(j))
+      }
+    }
+  }
+
   /** Makes the world's network unreliable, or reliable again; see SimNetwork.setReliable. */
   setUnreliable(unreliable: boolean): void {
     this.world.network.setReliable(!unreliable)
