@@ -200,6 +200,31 @@ simTest(
 
 simTest(
   t,
+  'ReadIndex on a follower: holding the read point, it reads without waiting for the leader to tell it the point committed',
+  async (world, t) => {
+    const servers = 3
+    const cluster = await RaftCluster.create(world, servers)
+    await cluster.one(7, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const follower = (leader + 1) % servers
+    const proposed = cluster.start(leader, 8)
+    // The follower gets the entry; then the leader's calls to it stop, so no AppendEntries can
+    // tell it the entry committed. Its own calls to the leader still go through.
+    while (node(cluster, follower).status().lastIndex < proposed.index) await sleep(world.clock, 1)
+    cluster.setLink(leader, follower, false)
+    while (node(cluster, leader).status().commitIndex < proposed.index) await sleep(world.clock, 1)
+    t.ok(node(cluster, follower).status().commitIndex < proposed.index, 'the follower does not know the entry committed')
+    const index = await node(cluster, follower).readIndex()
+    t.ok(index >= proposed.index, `its read point ${index} covers the write at ${proposed.index}`)
+    t.ok(node(cluster, follower).status().appliedIndex >= index, 'and it applied the entry from its own log')
+    cluster.setLink(leader, follower, true)
+    cluster.cleanup()
+  },
+  limits,
+)
+
+simTest(
+  t,
   'ReadIndex on a follower: reads waiting together share one ask of the leader',
   async (world, t) => {
     const servers = 3

@@ -334,6 +334,16 @@ export class RaftCore {
     return this.log.lastIndex > 0 || this.hasHistory || request.lastLogIndex === 0
   }
 
+  /**
+   * The leader vouched that the entry at `index`, of `term`, is committed (a follower's read point).
+   * If this log holds that entry, it and everything before it match the leader's (Log Matching), so
+   * they are committed here too: the follower applies them without waiting for the next
+   * AppendEntries to carry the leader's commit index.
+   */
+  learnCommitted(index: number, term: number): void {
+    if (term > 0 && index > this.log.committed && this.log.term(index) === term) this.log.commitTo(index)
+  }
+
   handleAppendEntries(request: AppendEntriesRequest): AppendEntriesReply {
     const reject = (hint: { conflictIndex: number; conflictTerm: number }): AppendEntriesReply => ({
       term: this.term,

@@ -112,6 +112,7 @@ export function checkReadIndexReply(reply: ReadIndexReply, askedInTerm: number, 
   return firstProblem(
     checkTerm(reply.term, currentTerm),
     checkIndex('read index', reply.readIndex),
+    reply.readTerm > reply.term ? `read term ${reply.readTerm} is past the reply's term ${reply.term}` : null,
     reply.term < askedInTerm ? `term ${reply.term} is older than the ask's (${askedInTerm})` : null,
   )
 }

@@ -419,6 +419,10 @@ export class RaftNode {
     if (ids === null) return
     const { role, term, leaderId } = this.core.status()
     const settle = (reply: ReadIndexReply | null): void => {
+      if (reply?.confirmed) {
+        this.core.learnCommitted(reply.readIndex, reply.readTerm)
+        this.pump()
+      }
       for (const id of this.forwardedReads.finishAsk()) this.settleRead(reply?.confirmed ? { id, index: reply.readIndex } : { id, error: 'not-leader' })
       this.askLeaderForReads()
     }
@@ -450,15 +454,16 @@ export class RaftNode {
   private async serveReadIndexAsk(): Promise<ReadIndexReply> {
     if (this.stopped) throw new NodeStoppedError(this.id)
     const { role, term } = this.core.status()
-    if (role !== 'leader') return { term, confirmed: false, readIndex: 0 }
+    if (role !== 'leader') return { term, confirmed: false, readIndex: 0, readTerm: 0 }
     const id = this.nextReadId++
     const confirmed = this.pendingRead(id, false)
     this.core.requestRead(id)
     this.pump()
     try {
-      return { term, confirmed: true, readIndex: await confirmed }
+      const readIndex = await confirmed
+      return { term, confirmed: true, readIndex, readTerm: this.core.termAt(readIndex) ?? 0 }
     } catch {
-      return { term: this.core.status().term, confirmed: false, readIndex: 0 }
+      return { term: this.core.status().term, confirmed: false, readIndex: 0, readTerm: 0 }
     }
   }
 
@@ -914,20 +919,18 @@ export class RaftNode {
   private settleRead(outcome: { id: number; index: number } | { id: number; error: 'not-leader' }): void {
     const read = this.reads.get(outcome.id)
     if (!read) return
-    this.reads.delete(outcome.id)
-    if ('error' in outcome) {
+    if ('error' in outcome || !read.waitForApply) {
+      this.reads.delete(outcome.id)
       this.clock.clearTimeout(read.timer)
-      read.reject(new NotLeaderError(this.id, this.core.status().leaderId))
+      if ('error' in outcome) read.reject(new NotLeaderError(this.id, this.core.status().leaderId))
+      else read.resolve(outcome.index)
       return
     }
-    if (!read.waitForApply) {
-      this.clock.clearTimeout(read.timer)
-      read.resolve(outcome.index)
-      return
-    }
+    // The read stays pending (its timer still runs out) until this node has applied the point.
     this.indexWaiters.push({
       index: outcome.index,
       resolve: (index) => {
+        if (!this.reads.delete(outcome.id)) return // It timed out meanwhile.
         this.clock.clearTimeout(read.timer)
         read.resolve(index)
       },

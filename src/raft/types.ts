@@ -107,6 +107,8 @@ export interface ReadIndexReply {
   confirmed: boolean
   /** The leader's commit index when that round began; the follower reads once it has applied it. */
   readIndex: number
+  /** The term of the entry at readIndex (0 if unknown): a follower holding it may commit up to it. */
+  readTerm: number
 }
 
 /** Timing and batching. Times are in ticks; the node driver turns ticks into milliseconds. */

@@ -205,6 +205,12 @@ export class RaftCluster {
     }
   }
 
+  /** Enables or cuts the calls peer `from` makes to peer `to` (replies to them travel back the same way). */
+  setLink(from: number, to: number, enabled: boolean): void {
+    const end = this.ends[from]?.get(to)
+    if (end) this.world.network.enable(end.name, enabled)
+  }
+
   /** Links peers within each group and cuts every link between groups; connect() each peer to heal. */
   partition(groups: ReadonlyArray<readonly number[]>): void {
     const groupOf = new Map(groups.flatMap((group, g) => group.map((i) => [i, g] as const)))
