@@ -7,7 +7,7 @@
 
 import t from 'tap'
 import { rpcOutcome } from './helpers/rpc-outcome.js'
-import { appendEntries, requestVote, timeoutNow } from '../src/raft/rpc-methods.js'
+import { appendEntries, askReadIndex, requestVote, timeoutNow } from '../src/raft/rpc-methods.js'
 import type { AppendEntriesRequest } from '../src/raft/types.js'
 import { invoke } from '../src/rpc/service.js'
 import { TcpTransport } from '../src/rpc/tcp-transport.js'
@@ -117,6 +117,18 @@ t.test("TimeoutNow in the leader's name, or from a non-leader, makes no one camp
   t.match(await rpcOutcome(invoke(forger, follower, timeoutNow, { term: before, leaderId: leader.id })), /^BAD_MESSAGE: .*not the sender/)
   t.match(await rpcOutcome(invoke(forger, follower, timeoutNow, { term: before, leaderId: '4' })), /^BAD_MESSAGE: .*already has leader/)
   t.equal(Number((await info(follower)).get('term')), before, 'no election followed')
+})
+
+t.test("ReadIndex asks in another member's name or with a wild term are refused; a flood of asks is answered, and nothing else changes", async (t) => {
+  t.match(await rpcOutcome(invoke(forger, leader.id, askReadIndex, { term, followerId: follower })), /^BAD_MESSAGE: .*follower "\d" is not the sender \(4\)/)
+  t.match(await rpcOutcome(invoke(forger, leader.id, askReadIndex, { term: 2 ** 53 - 1, followerId: '4' })), /^BAD_MESSAGE: .*out of range/)
+  const before = Number((await info(leader.id)).get('term'))
+  const replies = await Promise.all(Array.from({ length: 500 }, () => invoke(forger, leader.id, askReadIndex, { term, followerId: '4' })))
+  t.ok(
+    replies.every((reply) => reply.confirmed && reply.readIndex >= 1),
+    'the leader answers every ask with a read point (a member may read), and nothing else',
+  )
+  t.equal(Number((await info(leader.id)).get('term')), before, 'no election followed')
 })
 
 t.test('a client connection cannot call Raft at all', async (t) => {
