@@ -504,6 +504,11 @@ export class RaftCore {
     return { term: this.term, votedFor: this.votedFor, commitIndex: this.log.committed }
   }
 
+  /** The last index durable in this node's log. */
+  get stableIndex(): number {
+    return this.log.stableIndex
+  }
+
   termAt(index: number): number | undefined {
     return this.log.term(index)
   }

@@ -310,7 +310,10 @@ export class RaftNode {
           this.admit('AppendEntries', context, checkAppendEntries(request, context.from, this.core.status().term))
           this.admit('AppendEntries', context, checkLeaderOfTerm(request.term, request.leaderId, this.core.status()))
           if (request.lostState && request.term >= this.core.status().term) return this.stopOnLostState(request.leaderId, request.term)
-          return this.serve(() => this.core.handleAppendEntries(request))
+          return this.serve(
+            () => this.core.handleAppendEntries(request),
+            (reply) => !reply.success || reply.matchIndex <= this.core.stableIndex,
+          )
         }),
         InstallSnapshot: handler(installSnapshot, (request, context) => {
           this.admit('InstallSnapshot', context, checkInstallSnapshot(request, context.from, this.core.status().term))
@@ -733,11 +736,18 @@ export class RaftNode {
     return null
   }
 
-  /** Runs a core step for an incoming RPC and replies once everything it changed is durable. */
-  private async serve<Reply>(step: () => Reply): Promise<Reply> {
+  /**
+   * Runs a core step for an incoming RPC and replies once everything it changed is durable. A step
+   * that started no write, and whose reply `claimsOnlyDurable` (a heartbeat acknowledging entries
+   * already on disk), replies at once rather than behind writes still in flight for earlier
+   * messages: a leader's read round then waits for no follower's fsync.
+   */
+  private async serve<Reply>(step: () => Reply, claimsOnlyDurable?: (reply: Reply) => boolean): Promise<Reply> {
     if (this.stopped) throw new NodeStoppedError(this.id)
+    const writeBefore = this.lastWrite
     const reply = step()
     this.pump()
+    if (this.lastWrite === writeBefore && claimsOnlyDurable?.(reply)) return reply
     await this.lastWrite
     if (this.stopped) throw new NodeStoppedError(this.id)
     return reply

@@ -17,6 +17,7 @@ import { sleep } from '../base/clock.js'
 import type { SimWorld } from '../sim/world.js'
 import { silentLogger } from '../base/logger.js'
 import { changeMembershipThroughLeader } from './membership-driver.js'
+import { slowWrites } from './slow-disk.js'
 
 /** A command in the Raft lab's tests: a number or a string, compared with ===. */
 export type LabCommand = number | string
@@ -37,6 +38,8 @@ export interface RaftClusterOptions {
    * Default: all of them.
    */
   founders?: number
+  /** Every batch a peer writes to its log (entries, hard state) takes this long in virtual time: a slow disk. */
+  diskWriteMs?: number
 }
 
 /** A check the cluster found broken: the equivalent of the lab's t.Fatalf. */
@@ -107,7 +110,10 @@ export class RaftCluster {
     this.connected = Array.from({ length: size }, () => false)
     this.logs = Array.from({ length: size }, () => new Map())
     this.lastApplied = Array.from({ length: size }, () => 0)
-    this.databases = Array.from({ length: size }, () => new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }))
+    this.databases = Array.from({ length: size }, () => {
+      const database = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+      return options.diskWriteMs === undefined ? database : slowWrites(database, world.clock, options.diskWriteMs)
+    })
     this.stores = Array.from({ length: size }, () => null)
     this.ends = Array.from({ length: size }, () => new Map())
     this.subscriptions = Array.from({ length: size }, () => null)
