@@ -69,7 +69,7 @@ export {
 } from './statemachine/runtime.js'
 export { CheckpointFormatError, type Outcome, type OutcomeKind } from './statemachine/fold.js'
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from './statemachine/sessions.js'
-export { serveMachine, type MachineServiceOptions } from './statemachine/machine-service.js'
+export { serveMachine, type MachineServiceOptions, type LocalMachine, type MachineCall, type MachineAnswer } from './statemachine/machine-service.js'
 export { MachineClerk, ClerkDeadlineError, CommandRefusedError, type MachineClerkOptions } from './statemachine/machine-clerk.js'
 export { loadMachine, MachineLoadError } from './statemachine/machine-loader.js'
 export { replayLog, ReplayRangeError, type ReplayOptions, type Replayed } from './statemachine/replay.js'

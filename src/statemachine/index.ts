@@ -2,7 +2,7 @@
 // snapshots, and the generic service and clerk for any machine.
 export type { ApplyContext, Codec, StateEncoding, StateMachine } from './types.js'
 export { jsonCodec } from './codecs.js'
-export { serveMachine, type MachineServiceOptions } from './machine-service.js'
+export { serveMachine, type MachineServiceOptions, type LocalMachine, type MachineCall, type MachineAnswer } from './machine-service.js'
 export { MachineClerk, ClerkDeadlineError, CommandRefusedError, type MachineClerkOptions } from './machine-clerk.js'
 export { loadMachine, MachineLoadError } from './machine-loader.js'
 export { ReplicatedStateMachine, ProposalLostError, type ClientSession, type ReplicatedStateMachineOptions } from './runtime.js'
