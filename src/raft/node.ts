@@ -399,7 +399,8 @@ export class RaftNode {
     const promise = this.pendingRead(id, true)
     if (this.core.status().role === 'leader') {
       this.core.requestRead(id)
-      this.pump()
+      // Reads that arrive together (one turn of the event loop) start or join a round in one pump.
+      this.schedulePump()
     } else {
       this.forwardedReads.add(id)
       this.askLeaderForReads()
@@ -461,7 +462,7 @@ export class RaftNode {
     const id = this.nextReadId++
     const confirmed = this.pendingRead(id, false)
     this.core.requestRead(id)
-    this.pump()
+    this.schedulePump()
     try {
       const readIndex = await confirmed
       return { term, confirmed: true, readIndex, readTerm: this.core.termAt(readIndex) ?? 0 }
