@@ -79,6 +79,44 @@ export function addEntry(state: KvState, { key, value, deadline }: KvEntry): voi
   state.setDeadline(key, deadline)
 }
 
+/**
+ * The entries of an encoded KV state (this layout), walked without decoding them: a migration
+ * sends them on as they are, cut at entry boundaries.
+ */
+export class EncodedEntries {
+  private readonly view: DataView
+
+  private constructor(
+    /** The entries, one after another, as writeEntry wrote them. */
+    readonly bytes: Uint8Array,
+    readonly count: number,
+    readonly clockMs: number,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  /** The entries of `state` (an encoded KV state); null for the layout before types and deadlines. */
+  static open(state: Uint8Array): EncodedEntries | null {
+    const reader = new BinaryReader(state)
+    if (reader.uint32() !== MARKER) return null
+    const clockMs = reader.float64()
+    const count = reader.uint32()
+    return new EncodedEntries(reader.rest(), count, clockMs)
+  }
+
+  /** The offset just past the entry that starts at `offset`. */
+  entryEnd(offset: number): number {
+    const kind = this.view.getUint8(offset)
+    offset += 1 + (kind & HAS_DEADLINE ? DEADLINE_BYTES : 0)
+    offset += LENGTH_BYTES + this.view.getUint32(offset)
+    if ((kind & ~HAS_DEADLINE) === KIND_STRING) return offset + LENGTH_BYTES + this.view.getUint32(offset)
+    const fields = this.view.getUint32(offset)
+    offset += LENGTH_BYTES
+    for (let i = 0; i < 2 * fields; i++) offset += LENGTH_BYTES + this.view.getUint32(offset)
+    return offset
+  }
+}
+
 /** The state `bytes` encode (this layout, or the one before types and deadlines). */
 export function decodeKvState(bytes: Uint8Array): KvState {
   const reader = new BinaryReader(bytes)

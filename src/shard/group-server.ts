@@ -14,10 +14,10 @@ import { applyKv, isReadCommand, routingKey } from '../kv/kv-ops.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, shardKvCommandMethod } from './client-rpc.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
-import { BinaryReader, BinaryWriter } from '../base/bytes.js'
+import { BinaryReader } from '../base/bytes.js'
 import type { Logger } from '../base/logger.js'
 import type { KeyToShard, ShardConfig } from './config.js'
-import { decodeChunkPayload, encodeChunkPayload } from './group-codec.js'
+import { decodeChunkPayload, encodeChunkCommand } from './group-codec.js'
 import { type GroupCommand, type GroupResult, type GroupState, isSettled, serves, shardRefusal } from './group-machine.js'
 
 /** Reads never append, so the flavour of append does not matter to them. */
@@ -53,6 +53,12 @@ export interface GroupServerOptions {
   pollIntervalMs?: number
   /** Bytes of keys and values per migration chunk. Default 256 KiB. */
   maxChunkBytes?: number
+  /**
+   * Chunks of an incoming shard proposed to the log and not yet applied, while the next is
+   * fetched. More moves a shard faster; fewer keeps other shards' writes from queueing behind its
+   * chunks in the log. Default 2.
+   */
+  maxChunksInFlight?: number
   /** Per-RPC timeout towards other groups and the controller. Default 1000 ms. */
   rpcTimeoutMs?: number
   /** Hears about each shard this server starts sending (for progress displays and tests). */
@@ -166,6 +172,7 @@ export class GroupServer {
           tracker: this.tracker,
           limits: this.options.sessionLimits,
           maxChunkBytes: this.options.maxChunkBytes ?? 256 * 1024,
+          nextTurn: () => new Promise((resolve) => this.options.clock.defer(resolve)),
         }),
       }
       this.outgoing.set(key, transfer)
@@ -175,7 +182,7 @@ export class GroupServer {
             configNum: request.configNum,
             shard: request.shard,
             source: plan.source,
-            chunks: plan.chunks.length,
+            chunks: plan.chunkCount,
             segmentOperations: plan.segmentOperations,
           }
           this.options.logger.info('sending shard', { ...report })
@@ -186,9 +193,9 @@ export class GroupServer {
     }
     const plan = await transfer.plan
     const index = request.transferId === transfer.id ? request.index : 0
-    const chunk = plan.chunks[index]
-    if (!chunk) return refused('ErrStale')
-    return { err: 'OK', transferId: transfer.id, chunkCount: plan.chunks.length, payload: encodeChunkPayload(new BinaryWriter(), chunk).finish() }
+    const payload = await plan.chunk(index)
+    if (!payload) return refused('ErrStale')
+    return { err: 'OK', transferId: transfer.id, chunkCount: plan.chunkCount, payload }
   }
 
   private async serveDelete(configNum: number, shard: number): Promise<DeleteReply> {
@@ -215,17 +222,26 @@ export class GroupServer {
     if (this.polling || this.replica.raft.status().role !== 'leader') return
     this.polling = true
     try {
-      const state = this.replica.state
-      for (const [shard, held] of state.shards) {
-        if (held.status === 'pulling' && !this.pulling.has(shard)) void this.pull(shard, state.config.num)
-        if (held.status === 'serving' && held.gcPending && !this.confirming.has(shard)) void this.confirmDeletion(shard, state.config.num)
+      this.startShardWork()
+      if (isSettled(this.replica.state)) {
+        await this.nextConfig(this.replica.state.config.num)
+        // Shards the new configuration brings start moving now, not a poll interval later.
+        this.startShardWork()
       }
-      if (isSettled(state)) await this.nextConfig(state.config.num)
       if (isSettled(this.replica.state)) await this.reportServers(this.replica.state.config)
     } catch (error) {
       this.options.logger.warn('group poll failed', { reason: String(error) })
     } finally {
       this.polling = false
+    }
+  }
+
+  /** Starts pulling the shards that are to arrive, and confirming the deletions of those that arrived. */
+  private startShardWork(): void {
+    const state = this.replica.state
+    for (const [shard, held] of state.shards) {
+      if (held.status === 'pulling' && !this.pulling.has(shard)) void this.pull(shard, state.config.num)
+      if (held.status === 'serving' && held.gcPending && !this.confirming.has(shard)) void this.confirmDeletion(shard, state.config.num)
     }
   }
 
@@ -276,28 +292,63 @@ export class GroupServer {
     return !this.stopped && state.config.num === configNum && state.shards.get(shard)?.status === 'pulling' && this.replica.raft.status().role === 'leader'
   }
 
-  /** Pulls one shard chunk by chunk, each chunk through this group's log. */
+  /** Pulls one shard chunk by chunk, each chunk through this group's log, from whichever previous owner answers. */
   private async pull(shard: number, configNum: number): Promise<void> {
     this.pulling.add(shard)
     try {
       const sources = this.previousOwners(shard)
       let sourceIndex = 0
       while (this.stillPulling(shard, configNum)) {
-        const progress = this.replica.state.shards.get(shard)?.transfer
-        const request: FetchRequest = { configNum, shard, transferId: progress?.id ?? '', index: progress?.nextChunk ?? 0 }
-        const reply = await this.call(sources[sourceIndex % Math.max(1, sources.length)], fetchShardMethod, request)
-        if (!reply || reply.err !== 'OK') {
-          sourceIndex++
-          if (sourceIndex % Math.max(1, sources.length) === 0) await this.pause()
-          continue
-        }
-        const index = reply.transferId === request.transferId ? request.index : 0
-        const payload = decodeChunkPayload(new BinaryReader(reply.payload))
-        await this.replica.execute({ kind: 'chunk', configNum, shard, transferId: reply.transferId, index, payload }).catch(() => undefined)
+        if (await this.pullFrom(sources[sourceIndex % Math.max(1, sources.length)], shard, configNum)) continue
+        sourceIndex++
+        if (sourceIndex % Math.max(1, sources.length) === 0) await this.pause()
       }
     } finally {
       this.pulling.delete(shard)
     }
+  }
+
+  /**
+   * Fetches chunks from `source` from where this group's log has got to, and proposes each: up to
+   * maxChunksInFlight proposed and not yet applied while the next one is fetched. Stops at the
+   * last chunk, or at the first that fails (the caller starts again from the log's progress);
+   * false if the source had nothing to give.
+   */
+  private async pullFrom(source: string | undefined, shard: number, configNum: number): Promise<boolean> {
+    const progress = this.replica.state.shards.get(shard)?.transfer
+    let transferId = progress?.id ?? ''
+    let index = progress?.nextChunk ?? 0
+    const maxInFlight = Math.max(1, this.options.maxChunksInFlight ?? 2)
+    const inFlight: Array<Promise<boolean>> = []
+    let failed = false
+    const settleOldest = async (): Promise<void> => {
+      if (!(await (inFlight.shift() as Promise<boolean>))) failed = true
+    }
+    let fetched = false
+    while (!failed && this.stillPulling(shard, configNum)) {
+      const reply = await this.call(source, fetchShardMethod, { configNum, shard, transferId, index })
+      if (!reply || reply.err !== 'OK') break
+      fetched = true
+      if (reply.transferId !== transferId) {
+        // The source began another transfer (a new leader there): its chunk 0, after everything of the old one settles.
+        while (inFlight.length > 0) await settleOldest()
+        transferId = reply.transferId
+        index = 0
+      }
+      while (inFlight.length >= maxInFlight) await settleOldest()
+      if (failed) break
+      const chunk = { configNum, shard, transferId, index }
+      const command = { kind: 'chunk' as const, ...chunk, payload: decodeChunkPayload(new BinaryReader(reply.payload)) }
+      inFlight.push(
+        this.replica.execute(command, undefined, encodeChunkCommand(chunk, reply.payload)).then(
+          (result) => result?.err === 'OK',
+          () => false,
+        ),
+      )
+      if (++index >= reply.chunkCount) break
+    }
+    while (inFlight.length > 0) await settleOldest()
+    return fetched
   }
 
   /** Tells the previous owner it may delete `shard`, then records that it did. */

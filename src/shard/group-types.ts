@@ -49,5 +49,7 @@ export type ChunkPayload =
   | { kind: 'sessions'; encoded: Uint8Array }
   /** A segment of the source's log: the operations on the shard since its snapshot, in order. */
   | { kind: 'ops'; operations: ClientOperation[] }
-  /** The last chunk: the digest the rebuilt shard must have. */
+  /** The last chunk of a migration recorded before issue 16: the sorted digest (sortedShardDigest) the rebuilt shard must have. */
   | { kind: 'end'; digest: Uint8Array }
+  /** The last chunk: the digest (ShardDigest, in any key order) the rebuilt shard must have. */
+  | { kind: 'seal'; digest: Uint8Array }
