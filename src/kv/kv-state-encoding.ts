@@ -34,6 +34,10 @@ export interface KvEntry {
 
 /** The encoded size of one entry. */
 export function entryBytes({ key, value, deadline }: KvEntry): number {
+  return encodedSize(key, value, deadline)
+}
+
+function encodedSize(key: string, value: KvValue, deadline: number | undefined): number {
   let size = 1 + (deadline === undefined ? 0 : DEADLINE_BYTES) + LENGTH_BYTES + key.length + LENGTH_BYTES
   if (typeof value === 'string') return size + value.length
   for (const [field, fieldValue] of value) size += 2 * LENGTH_BYTES + field.length + fieldValue.length
@@ -157,7 +161,13 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
   /** The length of the whole encoding (as of the start, like every piece). */
   totalBytes(): number {
     let size = HEAD_BYTES
-    for (const key of this.keys) size += entryBytes(this.entryAtStart(key))
+    // Runs over every key in one go, so it builds no entry objects, and looks for a changed key
+    // only if any key changed.
+    const changed = this.before.size > 0
+    for (const key of this.keys) {
+      if (changed && this.before.has(key)) size += entryBytes(this.entryAtStart(key))
+      else size += encodedSize(key, this.entries.get(key) as KvValue, this.deadlines.get(key))
+    }
     return size
   }
 

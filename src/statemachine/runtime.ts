@@ -22,8 +22,11 @@ export class ProposalLostError extends RaftError {
   }
 }
 
-/** An incrementally encoded state goes to the log store in pieces of about this many bytes. */
-const SNAPSHOT_PIECE_BYTES = 1024 * 1024
+/**
+ * An incrementally encoded state goes to the log store in pieces of about this many bytes: each is
+ * encoded in one go on the event loop, so a piece is kept to a few ms of work.
+ */
+const SNAPSHOT_PIECE_BYTES = 256 * 1024
 
 /**
  * Identifies a request for exactly-once execution: a client numbers its requests, and a retry
