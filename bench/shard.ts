@@ -259,7 +259,12 @@ try {
     ['goal (issue 16)', 'target', 'measured', ''],
     [
       ['move speed, until served', `≥ ${GOALS.moveMBps} MB/s`, `${moveMBps.toFixed(2)} MB/s`, met(moveMBps >= GOALS.moveMBps)],
-      ["other shards' throughput during the move", `≥ ${GOALS.throughputRatio * 100}%`, `${(throughputRatio * 100).toFixed(0)}%`, met(throughputRatio >= GOALS.throughputRatio)],
+      [
+        "other shards' throughput during the move",
+        `≥ ${GOALS.throughputRatio * 100}%`,
+        `${(throughputRatio * 100).toFixed(0)}%`,
+        met(throughputRatio >= GOALS.throughputRatio),
+      ],
       ["other shards' p99 during the move", `≤ ${GOALS.p99Ratio}× no move`, `${p99Ratio.toFixed(2)}×`, met(p99Ratio <= GOALS.p99Ratio)],
       ['longest event-loop stall during the move', `≤ ~${GOALS.stallMs} ms`, `${stallMs.toFixed(1)} ms`, met(stallMs <= GOALS.stallMs)],
     ],

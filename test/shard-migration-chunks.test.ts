@@ -239,7 +239,8 @@ t.test("chunks recorded before issue 16 ('data', and 'end' with the sorted diges
   const rng = new Rng(7)
   const state = machines[1].initial()
   run(1, state, { kind: 'config', config: config(1, 1) })
-  for (let i = 0; i < 50; i++) run(1, state, { kind: 'op', clientId: 1, sequence: i + 1, timeMs: 1000 + i, command: { op: 'put', key: `${MOVED}:${i}`, value: 'o'.repeat(rng.int(30)) } })
+  for (let i = 0; i < 50; i++)
+    run(1, state, { kind: 'op', clientId: 1, sequence: i + 1, timeMs: 1000 + i, command: { op: 'put', key: `${MOVED}:${i}`, value: 'o'.repeat(rng.int(30)) } })
   const frozen = frozenShard(state)
   const data: Array<[string, string]> = [...frozen.data.entries].map(([key, value]) => [key, value as string])
   const legacy = (digest: Uint8Array): ChunkPayload[] => [
@@ -264,12 +265,33 @@ t.test('the shard digest does not depend on the order of keys or of a hash’s f
   const sessions = new Uint8Array(0)
   t.same(Buffer.from(forward.finish(5, sessions)), Buffer.from(backward.finish(5, sessions)), 'keys in any order')
   const hashOne = new ShardDigest()
-  hashOne.add('h', new Map([['a', '1'], ['b', '2']]), 99)
+  hashOne.add(
+    'h',
+    new Map([
+      ['a', '1'],
+      ['b', '2'],
+    ]),
+    99,
+  )
   const hashTwo = new ShardDigest()
-  hashTwo.add('h', new Map([['b', '2'], ['a', '1']]), 99)
+  hashTwo.add(
+    'h',
+    new Map([
+      ['b', '2'],
+      ['a', '1'],
+    ]),
+    99,
+  )
   t.same(Buffer.from(hashOne.finish(0, sessions)), Buffer.from(hashTwo.finish(0, sessions)), 'fields in any order')
   const swapped = new ShardDigest()
-  swapped.add('h', new Map([['a', '2'], ['b', '1']]), 99)
+  swapped.add(
+    'h',
+    new Map([
+      ['a', '2'],
+      ['b', '1'],
+    ]),
+    99,
+  )
   t.notSame(Buffer.from(swapped.finish(0, sessions)), Buffer.from(hashOne.finish(0, sessions)), 'but not values swapped between fields')
   forward.add('extra', 'x', 12)
   forward.remove('extra', 'x', 12)
