@@ -15,7 +15,7 @@ import { envelopeCodec } from '../src/statemachine/envelope.js'
 import { encodeCheckpoint, initialFold } from '../src/statemachine/fold.js'
 import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
 import { type ShardConfig, firstByteShard } from '../src/shard/config.js'
-import { type ChunkPayload, decodeChunkPayload, encodeGroupCommand } from '../src/shard/group-codec.js'
+import { type ChunkPayload, chunkPayloadFault, decodeChunkPayload, encodeGroupCommand } from '../src/shard/group-codec.js'
 import { type GroupCommand, type GroupResult, type GroupState, groupMachine } from '../src/shard/group-machine.js'
 import { ShardOperationTracker, type TransferPlan, planTransfer } from '../src/shard/migration-source.js'
 import { ShardDigest } from '../src/shard/shard-digest.js'
@@ -194,6 +194,12 @@ seededTest(t, 'a live frozen shard moves whole in chunks, and its digest catches
   t.ok(chunks.filter((payload) => payload.kind === 'entries').length > 5, `${chunks.length} chunks`)
   t.equal(chunks.at(-1)?.kind, 'seal', 'the last chunk carries the digest')
   sameShard(t, rebuild(chunks), frozen)
+  // What the new owner checks at the door before a fetched chunk goes into its log.
+  const encoded = (await transfer.chunk(0)) as Uint8Array
+  t.equal(chunkPayloadFault(encoded), null, 'a chunk as sent is well formed')
+  t.ok(chunkPayloadFault(encoded.subarray(0, encoded.length - 1)), 'one cut short is not')
+  t.ok(chunkPayloadFault(Buffer.concat([encoded, Uint8Array.of(0)])), 'nor one with a byte after its entries')
+  t.ok(chunkPayloadFault(Uint8Array.of(200)), 'nor one of a kind this build does not know')
   for (const [name, tamper] of Object.entries(tampers)) {
     t.throws(() => rebuild(tampered(chunks, tamper)), /did not rebuild to the source's state/, `${name}: the digest does not match`)
   }

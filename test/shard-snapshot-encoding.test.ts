@@ -98,3 +98,20 @@ seededTest(t, 'a group snapshot encoded between commands equals the whole encodi
   t.ok(Buffer.concat(pieces).equals(expected), 'the pieces are the group as it was, byte for byte')
   t.notOk(Buffer.from(encodeGroupState(state)).equals(expected), 'while the group itself moved on')
 })
+
+t.test("a big shard's length is measured over several pieces, and the pieces still make the whole encoding", async (t) => {
+  const state = machine.initial()
+  run(state, { kind: 'config', config: config(1, [GID, GID, GID, GID]) })
+  // More keys than one piece measures, so some pieces carry only the measuring.
+  for (let i = 0; i < 40_000; i++) run(state, { kind: 'op', clientId: 1, sequence: i + 1, timeMs: i, command: { op: 'put', key: `1:${i}`, value: 'x' } })
+  const expected = Buffer.from(encodeGroupState(state))
+  const encoding = machine.encodeIncrementally?.(state)
+  if (!encoding) throw new Error('the group machine encodes incrementally')
+  const pieces: Uint8Array[] = []
+  for (let piece = encoding.next(64 * 1024); piece !== null; piece = encoding.next(64 * 1024)) pieces.push(piece)
+  t.ok(
+    pieces.some((piece) => piece.length === 0),
+    `${pieces.filter((piece) => piece.length === 0).length} of ${pieces.length} pieces only measured`,
+  )
+  t.ok(Buffer.concat(pieces).equals(expected), 'the pieces are the group, byte for byte')
+})

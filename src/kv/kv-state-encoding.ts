@@ -99,6 +99,15 @@ export class EncodedEntries {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
+  /** The offset just past `count` entries at the start of `bytes`; throws a RangeError if they run past its end. */
+  static endOf(bytes: Uint8Array, count: number): number {
+    const entries = new EncodedEntries(bytes, count, 0)
+    let offset = 0
+    for (let i = 0; i < count; i++) offset = entries.entryEnd(offset)
+    if (offset > bytes.length) throw new RangeError(`${count} entries run to ${offset}, past the ${bytes.length} bytes that hold them`)
+    return offset
+  }
+
   /** The entries of `state` (an encoded KV state); null for the layout before types and deadlines. */
   static open(state: Uint8Array): EncodedEntries | null {
     const reader = new BinaryReader(state)
@@ -150,6 +159,9 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
   private readonly before = new Map<string, { value: KvValue | undefined; deadline: number | undefined }>()
   private position = 0
   private headWritten = false
+  /** How many keys (of `keys`, in order) measure() has measured, and the bytes they and the head take. */
+  private measuredKeys = 0
+  private measuredBytes = HEAD_BYTES
 
   constructor(private readonly state: KvState) {
     this.entries = state.entries
@@ -158,17 +170,24 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
     this.keys = [...state.entries.keys()]
   }
 
-  /** The length of the whole encoding (as of the start, like every piece). */
-  totalBytes(): number {
-    let size = HEAD_BYTES
-    // Runs over every key in one go, so it builds no entry objects, and looks for a changed key
-    // only if any key changed.
+  /**
+   * Measures up to `maxKeys` more keys towards the length of the whole encoding (as of the start,
+   * like every piece): the length once every key is measured, null before. A big state's length
+   * can so be taken over several turns of the event loop.
+   */
+  measure(maxKeys: number): number | null {
+    // Builds no entry objects, and looks for a changed key only if any key changed.
     const changed = this.before.size > 0
-    for (const key of this.keys) {
+    const end = Math.min(this.keys.length, this.measuredKeys + maxKeys)
+    let size = this.measuredBytes
+    for (let i = this.measuredKeys; i < end; i++) {
+      const key = this.keys[i] as string
       if (changed && this.before.has(key)) size += entryBytes(this.entryAtStart(key))
       else size += encodedSize(key, this.entries.get(key) as KvValue, this.deadlines.get(key))
     }
-    return size
+    this.measuredKeys = end
+    this.measuredBytes = size
+    return end === this.keys.length ? size : null
   }
 
   preserve(command: KvCommand): void {

@@ -3,7 +3,7 @@
 
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import { fromBinaryString, kvCommandCodec, kvResultCodec, kvStateCodec, toBinaryString } from '../kv/kv.js'
-import { type KvEntry, entryBytes, readEntry, writeEntry } from '../kv/kv-state-encoding.js'
+import { type KvEntry, EncodedEntries, entryBytes, readEntry, writeEntry } from '../kv/kv-state-encoding.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import type { ShardConfig } from './config.js'
 import type { ChunkPayload, ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
@@ -98,6 +98,26 @@ export function decodeChunkPayload(reader: BinaryReader): ChunkPayload {
       return { kind, digest: reader.bytes() }
     default:
       throw new Error('unknown chunk payload kind')
+  }
+}
+
+/**
+ * Why `bytes` is not a chunk payload this build reads, or null if it is: what a group checks
+ * before a chunk it fetched goes into its log. Entries, most of a shard, are walked, not decoded.
+ */
+export function chunkPayloadFault(bytes: Uint8Array): string | null {
+  try {
+    const reader = new BinaryReader(bytes)
+    if (PAYLOAD_KINDS[reader.uint8()] === 'entries') {
+      const count = reader.uint32()
+      const entries = reader.rest()
+      const end = EncodedEntries.endOf(entries, count)
+      return end === entries.length ? null : `${entries.length - end} bytes after its ${count} entries`
+    }
+    decodeChunkPayload(new BinaryReader(bytes))
+    return null
+  } catch (error) {
+    return String(error)
   }
 }
 

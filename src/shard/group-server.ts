@@ -14,11 +14,11 @@ import { applyKv, isReadCommand, routingKey } from '../kv/kv-ops.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, shardKvCommandMethod } from './client-rpc.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
-import { BinaryReader } from '../base/bytes.js'
 import type { Logger } from '../base/logger.js'
 import type { KeyToShard, ShardConfig } from './config.js'
-import { decodeChunkPayload, encodeChunkCommand } from './group-codec.js'
+import { chunkPayloadFault, encodeChunkCommand } from './group-codec.js'
 import { type GroupCommand, type GroupResult, type GroupState, isSettled, serves, shardRefusal } from './group-machine.js'
+import type { ShardState } from './shard-state.js'
 
 /** Reads never append, so the flavour of append does not matter to them. */
 const READ_OPTIONS = { appendReturnsOldValue: false }
@@ -56,7 +56,7 @@ export interface GroupServerOptions {
   /**
    * Chunks of an incoming shard proposed to the log and not yet applied, while the next is
    * fetched. More moves a shard faster; fewer keeps other shards' writes from queueing behind its
-   * chunks in the log. Default 2.
+   * chunks in the log. Default 4.
    */
   maxChunksInFlight?: number
   /** Per-RPC timeout towards other groups and the controller. Default 1000 ms. */
@@ -160,42 +160,41 @@ export class GroupServer {
     if (state.config.num < request.configNum) return refused('ErrNotReady')
     const held = state.shards.get(request.shard)
     if (state.config.num > request.configNum || !held || held.status !== 'offering') return refused('ErrStale')
-    const key = `${request.configNum}/${request.shard}`
-    let transfer = this.outgoing.get(key)
-    if (!transfer) {
-      transfer = {
-        id: `${this.options.transport.self}:${++this.transferCounter}`,
-        plan: planTransfer({
-          store: this.options.store,
-          frozen: held,
-          shardId: request.shard,
-          tracker: this.tracker,
-          limits: this.options.sessionLimits,
-          maxChunkBytes: this.options.maxChunkBytes ?? 256 * 1024,
-          nextTurn: () => new Promise((resolve) => this.options.clock.defer(resolve)),
-        }),
-      }
-      this.outgoing.set(key, transfer)
-      transfer.plan.then(
-        (plan) => {
-          const report = {
-            configNum: request.configNum,
-            shard: request.shard,
-            source: plan.source,
-            chunks: plan.chunkCount,
-            segmentOperations: plan.segmentOperations,
-          }
-          this.options.logger.info('sending shard', { ...report })
-          this.options.onTransferPlanned?.(report)
-        },
-        () => this.outgoing.delete(key),
-      )
-    }
+    const transfer = this.outgoingTransfer(request.configNum, request.shard, held)
     const plan = await transfer.plan
     const index = request.transferId === transfer.id ? request.index : 0
     const payload = await plan.chunk(index)
     if (!payload) return refused('ErrStale')
     return { err: 'OK', transferId: transfer.id, chunkCount: plan.chunkCount, payload }
+  }
+
+  /** The transfer of a frozen `shard` to its new owner at `configNum`, planned when first asked for. */
+  private outgoingTransfer(configNum: number, shard: number, held: ShardState): OutgoingTransfer {
+    const key = `${configNum}/${shard}`
+    const known = this.outgoing.get(key)
+    if (known) return known
+    const transfer = {
+      id: `${this.options.transport.self}:${++this.transferCounter}`,
+      plan: planTransfer({
+        store: this.options.store,
+        frozen: held,
+        shardId: shard,
+        tracker: this.tracker,
+        limits: this.options.sessionLimits,
+        maxChunkBytes: this.options.maxChunkBytes ?? 256 * 1024,
+        nextTurn: () => new Promise((resolve) => this.options.clock.defer(resolve)),
+      }),
+    }
+    this.outgoing.set(key, transfer)
+    transfer.plan.then(
+      (plan) => {
+        const report = { configNum, shard, source: plan.source, chunks: plan.chunkCount, segmentOperations: plan.segmentOperations }
+        this.options.logger.info('sending shard', { ...report })
+        this.options.onTransferPlanned?.(report)
+      },
+      () => this.outgoing.delete(key),
+    )
+    return transfer
   }
 
   private async serveDelete(configNum: number, shard: number): Promise<DeleteReply> {
@@ -236,10 +235,15 @@ export class GroupServer {
     }
   }
 
-  /** Starts pulling the shards that are to arrive, and confirming the deletions of those that arrived. */
+  /**
+   * Starts pulling the shards that are to arrive, and confirming the deletions of those that
+   * arrived; plans the transfers of shards that leave as soon as they freeze, so that the new
+   * owner's first fetch finds the plan made.
+   */
   private startShardWork(): void {
     const state = this.replica.state
     for (const [shard, held] of state.shards) {
+      if (held.status === 'offering') this.outgoingTransfer(state.config.num, shard, held)
       if (held.status === 'pulling' && !this.pulling.has(shard)) void this.pull(shard, state.config.num)
       if (held.status === 'serving' && held.gcPending && !this.confirming.has(shard)) void this.confirmDeletion(shard, state.config.num)
     }
@@ -318,7 +322,7 @@ export class GroupServer {
     const progress = this.replica.state.shards.get(shard)?.transfer
     let transferId = progress?.id ?? ''
     let index = progress?.nextChunk ?? 0
-    const maxInFlight = Math.max(1, this.options.maxChunksInFlight ?? 2)
+    const maxInFlight = Math.max(1, this.options.maxChunksInFlight ?? 4)
     const inFlight: Array<Promise<boolean>> = []
     let failed = false
     const settleOldest = async (): Promise<void> => {
@@ -328,6 +332,12 @@ export class GroupServer {
     while (!failed && this.stillPulling(shard, configNum)) {
       const reply = await this.call(source, fetchShardMethod, { configNum, shard, transferId, index })
       if (!reply || reply.err !== 'OK') break
+      // Checked here, at the door: a chunk that does not decode must not reach the log.
+      const malformed = chunkPayloadFault(reply.payload)
+      if (malformed) {
+        this.options.logger.warn('refused a malformed shard chunk', { shard, configNum, source: source ?? '', index, reason: malformed })
+        break
+      }
       fetched = true
       if (reply.transferId !== transferId) {
         // The source began another transfer (a new leader there): its chunk 0, after everything of the old one settles.
@@ -337,10 +347,9 @@ export class GroupServer {
       }
       while (inFlight.length >= maxInFlight) await settleOldest()
       if (failed) break
-      const chunk = { configNum, shard, transferId, index }
-      const command = { kind: 'chunk' as const, ...chunk, payload: decodeChunkPayload(new BinaryReader(reply.payload)) }
+      // The chunk goes into the log as it came, not decoded here: only the reducer reads it.
       inFlight.push(
-        this.replica.execute(command, undefined, encodeChunkCommand(chunk, reply.payload)).then(
+        this.replica.executeEncoded(encodeChunkCommand({ configNum, shard, transferId, index }, reply.payload)).then(
           (result) => result?.err === 'OK',
           () => false,
         ),

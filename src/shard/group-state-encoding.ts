@@ -13,6 +13,9 @@ import { encodeGroupHead, shardSectionHead } from './group-codec.js'
 import type { GroupCommand, GroupState } from './group-types.js'
 import { encodeShardHead } from './shard-state.js'
 
+/** Keys of a shard whose encoded length one piece measures, at most. */
+const KEYS_MEASURED_PER_PIECE = 16_384
+
 interface ShardSection {
   readonly id: number
   readonly head: Uint8Array
@@ -72,8 +75,12 @@ export class GroupStateEncoding implements StateEncoding<GroupCommand> {
       const section = this.sections[this.current]
       if (!section) break
       if (!section.started) {
+        // A section begins with its length: a big shard's is measured over several pieces, which
+        // then carry less or nothing, so that no piece takes long to make.
+        const dataBytes = section.data.measure(KEYS_MEASURED_PER_PIECE)
+        if (dataBytes === null) return Buffer.concat(parts)
         section.started = true
-        add(shardSectionHead(section.id, section.head, section.data.totalBytes()))
+        add(shardSectionHead(section.id, section.head, dataBytes))
       }
       const piece = section.data.next(budgetBytes - size)
       if (piece === null) this.current++

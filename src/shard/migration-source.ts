@@ -25,6 +25,8 @@ import { type ShardState, decodeShardHead } from './shard-state.js'
 
 /** Entries whose boundaries are found, or keys summed into a digest, between two turns of the event loop. */
 const ENTRIES_PER_TURN = 4096
+/** Operations per chunk, whatever their size: the new owner decodes and replays a chunk's in one go. */
+const MAX_OPERATIONS_PER_CHUNK = 512
 
 interface ShardHistory {
   /** The log index from which the shard has been complete here (null while it is arriving). */
@@ -176,7 +178,7 @@ function operationChunks(operations: ClientOperation[], maxChunkBytes: number): 
   let bytes = 0
   for (const operation of operations) {
     const size = operation.command.key.length + operation.command.value.length + 32
-    if (batch.length > 0 && bytes + size > maxChunkBytes) {
+    if (batch.length > 0 && (bytes + size > maxChunkBytes || batch.length === MAX_OPERATIONS_PER_CHUNK)) {
       recipes.push({ kind: 'payload', payload: { kind: 'ops', operations: batch } })
       batch = []
       bytes = 0
