@@ -191,11 +191,20 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
   }
 
   preserve(command: KvCommand): void {
+    if (!isReadCommand(command)) this.preserveKeys(commandKeys(command))
+  }
+
+  /** Keeps the values and deadlines `keys` have now, before something changes them. */
+  preserveKeys(keys: Iterable<string>): void {
     // After a flush the listed maps are no longer the state's, and nothing changes them.
-    if (isReadCommand(command) || this.state.entries !== this.entries) return
-    for (const key of commandKeys(command)) {
+    if (this.state.entries !== this.entries) return
+    for (const key of keys) {
       if (this.before.has(key)) continue
-      this.before.set(key, { value: frozenCopy(this.entries.get(key)), deadline: this.deadlines.get(key) })
+      const value = this.entries.get(key)
+      // Absent now and unchanged since the start: absent then too, so not listed, nothing to keep.
+      // (A migration's new keys are all of this kind.)
+      if (value === undefined) continue
+      this.before.set(key, { value: frozenCopy(value), deadline: this.deadlines.get(key) })
     }
   }
 

@@ -48,8 +48,8 @@ export class GroupStateEncoding implements StateEncoding<GroupCommand> {
         const section = this.sectionById.get(command.shard)
         const payload = command.payload
         if (!section) return
-        if (payload.kind === 'data') for (const [key, value] of payload.entries) section.data.preserve({ op: 'put', key, value })
-        if (payload.kind === 'entries') for (const { key } of payload.entries) section.data.preserve({ op: 'put', key, value: '' })
+        if (payload.kind === 'data') section.data.preserveKeys(payload.entries.map(([key]) => key))
+        if (payload.kind === 'entries') section.data.preserveKeys(payload.entries.map((entry) => entry.key))
         if (payload.kind === 'ops') for (const operation of payload.operations) section.data.preserve(operation.command)
         return
       }
