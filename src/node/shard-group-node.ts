@@ -49,6 +49,8 @@ export interface ShardGroupNodeOptions extends ReplicaOptions, RespSecurityOptio
   maxForwardingClerks?: number
   /** Bytes of keys and values per migration chunk. Default: GroupServer's (256 KiB). */
   maxChunkBytes?: number
+  /** Chunks of an incoming shard proposed and not yet applied, while the next is fetched. Default: GroupServer's (4). */
+  maxChunksInFlight?: number
   /** Per-RPC timeout towards the controller and other groups. Default 1000 ms. */
   rpcTimeoutMs?: number
   /** Hears about each shard this server starts sending to another group (for progress displays and tests). */
@@ -116,6 +118,7 @@ export class ShardGroupNode {
         logger,
         rpcTimeoutMs,
         ...(options.maxChunkBytes === undefined ? {} : { maxChunkBytes: options.maxChunkBytes }),
+        ...(options.maxChunksInFlight === undefined ? {} : { maxChunksInFlight: options.maxChunksInFlight }),
         ...(options.onTransferPlanned ? { onTransferPlanned: options.onTransferPlanned } : {}),
       })
       let resp: RespEndpoint | null = null

@@ -63,6 +63,18 @@ export function encodeChunkPayload(writer: BinaryWriter, payload: ChunkPayload):
   }
 }
 
+/** The operation (writeOperation's encoding) an encoded group command carries, without decoding it; null for another kind of command. */
+export function encodedOperation(encodedCommand: Uint8Array): Uint8Array | null {
+  return encodedCommand[0] === COMMAND_KINDS.indexOf('op') ? encodedCommand.subarray(1) : null
+}
+
+/** An 'ops' chunk of operations already encoded (by writeOperation), as encodeChunkPayload writes it. */
+export function encodeOperationsChunk(operations: readonly Uint8Array[]): Uint8Array {
+  const writer = new BinaryWriter().uint8(PAYLOAD_KINDS.indexOf('ops')).uint32(operations.length)
+  for (const operation of operations) writer.raw(operation)
+  return writer.finish()
+}
+
 /** An 'entries' chunk of `count` entries already encoded one after another (a slice of a snapshot), as encodeChunkPayload writes it. */
 export function encodeEntriesChunk(count: number, encodedEntries: Uint8Array): Uint8Array {
   return new BinaryWriter().uint8(PAYLOAD_KINDS.indexOf('entries')).uint32(count).raw(encodedEntries).finish()

@@ -18,8 +18,8 @@ import { type KvState, kvResultCodec } from '../kv/kv.js'
 import { type KvEntry, EncodedEntries, decodeKvState, entryBytes } from '../kv/kv-state-encoding.js'
 import { type Outcome, checkpointStateBytes } from '../statemachine/fold.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
-import { type ChunkPayload, decodeGroupCommand, encodeChunkPayload, encodeEntriesChunk, shardSection } from './group-codec.js'
-import type { ClientOperation, GroupResult, GroupState } from './group-machine.js'
+import { type ChunkPayload, encodeChunkPayload, encodeEntriesChunk, encodeOperationsChunk, encodedOperation, shardSection } from './group-codec.js'
+import type { GroupResult, GroupState } from './group-machine.js'
 import { ShardDigest } from './shard-digest.js'
 import { type ShardState, decodeShardHead } from './shard-state.js'
 
@@ -75,6 +75,8 @@ type ChunkRecipe =
   | { kind: 'encoded'; count: number; entries: Uint8Array }
   /** Entries of a KV state that no longer changes (the frozen shard, or an old snapshot's decoded one). */
   | { kind: 'state'; state: KvState; keys: readonly string[] }
+  /** Operations of the log segment as the log holds them (writeOperation's encoding), sent on as they are. */
+  | { kind: 'operations'; operations: readonly Uint8Array[] }
   | { kind: 'payload'; payload: ChunkPayload }
   /** The closing chunk: the frozen shard's digest, once summed. */
   | { kind: 'seal' }
@@ -103,6 +105,8 @@ export class TransferPlan {
         return encodeEntriesChunk(recipe.count, recipe.entries)
       case 'state':
         return encodeChunkPayload(new BinaryWriter(), { kind: 'entries', entries: recipe.keys.map((key) => entryOf(recipe.state, key)) }).finish()
+      case 'operations':
+        return encodeOperationsChunk(recipe.operations)
       case 'payload':
         return encodeChunkPayload(new BinaryWriter(), recipe.payload).finish()
       case 'seal':
@@ -172,21 +176,20 @@ async function stateChunks(state: KvState, options: BuildOptions): Promise<Chunk
   return recipes
 }
 
-function operationChunks(operations: ClientOperation[], maxChunkBytes: number): ChunkRecipe[] {
+function operationChunks(operations: readonly Uint8Array[], maxChunkBytes: number): ChunkRecipe[] {
   const recipes: ChunkRecipe[] = []
-  let batch: ClientOperation[] = []
+  let batch: Uint8Array[] = []
   let bytes = 0
   for (const operation of operations) {
-    const size = operation.command.key.length + operation.command.value.length + 32
-    if (batch.length > 0 && (bytes + size > maxChunkBytes || batch.length === MAX_OPERATIONS_PER_CHUNK)) {
-      recipes.push({ kind: 'payload', payload: { kind: 'ops', operations: batch } })
+    if (batch.length > 0 && (bytes + operation.length > maxChunkBytes || batch.length === MAX_OPERATIONS_PER_CHUNK)) {
+      recipes.push({ kind: 'operations', operations: batch })
       batch = []
       bytes = 0
     }
     batch.push(operation)
-    bytes += size
+    bytes += operation.length
   }
-  if (batch.length > 0) recipes.push({ kind: 'payload', payload: { kind: 'ops', operations: batch } })
+  if (batch.length > 0) recipes.push({ kind: 'operations', operations: batch })
   return recipes
 }
 
@@ -210,7 +213,7 @@ interface ShardBase {
 }
 
 /** The shard's base as of the store's snapshot and the operations on it since, if the snapshot holds it whole. */
-async function fromSnapshotAndLog(options: BuildOptions): Promise<{ base: ShardBase; operations: ClientOperation[] } | null> {
+async function fromSnapshotAndLog(options: BuildOptions): Promise<{ base: ShardBase; operations: Uint8Array[] } | null> {
   const meta = options.store.snapshotMeta
   const history = options.tracker.history(options.shardId)
   if (!meta || !history || history.completeSince === null || history.completeSince > meta.lastIncludedIndex) return null
@@ -241,12 +244,14 @@ async function fromSnapshotAndLog(options: BuildOptions): Promise<{ base: ShardB
       toArray(),
     ),
   )
-  const operations = entries.map((entry) => {
-    const command = decodeGroupCommand(envelopeCodec.decode(entry.data).command)
-    if (command.kind !== 'op') throw new Error(`log entry ${entry.index} recorded as an operation on shard ${options.shardId} is a ${command.kind}`)
-    const { clientId, sequence, timeMs } = command
-    return { clientId, sequence, timeMs, command: command.command }
-  })
+  // Each operation goes on as the log holds it, undecoded.
+  const operations: Uint8Array[] = []
+  for (const entry of entries) {
+    if (operations.length > 0 && operations.length % ENTRIES_PER_TURN === 0) await options.nextTurn()
+    const operation = encodedOperation(envelopeCodec.decode(entry.data).command)
+    if (!operation) throw new Error(`log entry ${entry.index} recorded as an operation on shard ${options.shardId} is another command`)
+    operations.push(operation)
+  }
   return { base, operations }
 }
 
@@ -255,7 +260,7 @@ export async function planTransfer(options: BuildOptions): Promise<TransferPlan>
   // Summed while the plan is made and the first chunks travel; only the closing chunk waits for it.
   const digest = frozenDigest(options.frozen, options)
   digest.catch(() => {}) // A plan that fails never sends its seal; the failure is the plan's to report.
-  let rebuilt: { base: ShardBase; operations: ClientOperation[] } | null = null
+  let rebuilt: { base: ShardBase; operations: Uint8Array[] } | null = null
   for (let attempt = 0; attempt < 3 && rebuilt === null; attempt++) {
     try {
       rebuilt = await fromSnapshotAndLog(options)
