@@ -14,7 +14,7 @@ import type { GroupCommand, GroupState } from './group-types.js'
 import { encodeShardHead } from './shard-state.js'
 
 /** Keys of a shard whose encoded length one piece measures, at most. */
-const KEYS_MEASURED_PER_PIECE = 16_384
+const KEYS_MEASURED_PER_PIECE = 8192
 
 interface ShardSection {
   readonly id: number

@@ -26,7 +26,7 @@ export class ProposalLostError extends RaftError {
  * An incrementally encoded state goes to the log store in pieces of about this many bytes: each is
  * encoded in one go on the event loop, so a piece is kept to a few ms of work.
  */
-const SNAPSHOT_PIECE_BYTES = 256 * 1024
+const SNAPSHOT_PIECE_BYTES = 128 * 1024
 
 /**
  * Identifies a request for exactly-once execution: a client numbers its requests, and a retry
