@@ -32,6 +32,15 @@ export interface KvEntry {
   readonly deadline: number | undefined
 }
 
+/** The head of a KV state's encoding: the marker, log time and the count of entries that follow. */
+export function kvStateHead(clockMs: number, count: number): Uint8Array {
+  const head = Buffer.allocUnsafe(HEAD_BYTES)
+  head.writeUInt32BE(MARKER, 0)
+  head.writeDoubleBE(clockMs, 4)
+  head.writeUInt32BE(count, 12)
+  return head
+}
+
 /** The encoded size of one entry. */
 export function entryBytes({ key, value, deadline }: KvEntry): number {
   return encodedSize(key, value, deadline)

@@ -91,9 +91,10 @@ export function decodeChunkPayload(reader: BinaryReader): ChunkPayload {
     }
     case 'entries': {
       const count = reader.uint32()
+      const start = reader.position
       const entries: KvEntry[] = []
       for (let i = 0; i < count; i++) entries.push(readEntry(reader))
-      return { kind, entries }
+      return { kind, entries, encoded: reader.since(start) }
     }
     case 'clock':
       return { kind, clockMs: reader.uint64() }

@@ -123,7 +123,7 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     if (command.index === 0) {
       shard.data = new KvState()
       shard.sessions = emptyShard('pulling', limits).sessions
-      shard.transfer = { id: command.transferId, nextChunk: 0, digest: new ShardDigest() }
+      shard.transfer = { id: command.transferId, nextChunk: 0, digest: new ShardDigest(), arrived: { pieces: [], count: 0 } }
     }
     const transfer = shard.transfer
     if (!transfer || transfer.id !== command.transferId || transfer.nextChunk !== command.index) return result('ErrStale', command.shard)
@@ -131,19 +131,28 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     const payload = command.payload
     switch (payload.kind) {
       case 'data':
+        transfer.arrived = null
         for (const [key, value] of payload.entries) {
           sumKey(transfer.digest, shard.data, key, 'leave')
           shard.data.set(key, value)
           sumKey(transfer.digest, shard.data, key, 'join')
         }
         return result('OK', command.shard)
-      case 'entries':
+      case 'entries': {
+        let fresh = payload.encoded !== undefined
         for (const entry of payload.entries) {
+          if (shard.data.entries.has(entry.key)) fresh = false
           sumKey(transfer.digest, shard.data, entry.key, 'leave')
           addEntry(shard.data, entry)
           sumKey(transfer.digest, shard.data, entry.key, 'join')
         }
+        if (transfer.arrived && fresh && payload.encoded) {
+          // A copy: the decoded command's bytes belong to whoever read them.
+          transfer.arrived.pieces.push(payload.encoded.slice())
+          transfer.arrived.count += payload.entries.length
+        } else transfer.arrived = null
         return result('OK', command.shard)
+      }
       case 'clock':
         shard.data.advanceClock(payload.clockMs)
         return result('OK', command.shard)
@@ -151,6 +160,7 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
         shard.sessions = SessionTable.decode(payload.encoded, kvResultCodec, limits)
         return result('OK', command.shard)
       case 'ops':
+        if (payload.operations.length > 0) transfer.arrived = null
         for (const operation of payload.operations) {
           // A command on every key (none reaches a shard's log today) leaves the sum to be taken again at the end.
           if (spansEveryKey(operation.command)) transfer.digest = null

@@ -42,8 +42,11 @@ export interface GroupResult {
 /** One piece of a shard on its way to a new owner. */
 export type ChunkPayload =
   | { kind: 'data'; entries: Array<[string, string]> }
-  /** Keys with their types and deadlines (what 'data' carried before keys had either). */
-  | { kind: 'entries'; entries: KvEntry[] }
+  /**
+   * Keys with their types and deadlines (what 'data' carried before keys had either); decoding
+   * also keeps the entries as they arrived encoded (`encoded`), for the snapshot of a shard being pulled.
+   */
+  | { kind: 'entries'; entries: KvEntry[]; encoded?: Uint8Array }
   /** The shard's log time, so a rebuilt shard expires its keys where the source would. */
   | { kind: 'clock'; clockMs: number }
   | { kind: 'sessions'; encoded: Uint8Array }

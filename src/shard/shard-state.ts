@@ -15,10 +15,21 @@ export type ShardStatus =
   /** Owned in the previous configuration only: frozen, kept until the new owner confirms it has it. */
   | 'offering'
 
+/**
+ * The entries a transfer has received, exactly as they arrived encoded, while the shard holds
+ * exactly those: a snapshot copies them instead of encoding every key again.
+ */
+export interface ArrivedEntries {
+  readonly pieces: Uint8Array[]
+  count: number
+}
+
 export interface IncomingTransfer {
   /** Identifies one attempt by one source replica; chunks of another attempt are ignored. */
   readonly id: string
   nextChunk: number
+  /** Null once the shard holds anything else (an overwritten key, an operation), and after a restore. */
+  arrived: ArrivedEntries | null
   /**
    * The digest of the keys arrived so far, kept up to date chunk by chunk; null when it is not
    * known (restored from a snapshot mid-transfer: the closing chunk then sums the keys it has).
@@ -78,7 +89,10 @@ export function decodeShardHead(bytes: Uint8Array, limits: SessionLimits): { hea
   const transferId = reader.string()
   const nextChunk = reader.uint32()
   const sessions = SessionTable.decode(reader.bytes(), kvResultCodec, limits)
-  return { head: { status, sessions, gcPending, transfer: transferId ? { id: transferId, nextChunk, digest: null } : null }, data: reader.rest() }
+  return {
+    head: { status, sessions, gcPending, transfer: transferId ? { id: transferId, nextChunk, digest: null, arrived: null } : null },
+    data: reader.rest(),
+  }
 }
 
 export function decodeShard(bytes: Uint8Array, limits: SessionLimits): ShardState {
