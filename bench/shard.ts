@@ -3,7 +3,10 @@
 // moved to the other group with the controller's Move; the table gives the time until the new owner
 // serves it (and until the old owner has deleted its copy), as MB/s of keys and values, and the
 // p50/p99 latency of GET/SET to the other shards while it moves, next to the same workload with no
-// move before and after.
+// move before and after, their ratios against the goals of issue 16 (during the move the other
+// shards keep ≥ 80% of their throughput and a p99 ≤ 2× the no-move window's), and the longest
+// event-loop stall of each group's servers in each window, as the servers themselves measure it
+// (monitorEventLoopDelay, INFO's eventloop_delay_max_ms since CONFIG RESETSTAT).
 //
 // Run with `npm run bench:shard`; KEYS, VALUE_BYTES, CLIENTS and BASELINE_MS override the defaults,
 // and GROUP_ARGS adds arguments to every `lograft shard group` (e.g. "--max-chunk-bytes 1048576").
@@ -11,6 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { infoFields } from '../src/cli/resp-probe.js'
 import { LocalShardDeployment } from '../src/cli/shard-deployment.js'
 import { type ShardProcess, respPortOf, shardLayout, shardLayoutPorts } from '../src/cli/shard-layout.js'
 import { DEPLOYMENT_KEY_TO_SHARD } from '../src/node/shard-group-node.js'
@@ -33,12 +37,16 @@ const OTHER_KEYS = 1000
 const MOVE_TIMEOUT_MS = 600_000
 const GIDS = [100, 101] as const
 const GROUP_ARGS = (process.env.GROUP_ARGS ?? '').split(' ').filter((word) => word !== '')
+/** Issue 16's goals for a move. */
+const GOALS = { moveMBps: 30, throughputRatio: 0.8, p99Ratio: 2, stallMs: 20 }
 
 interface Window {
   name: string
   latenciesMs: number[]
   elapsedMs: number
   errors: number
+  /** The longest event-loop stall of any server of each group (GIDS' order) during the window, in ms. */
+  stallsMs: number[]
 }
 
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -77,9 +85,42 @@ async function load(connections: readonly RespClient[], keys: readonly string[],
   )
 }
 
-/** Closed-loop GET/SET on `keys` from every connection until `done` resolves. */
-async function workload(name: string, connections: readonly RespClient[], keys: readonly string[], done: Promise<unknown>): Promise<Window> {
-  const window: Window = { name, latenciesMs: [], elapsedMs: 0, errors: 0 }
+/** Starts a new window of the servers' longest event-loop stall. */
+async function resetStalls(servers: readonly ShardProcess[]): Promise<void> {
+  await Promise.all(
+    servers.map(async (server) => {
+      const client = await RespClient.connect(respPortOf(server))
+      try {
+        const reply = await client.call('CONFIG', 'RESETSTAT')
+        if (reply.kind === 'error') throw new Error(`CONFIG RESETSTAT on ${server.id}: ${reply.prefix} ${reply.message}`)
+      } finally {
+        await client.close()
+      }
+    }),
+  )
+}
+
+/** The longest event-loop stall of any of `servers` since resetStalls, as they measured it, in ms. */
+async function longestStall(servers: readonly ShardProcess[]): Promise<number> {
+  const reports = await Promise.all(servers.map((server) => infoFields(respPortOf(server))))
+  return Math.max(
+    ...reports.map((fields, i) => {
+      const value = Number(fields?.get('eventloop_delay_max_ms'))
+      if (!Number.isFinite(value)) throw new Error(`${servers[i]?.id} reported no eventloop_delay_max_ms`)
+      return value
+    }),
+  )
+}
+
+/** Closed-loop GET/SET on `keys` from every connection until `done` resolves; `groups` report their stalls after it. */
+async function workload(
+  name: string,
+  connections: readonly RespClient[],
+  keys: readonly string[],
+  done: Promise<unknown>,
+  groups: ReadonlyArray<readonly ShardProcess[]> = [],
+): Promise<Window> {
+  const window: Window = { name, latenciesMs: [], elapsedMs: 0, errors: 0, stallsMs: [] }
   let finished = false
   void done.finally(() => (finished = true))
   const startedMs = performance.now()
@@ -97,7 +138,12 @@ async function workload(name: string, connections: readonly RespClient[], keys: 
   )
   window.elapsedMs = performance.now() - startedMs
   window.latenciesMs.sort((a, b) => a - b)
+  window.stallsMs = await Promise.all(groups.map((servers) => longestStall(servers)))
   return window
+}
+
+function requestsPerSecond(window: Window): number {
+  return window.latenciesMs.length / (window.elapsedMs / 1000)
 }
 
 function pause(ms: number): Promise<void> {
@@ -148,20 +194,25 @@ try {
   const clients = await connectAll([...deployment.group(from).servers, ...deployment.group(to).servers], CLIENTS)
   connections.push(...clients)
   await workload('warm-up', clients, otherKeys, pause(1000))
-  const before = await workload('no move (before)', clients, otherKeys, pause(BASELINE_MS))
+  const groups = GIDS.map((gid) => deployment.group(gid).servers)
+  const allServers = groups.flat()
+  await resetStalls(allServers)
+  const before = await workload('no move (before)', clients, otherKeys, pause(BASELINE_MS), groups)
 
   say(`moving shard ${shard} from group ${from} to group ${to}…`)
   const previous = await deployment.admin.query(-1)
+  await resetStalls(allServers)
   const moveStartedMs = performance.now()
   const moved = (await deployment.admin.move(shard, to)).config
   let servedMs = NaN
   const settled = deployment.waitForConfig(previous, moved, MOVE_TIMEOUT_MS, (event) => {
     if (event.kind === 'served' && event.shards.includes(shard)) servedMs = performance.now() - moveStartedMs
   })
-  const during = await workload('during the move', clients, otherKeys, settled)
+  const during = await workload('during the move', clients, otherKeys, settled, groups)
   await settled
   const settledMs = performance.now() - moveStartedMs
-  const after = await workload('no move (after)', clients, otherKeys, pause(Math.max(1000, settledMs)))
+  await resetStalls(allServers)
+  const after = await workload('no move (after)', clients, otherKeys, pause(Math.max(1000, settledMs)), groups)
 
   const loadAfter = loadavg()
   const mb = shardBytes / 1e6
@@ -179,18 +230,44 @@ try {
     ],
   )
   console.log()
-  console.log(`GET/SET (50/50) to the other ${DEFAULT_SHARD_COUNT - 1} shards from ${CLIENTS} closed-loop clients over both groups' servers:`)
+  console.log(`GET/SET (50/50) to the other ${DEFAULT_SHARD_COUNT - 1} shards from ${CLIENTS} closed-loop clients over both groups' servers,`)
+  console.log(`and the longest event-loop stall of each group's servers in the window (monitorEventLoopDelay max, measured in the servers):`)
+  const baselineRate = requestsPerSecond(before)
+  const baselineP99 = percentile(before.latenciesMs, 0.99)
   printTable(
-    ['window', 'seconds', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+    ['window', 'seconds', 'requests', 'req/s', 'vs no move', 'p50 ms', 'p99 ms', 'p99 vs no move', 'errors', ...GIDS.map((gid) => `stall ms, group ${gid}`)],
     [before, during, after].map((window) => [
       window.name,
       (window.elapsedMs / 1000).toFixed(1),
       String(window.latenciesMs.length),
-      (window.latenciesMs.length / (window.elapsedMs / 1000)).toFixed(0),
+      requestsPerSecond(window).toFixed(0),
+      `${((100 * requestsPerSecond(window)) / baselineRate).toFixed(0)}%`,
       percentile(window.latenciesMs, 0.5).toFixed(2),
       percentile(window.latenciesMs, 0.99).toFixed(2),
+      `${(percentile(window.latenciesMs, 0.99) / baselineP99).toFixed(2)}×`,
       String(window.errors),
+      ...window.stallsMs.map((ms) => ms.toFixed(1)),
     ]),
+  )
+  console.log()
+  const moveMBps = mb / (servedMs / 1000)
+  const throughputRatio = requestsPerSecond(during) / baselineRate
+  const p99Ratio = percentile(during.latenciesMs, 0.99) / baselineP99
+  const stallMs = Math.max(...during.stallsMs)
+  const met = (ok: boolean): string => (ok ? 'met' : 'NOT met')
+  printTable(
+    ['goal (issue 16)', 'target', 'measured', ''],
+    [
+      ['move speed, until served', `≥ ${GOALS.moveMBps} MB/s`, `${moveMBps.toFixed(2)} MB/s`, met(moveMBps >= GOALS.moveMBps)],
+      [
+        "other shards' throughput during the move",
+        `≥ ${GOALS.throughputRatio * 100}%`,
+        `${(throughputRatio * 100).toFixed(0)}%`,
+        met(throughputRatio >= GOALS.throughputRatio),
+      ],
+      ["other shards' p99 during the move", `≤ ${GOALS.p99Ratio}× no move`, `${p99Ratio.toFixed(2)}×`, met(p99Ratio <= GOALS.p99Ratio)],
+      ['longest event-loop stall during the move', `≤ ~${GOALS.stallMs} ms`, `${stallMs.toFixed(1)} ms`, met(stallMs <= GOALS.stallMs)],
+    ],
   )
 } finally {
   await cleanUp()

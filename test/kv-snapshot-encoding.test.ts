@@ -122,7 +122,7 @@ simTest(
     })
     replica.start()
     while (raft.status().role !== 'leader') await sleep(world.clock, 10)
-    // Values of 4 KiB over up to 1000 keys: a state of a few MiB, so the snapshot goes in several 1 MiB pieces.
+    // Values of 4 KiB over up to 1000 keys: a state of a few MiB, so the snapshot goes in many 128 KiB pieces.
     // One command at a time, a millisecond apart (as long as a chunk write takes), so any applied
     // past the snapshot's index ran while it was being written.
     let sequence = 0
@@ -139,7 +139,7 @@ simTest(
       `commands applied while the snapshot was written (applied ${replica.appliedIndex}, snapshot at ${snapshotIndex})`,
     )
     const stored = await store.readSnapshot()
-    t.ok(stored.length > 1024 * 1024, `a snapshot of ${stored.length} bytes: more than one 1 MiB piece`)
+    t.ok(stored.length > 1024 * 1024, `a snapshot of ${stored.length} bytes: many 128 KiB pieces`)
     // The reference: the same fold over the committed messages up to the snapshot's index, whole.
     let reference = initialFold(machine, DEFAULT_SESSION_LIMITS)
     for (const message of committed) if (message.index <= snapshotIndex) reference = foldMessage(machine, reference, message)

@@ -45,7 +45,7 @@ t.test("a shard group's shards by status, and how far a migration has come", asy
     [2, emptyShard('offering', DEFAULT_SESSION_LIMITS)],
   ])
   const pulling = shards.get(1)
-  if (pulling) pulling.transfer = { id: 't1', nextChunk: 7 }
+  if (pulling) pulling.transfer = { id: 't1', nextChunk: 7, digest: null, arrived: null }
   const state = {
     gid: 1,
     config: { num: 4, shards: [1, 1, 2], groups: {} },

@@ -5,7 +5,9 @@ import t from 'tap'
 import { Rng } from '../src/base/rng.js'
 import { DEFAULT_SESSION_LIMITS } from '../src/statemachine/sessions.js'
 import { type ShardConfig, firstByteShard } from '../src/shard/config.js'
-import { encodeGroupState } from '../src/shard/group-codec.js'
+import { BinaryReader, BinaryWriter } from '../src/base/bytes.js'
+import type { KvEntry } from '../src/kv/kv-state-encoding.js'
+import { decodeChunkPayload, encodeChunkPayload, encodeGroupState } from '../src/shard/group-codec.js'
 import { type ClientOperation, type GroupCommand, type GroupState, groupMachine } from '../src/shard/group-machine.js'
 import { seededTest } from './helpers/sim.js'
 
@@ -97,4 +99,70 @@ seededTest(t, 'a group snapshot encoded between commands equals the whole encodi
   t.ok(pieces.length > 10, `${pieces.length} pieces, ${applied} commands applied between them`)
   t.ok(Buffer.concat(pieces).equals(expected), 'the pieces are the group as it was, byte for byte')
   t.notOk(Buffer.from(encodeGroupState(state)).equals(expected), 'while the group itself moved on')
+})
+
+t.test("a big shard's length is measured over several pieces, and the pieces still make the whole encoding", async (t) => {
+  const state = machine.initial()
+  run(state, { kind: 'config', config: config(1, [GID, GID, GID, GID]) })
+  // More keys than one piece measures, so some pieces carry only the measuring.
+  for (let i = 0; i < 40_000; i++) run(state, { kind: 'op', clientId: 1, sequence: i + 1, timeMs: i, command: { op: 'put', key: `1:${i}`, value: 'x' } })
+  const expected = Buffer.from(encodeGroupState(state))
+  const encoding = machine.encodeIncrementally?.(state)
+  if (!encoding) throw new Error('the group machine encodes incrementally')
+  const pieces: Uint8Array[] = []
+  for (let piece = encoding.next(64 * 1024); piece !== null; piece = encoding.next(64 * 1024)) pieces.push(piece)
+  t.ok(
+    pieces.some((piece) => piece.length === 0),
+    `${pieces.filter((piece) => piece.length === 0).length} of ${pieces.length} pieces only measured`,
+  )
+  t.ok(Buffer.concat(pieces).equals(expected), 'the pieces are the group, byte for byte')
+})
+
+seededTest(t, "a pulling shard's snapshot copies the entries its transfer received, and equals the shard encoded key by key", async (seed, t) => {
+  const rng = new Rng(seed)
+  const state = machine.initial()
+  run(state, { kind: 'config', config: config(1, [GID, GID, 3, GID]) })
+  run(state, { kind: 'config', config: config(2, [GID, GID, GID, GID]) })
+  let index = 0
+  /** An entries chunk as the new owner's log holds it: encoded by the source, decoded by the reducer. */
+  const entriesChunk = (entries: KvEntry[]): GroupCommand => {
+    const payload = decodeChunkPayload(new BinaryReader(encodeChunkPayload(new BinaryWriter(), { kind: 'entries', entries }).finish()))
+    return { kind: 'chunk', configNum: 2, shard: 2, transferId: 't', index: index++, payload }
+  }
+  let keys = 0
+  // Each key once, as a source sends them.
+  const entries = (count: number): KvEntry[] =>
+    Array.from({ length: count }, () => ({
+      key: `2:${keys++}`,
+      value: rng.chance(0.2) ? new Map([['f', 'v'.repeat(rng.int(9))]]) : 'x'.repeat(rng.int(40)),
+      deadline: rng.chance(0.3) ? 1_700_000_000_000 + rng.int(1000) : undefined,
+    }))
+  run(state, entriesChunk(entries(300)))
+  run(state, { kind: 'chunk', configNum: 2, shard: 2, transferId: 't', index: index++, payload: { kind: 'clock', clockMs: 1_700_000_000_500 } })
+  run(state, entriesChunk(entries(300)))
+  t.ok(state.shards.get(2)?.transfer?.arrived, 'the shard holds exactly what arrived, so a snapshot copies it')
+
+  const expected = Buffer.from(encodeGroupState(state))
+  const encoding = machine.encodeIncrementally?.(state)
+  if (!encoding) throw new Error('the group machine encodes incrementally')
+  const pieces: Uint8Array[] = []
+  for (let piece = encoding.next(1 + rng.int(4096)); piece !== null; piece = encoding.next(1 + rng.int(4096))) {
+    pieces.push(piece)
+    // More chunks arrive meanwhile, and, last, the operations since the source's snapshot.
+    const command = rng.chance(0.7)
+      ? entriesChunk(entries(1 + rng.int(20)))
+      : {
+          kind: 'chunk' as const,
+          configNum: 2,
+          shard: 2,
+          transferId: 't',
+          index: index++,
+          payload: { kind: 'ops' as const, operations: [operation(rng, 9, 1000 + index, 2)] },
+        }
+    encoding.preserve(command)
+    run(state, command)
+  }
+  t.ok(Buffer.concat(pieces).equals(expected), 'the pieces are the group as it was, byte for byte')
+  run(state, { kind: 'chunk', configNum: 2, shard: 2, transferId: 't', index: index++, payload: { kind: 'ops', operations: [operation(rng, 9, 5000, 2)] } })
+  t.equal(state.shards.get(2)?.transfer?.arrived ?? null, null, 'an operation applied: the next snapshot encodes the shard key by key')
 })

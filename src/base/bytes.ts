@@ -153,6 +153,16 @@ export class BinaryReader {
     return value
   }
 
+  /** How many bytes have been read so far. */
+  get position(): number {
+    return this.offset
+  }
+
+  /** The bytes read since `start` (an earlier position), as a view. */
+  since(start: number): Uint8Array {
+    return this.source.subarray(start, this.offset)
+  }
+
   /** Everything not read yet. */
   rest(): Uint8Array {
     const value = this.source.subarray(this.offset)

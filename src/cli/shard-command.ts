@@ -106,6 +106,7 @@ async function groupCommand(args: string[]): Promise<void> {
       resp: { type: 'string' },
       'max-raft-state': { type: 'string' },
       'max-chunk-bytes': { type: 'string' },
+      'max-chunks-in-flight': { type: 'string' },
       'cluster-id': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
@@ -129,6 +130,9 @@ async function groupCommand(args: string[]): Promise<void> {
     ...(values.resp ? { respAddress: singleAddress('resp', values.resp) } : {}),
     maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], DEFAULT_MAX_RAFT_STATE_BYTES),
     ...(values['max-chunk-bytes'] === undefined ? {} : { maxChunkBytes: requireInteger('max-chunk-bytes', values['max-chunk-bytes'], 0, 1) }),
+    ...(values['max-chunks-in-flight'] === undefined
+      ? {}
+      : { maxChunksInFlight: requireInteger('max-chunks-in-flight', values['max-chunks-in-flight'], 0, 1) }),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...respSecurity,

@@ -32,8 +32,21 @@ export interface KvEntry {
   readonly deadline: number | undefined
 }
 
+/** The head of a KV state's encoding: the marker, log time and the count of entries that follow. */
+export function kvStateHead(clockMs: number, count: number): Uint8Array {
+  const head = Buffer.allocUnsafe(HEAD_BYTES)
+  head.writeUInt32BE(MARKER, 0)
+  head.writeDoubleBE(clockMs, 4)
+  head.writeUInt32BE(count, 12)
+  return head
+}
+
 /** The encoded size of one entry. */
 export function entryBytes({ key, value, deadline }: KvEntry): number {
+  return encodedSize(key, value, deadline)
+}
+
+function encodedSize(key: string, value: KvValue, deadline: number | undefined): number {
   let size = 1 + (deadline === undefined ? 0 : DEADLINE_BYTES) + LENGTH_BYTES + key.length + LENGTH_BYTES
   if (typeof value === 'string') return size + value.length
   for (const [field, fieldValue] of value) size += 2 * LENGTH_BYTES + field.length + fieldValue.length
@@ -79,6 +92,53 @@ export function addEntry(state: KvState, { key, value, deadline }: KvEntry): voi
   state.setDeadline(key, deadline)
 }
 
+/**
+ * The entries of an encoded KV state (this layout), walked without decoding them: a migration
+ * sends them on as they are, cut at entry boundaries.
+ */
+export class EncodedEntries {
+  private readonly view: DataView
+
+  private constructor(
+    /** The entries, one after another, as writeEntry wrote them. */
+    readonly bytes: Uint8Array,
+    readonly count: number,
+    readonly clockMs: number,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  /** The offset just past `count` entries at the start of `bytes`; throws a RangeError if they run past its end. */
+  static endOf(bytes: Uint8Array, count: number): number {
+    const entries = new EncodedEntries(bytes, count, 0)
+    let offset = 0
+    for (let i = 0; i < count; i++) offset = entries.entryEnd(offset)
+    if (offset > bytes.length) throw new RangeError(`${count} entries run to ${offset}, past the ${bytes.length} bytes that hold them`)
+    return offset
+  }
+
+  /** The entries of `state` (an encoded KV state); null for the layout before types and deadlines. */
+  static open(state: Uint8Array): EncodedEntries | null {
+    const reader = new BinaryReader(state)
+    if (reader.uint32() !== MARKER) return null
+    const clockMs = reader.float64()
+    const count = reader.uint32()
+    return new EncodedEntries(reader.rest(), count, clockMs)
+  }
+
+  /** The offset just past the entry that starts at `offset`. */
+  entryEnd(offset: number): number {
+    const kind = this.view.getUint8(offset)
+    offset += 1 + (kind & HAS_DEADLINE ? DEADLINE_BYTES : 0)
+    offset += LENGTH_BYTES + this.view.getUint32(offset)
+    if ((kind & ~HAS_DEADLINE) === KIND_STRING) return offset + LENGTH_BYTES + this.view.getUint32(offset)
+    const fields = this.view.getUint32(offset)
+    offset += LENGTH_BYTES
+    for (let i = 0; i < 2 * fields; i++) offset += LENGTH_BYTES + this.view.getUint32(offset)
+    return offset
+  }
+}
+
 /** The state `bytes` encode (this layout, or the one before types and deadlines). */
 export function decodeKvState(bytes: Uint8Array): KvState {
   const reader = new BinaryReader(bytes)
@@ -108,6 +168,9 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
   private readonly before = new Map<string, { value: KvValue | undefined; deadline: number | undefined }>()
   private position = 0
   private headWritten = false
+  /** How many keys (of `keys`, in order) measure() has measured, and the bytes they and the head take. */
+  private measuredKeys = 0
+  private measuredBytes = HEAD_BYTES
 
   constructor(private readonly state: KvState) {
     this.entries = state.entries
@@ -116,19 +179,41 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
     this.keys = [...state.entries.keys()]
   }
 
-  /** The length of the whole encoding (as of the start, like every piece). */
-  totalBytes(): number {
-    let size = HEAD_BYTES
-    for (const key of this.keys) size += entryBytes(this.entryAtStart(key))
-    return size
+  /**
+   * Measures up to `maxKeys` more keys towards the length of the whole encoding (as of the start,
+   * like every piece): the length once every key is measured, null before. A big state's length
+   * can so be taken over several turns of the event loop.
+   */
+  measure(maxKeys: number): number | null {
+    // Builds no entry objects, and looks for a changed key only if any key changed.
+    const changed = this.before.size > 0
+    const end = Math.min(this.keys.length, this.measuredKeys + maxKeys)
+    let size = this.measuredBytes
+    for (let i = this.measuredKeys; i < end; i++) {
+      const key = this.keys[i] as string
+      if (changed && this.before.has(key)) size += entryBytes(this.entryAtStart(key))
+      else size += encodedSize(key, this.entries.get(key) as KvValue, this.deadlines.get(key))
+    }
+    this.measuredKeys = end
+    this.measuredBytes = size
+    return end === this.keys.length ? size : null
   }
 
   preserve(command: KvCommand): void {
+    if (!isReadCommand(command)) this.preserveKeys(commandKeys(command))
+  }
+
+  /** Keeps the values and deadlines `keys` have now, before something changes them. */
+  preserveKeys(keys: Iterable<string>): void {
     // After a flush the listed maps are no longer the state's, and nothing changes them.
-    if (isReadCommand(command) || this.state.entries !== this.entries) return
-    for (const key of commandKeys(command)) {
+    if (this.state.entries !== this.entries) return
+    for (const key of keys) {
       if (this.before.has(key)) continue
-      this.before.set(key, { value: frozenCopy(this.entries.get(key)), deadline: this.deadlines.get(key) })
+      const value = this.entries.get(key)
+      // Absent now and unchanged since the start: absent then too, so not listed, nothing to keep.
+      // (A migration's new keys are all of this kind.)
+      if (value === undefined) continue
+      this.before.set(key, { value: frozenCopy(value), deadline: this.deadlines.get(key) })
     }
   }
 

@@ -701,7 +701,9 @@ export class SnapshotWriter {
   private chunkCount = 0
   private sizeBytes = 0
   private crc = 0
-  private pending = new Uint8Array(0)
+  /** Data written and not yet in a chunk: less than chunkBytes, in the pieces it came in. */
+  private pending: Uint8Array[] = []
+  private pendingBytes = 0
   private finished = false
 
   constructor(
@@ -715,20 +717,33 @@ export class SnapshotWriter {
     assert(!this.finished, 'snapshot writer already committed or aborted')
     this.crc = crc32(data, this.crc)
     this.sizeBytes += data.length
-    let buffered = this.pending.length > 0 ? concat(this.pending, data) : data
+    // Pieces smaller than a chunk are kept as they came (copied, since the caller may reuse its
+    // buffer) and joined once a chunk is full, not copied again with every piece.
+    if (this.pendingBytes + data.length < this.chunkBytes) {
+      this.pending.push(data.slice())
+      this.pendingBytes += data.length
+      return
+    }
+    let buffered = this.pendingBytes > 0 ? Buffer.concat([...this.pending, data]) : data
+    this.pending = []
+    this.pendingBytes = 0
     while (buffered.length >= this.chunkBytes) {
       await this.store.writeSnapshotChunk(this.generation, this.chunkCount++, buffered.subarray(0, this.chunkBytes))
       buffered = buffered.subarray(this.chunkBytes)
     }
-    this.pending = buffered.slice()
+    if (buffered.length > 0) {
+      this.pending = [buffered.slice()]
+      this.pendingBytes = buffered.length
+    }
   }
 
   /** Writes the last, partial chunk. */
   async flush(): Promise<void> {
     assert(!this.finished, 'snapshot writer already committed or aborted')
-    if (this.pending.length === 0) return
-    const last = this.pending
-    this.pending = new Uint8Array(0)
+    if (this.pendingBytes === 0) return
+    const last = Buffer.concat(this.pending)
+    this.pending = []
+    this.pendingBytes = 0
     await this.store.writeSnapshotChunk(this.generation, this.chunkCount++, last)
   }
 
@@ -738,7 +753,7 @@ export class SnapshotWriter {
    */
   async commit(point: SnapshotPoint): Promise<SnapshotMeta> {
     assert(!this.finished, 'snapshot writer already committed or aborted')
-    if (this.pending.length > 0) await this.flush()
+    if (this.pendingBytes > 0) await this.flush()
     this.finished = true
     try {
       return await this.store.commitSnapshot(point, this.generation, this.chunkCount, this.sizeBytes, this.crc)
@@ -755,13 +770,6 @@ export class SnapshotWriter {
     this.finished = true
     await this.store.deleteSnapshotChunks(this.generation, this.chunkCount)
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
 }
 
 /** A fresh random cluster id, as suggested to the founder of a new cluster. */

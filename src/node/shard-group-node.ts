@@ -26,6 +26,7 @@ import type { Registry } from 'prom-client'
 import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
 import { DEFAULT_MAX_VALUE_BYTES, type RaftHost, maxFrameBytesFor, raftInfo, startRaftHost } from './raft-host.js'
 import { ShardForwardingBackend } from './shard-kv-backend.js'
+import { EventLoopStalls } from './event-loop-stalls.js'
 
 /** How a deployment maps keys to shards: a hash of the whole key, so keys sharing a prefix spread out. */
 export const DEPLOYMENT_KEY_TO_SHARD: KeyToShard = hashShard
@@ -48,6 +49,8 @@ export interface ShardGroupNodeOptions extends ReplicaOptions, RespSecurityOptio
   maxForwardingClerks?: number
   /** Bytes of keys and values per migration chunk. Default: GroupServer's (256 KiB). */
   maxChunkBytes?: number
+  /** Chunks of an incoming shard proposed and not yet applied, while the next is fetched. Default: GroupServer's (4). */
+  maxChunksInFlight?: number
   /** Per-RPC timeout towards the controller and other groups. Default 1000 ms. */
   rpcTimeoutMs?: number
   /** Hears about each shard this server starts sending to another group (for progress displays and tests). */
@@ -78,6 +81,7 @@ export class ShardGroupNode {
     readonly respPort: number | null,
     /** Its metrics registry and monitoring port (options.metricsAddress). */
     readonly monitoring: NodeMonitoring,
+    private readonly stalls: EventLoopStalls,
   ) {}
 
   /**
@@ -114,9 +118,11 @@ export class ShardGroupNode {
         logger,
         rpcTimeoutMs,
         ...(options.maxChunkBytes === undefined ? {} : { maxChunkBytes: options.maxChunkBytes }),
+        ...(options.maxChunksInFlight === undefined ? {} : { maxChunksInFlight: options.maxChunksInFlight }),
         ...(options.onTransferPlanned ? { onTransferPlanned: options.onTransferPlanned } : {}),
       })
       let resp: RespEndpoint | null = null
+      const stalls = new EventLoopStalls()
       if (options.respAddress) {
         const backend = new ShardForwardingBackend({
           transport,
@@ -127,7 +133,8 @@ export class ShardGroupNode {
           rpcTimeoutMs,
           retryPauseMs: 25,
           maxClerks: options.maxForwardingClerks ?? 1024,
-          info: () => groupInfo(options.gid, options.id, host.clusterId, replica),
+          info: () => groupInfo(options.gid, options.id, host.clusterId, replica, stalls),
+          resetStats: () => stalls.reset(),
         })
         resp = await startRespEndpoint(options.respAddress, options, options.tls, {
           backend,
@@ -151,7 +158,7 @@ export class ShardGroupNode {
       })
       server.start()
       replica.start()
-      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring)
+      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring, stalls)
     })
   }
 
@@ -179,6 +186,7 @@ export class ShardGroupNode {
     await this.replica.stop()
     await this.host.transport.close()
     await this.host.store.close()
+    this.stalls.stop()
   }
 }
 
@@ -190,8 +198,8 @@ function shardsIn(replica: GroupReplica, status: ShardStatus): string {
     .join(',')
 }
 
-/** INFO of a group server: Raft's sections, and which shards it holds at which configuration. */
-function groupInfo(gid: number, id: string, clusterId: string, replica: GroupReplica): KvInfoSections {
+/** INFO of a group server: Raft's sections, which shards it holds at which configuration, and its longest event-loop stall. */
+function groupInfo(gid: number, id: string, clusterId: string, replica: GroupReplica, stalls: EventLoopStalls): KvInfoSections {
   const state = replica.state
   let keys = 0
   let expires = 0
@@ -214,5 +222,7 @@ function groupInfo(gid: number, id: string, clusterId: string, replica: GroupRep
         .join(','),
     },
     Keyspace: { db0: `keys=${keys},expires=${expires}` },
+    // Since the start or CONFIG RESETSTAT.
+    Stats: { eventloop_delay_max_ms: stalls.maxMs().toFixed(1) },
   }
 }

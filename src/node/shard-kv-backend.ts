@@ -31,6 +31,8 @@ export interface ShardForwardingBackendOptions {
   /** Clerks at once; a request beyond this, while every one is busy, fails with -TRYAGAIN. */
   maxClerks: number
   info: () => KvInfoSections
+  /** CONFIG RESETSTAT: starts over what `info` counts. */
+  resetStats?: () => void
   clock?: Clock
 }
 
@@ -62,6 +64,10 @@ export class ShardForwardingBackend implements KvBackend {
 
   async info(): Promise<KvInfoSections> {
     return this.options.info()
+  }
+
+  resetStats(): void {
+    this.options.resetStats?.()
   }
 
   /** Forwards `command` to its shard's group; keys of several shards (CROSSSLOT) or none are refused here, before any group sees them. */

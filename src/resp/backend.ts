@@ -28,4 +28,6 @@ export interface KvBackend {
   executeBatch?(commands: KvCommand[]): Promise<KvResult[]>
   /** The backend's INFO sections; the server adds its own Server and Clients sections. */
   info(): Promise<KvInfoSections>
+  /** Optional: CONFIG RESETSTAT, which starts the statistics INFO reports over (e.g. the longest event-loop stall). */
+  resetStats?(): void
 }

@@ -91,6 +91,14 @@ const config: CommandSpec = {
       },
     },
     {
+      name: 'resetstat',
+      arity: 2,
+      run: (_args, { backend }) => {
+        backend.resetStats?.()
+        return simpleReply('OK')
+      },
+    },
+    {
       name: 'set',
       arity: -4,
       run: () => {

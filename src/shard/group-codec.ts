@@ -3,7 +3,7 @@
 
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import { fromBinaryString, kvCommandCodec, kvResultCodec, kvStateCodec, toBinaryString } from '../kv/kv.js'
-import { type KvEntry, entryBytes, readEntry, writeEntry } from '../kv/kv-state-encoding.js'
+import { type KvEntry, EncodedEntries, entryBytes, readEntry, writeEntry } from '../kv/kv-state-encoding.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
 import type { ShardConfig } from './config.js'
 import type { ChunkPayload, ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
@@ -12,7 +12,7 @@ import { decodeShard, encodeShardHead, type ShardState } from './shard-state.js'
 export type { ChunkPayload } from './group-types.js'
 
 const COMMAND_KINDS = ['op', 'config', 'chunk', 'delete', 'gc-done'] as const
-const PAYLOAD_KINDS = ['data', 'sessions', 'ops', 'end', 'entries', 'clock'] as const
+const PAYLOAD_KINDS = ['data', 'sessions', 'ops', 'end', 'entries', 'clock', 'seal'] as const
 const ERRORS: readonly GroupError[] = ['OK', 'ErrWrongGroup', 'ErrNotReady', 'ErrStale']
 const EVENTS: readonly GroupResult['event'][] = ['none', 'op', 'complete']
 const text = { encoder: new TextEncoder(), decoder: new TextDecoder() }
@@ -58,8 +58,26 @@ export function encodeChunkPayload(writer: BinaryWriter, payload: ChunkPayload):
       for (const operation of payload.operations) writeOperation(writer, operation)
       return writer
     case 'end':
+    case 'seal':
       return writer.bytes(payload.digest)
   }
+}
+
+/** The operation (writeOperation's encoding) an encoded group command carries, without decoding it; null for another kind of command. */
+export function encodedOperation(encodedCommand: Uint8Array): Uint8Array | null {
+  return encodedCommand[0] === COMMAND_KINDS.indexOf('op') ? encodedCommand.subarray(1) : null
+}
+
+/** An 'ops' chunk of operations already encoded (by writeOperation), as encodeChunkPayload writes it. */
+export function encodeOperationsChunk(operations: readonly Uint8Array[]): Uint8Array {
+  const writer = new BinaryWriter().uint8(PAYLOAD_KINDS.indexOf('ops')).uint32(operations.length)
+  for (const operation of operations) writer.raw(operation)
+  return writer.finish()
+}
+
+/** An 'entries' chunk of `count` entries already encoded one after another (a slice of a snapshot), as encodeChunkPayload writes it. */
+export function encodeEntriesChunk(count: number, encodedEntries: Uint8Array): Uint8Array {
+  return new BinaryWriter().uint8(PAYLOAD_KINDS.indexOf('entries')).uint32(count).raw(encodedEntries).finish()
 }
 
 export function decodeChunkPayload(reader: BinaryReader): ChunkPayload {
@@ -73,9 +91,10 @@ export function decodeChunkPayload(reader: BinaryReader): ChunkPayload {
     }
     case 'entries': {
       const count = reader.uint32()
+      const start = reader.position
       const entries: KvEntry[] = []
       for (let i = 0; i < count; i++) entries.push(readEntry(reader))
-      return { kind, entries }
+      return { kind, entries, encoded: reader.since(start) }
     }
     case 'clock':
       return { kind, clockMs: reader.uint64() }
@@ -88,9 +107,30 @@ export function decodeChunkPayload(reader: BinaryReader): ChunkPayload {
       return { kind, operations }
     }
     case 'end':
+    case 'seal':
       return { kind, digest: reader.bytes() }
     default:
       throw new Error('unknown chunk payload kind')
+  }
+}
+
+/**
+ * Why `bytes` is not a chunk payload this build reads, or null if it is: what a group checks
+ * before a chunk it fetched goes into its log. Entries, most of a shard, are walked, not decoded.
+ */
+export function chunkPayloadFault(bytes: Uint8Array): string | null {
+  try {
+    const reader = new BinaryReader(bytes)
+    if (PAYLOAD_KINDS[reader.uint8()] === 'entries') {
+      const count = reader.uint32()
+      const entries = reader.rest()
+      const end = EncodedEntries.endOf(entries, count)
+      return end === entries.length ? null : `${entries.length - end} bytes after its ${count} entries`
+    }
+    decodeChunkPayload(new BinaryReader(bytes))
+    return null
+  } catch (error) {
+    return String(error)
   }
 }
 
@@ -104,7 +144,7 @@ export function encodeGroupCommand(command: GroupCommand): Uint8Array {
       writeConfig(writer, command.config)
       break
     case 'chunk':
-      writer.uint64(command.configNum).uint32(command.shard).string(command.transferId).uint32(command.index)
+      writeChunkHead(writer, command)
       encodeChunkPayload(writer, command.payload)
       break
     case 'delete':
@@ -113,6 +153,18 @@ export function encodeGroupCommand(command: GroupCommand): Uint8Array {
       break
   }
   return writer.finish()
+}
+
+type ChunkCommand = Extract<GroupCommand, { kind: 'chunk' }>
+
+function writeChunkHead(writer: BinaryWriter, command: Omit<ChunkCommand, 'kind' | 'payload'>): BinaryWriter {
+  return writer.uint64(command.configNum).uint32(command.shard).string(command.transferId).uint32(command.index)
+}
+
+/** encodeGroupCommand of a chunk whose payload arrived encoded: the payload's bytes go in as they are. */
+export function encodeChunkCommand(command: Omit<ChunkCommand, 'kind' | 'payload'>, encodedPayload: Uint8Array): Uint8Array {
+  const writer = new BinaryWriter().uint8(COMMAND_KINDS.indexOf('chunk'))
+  return writeChunkHead(writer, command).raw(encodedPayload).finish()
 }
 
 export function decodeGroupCommand(bytes: Uint8Array): GroupCommand {
@@ -197,17 +249,17 @@ export function decodeGroupState(bytes: Uint8Array, limits: SessionLimits): Grou
   return { gid, config, previous, shards }
 }
 
-/** One shard out of an encoded group snapshot, without decoding the others. */
-export function extractShard(bytes: Uint8Array, shardId: number, limits: SessionLimits): { configNum: number; shard: ShardState | null } {
+/** One shard's section (encodeShardHead, then its KV state) out of an encoded group state, decoding nothing; null if the group does not hold it. */
+export function shardSection(bytes: Uint8Array, shardId: number): Uint8Array | null {
   const reader = new BinaryReader(bytes)
   reader.uint64()
-  const config = readConfig(reader)
+  readConfig(reader)
   readConfig(reader)
   const count = reader.uint32()
   for (let i = 0; i < count; i++) {
     const id = reader.uint32()
     const section = reader.bytes()
-    if (id === shardId) return { configNum: config.num, shard: decodeShard(section, limits) }
+    if (id === shardId) return section
   }
-  return { configNum: config.num, shard: null }
+  return null
 }

@@ -12,7 +12,8 @@ import { assert } from '../base/assert.js'
 import { NO_GROUP, type KeyToShard, type ShardConfig, initialConfig } from './config.js'
 import { decodeGroupCommand, decodeGroupResult, decodeGroupState, encodeGroupCommand, encodeGroupResult, encodeGroupState } from './group-codec.js'
 import { GroupStateEncoding } from './group-state-encoding.js'
-import { type ShardState, emptyShard, shardDigest } from './shard-state.js'
+import { ShardDigest } from './shard-digest.js'
+import { type IncomingTransfer, type ShardState, emptyShard, sortedShardDigest } from './shard-state.js'
 import type { ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
 
 export type { ClientOperation, GroupCommand, GroupError, GroupResult, GroupState } from './group-types.js'
@@ -57,6 +58,23 @@ export function applyToShard(shard: ShardState, operation: ClientOperation): { a
   const applied = kv.apply(shard.data, command, context).result
   shard.sessions.record(operation.clientId, operation.sequence, applied, operation.timeMs)
   return { applied: true, kv: applied }
+}
+
+/** Takes `key`'s contents out of a pulling shard's digest (before a change), or puts them in (after). */
+function sumKey(digest: ShardDigest | null, data: KvState, key: string, sign: 'leave' | 'join'): void {
+  const value = data.entries.get(key)
+  if (digest === null || value === undefined) return
+  if (sign === 'leave') digest.remove(key, value, data.deadlines.get(key))
+  else digest.add(key, value, data.deadlines.get(key))
+}
+
+/** Runs `change` on `keys` of a shard being pulled, keeping the transfer's digest in step. */
+function changeKeys(shard: ShardState, transfer: IncomingTransfer, keys: readonly string[], change: () => void): void {
+  const touched = new Set(keys)
+  for (const key of touched) sumKey(transfer.digest, shard.data, key, 'leave')
+  change()
+  // Read shard.data again after the change: a flush swaps in new maps.
+  for (const key of touched) sumKey(transfer.digest, shard.data, key, 'join')
 }
 
 /** Redis Cluster's words for keys of more than one shard in one command. */
@@ -105,7 +123,7 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     if (command.index === 0) {
       shard.data = new KvState()
       shard.sessions = emptyShard('pulling', limits).sessions
-      shard.transfer = { id: command.transferId, nextChunk: 0 }
+      shard.transfer = { id: command.transferId, nextChunk: 0, digest: new ShardDigest(), arrived: { pieces: [], count: 0 } }
     }
     const transfer = shard.transfer
     if (!transfer || transfer.id !== command.transferId || transfer.nextChunk !== command.index) return result('ErrStale', command.shard)
@@ -113,11 +131,28 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
     const payload = command.payload
     switch (payload.kind) {
       case 'data':
-        for (const [key, value] of payload.entries) shard.data.set(key, value)
+        transfer.arrived = null
+        for (const [key, value] of payload.entries) {
+          sumKey(transfer.digest, shard.data, key, 'leave')
+          shard.data.set(key, value)
+          sumKey(transfer.digest, shard.data, key, 'join')
+        }
         return result('OK', command.shard)
-      case 'entries':
-        for (const entry of payload.entries) addEntry(shard.data, entry)
+      case 'entries': {
+        let fresh = payload.encoded !== undefined
+        for (const entry of payload.entries) {
+          if (shard.data.entries.has(entry.key)) fresh = false
+          sumKey(transfer.digest, shard.data, entry.key, 'leave')
+          addEntry(shard.data, entry)
+          sumKey(transfer.digest, shard.data, entry.key, 'join')
+        }
+        if (transfer.arrived && fresh && payload.encoded) {
+          // A copy: the decoded command's bytes belong to whoever read them.
+          transfer.arrived.pieces.push(payload.encoded.slice())
+          transfer.arrived.count += payload.entries.length
+        } else transfer.arrived = null
         return result('OK', command.shard)
+      }
       case 'clock':
         shard.data.advanceClock(payload.clockMs)
         return result('OK', command.shard)
@@ -125,19 +160,35 @@ export function groupMachine(options: GroupMachineOptions): StateMachine<GroupSt
         shard.sessions = SessionTable.decode(payload.encoded, kvResultCodec, limits)
         return result('OK', command.shard)
       case 'ops':
-        for (const operation of payload.operations) applyToShard(shard, operation)
+        if (payload.operations.length > 0) transfer.arrived = null
+        for (const operation of payload.operations) {
+          // A command on every key (none reaches a shard's log today) leaves the sum to be taken again at the end.
+          if (spansEveryKey(operation.command)) transfer.digest = null
+          changeKeys(shard, transfer, commandKeys(operation.command), () => void applyToShard(shard, operation))
+        }
         return result('OK', command.shard)
-      case 'end': {
-        const digest = shardDigest(shard)
+      case 'end':
         // The source's frozen shard and the one rebuilt here from its snapshot and log segment
         // must be identical; anything else is a bug that would lose data, so stop loudly.
-        assert(bytesEqual(digest, payload.digest), () => `shard ${command.shard} of config ${command.configNum} did not rebuild to the source's state`)
-        shard.status = 'serving'
-        shard.transfer = null
-        shard.gcPending = true
-        return result('OK', command.shard, 'complete')
+        assertRebuilt(command, sortedShardDigest(shard), payload.digest)
+        return complete(shard, command)
+      case 'seal': {
+        const digest = transfer.digest ?? ShardDigest.of(shard.data.entries, shard.data.deadlines)
+        assertRebuilt(command, digest.finish(shard.data.clockMs, shard.sessions.encode(kvResultCodec)), payload.digest)
+        return complete(shard, command)
       }
     }
+  }
+
+  function assertRebuilt(command: Extract<GroupCommand, { kind: 'chunk' }>, rebuilt: Uint8Array, expected: Uint8Array): void {
+    assert(bytesEqual(rebuilt, expected), () => `shard ${command.shard} of config ${command.configNum} did not rebuild to the source's state`)
+  }
+
+  function complete(shard: ShardState, command: Extract<GroupCommand, { kind: 'chunk' }>): GroupResult {
+    shard.status = 'serving'
+    shard.transfer = null
+    shard.gcPending = true
+    return result('OK', command.shard, 'complete')
   }
 
   return {

@@ -14,11 +14,11 @@ import { applyKv, isReadCommand, routingKey } from '../kv/kv-ops.js'
 import { EMPTY_RESULT, type KvReply, type KvRequest, shardKvCommandMethod } from './client-rpc.js'
 import type { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { SessionLimits } from '../statemachine/sessions.js'
-import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import type { Logger } from '../base/logger.js'
 import type { KeyToShard, ShardConfig } from './config.js'
-import { decodeChunkPayload, encodeChunkPayload } from './group-codec.js'
+import { chunkPayloadFault, encodeChunkCommand } from './group-codec.js'
 import { type GroupCommand, type GroupResult, type GroupState, isSettled, serves, shardRefusal } from './group-machine.js'
+import type { ShardState } from './shard-state.js'
 
 /** Reads never append, so the flavour of append does not matter to them. */
 const READ_OPTIONS = { appendReturnsOldValue: false }
@@ -53,6 +53,12 @@ export interface GroupServerOptions {
   pollIntervalMs?: number
   /** Bytes of keys and values per migration chunk. Default 256 KiB. */
   maxChunkBytes?: number
+  /**
+   * Chunks of an incoming shard proposed to the log and not yet applied, while the next is
+   * fetched. More moves a shard faster; fewer keeps other shards' writes from queueing behind its
+   * chunks in the log. Default 4.
+   */
+  maxChunksInFlight?: number
   /** Per-RPC timeout towards other groups and the controller. Default 1000 ms. */
   rpcTimeoutMs?: number
   /** Hears about each shard this server starts sending (for progress displays and tests). */
@@ -154,41 +160,41 @@ export class GroupServer {
     if (state.config.num < request.configNum) return refused('ErrNotReady')
     const held = state.shards.get(request.shard)
     if (state.config.num > request.configNum || !held || held.status !== 'offering') return refused('ErrStale')
-    const key = `${request.configNum}/${request.shard}`
-    let transfer = this.outgoing.get(key)
-    if (!transfer) {
-      transfer = {
-        id: `${this.options.transport.self}:${++this.transferCounter}`,
-        plan: planTransfer({
-          store: this.options.store,
-          frozen: held,
-          shardId: request.shard,
-          tracker: this.tracker,
-          limits: this.options.sessionLimits,
-          maxChunkBytes: this.options.maxChunkBytes ?? 256 * 1024,
-        }),
-      }
-      this.outgoing.set(key, transfer)
-      transfer.plan.then(
-        (plan) => {
-          const report = {
-            configNum: request.configNum,
-            shard: request.shard,
-            source: plan.source,
-            chunks: plan.chunks.length,
-            segmentOperations: plan.segmentOperations,
-          }
-          this.options.logger.info('sending shard', { ...report })
-          this.options.onTransferPlanned?.(report)
-        },
-        () => this.outgoing.delete(key),
-      )
-    }
+    const transfer = this.outgoingTransfer(request.configNum, request.shard, held)
     const plan = await transfer.plan
     const index = request.transferId === transfer.id ? request.index : 0
-    const chunk = plan.chunks[index]
-    if (!chunk) return refused('ErrStale')
-    return { err: 'OK', transferId: transfer.id, chunkCount: plan.chunks.length, payload: encodeChunkPayload(new BinaryWriter(), chunk).finish() }
+    const payload = await plan.chunk(index)
+    if (!payload) return refused('ErrStale')
+    return { err: 'OK', transferId: transfer.id, chunkCount: plan.chunkCount, payload }
+  }
+
+  /** The transfer of a frozen `shard` to its new owner at `configNum`, planned when first asked for. */
+  private outgoingTransfer(configNum: number, shard: number, held: ShardState): OutgoingTransfer {
+    const key = `${configNum}/${shard}`
+    const known = this.outgoing.get(key)
+    if (known) return known
+    const transfer = {
+      id: `${this.options.transport.self}:${++this.transferCounter}`,
+      plan: planTransfer({
+        store: this.options.store,
+        frozen: held,
+        shardId: shard,
+        tracker: this.tracker,
+        limits: this.options.sessionLimits,
+        maxChunkBytes: this.options.maxChunkBytes ?? 256 * 1024,
+        nextTurn: () => new Promise((resolve) => this.options.clock.defer(resolve)),
+      }),
+    }
+    this.outgoing.set(key, transfer)
+    transfer.plan.then(
+      (plan) => {
+        const report = { configNum, shard, source: plan.source, chunks: plan.chunkCount, segmentOperations: plan.segmentOperations }
+        this.options.logger.info('sending shard', { ...report })
+        this.options.onTransferPlanned?.(report)
+      },
+      () => this.outgoing.delete(key),
+    )
+    return transfer
   }
 
   private async serveDelete(configNum: number, shard: number): Promise<DeleteReply> {
@@ -215,17 +221,31 @@ export class GroupServer {
     if (this.polling || this.replica.raft.status().role !== 'leader') return
     this.polling = true
     try {
-      const state = this.replica.state
-      for (const [shard, held] of state.shards) {
-        if (held.status === 'pulling' && !this.pulling.has(shard)) void this.pull(shard, state.config.num)
-        if (held.status === 'serving' && held.gcPending && !this.confirming.has(shard)) void this.confirmDeletion(shard, state.config.num)
+      this.startShardWork()
+      if (isSettled(this.replica.state)) {
+        await this.nextConfig(this.replica.state.config.num)
+        // Shards the new configuration brings start moving now, not a poll interval later.
+        this.startShardWork()
       }
-      if (isSettled(state)) await this.nextConfig(state.config.num)
       if (isSettled(this.replica.state)) await this.reportServers(this.replica.state.config)
     } catch (error) {
       this.options.logger.warn('group poll failed', { reason: String(error) })
     } finally {
       this.polling = false
+    }
+  }
+
+  /**
+   * Starts pulling the shards that are to arrive, and confirming the deletions of those that
+   * arrived; plans the transfers of shards that leave as soon as they freeze, so that the new
+   * owner's first fetch finds the plan made.
+   */
+  private startShardWork(): void {
+    const state = this.replica.state
+    for (const [shard, held] of state.shards) {
+      if (held.status === 'offering') this.outgoingTransfer(state.config.num, shard, held)
+      if (held.status === 'pulling' && !this.pulling.has(shard)) void this.pull(shard, state.config.num)
+      if (held.status === 'serving' && held.gcPending && !this.confirming.has(shard)) void this.confirmDeletion(shard, state.config.num)
     }
   }
 
@@ -276,28 +296,68 @@ export class GroupServer {
     return !this.stopped && state.config.num === configNum && state.shards.get(shard)?.status === 'pulling' && this.replica.raft.status().role === 'leader'
   }
 
-  /** Pulls one shard chunk by chunk, each chunk through this group's log. */
+  /** Pulls one shard chunk by chunk, each chunk through this group's log, from whichever previous owner answers. */
   private async pull(shard: number, configNum: number): Promise<void> {
     this.pulling.add(shard)
     try {
       const sources = this.previousOwners(shard)
       let sourceIndex = 0
       while (this.stillPulling(shard, configNum)) {
-        const progress = this.replica.state.shards.get(shard)?.transfer
-        const request: FetchRequest = { configNum, shard, transferId: progress?.id ?? '', index: progress?.nextChunk ?? 0 }
-        const reply = await this.call(sources[sourceIndex % Math.max(1, sources.length)], fetchShardMethod, request)
-        if (!reply || reply.err !== 'OK') {
-          sourceIndex++
-          if (sourceIndex % Math.max(1, sources.length) === 0) await this.pause()
-          continue
-        }
-        const index = reply.transferId === request.transferId ? request.index : 0
-        const payload = decodeChunkPayload(new BinaryReader(reply.payload))
-        await this.replica.execute({ kind: 'chunk', configNum, shard, transferId: reply.transferId, index, payload }).catch(() => undefined)
+        if (await this.pullFrom(sources[sourceIndex % Math.max(1, sources.length)], shard, configNum)) continue
+        sourceIndex++
+        if (sourceIndex % Math.max(1, sources.length) === 0) await this.pause()
       }
     } finally {
       this.pulling.delete(shard)
     }
+  }
+
+  /**
+   * Fetches chunks from `source` from where this group's log has got to, and proposes each: up to
+   * maxChunksInFlight proposed and not yet applied while the next one is fetched. Stops at the
+   * last chunk, or at the first that fails (the caller starts again from the log's progress);
+   * false if the source had nothing to give.
+   */
+  private async pullFrom(source: string | undefined, shard: number, configNum: number): Promise<boolean> {
+    const progress = this.replica.state.shards.get(shard)?.transfer
+    let transferId = progress?.id ?? ''
+    let index = progress?.nextChunk ?? 0
+    const maxInFlight = Math.max(1, this.options.maxChunksInFlight ?? 4)
+    const inFlight: Array<Promise<boolean>> = []
+    let failed = false
+    const settleOldest = async (): Promise<void> => {
+      if (!(await (inFlight.shift() as Promise<boolean>))) failed = true
+    }
+    let fetched = false
+    while (!failed && this.stillPulling(shard, configNum)) {
+      const reply = await this.call(source, fetchShardMethod, { configNum, shard, transferId, index })
+      if (!reply || reply.err !== 'OK') break
+      // Checked here, at the door: a chunk that does not decode must not reach the log.
+      const malformed = chunkPayloadFault(reply.payload)
+      if (malformed) {
+        this.options.logger.warn('refused a malformed shard chunk', { shard, configNum, source: source ?? '', index, reason: malformed })
+        break
+      }
+      fetched = true
+      if (reply.transferId !== transferId) {
+        // The source began another transfer (a new leader there): its chunk 0, after everything of the old one settles.
+        while (inFlight.length > 0) await settleOldest()
+        transferId = reply.transferId
+        index = 0
+      }
+      while (inFlight.length >= maxInFlight) await settleOldest()
+      if (failed) break
+      // The chunk goes into the log as it came, not decoded here: only the reducer reads it.
+      inFlight.push(
+        this.replica.executeEncoded(encodeChunkCommand({ configNum, shard, transferId, index }, reply.payload)).then(
+          (result) => result?.err === 'OK',
+          () => false,
+        ),
+      )
+      if (++index >= reply.chunkCount) break
+    }
+    while (inFlight.length > 0) await settleOldest()
+    return fetched
   }
 
   /** Tells the previous owner it may delete `shard`, then records that it did. */

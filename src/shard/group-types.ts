@@ -42,12 +42,17 @@ export interface GroupResult {
 /** One piece of a shard on its way to a new owner. */
 export type ChunkPayload =
   | { kind: 'data'; entries: Array<[string, string]> }
-  /** Keys with their types and deadlines (what 'data' carried before keys had either). */
-  | { kind: 'entries'; entries: KvEntry[] }
+  /**
+   * Keys with their types and deadlines (what 'data' carried before keys had either); decoding
+   * also keeps the entries as they arrived encoded (`encoded`), for the snapshot of a shard being pulled.
+   */
+  | { kind: 'entries'; entries: KvEntry[]; encoded?: Uint8Array }
   /** The shard's log time, so a rebuilt shard expires its keys where the source would. */
   | { kind: 'clock'; clockMs: number }
   | { kind: 'sessions'; encoded: Uint8Array }
   /** A segment of the source's log: the operations on the shard since its snapshot, in order. */
   | { kind: 'ops'; operations: ClientOperation[] }
-  /** The last chunk: the digest the rebuilt shard must have. */
+  /** The last chunk of a migration recorded before issue 16: the sorted digest (sortedShardDigest) the rebuilt shard must have. */
   | { kind: 'end'; digest: Uint8Array }
+  /** The last chunk: the digest (ShardDigest, in any key order) the rebuilt shard must have. */
+  | { kind: 'seal'; digest: Uint8Array }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { BinaryReader, BinaryWriter } from '../base/bytes.js'
 import { KvState, type KvResult, type KvValue, digestValue, kvResultCodec, kvStateCodec } from '../kv/kv.js'
 import { type SessionLimits, SessionTable } from '../statemachine/sessions.js'
+import type { ShardDigest } from './shard-digest.js'
 
 export type ShardStatus =
   /** Owned in the current configuration and complete: requests are served. */
@@ -14,10 +15,26 @@ export type ShardStatus =
   /** Owned in the previous configuration only: frozen, kept until the new owner confirms it has it. */
   | 'offering'
 
+/**
+ * The entries a transfer has received, exactly as they arrived encoded, while the shard holds
+ * exactly those: a snapshot copies them instead of encoding every key again.
+ */
+export interface ArrivedEntries {
+  readonly pieces: Uint8Array[]
+  count: number
+}
+
 export interface IncomingTransfer {
   /** Identifies one attempt by one source replica; chunks of another attempt are ignored. */
   readonly id: string
   nextChunk: number
+  /** Null once the shard holds anything else (an overwritten key, an operation), and after a restore. */
+  arrived: ArrivedEntries | null
+  /**
+   * The digest of the keys arrived so far, kept up to date chunk by chunk; null when it is not
+   * known (restored from a snapshot mid-transfer: the closing chunk then sums the keys it has).
+   */
+  digest: ShardDigest | null
 }
 
 export interface ShardState {
@@ -35,8 +52,12 @@ export function emptyShard(status: ShardStatus, limits: SessionLimits): ShardSta
 
 const STATUS_CODES: readonly ShardStatus[] = ['serving', 'pulling', 'offering']
 
-/** A fingerprint of the shard's data (values, types, deadlines, log time) and sessions, to check that a migration rebuilt it exactly. */
-export function shardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8Array {
+/**
+ * A fingerprint of the shard's data (values, types, deadlines, log time) and sessions over its keys
+ * in sorted order: what the 'end' chunk of a migration recorded before issue 16 (ShardDigest, which
+ * needs no sort, replaced it), still checked when such a log replays.
+ */
+export function sortedShardDigest(shard: Pick<ShardState, 'data' | 'sessions'>): Uint8Array {
   const hash = createHash('sha256').update(`clock:${shard.data.clockMs};`)
   const { entries, deadlines } = shard.data
   for (const key of [...entries.keys()].sort()) {
@@ -60,13 +81,21 @@ export function encodeShardHead(shard: ShardState): Uint8Array {
     .finish()
 }
 
-export function decodeShard(bytes: Uint8Array, limits: SessionLimits): ShardState {
+/** An encoded shard's head (encodeShardHead), and its data still encoded. */
+export function decodeShardHead(bytes: Uint8Array, limits: SessionLimits): { head: Omit<ShardState, 'data'>; data: Uint8Array } {
   const reader = new BinaryReader(bytes)
   const status = STATUS_CODES[reader.uint8()] as ShardStatus
   const gcPending = reader.uint8() === 1
   const transferId = reader.string()
   const nextChunk = reader.uint32()
   const sessions = SessionTable.decode(reader.bytes(), kvResultCodec, limits)
-  const data = kvStateCodec.decode(reader.rest())
-  return { status, data, sessions, gcPending, transfer: transferId ? { id: transferId, nextChunk } : null }
+  return {
+    head: { status, sessions, gcPending, transfer: transferId ? { id: transferId, nextChunk, digest: null, arrived: null } : null },
+    data: reader.rest(),
+  }
+}
+
+export function decodeShard(bytes: Uint8Array, limits: SessionLimits): ShardState {
+  const { head, data } = decodeShardHead(bytes, limits)
+  return { ...head, data: kvStateCodec.decode(data) }
 }

@@ -22,8 +22,11 @@ export class ProposalLostError extends RaftError {
   }
 }
 
-/** An incrementally encoded state goes to the log store in pieces of about this many bytes. */
-const SNAPSHOT_PIECE_BYTES = 1024 * 1024
+/**
+ * An incrementally encoded state goes to the log store in pieces of about this many bytes: each is
+ * encoded in one go on the event loop, so a piece is kept to a few ms of work.
+ */
+const SNAPSHOT_PIECE_BYTES = 128 * 1024
 
 /**
  * Identifies a request for exactly-once execution: a client numbers its requests, and a retry
@@ -163,7 +166,16 @@ export class ReplicatedStateMachine<State, Command, Result> {
    * with NotLeaderError, ProposalLostError (retry) or a timeout.
    */
   execute(command: Command, session?: ClientSession, encodedCommand?: Uint8Array): Promise<Result | undefined> {
-    const executed = this.propose(command, session, encodedCommand)
+    // A service that received the command encoded passes the bytes on rather than encode it again.
+    return this.executeEncoded(encodedCommand ?? this.machine.commandCodec.encode(command), session)
+  }
+
+  /**
+   * execute() of a command already encoded with the machine's commandCodec, proposed as it is: for
+   * a driver that passes on a command it received encoded without looking inside it.
+   */
+  executeEncoded(encodedCommand: Uint8Array, session?: ClientSession): Promise<Result | undefined> {
+    const executed = this.propose(encodedCommand, session)
     if (this.proposals.observed) {
       executed.then(
         () => this.proposals.next('applied'),
@@ -173,14 +185,13 @@ export class ReplicatedStateMachine<State, Command, Result> {
     return executed
   }
 
-  private propose(command: Command, session: ClientSession | undefined, encodedCommand: Uint8Array | undefined): Promise<Result | undefined> {
+  private propose(encodedCommand: Uint8Array, session: ClientSession | undefined): Promise<Result | undefined> {
     if (this.failure) return Promise.reject(this.failure)
     const data = envelopeCodec.encode({
       clientId: session?.clientId ?? 0,
       sequence: session?.sequence ?? 0,
       timeMs: Math.floor(this.wallClockMs()),
-      // A service that received the command encoded passes the bytes on rather than encode it again.
-      command: encodedCommand ?? this.machine.commandCodec.encode(command),
+      command: encodedCommand,
     })
     const proposed = this.raft.propose(data)
     if (!proposed.isLeader) return Promise.reject(new NotLeaderError(this.raft.id, this.raft.status().leaderId))
@@ -280,7 +291,8 @@ export class ReplicatedStateMachine<State, Command, Result> {
     // The fold updates the state in place, so the checkpoint is taken now: whole, or (where the
     // machine can) as an encoding that keeps what later commands change.
     const encoding = this.machine.encodeIncrementally?.(folded.state) ?? null
-    const checkpoint = encoding ? checkpointPieces(checkpointHead(this.machine, folded), encoding) : encodeCheckpoint(this.machine, folded)
+    const nextTurn = (): Promise<void> => new Promise((resolve) => this.clock.defer(resolve))
+    const checkpoint = encoding ? checkpointPieces(checkpointHead(this.machine, folded), encoding, nextTurn) : encodeCheckpoint(this.machine, folded)
     this.encoding = encoding
     this.snapshotInFlight = true
     this.raft
@@ -331,9 +343,16 @@ function proposalFailure(error: unknown): ProposalOutcome {
 
 /**
  * A checkpoint in pieces: its head (taken already), then the state a piece at a time, each encoded
- * only when the log store asks for it, while later commands apply.
+ * only when the log store asks for it, while later commands apply. The store takes most pieces
+ * without waiting for a write, so each is encoded on a turn of the event loop of its own
+ * (`nextTurn`): otherwise the pieces of a whole store chunk would be encoded in one go.
  */
-async function* checkpointPieces<Command>(head: Uint8Array, encoding: StateEncoding<Command>): AsyncIterable<Uint8Array> {
+async function* checkpointPieces<Command>(head: Uint8Array, encoding: StateEncoding<Command>, nextTurn: () => Promise<void>): AsyncIterable<Uint8Array> {
   yield head
-  for (let piece = encoding.next(SNAPSHOT_PIECE_BYTES); piece !== null; piece = encoding.next(SNAPSHOT_PIECE_BYTES)) yield piece
+  for (;;) {
+    await nextTurn()
+    const piece = encoding.next(SNAPSHOT_PIECE_BYTES)
+    if (piece === null) return
+    yield piece
+  }
 }

@@ -62,6 +62,10 @@ export interface StateMachine<State, Command, Result> {
 export interface StateEncoding<Command> {
   /** Called before each command applied while the encoding is unfinished: keep what it will change. */
   preserve(command: Command): void
-  /** The next piece, of about `budgetBytes` or more; null once the whole state has been given. */
+  /**
+   * The next piece, of about `budgetBytes` or more (or less, even empty, where the encoding spent
+   * this piece's time on other work, such as measuring a length); null once the whole state has
+   * been given.
+   */
   next(budgetBytes: number): Uint8Array | null
 }
