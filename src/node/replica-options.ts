@@ -31,7 +31,7 @@ export interface ReplicaOptions {
   clusterId?: string
   /** Mutual TLS on the Raft and client port (and a shard server's calls to others). Absent: plain TCP. */
   tls?: TlsConfig
-  /** Snapshot when the Raft state reaches this many bytes; 0: never. Default 32 MiB (4 MiB for shard servers). */
+  /** Snapshot when the Raft state reaches this many bytes; 0: never. Default 32 MiB (4 MiB for the shard controller, whose state is small). */
   maxRaftStateBytes?: number
   /**
    * Serve reads on the leader's lease, without a heartbeat round (RaftNodeOptions.leaseReads: safe
