@@ -166,7 +166,8 @@ export function fingerprint(state: KvState, key: string): string {
 
 /**
  * Feeds one key's value and deadline to `hash`, every part length-prefixed and a hash's fields in
- * order, so that equal digests mean equal contents: WATCH's fingerprints and a moved shard's digest.
+ * order, so that equal digests mean equal contents: WATCH's fingerprints, and the sorted digest of
+ * a moved shard's legacy 'end' chunk (new moves sum ShardDigest's per-key hashes instead).
  */
 export function digestValue(hash: Hash, value: KvValue, deadline: number | undefined): Hash {
   hash.update(`@${deadline ?? -1};`)

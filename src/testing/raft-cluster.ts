@@ -193,10 +193,8 @@ export class RaftCluster {
     this.connected[i] = true
     for (let j = 0; j < this.size; j++) {
       if (!this.connected[j]) continue
-      const outgoing = this.ends[i]?.get(j)
-      if (outgoing) this.world.network.enable(outgoing.name, true)
-      const incoming = this.ends[j]?.get(i)
-      if (incoming) this.world.network.enable(incoming.name, true)
+      this.setLink(i, j, true)
+      this.setLink(j, i, true)
     }
   }
 
@@ -204,10 +202,8 @@ export class RaftCluster {
   disconnect(i: number): void {
     this.connected[i] = false
     for (let j = 0; j < this.size; j++) {
-      const outgoing = this.ends[i]?.get(j)
-      if (outgoing) this.world.network.enable(outgoing.name, false)
-      const incoming = this.ends[j]?.get(i)
-      if (incoming) this.world.network.enable(incoming.name, false)
+      this.setLink(i, j, false)
+      this.setLink(j, i, false)
     }
   }
 
@@ -222,10 +218,7 @@ export class RaftCluster {
     const groupOf = new Map(groups.flatMap((group, g) => group.map((i) => [i, g] as const)))
     for (let i = 0; i < this.size; i++) {
       this.connected[i] = groupOf.has(i)
-      for (let j = 0; j < this.size; j++) {
-        const end = this.ends[i]?.get(j)
-        if (end) this.world.network.enable(end.name, groupOf.has(i) && groupOf.get(i) === groupOf.get(j))
-      }
+      for (let j = 0; j < this.size; j++) this.setLink(i, j, groupOf.has(i) && groupOf.get(i) === groupOf.get(j))
     }
   }
 
