@@ -40,14 +40,14 @@ function finishPhase(s: Scheduler, nowMs: number): void {
   }
 }
 
-t.test('each input file is one map task; reduce tasks go out only once every map is done', async (t) => {
+t.test('without sizes each input file is one map task; reduce tasks go out only once every map is done', async (t) => {
   const { scheduler: s, clock } = scheduler()
   const maps = ['w1', 'w2', 'w3'].map((worker) => task(s.request(worker, clock.now())))
   t.same(
-    maps.map((m) => (m.kind === 'map' ? m.inputFile : '')),
-    FILES,
+    maps.map((m) => (m.kind === 'map' ? m.inputs : [])),
+    FILES.map((inputFile) => [{ inputFile }]),
   )
-  t.same(maps[0], { kind: 'map', task: 0, attempt: 1, inputFile: 'a.txt', nReduce: 2, skipRecords: [] })
+  t.same(maps[0], { kind: 'map', task: 0, attempt: 1, inputs: [{ inputFile: 'a.txt' }], nReduce: 2, skipRecords: [] })
   t.same(s.request('w4', clock.now()), { kind: 'wait' }, 'no idle map, and reduces must wait for the maps')
   s.report(done('w1', maps[0] as Assignment), clock.now())
   s.report(done('w2', maps[1] as Assignment), clock.now())

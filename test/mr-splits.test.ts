@@ -36,10 +36,10 @@ t.test('the scheduler hands out a map task per piece of a big file, and one per 
   const scheduler = new Scheduler({ inputFiles: ['big.txt', 'small.txt'], inputBytes: [250, 90], splitBytes: 100, nReduce: 1 })
   const assignments = ['w1', 'w2', 'w3', 'w4', 'w5'].map((worker) => scheduler.request(worker, 0))
   t.same(assignments, [
-    { kind: 'map', task: 0, attempt: 1, inputFile: 'big.txt', split: { startByte: 0, endByte: 83 }, nReduce: 1, skipRecords: [] },
-    { kind: 'map', task: 1, attempt: 1, inputFile: 'big.txt', split: { startByte: 83, endByte: 166 }, nReduce: 1, skipRecords: [] },
-    { kind: 'map', task: 2, attempt: 1, inputFile: 'big.txt', split: { startByte: 166, endByte: 250 }, nReduce: 1, skipRecords: [] },
-    { kind: 'map', task: 3, attempt: 1, inputFile: 'small.txt', nReduce: 1, skipRecords: [] },
+    { kind: 'map', task: 0, attempt: 1, inputs: [{ inputFile: 'big.txt', split: { startByte: 0, endByte: 83 } }], nReduce: 1, skipRecords: [] },
+    { kind: 'map', task: 1, attempt: 1, inputs: [{ inputFile: 'big.txt', split: { startByte: 83, endByte: 166 } }], nReduce: 1, skipRecords: [] },
+    { kind: 'map', task: 2, attempt: 1, inputs: [{ inputFile: 'big.txt', split: { startByte: 166, endByte: 250 } }], nReduce: 1, skipRecords: [] },
+    { kind: 'map', task: 3, attempt: 1, inputs: [{ inputFile: 'small.txt' }], nReduce: 1, skipRecords: [] },
     { kind: 'wait' },
   ])
   t.equal(scheduler.status().map.total, 4)
