@@ -28,7 +28,8 @@ export const MIN_MAP_TASKS = 16
  *   so tasks average about targetBytes, and T of them are made, rather than up to twice as many
  *   tasks that each stop short of the target by up to a file;
  * - the task stays within `splitBytes`, the most a task covers;
- * - enough files are left to make min(files, MIN_MAP_TASKS) tasks even if each gets a task alone.
+ * - the files after it make enough tasks, if each small one gets a task alone, for the job to have
+ *   at least min(files, MIN_MAP_TASKS).
  * A big file also ends the task being filled, so a task's files are consecutive. Without sizes,
  * every file is a task of its own.
  */
@@ -37,6 +38,9 @@ export function packMapTasks(inputFiles: readonly string[], fileBytes: readonly 
   const totalBytes = fileBytes.reduce((sum, size) => sum + size, 0)
   const minTasks = Math.min(inputFiles.length, MIN_MAP_TASKS)
   const targetBytes = totalBytes / Math.max(Math.ceil(totalBytes / splitBytes), minTasks)
+  const fileTasks = (size: number): number => (size > splitBytes ? Math.ceil(size / splitBytes) : 1)
+  // The tasks the files not yet packed would make with a task per small file: what packing can still count on.
+  let tasksLeftAlone = fileBytes.reduce((sum, size) => sum + fileTasks(size), 0)
   const tasks: MapInput[][] = []
   let filling: MapInput[] = []
   let fillingBytes = 0
@@ -47,14 +51,15 @@ export function packMapTasks(inputFiles: readonly string[], fileBytes: readonly 
   }
   for (const [index, inputFile] of inputFiles.entries()) {
     const size = fileBytes[index] ?? 0
+    tasksLeftAlone -= fileTasks(size)
     if (size > splitBytes) {
       closeFilling()
       for (const piece of fileInputs(inputFile, size, splitBytes)) tasks.push([piece])
       continue
     }
-    // Were this file to join, the tasks so far (the one being filled among them) and a task for
-    // each file after it must still reach minTasks.
-    const enoughTasksLeft = tasks.length + 1 + (inputFiles.length - index - 1) >= minTasks
+    // Were this file to join, the tasks so far (the one being filled among them) and those of the
+    // files after it, each small one alone, must still reach minTasks.
+    const enoughTasksLeft = tasks.length + 1 + tasksLeftAlone >= minTasks
     const joins = fillingBytes + size / 2 <= targetBytes && fillingBytes + size <= splitBytes && enoughTasksLeft
     if (filling.length > 0 && !joins) closeFilling()
     filling.push({ inputFile })
