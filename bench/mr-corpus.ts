@@ -1,8 +1,9 @@
 // The word-count benchmark's corpora and their check. Both are made from the Gutenberg fixtures in
 // a temporary directory, at least the bytes asked for, in two shapes: shelves (eight big files,
 // each every book end to end, several times over: a job maps them in pieces) and books (the books
-// copied until there are enough, as issue 16 measured them: hundreds of small map tasks). Each
-// tool's output is compared with the coreutils count, so no row is faster by counting otherwise.
+// copied until there are enough, as issue 16 measured them: hundreds of small files, which a job
+// packs into a few map tasks). Each tool's output is compared with the coreutils count, so no row
+// is faster by counting otherwise.
 
 import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'

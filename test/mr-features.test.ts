@@ -1,7 +1,7 @@
 // What MapReduce does beyond the lab, as the paper and Hadoop users expect, on real processes
 // through `lograft mr run`: the combiner, backup tasks for stragglers, skipping bad records, app
-// counters in the summary, and big inputs mapped in pieces.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+// counters in the summary, big inputs mapped in pieces, and many small ones packed into few tasks.
+import { readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -105,4 +105,21 @@ t.test('a file larger than the split size is mapped in pieces of whole lines, an
   t.match(run.stdout, /tasks +4 map, 10 reduce/, 'four pieces, four map tasks')
   t.match(run.stdout, /map input files +1\n/, 'one file')
   t.same(job.output(), await job.sequential('wc'))
+})
+
+t.test('many small files are packed into fewer map tasks: the same output as mr seq, far fewer intermediate files', async (t) => {
+  const job = new MrJob(t)
+  // 40 book-sized files (16 MB): every book five times over, under names of its own.
+  const copies = [1, 2, 3, 4].flatMap((copy) => BOOKS.map((book) => `copy-${copy}-${book}`))
+  for (const [index, copy] of copies.entries()) symlinkSync(BOOKS[index % BOOKS.length] as string, join(job.directory, copy))
+  const files = [...BOOKS, ...copies]
+  const run = job.lograft('mr run', ['mr', 'run', '--app', 'wc', '--workers', '2', '--keep-intermediate', ...files])
+  await expectCleanExits(t, [run])
+  t.same(job.output(), await job.sequential('wc', files), 'the output equals the sequential word count')
+  const mapTasks = Number(/tasks +(\d+) map, 10 reduce/.exec(run.stdout)?.[1])
+  t.ok(mapTasks >= 16 && mapTasks < files.length, `${mapTasks} map tasks for ${files.length} files`)
+  t.match(run.stdout, /map input files +40\n/, 'every file counted once')
+  const intermediateFiles = readdirSync(job.directory).filter((name) => /^mr-\d+-\d+$/.test(name)).length
+  t.equal(intermediateFiles, mapTasks * 10, `${intermediateFiles} intermediate files, one set per task`)
+  t.ok(intermediateFiles < files.length * 10, `instead of ${files.length * 10}, one set per file`)
 })

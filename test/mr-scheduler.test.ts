@@ -40,14 +40,14 @@ function finishPhase(s: Scheduler, nowMs: number): void {
   }
 }
 
-t.test('each input file is one map task; reduce tasks go out only once every map is done', async (t) => {
+t.test('without sizes each input file is one map task; reduce tasks go out only once every map is done', async (t) => {
   const { scheduler: s, clock } = scheduler()
   const maps = ['w1', 'w2', 'w3'].map((worker) => task(s.request(worker, clock.now())))
   t.same(
-    maps.map((m) => (m.kind === 'map' ? m.inputFile : '')),
-    FILES,
+    maps.map((m) => (m.kind === 'map' ? m.inputs : [])),
+    FILES.map((inputFile) => [{ inputFile }]),
   )
-  t.same(maps[0], { kind: 'map', task: 0, attempt: 1, inputFile: 'a.txt', nReduce: 2, skipRecords: [] })
+  t.same(maps[0], { kind: 'map', task: 0, attempt: 1, inputs: [{ inputFile: 'a.txt' }], nReduce: 2, skipRecords: [] })
   t.same(s.request('w4', clock.now()), { kind: 'wait' }, 'no idle map, and reduces must wait for the maps')
   s.report(done('w1', maps[0] as Assignment), clock.now())
   s.report(done('w2', maps[1] as Assignment), clock.now())
@@ -169,6 +169,40 @@ t.test('with skipping on, a task may skip only so many records before the job fa
   for (const record of ['k1', 'k2', 'k3']) s.report(failed('w', s.request('w', clock.now()), record), clock.now())
   t.equal(s.phase, 'failed')
   t.match(s.status().failure, /reduce task 0 on record "k3" failed 1 times and the task has already skipped 2 records/)
+})
+
+t.test('packed map tasks: a timed-out task goes out again with all its files, and a bad file inside one is skipped alone', async (t) => {
+  // 32 files of 10 bytes: 16 tasks (the minimum) of two consecutive files each.
+  const files = Array.from({ length: 32 }, (_, index) => `book-${String(index).padStart(2, '0')}.txt`)
+  const { scheduler: s, clock } = scheduler({ inputFiles: files, inputBytes: files.map(() => 10), skipBadRecords: true, taskTimeoutMs: 10_000 })
+  t.equal(s.status().map.total, 16)
+  const lost = task(s.request('vanishes', clock.now()))
+  t.same(lost, { kind: 'map', task: 0, attempt: 1, inputs: [{ inputFile: 'book-00.txt' }, { inputFile: 'book-01.txt' }], nReduce: 2, skipRecords: [] })
+  const poisoned = task(s.request('w', clock.now()))
+  t.match(poisoned, { task: 1, inputs: [{ inputFile: 'book-02.txt' }, { inputFile: 'book-03.txt' }] })
+  s.report(failed('w', poisoned, 'book-03.txt'), clock.now())
+  const retried = task(s.request('w', clock.now()))
+  t.match(retried, { task: 1, attempt: 2, skipRecords: [] }, 'the failed task is handed out again first, whole')
+  s.report(failed('w', retried, 'book-03.txt'), clock.now())
+  const skipping = task(s.request('w', clock.now()))
+  t.same(
+    skipping,
+    { kind: 'map', task: 1, attempt: 3, inputs: [{ inputFile: 'book-02.txt' }, { inputFile: 'book-03.txt' }], nReduce: 2, skipRecords: ['book-03.txt'] },
+    'the task keeps both files; the worker skips the bad one’s map call',
+  )
+  s.report(done('w', skipping), clock.now())
+
+  await clock.advance(10_000)
+  s.tick(clock.now())
+  const rerun = task(s.request('w2', clock.now()))
+  t.same(rerun, { ...lost, attempt: 2 }, 'the timed-out task goes to another worker with the same files')
+  s.report(done('w2', rerun), clock.now())
+  finishPhase(s, clock.now())
+  t.equal(s.phase, 'reduce')
+  t.same(task(s.request('w', clock.now())), { kind: 'reduce', task: 0, attempt: 1, nMap: 16, skipRecords: [] }, 'reduces read one file per map task')
+  const status = s.status()
+  t.same(status.skipped, [{ kind: 'map', task: 1, record: 'book-03.txt' }])
+  t.equal(status.timedOut, 1)
 })
 
 t.test('reports for tasks or attempts that were never handed out are ignored', async (t) => {

@@ -29,7 +29,8 @@ lograft log replay DIR [--to N] [--key KEY] [--json] [--machine PATH]   (the KV 
 
 export const JOB_FLAGS_USAGE = `job options: --reduce N (10)  --dir DIR (.)  --task-timeout-ms MS (10000)  --backup-tasks
                --backup-after-ms MS (1000)  --skip-bad-records  --max-task-failures N (4)  --keep-intermediate
-               --split-mib N (8: a larger file is mapped in pieces of whole lines, about N MiB each; seq takes it too)`
+               --split-mib N (8: a map task covers about N MiB: a larger file in pieces of whole lines, smaller
+               files packed together, at least 16 tasks or one per file; seq maps the same pieces)`
 
 export const MR_USAGE = `lograft mr run --app APP [--workers N] [job options] FILES...
 lograft mr coordinator --listen HOST:PORT|unix:PATH [job options] [TLS options] FILES...

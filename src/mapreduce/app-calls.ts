@@ -3,6 +3,7 @@
 // sequential runner. An app's function is called without a promise around it unless it returns
 // one: a combine or reduce per key is called millions of times in a big job.
 
+import { assert } from '../base/assert.js'
 import { FRAMEWORK_COUNTERS, type CounterSet } from './counters.js'
 import { AppRecordError } from './errors.js'
 import type { KeyGroups, ValueGroup } from './key-groups.js'
@@ -51,8 +52,8 @@ export async function callMap(app: MapReduceApp, inputFile: string, contents: st
 
 /**
  * reduce(key, values) or combine(key, values), checked: a string, or a promise of one if the app's
- * function returned a promise. A failure is charged to `record`: the key in a reduce task, the
- * input file in a map task (whose one record is its input).
+ * function returned a promise. A failure is charged to `record`: the key in a reduce task, an
+ * input file in a map task (see combineGroups).
  */
 function callReduce(
   reduce: ReduceFunction,
@@ -81,11 +82,14 @@ function callReduce(
 
 /**
  * One map task's groups, folded by the app's combiner (one value per key) or as they are without
- * one: `write` is called with each key's group and each value to write for it.
+ * one: `write` is called with each key's group and each value to write for it. A combiner failure
+ * on a key is charged to the input file whose map first emitted the key (`inputFiles` by
+ * KeyGroups.source): skipping that file is what a task per file did, and if another file of the
+ * task has the key too, the next failure is charged to that one.
  */
 export async function combineGroups(
   app: MapReduceApp,
-  inputFile: string,
+  inputFiles: readonly string[],
   groups: KeyGroups,
   counters: CounterSet,
   write: (group: ValueGroup, value: string) => void,
@@ -96,7 +100,9 @@ export async function combineGroups(
     return
   }
   for (const group of all) {
-    const output = callReduce(app.combine, group.key, group.values(), counters, 'map', inputFile)
+    const record = inputFiles[group.firstSource]
+    assert(record !== undefined, 'a group’s first value came from one of the task’s inputs')
+    const output = callReduce(app.combine, group.key, group.values(), counters, 'map', record)
     write(group, typeof output === 'string' ? output : await output)
   }
   counters.add(FRAMEWORK_COUNTERS.combineInputRecords, groups.pairCount)

@@ -27,6 +27,7 @@ export type {
   MapContext,
   MapResult,
   ByteRange,
+  MapInput,
   MapFunction,
   ReduceFunction,
   MapReduceApp,

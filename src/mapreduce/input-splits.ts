@@ -4,38 +4,35 @@
 // lines that start in its byte range: it begins after the first newline at or past its start
 // (unless that is the file's start) and ends with the newline that ends the line holding its last
 // byte. Every line is mapped once, and a newline never falls inside a UTF-8 character, so each
-// piece decodes on its own.
+// piece decodes on its own. (Files smaller than the split size are packed into map tasks
+// together: input-packing.ts.)
 
 import { isAscii } from 'node:buffer'
 import { type FileHandle, open, readFile } from 'node:fs/promises'
-import type { ByteRange } from './types.js'
+import type { ByteRange, MapInput } from './types.js'
 
-/** Files up to this size are one map task each; larger ones are split. 8 MiB. */
+/** A map task covers about this many bytes: a larger file is split, smaller ones are packed together. 8 MiB. */
 export const DEFAULT_SPLIT_BYTES = 8 * 1024 * 1024
 /** Read past a piece's end this much at a time while looking for the end of its last line. */
 const LINE_END_READ_BYTES = 64 * 1024
 const NEWLINE = 0x0a
 
-/** One map task's input: a whole file, or a piece of a file larger than the split size. */
-export interface MapInput {
-  readonly inputFile: string
-  readonly split?: ByteRange
-}
-
 /**
- * The map tasks' inputs, in order: each file whole, or, if its size in `fileBytes` is over
+ * Every map call's input, in order: each file whole, or, if its size in `fileBytes` is over
  * `splitBytes`, in ⌈size / splitBytes⌉ pieces of about equal size. Without sizes, files are whole.
  */
 export function mapInputs(inputFiles: readonly string[], fileBytes: readonly number[] | undefined, splitBytes: number): MapInput[] {
-  return inputFiles.flatMap((inputFile, index) => {
-    const size = fileBytes?.[index] ?? 0
-    if (size <= splitBytes) return [{ inputFile }]
-    const pieces = Math.ceil(size / splitBytes)
-    return Array.from({ length: pieces }, (_, piece) => ({
-      inputFile,
-      split: { startByte: Math.floor((piece * size) / pieces), endByte: Math.floor(((piece + 1) * size) / pieces) },
-    }))
-  })
+  return inputFiles.flatMap((inputFile, index) => fileInputs(inputFile, fileBytes?.[index] ?? 0, splitBytes))
+}
+
+/** One file's inputs: the file whole if it is at most `splitBytes`, else its pieces. */
+export function fileInputs(inputFile: string, size: number, splitBytes: number): MapInput[] {
+  if (size <= splitBytes) return [{ inputFile }]
+  const pieces = Math.ceil(size / splitBytes)
+  return Array.from({ length: pieces }, (_, piece) => ({
+    inputFile,
+    split: { startByte: Math.floor((piece * size) / pieces), endByte: Math.floor(((piece + 1) * size) / pieces) },
+  }))
 }
 
 /** True for a whole file or a file's first piece: the input that counts the file as read. */
@@ -46,6 +43,27 @@ export function startsFile(input: MapInput): boolean {
 /** The text of `input`: the whole file, or the lines that start in its split (see the top of this file). */
 export async function readMapInput(input: MapInput): Promise<string> {
   return decodeUtf8(input.split ? await readSplit(input.inputFile, input.split) : await readFile(input.inputFile))
+}
+
+/**
+ * The text of each input, in order, the next one read while the caller maps this one: map and the
+ * disk take turns otherwise, and a task of packed small files reads many.
+ */
+export async function* readMapInputsAhead(inputs: readonly MapInput[]): AsyncGenerator<{ index: number; input: MapInput; contents: string }> {
+  const read = (index: number): Promise<string> | null => {
+    const input = inputs[index]
+    if (!input) return null
+    const reading = readMapInput(input)
+    // Awaited on the next turn, or never if the caller stops early: a failure meanwhile must not count as unhandled.
+    reading.catch(() => {})
+    return reading
+  }
+  let next = read(0)
+  for (const [index, input] of inputs.entries()) {
+    const contents = await (next as Promise<string>)
+    next = read(index + 1)
+    yield { index, input, contents }
+  }
 }
 
 /**

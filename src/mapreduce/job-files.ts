@@ -65,7 +65,7 @@ export async function checkInputFiles(files: readonly string[]): Promise<number[
   return sizes
 }
 
-/** Files deleted at once by removeIntermediateFiles: a job of book-sized inputs has thousands. */
+/** Files deleted at once by removeIntermediateFiles: a job of a few GB, or of small splits, has thousands. */
 const PARALLEL_REMOVES = 64
 
 /** Deletes the intermediate files of a finished job (missing ones are fine: a map may have been re-run elsewhere). */

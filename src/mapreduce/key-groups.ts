@@ -3,12 +3,16 @@
 // so a group keeps its values as a run of one repeated value plus the rest, and builds the array
 // reduce is handed only when it is asked for, instead of an array per key grown value by value
 // (which cost more than the map itself). And a worker's tasks share one table in rounds, so a key
-// seen in an earlier task is found, not inserted again with a new group.
+// seen in an earlier task is found, not inserted again with a new group. A group remembers which
+// input of its round first gave it a value, so a combiner that fails on the key in a task of
+// several files is charged to a file, as a failing map is.
 
 /** One key's values, in the order they were added: `runCount` times `runValue`, then `rest`. */
 export class ValueGroup {
   /** The round this group's values belong to; values of an older round are stale. */
   round: number
+  /** The {@link KeyGroups.source} its first value of the round came from. */
+  firstSource: number
   private runValue: string
   private runCount = 1
   private rest: string[] | null = null
@@ -21,9 +25,11 @@ export class ValueGroup {
     readonly key: string,
     value: string,
     round: number,
+    source: number,
   ) {
     this.runValue = value
     this.round = round
+    this.firstSource = source
   }
 
   get size(): number {
@@ -42,12 +48,13 @@ export class ValueGroup {
     return values
   }
 
-  /** Empties the group into a new round, holding `value`. */
-  restart(value: string, round: number): void {
+  /** Empties the group into a new round, holding `value` from `source`. */
+  restart(value: string, round: number, source: number): void {
     this.runValue = value
     this.runCount = 1
     this.rest = null
     this.round = round
+    this.firstSource = source
   }
 
   /** Lets go of the values (the key is remembered): a group waiting for its key to come back holds nothing big. */
@@ -66,6 +73,8 @@ export class KeyGroups {
   private current: ValueGroup[] = []
   private round = 0
   private pairs = 0
+  /** Where the pairs being added come from: a map task sets it to the index of the input it maps. */
+  source = 0
 
   constructor(private readonly maxRememberedKeys = DEFAULT_MAX_REMEMBERED_KEYS) {}
 
@@ -73,11 +82,11 @@ export class KeyGroups {
     this.pairs++
     const group = this.table.get(key)
     if (group === undefined) {
-      const added = new ValueGroup(key, value, this.round)
+      const added = new ValueGroup(key, value, this.round, this.source)
       this.table.set(key, added)
       this.current.push(added)
     } else if (group.round !== this.round) {
-      group.restart(value, this.round)
+      group.restart(value, this.round, this.source)
       this.current.push(group)
     } else {
       group.add(value)
@@ -104,6 +113,7 @@ export class KeyGroups {
     for (const group of this.current) group.release()
     this.current = []
     this.pairs = 0
+    this.source = 0
     this.round++
     if (this.table.size > this.maxRememberedKeys) this.table.clear()
   }

@@ -1,10 +1,11 @@
 // The coordinator's RPC service on the wire (proto/mapreduce.proto) and its conversion to and from
 // the in-memory types the scheduler and the worker use.
 
+import { assert } from '../base/assert.js'
 import { protoCodec } from '../rpc/proto.js'
 import { type RpcMethod, rpcMethod } from '../rpc/service.js'
 import { MapReduceError } from './errors.js'
-import type { Assignment, TaskKind, TaskReport } from './types.js'
+import type { Assignment, MapInput, TaskKind, TaskReport } from './types.js'
 
 const PROTO_FILE = 'mapreduce.proto'
 export const COORDINATOR_SERVICE = 'MapReduce'
@@ -24,6 +25,7 @@ interface TaskAssignmentMessage {
   hasSplit: boolean
   splitStartByte: number
   splitEndByte: number
+  inputFiles: string[]
 }
 
 interface TaskReportMessage {
@@ -59,7 +61,18 @@ export const reportTaskMethod: RpcMethod<TaskReportMessage, ReportReplyMessage> 
 )
 
 export function encodeAssignment(assignment: Assignment): TaskAssignmentMessage {
-  const empty = { task: 0, attempt: 0, inputFile: '', nMap: 0, nReduce: 0, skipRecords: [], hasSplit: false, splitStartByte: 0, splitEndByte: 0 }
+  const empty = {
+    task: 0,
+    attempt: 0,
+    inputFile: '',
+    nMap: 0,
+    nReduce: 0,
+    skipRecords: [],
+    hasSplit: false,
+    splitStartByte: 0,
+    splitEndByte: 0,
+    inputFiles: [],
+  }
   switch (assignment.kind) {
     case 'wait':
       return { ...empty, kind: WireKind.Wait }
@@ -71,10 +84,9 @@ export function encodeAssignment(assignment: Assignment): TaskAssignmentMessage 
         kind: WireKind.Map,
         task: assignment.task,
         attempt: assignment.attempt,
-        inputFile: assignment.inputFile,
         nReduce: assignment.nReduce,
         skipRecords: [...assignment.skipRecords],
-        ...(assignment.split ? { hasSplit: true, splitStartByte: assignment.split.startByte, splitEndByte: assignment.split.endByte } : {}),
+        ...encodeMapInputs(assignment.inputs),
       }
     case 'reduce':
       return {
@@ -99,16 +111,39 @@ export function decodeAssignment(message: TaskAssignmentMessage): Assignment {
         kind: 'map',
         task: message.task,
         attempt: message.attempt,
-        inputFile: message.inputFile,
+        inputs: decodeMapInputs(message),
         nReduce: message.nReduce,
         skipRecords: message.skipRecords,
-        ...(message.hasSplit ? { split: { startByte: message.splitStartByte, endByte: message.splitEndByte } } : {}),
       }
     case WireKind.Reduce:
       return { kind: 'reduce', task: message.task, attempt: message.attempt, nMap: message.nMap, skipRecords: message.skipRecords }
     default:
       throw new MapReduceError('ERR_MR_PROTOCOL', `the coordinator sent an assignment of unknown kind ${message.kind}: is it a newer lograft?`)
   }
+}
+
+/**
+ * A map task's inputs on the wire: one input in the fields a map task has always had (so a worker
+ * that predates packing still runs it), several whole files in input_files.
+ */
+function encodeMapInputs(inputs: readonly MapInput[]): Partial<TaskAssignmentMessage> {
+  const [first] = inputs
+  assert(first !== undefined, 'a map task has inputs')
+  if (inputs.length > 1) {
+    assert(
+      inputs.every((input) => input.split === undefined),
+      'only whole files are packed into a map task',
+    )
+    return { inputFiles: inputs.map((input) => input.inputFile) }
+  }
+  const split = first.split ? { hasSplit: true, splitStartByte: first.split.startByte, splitEndByte: first.split.endByte } : {}
+  return { inputFile: first.inputFile, ...split }
+}
+
+function decodeMapInputs(message: TaskAssignmentMessage): MapInput[] {
+  if (message.inputFiles.length > 0) return message.inputFiles.map((inputFile) => ({ inputFile }))
+  const split = message.hasSplit ? { split: { startByte: message.splitStartByte, endByte: message.splitEndByte } } : {}
+  return [{ inputFile: message.inputFile, ...split }]
 }
 
 function kindToWire(kind: TaskKind): number {

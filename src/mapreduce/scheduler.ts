@@ -5,8 +5,9 @@
 
 import { assert } from '../base/assert.js'
 import { MapReduceError } from './errors.js'
-import { DEFAULT_SPLIT_BYTES, type MapInput, mapInputs } from './input-splits.js'
-import type { Assignment, Counters, TaskKind, TaskReport } from './types.js'
+import { packMapTasks } from './input-packing.js'
+import { DEFAULT_SPLIT_BYTES } from './input-splits.js'
+import type { Assignment, Counters, MapInput, TaskKind, TaskReport } from './types.js'
 
 /**
  * How a job copes with slow and failing workers and apps; times in ms. Every field has a default; a
@@ -19,7 +20,10 @@ export interface SchedulerTuning {
   backupTasks: boolean
   /** Only attempts that have run at least this long get a backup. Default 1000 ms. */
   backupAfterMs: number
-  /** Skip a record (a map's input file, a reduce key) once the app has failed on it repeatedly. Default false. */
+  /**
+   * Skip a record once the app has failed on it repeatedly: an input file of a map task (its map
+   * call; the task's other files are still mapped), or a key of a reduce task. Default false.
+   */
   skipBadRecords: boolean
   /** Failures on one record before it is skipped (the paper: more than one). Default 2. */
   recordFailuresBeforeSkip: number
@@ -40,13 +44,20 @@ export const DEFAULT_TUNING: Readonly<SchedulerTuning> = {
 }
 
 export interface SchedulerOptions extends Partial<SchedulerTuning> {
-  /** One map task per input file, in this order (a file over splitBytes gives several). */
+  /**
+   * The files to map, in this order, a map call each. Small files are packed into map tasks of
+   * about splitBytes (but at least 16 tasks, or a task per file), a file over splitBytes is split
+   * into several.
+   */
   inputFiles: readonly string[]
   /** Reduce tasks, and so output files (mr-out-0 …); an integer ≥ 1. */
   nReduce: number
   /** The input files' sizes, in the same order; without them every file is one map task. */
   inputBytes?: readonly number[]
-  /** A file larger than this is mapped in pieces of whole lines, about this size each. Default 8 MiB. */
+  /**
+   * A map task covers about this many bytes: a larger file is mapped in pieces of whole lines of
+   * about this size, smaller files are packed together. Default 8 MiB.
+   */
   splitBytes?: number
 }
 
@@ -134,7 +145,7 @@ export class Scheduler {
   readonly tuning: Readonly<SchedulerTuning>
   readonly nReduce: number
   /** What each map task maps, by task number. */
-  private readonly inputs: readonly MapInput[]
+  private readonly mapTasks: readonly (readonly MapInput[])[]
   private readonly maps: TaskState[]
   private readonly reduces: TaskState[]
   private currentPhase: Phase = 'map'
@@ -159,9 +170,9 @@ export class Scheduler {
     }
     this.tuning = { ...DEFAULT_TUNING, ...Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined)) }
     checkTuning(this.tuning)
-    this.inputs = mapInputs(inputFiles, inputBytes, splitBytes)
+    this.mapTasks = packMapTasks(inputFiles, inputBytes, splitBytes)
     this.nReduce = nReduce
-    this.maps = this.inputs.map((_, index) => newTask('map', index))
+    this.maps = this.mapTasks.map((_, index) => newTask('map', index))
     this.reduces = Array.from({ length: nReduce }, (_, index) => newTask('reduce', index))
   }
 
@@ -255,9 +266,9 @@ export class Scheduler {
     this.events.push({ type: 'assigned', kind: task.kind, task: task.index, attempt, workerId, backup })
     const skipRecords = [...task.skip]
     if (task.kind === 'map') {
-      const input = this.inputs[task.index]
-      assert(input !== undefined, `map task ${task.index} has an input`)
-      return { kind: 'map', task: task.index, attempt, ...input, nReduce: this.nReduce, skipRecords }
+      const inputs = this.mapTasks[task.index]
+      assert(inputs !== undefined && inputs.length > 0, `map task ${task.index} has inputs`)
+      return { kind: 'map', task: task.index, attempt, inputs, nReduce: this.nReduce, skipRecords }
     }
     return { kind: 'reduce', task: task.index, attempt, nMap: this.maps.length, skipRecords }
   }

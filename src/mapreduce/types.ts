@@ -50,7 +50,17 @@ export interface ByteRange {
   readonly endByte: number
 }
 
-/** The two kinds of task a job runs: a map per input file (or piece of a big one), then nReduce reduces. */
+/** One input of a map task, handed to one map call: a whole file, or a piece of a file larger than the split size. */
+export interface MapInput {
+  readonly inputFile: string
+  /** Present for a piece of a big file: the lines that start in this byte range. */
+  readonly split?: ByteRange
+}
+
+/**
+ * The two kinds of task a job runs: map tasks (a piece of a big file, or one or more small files
+ * packed together, each file its own map call), then nReduce reduces.
+ */
 export type TaskKind = 'map' | 'reduce'
 
 export type Assignment =
@@ -58,9 +68,8 @@ export type Assignment =
       readonly kind: 'map'
       readonly task: number
       readonly attempt: number
-      readonly inputFile: string
-      /** Present when the task maps a piece of a big file: the lines that start in this byte range. */
-      readonly split?: ByteRange
+      /** Mapped one after another, a map call each: one piece of a big file, or one or more whole files. */
+      readonly inputs: readonly MapInput[]
       readonly nReduce: number
       readonly skipRecords: readonly string[]
     }
