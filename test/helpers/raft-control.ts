@@ -6,6 +6,8 @@ import { rpcMethod } from '../../src/rpc/service.js'
 
 export interface ProposeRequest {
   command: Uint8Array
+  /** If above 0, wait up to this long for the node to apply the proposed index, and reply with what it applied there. */
+  waitMs: number
 }
 
 export interface ProposeReply {
@@ -13,6 +15,8 @@ export interface ProposeReply {
   index: number
   term: number
   isLeader: boolean
+  /** With waitMs: the command applied at index, if it was within waitMs (empty otherwise). */
+  applied: AppliedCommand[]
 }
 
 export type StatusRequest = Record<string, never>

@@ -221,7 +221,7 @@ export class ProcessCluster {
   // ---------------------------------------------------------------- Control calls
 
   propose(id: string, command: Uint8Array): Promise<{ index: number; term: number; isLeader: boolean }> {
-    return invoke(this.control, id, proposeMethod, { command })
+    return invoke(this.control, id, proposeMethod, { command, waitMs: 0 })
   }
 
   /** Node `id`'s status, or null if it does not answer. */
@@ -249,10 +249,10 @@ export class ProcessCluster {
    * command is committed if the entry applied there is the one proposed (same term and bytes).
    */
   async commit(id: string, command: Uint8Array, waitMs: number): Promise<CommitOutcome> {
-    const proposed = await this.propose(id, command)
+    // One call, as a client of a replicated service makes: the node answers once it has applied the index.
+    const proposed = await invoke(this.control, id, proposeMethod, { command, waitMs }, { timeoutMs: waitMs + CONTROL_CALL_TIMEOUT_MS })
     if (!proposed.isLeader) return { kind: 'not-leader' }
-    const reply = await this.applied(id, proposed.index, 1, waitMs)
-    const applied = reply.commands[0]
+    const applied = proposed.applied[0]
     if (!applied || applied.index !== proposed.index || applied.term !== proposed.term) return { kind: 'lost' }
     if (Buffer.compare(applied.data, command) !== 0) return { kind: 'lost' }
     return { kind: 'committed', command: applied }
