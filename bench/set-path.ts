@@ -32,32 +32,28 @@ function cpuMicrosPerEntry(run: () => void): number {
   return (used.user + used.system) / ENTRIES
 }
 
-function keyOf(i: number): Buffer {
-  return Buffer.from(`bench:${i % CLIENTS}:${i}`)
+/** SET number `i`, from its RESP argument buffers to its log entry's data: client i % CLIENTS's next request. */
+function setEntryData(i: number): Uint8Array {
+  const key = Buffer.from(`bench:${i % CLIENTS}:${i}`)
+  const command = { op: 'put' as const, key: key.toString('latin1'), value: VALUE.toString('latin1') }
+  return envelopeCodec.encode({
+    clientId: 1 + (i % CLIENTS),
+    sequence: 1 + Math.floor(i / CLIENTS),
+    timeMs: 1_700_000_000_000 + i,
+    command: kvCommandCodec.encode(command),
+  })
 }
 
 /** The leader's conversions: RESP argument buffers to the bytes of a log record. */
 function encodeOnLeader(): void {
   for (let i = 0; i < ENTRIES; i++) {
-    const command = { op: 'put' as const, key: keyOf(i).toString('latin1'), value: VALUE.toString('latin1') }
-    const data = envelopeCodec.encode({ clientId: 1 + (i % CLIENTS), sequence: 1 + i, timeMs: 1_700_000_000_000 + i, command: kvCommandCodec.encode(command) })
     const ops: BatchOp[] = []
-    encodeEntryPuts([{ index: i + 1, term: 1, type: 0, data }], ops)
+    encodeEntryPuts([{ index: i + 1, term: 1, type: 0, data: setEntryData(i) }], ops)
   }
 }
 
 function committedSets(): AppliedMessage[] {
-  return Array.from({ length: ENTRIES }, (_, i) => ({
-    kind: 'command',
-    index: i + 1,
-    term: 1,
-    data: envelopeCodec.encode({
-      clientId: 1 + (i % CLIENTS),
-      sequence: 1 + Math.floor(i / CLIENTS),
-      timeMs: 1_700_000_000_000 + i,
-      command: kvCommandCodec.encode({ op: 'put', key: keyOf(i).toString('latin1'), value: VALUE.toString('latin1') }),
-    }),
-  }))
+  return Array.from({ length: ENTRIES }, (_, i) => ({ kind: 'command', index: i + 1, term: 1, data: setEntryData(i) }))
 }
 
 const messages = committedSets()
