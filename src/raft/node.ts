@@ -442,15 +442,8 @@ export class RaftNode {
       return
     }
     const options = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
-    invoke(this.transport, leaderId, askReadIndex, { term, followerId: this.id }, options).then(
-      (reply) => {
-        if (this.stopped) return
-        settle(this.replyOrNull(leaderId, 'ReadIndex', reply, checkReadIndexReply(reply, term, this.core.status().term)))
-      },
-      (error: unknown) => {
-        this.events.rpcFailure({ to: leaderId, method: askReadIndex.fullName, code: error instanceof RpcError ? error.code : 'OTHER' })
-        if (!this.stopped) settle(null)
-      },
+    this.rpc(leaderId, askReadIndex.fullName, invoke(this.transport, leaderId, askReadIndex, { term, followerId: this.id }, options), (reply) =>
+      settle(reply && this.replyOrNull(leaderId, 'ReadIndex', reply, checkReadIndexReply(reply, term, this.core.status().term))),
     )
   }
 
@@ -458,7 +451,8 @@ export class RaftNode {
   private async serveReadIndexAsk(): Promise<ReadIndexReply> {
     if (this.stopped) throw new NodeStoppedError(this.id)
     const { role, term } = this.core.status()
-    if (role !== 'leader') return { term, confirmed: false, readIndex: 0, readTerm: 0 }
+    const unconfirmed = (): ReadIndexReply => ({ term: this.core.status().term, confirmed: false, readIndex: 0, readTerm: 0 })
+    if (role !== 'leader') return unconfirmed()
     const id = this.nextReadId++
     const confirmed = this.pendingRead(id, false)
     this.core.requestRead(id)
@@ -467,7 +461,7 @@ export class RaftNode {
       const readIndex = await confirmed
       return { term, confirmed: true, readIndex, readTerm: this.core.termAt(readIndex) ?? 0 }
     } catch {
-      return { term: this.core.status().term, confirmed: false, readIndex: 0, readTerm: 0 }
+      return unconfirmed()
     }
   }
 
