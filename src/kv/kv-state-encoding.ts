@@ -35,10 +35,15 @@ export interface KvEntry {
 /** The head of a KV state's encoding: the marker, log time and the count of entries that follow. */
 export function kvStateHead(clockMs: number, count: number): Uint8Array {
   const head = Buffer.allocUnsafe(HEAD_BYTES)
-  head.writeUInt32BE(MARKER, 0)
-  head.writeDoubleBE(clockMs, 4)
-  head.writeUInt32BE(count, 12)
+  writeHead(head, 0, clockMs, count)
   return head
+}
+
+/** Writes the head at `offset` in `target`; returns the offset after it. */
+function writeHead(target: Buffer, offset: number, clockMs: number, count: number): number {
+  offset = target.writeUInt32BE(MARKER, offset)
+  offset = target.writeDoubleBE(clockMs, offset)
+  return target.writeUInt32BE(count, offset)
 }
 
 /** The encoded size of one entry. */
@@ -229,9 +234,7 @@ export class KvStateEncoding implements StateEncoding<KvCommand> {
     const piece = Buffer.allocUnsafe(size)
     let offset = 0
     if (!this.headWritten) {
-      offset = piece.writeUInt32BE(MARKER, offset)
-      offset = piece.writeDoubleBE(this.clockMs, offset)
-      offset = piece.writeUInt32BE(this.keys.length, offset)
+      offset = writeHead(piece, offset, this.clockMs, this.keys.length)
       this.headWritten = true
     }
     for (const entry of entries) offset = writeEntry(piece, offset, entry)
