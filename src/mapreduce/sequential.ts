@@ -17,8 +17,9 @@ import type { Counters, MapReduceApp } from './types.js'
  * mrsequential): maps every input file, groups all pairs by key, reduces each key in sorted order,
  * and writes one output file at `outputPath`, atomically. No combiner, no partitions, no skipping.
  * A file over `splitBytes` (default 8 MiB) is mapped in pieces of whole lines, and smaller files
- * one by one, as a distributed run maps them, in the same order. Resolves with the job's counters; rejects with MapReduceError ERR_MR_INPUT_MISSING
- * for an input that cannot be read, and with AppRecordError when map or reduce fails.
+ * one by one, as a distributed run maps them, in the same order. Resolves with the job's counters;
+ * rejects with MapReduceError ERR_MR_INPUT_MISSING for an input that cannot be read, and with
+ * AppRecordError when map or reduce fails.
  */
 export async function runSequential(app: MapReduceApp, inputFiles: readonly string[], outputPath: string, splitBytes = DEFAULT_SPLIT_BYTES): Promise<Counters> {
   const inputs = mapInputs(inputFiles, await checkInputFiles(inputFiles), splitBytes)

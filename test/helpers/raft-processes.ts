@@ -220,10 +220,6 @@ export class ProcessCluster {
 
   // ---------------------------------------------------------------- Control calls
 
-  propose(id: string, command: Uint8Array): Promise<{ index: number; term: number; isLeader: boolean }> {
-    return invoke(this.control, id, proposeMethod, { command, waitMs: 0 })
-  }
-
   /** Node `id`'s status, or null if it does not answer. */
   status(id: string): Promise<StatusReply | null> {
     return invoke(this.control, id, statusMethod, {}).catch(() => null)
