@@ -14,7 +14,7 @@ import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tl
 import { MEMBERSHIP_FLAG_OPTIONS, type MembershipFlags, membershipFromFlags } from './membership-flags.js'
 import { LOG_FLAG_OPTIONS, loggerFromFlags } from './log-flags.js'
 import { METRICS_FLAG_OPTIONS, metricsFromFlags, metricsReadyField } from './metrics-flags.js'
-import { UsageError, parseFlags, requireInteger } from './usage.js'
+import { UsageError, maxRaftStateFromFlags, parseFlags, requireInteger } from './usage.js'
 import { NODE_USAGE } from './usage-text.js'
 
 export async function nodeCommand(args: string[]): Promise<void> {
@@ -56,7 +56,7 @@ export async function nodeCommand(args: string[]): Promise<void> {
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...respSecurity,
-    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
+    ...maxRaftStateFromFlags(values),
     maxValueBytes: requireInteger('max-value-bytes', values['max-value-bytes'], DEFAULT_MAX_VALUE_BYTES, 1),
     leaseReads: values['lease-reads'],
   })
@@ -94,7 +94,7 @@ async function machineNodeCommand(
     logger,
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
-    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], 32 * 1024 * 1024),
+    ...maxRaftStateFromFlags(values),
   })
   process.stdout.write(
     `lograft node ${node.id} ready cluster=${node.clusterId} raft=${node.address} machine=${machine.name}${metricsReadyField(values, node.monitoring.port)}\n`,

@@ -11,11 +11,8 @@ import { demoShard } from './shard-demo.js'
 import { runUntilShutdownOrFailure } from './shutdown.js'
 import { MEMBERSHIP_FLAG_OPTIONS, membershipFromFlags } from './membership-flags.js'
 import { RESP_SECURITY_FLAG_OPTIONS, TLS_FLAG_OPTIONS, respSecurityFromFlags, tlsFromFlags } from './tls-flags.js'
-import { UsageError, parseFlags, requireInteger } from './usage.js'
+import { UsageError, maxRaftStateFromFlags, parseFlags, requireInteger } from './usage.js'
 import { SHARD_USAGE } from './usage-text.js'
-
-const CONTROLLER_MAX_RAFT_STATE_BYTES = 4 * 1024 * 1024
-const GROUP_MAX_RAFT_STATE_BYTES = 32 * 1024 * 1024
 
 function usageLine(command: string): string {
   return SHARD_USAGE.split('\n')
@@ -83,7 +80,7 @@ async function controllerCommand(args: string[]): Promise<void> {
     id: values.id,
     ...membershipFromFlags(values, peersFlag),
     dataDirectory: values.data,
-    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], CONTROLLER_MAX_RAFT_STATE_BYTES),
+    ...maxRaftStateFromFlags(values),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...metricsFromFlags(values),
@@ -129,7 +126,7 @@ async function groupCommand(args: string[]): Promise<void> {
     dataDirectory: values.data,
     controllers: addressList('controller', values.controller),
     ...(values.resp ? { respAddress: singleAddress('resp', values.resp) } : {}),
-    maxRaftStateBytes: requireInteger('max-raft-state', values['max-raft-state'], GROUP_MAX_RAFT_STATE_BYTES),
+    ...maxRaftStateFromFlags(values),
     ...(values['max-chunk-bytes'] === undefined ? {} : { maxChunkBytes: requireInteger('max-chunk-bytes', values['max-chunk-bytes'], 0, 1) }),
     ...(values['max-chunks-in-flight'] === undefined
       ? {}

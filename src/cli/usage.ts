@@ -24,6 +24,15 @@ export function requireInteger(name: string, text: string | undefined, fallback:
   return value
 }
 
+/**
+ * --max-raft-state as a node option: none when the flag is not given, so that each kind of node
+ * keeps its own default (the shard controller's small state snapshots sooner than the others').
+ */
+export function maxRaftStateFromFlags(values: { 'max-raft-state'?: string | undefined }): { maxRaftStateBytes?: number } {
+  const text = values['max-raft-state']
+  return text === undefined ? {} : { maxRaftStateBytes: requireInteger('max-raft-state', text, 0) }
+}
+
 /** `text` if it is a "host:port" or "unix:PATH" address, else a usage error naming the flag. */
 export function checkAddress(flag: string, text: string): string {
   try {

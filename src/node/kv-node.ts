@@ -11,7 +11,7 @@ import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { KvReplica } from '../kv/kv-service.js'
 import { stderrLogger } from '../base/logger.js'
 import { ClerkPoolBackend } from './kv-backend.js'
-import type { ReplicaOptions } from './replica-options.js'
+import { DEFAULT_MAX_RAFT_STATE_BYTES, type ReplicaOptions } from './replica-options.js'
 import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
 import { registerRespMetrics } from '../metrics/resp-metrics.js'
 import { type RespEndpoint, type RespSecurityOptions, startRespEndpoint } from './resp-endpoint.js'
@@ -56,7 +56,7 @@ export class KvNode {
     const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
     return startRaftHost({ ...options, maxFrameBytes: maxFrameBytesFor(maxValueBytes), logger }, async (host) => {
       const { raft, transport, clusterId } = host
-      const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? DEFAULT_MAX_RAFT_STATE_BYTES
       const replica: KvReplica = new ReplicatedStateMachine({
         raft,
         machine: kvMachine({ appendReturnsOldValue: false }),

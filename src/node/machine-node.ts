@@ -8,7 +8,7 @@ import { serveMachine } from '../statemachine/machine-service.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import type { StateMachine } from '../statemachine/types.js'
 import { stderrLogger } from '../base/logger.js'
-import type { ReplicaOptions } from './replica-options.js'
+import { DEFAULT_MAX_RAFT_STATE_BYTES, type ReplicaOptions } from './replica-options.js'
 import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
 import { type RaftHost, startRaftHost } from './raft-host.js'
 
@@ -36,7 +36,7 @@ export class MachineNode<State, Command, Result> {
   static async start<State, Command, Result>(options: MachineNodeOptions<State, Command, Result>): Promise<MachineNode<State, Command, Result>> {
     const logger = options.logger ?? stderrLogger
     return startRaftHost({ ...options, logger }, async (host) => {
-      const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? DEFAULT_MAX_RAFT_STATE_BYTES
       const replica = new ReplicatedStateMachine({
         raft: host.raft,
         machine: options.machine,

@@ -5,6 +5,9 @@ import type { Logger } from '../base/logger.js'
 import type { TlsConfig } from '../rpc/tls.js'
 import type { Peer } from './peers.js'
 
+/** The Raft state at which a node holding data (a KV, a shard group, an embedder's machine) snapshots: 32 MiB. */
+export const DEFAULT_MAX_RAFT_STATE_BYTES = 32 * 1024 * 1024
+
 /** Where and as whom a replica runs: the options every node's `start` takes. */
 export interface ReplicaOptions {
   /** This node's id, unique in its cluster (or, for a shard server, in its group). */
@@ -31,7 +34,7 @@ export interface ReplicaOptions {
   clusterId?: string
   /** Mutual TLS on the Raft and client port (and a shard server's calls to others). Absent: plain TCP. */
   tls?: TlsConfig
-  /** Snapshot when the Raft state reaches this many bytes; 0: never. Default 32 MiB (4 MiB for the shard controller, whose state is small). */
+  /** Snapshot when the Raft state reaches this many bytes; 0: never. Default DEFAULT_MAX_RAFT_STATE_BYTES (4 MiB for the shard controller, whose state is small). */
   maxRaftStateBytes?: number
   /**
    * Serve reads on the leader's lease, without a heartbeat round (RaftNodeOptions.leaseReads: safe

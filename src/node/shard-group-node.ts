@@ -18,7 +18,7 @@ import { systemClock } from '../base/clock.js'
 import { ReplicatedStateMachine } from '../statemachine/runtime.js'
 import { DEFAULT_SESSION_LIMITS } from '../statemachine/sessions.js'
 import { stderrLogger } from '../base/logger.js'
-import type { ReplicaOptions } from './replica-options.js'
+import { DEFAULT_MAX_RAFT_STATE_BYTES, type ReplicaOptions } from './replica-options.js'
 import { type NodeMonitoring, startNodeMonitoring } from './monitoring.js'
 import { registerRespMetrics } from '../metrics/resp-metrics.js'
 import { registerShardGroupMetrics } from '../metrics/shard-metrics.js'
@@ -98,7 +98,7 @@ export class ShardGroupNode {
       const { raft, store, transport } = host
       // As a KV node's: a group holds shards of data, and a smaller limit snapshots its whole state
       // every few MB a moving shard writes to the log (bench:shard: 4 MiB moved 2.8 MB/s, 32 MiB 4.1).
-      const maxRaftStateBytes = options.maxRaftStateBytes ?? 32 * 1024 * 1024
+      const maxRaftStateBytes = options.maxRaftStateBytes ?? DEFAULT_MAX_RAFT_STATE_BYTES
       const replica: ShardGroupReplica = new ReplicatedStateMachine({
         raft,
         machine: groupMachine({ gid: options.gid, shardCount, keyToShard: DEPLOYMENT_KEY_TO_SHARD, sessionLimits: DEFAULT_SESSION_LIMITS }),
