@@ -4,6 +4,7 @@
 // CN is the name it is made for; each also names localhost and 127.0.0.1 so plain hostname checks pass.
 
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -72,7 +73,8 @@ export async function issueCertificate(directory: string, ca: { caFile: string; 
     ca.caFile,
     '-CAkey',
     ca.caKeyFile,
-    '-CAcreateserial',
+    '-set_serial',
+    randomSerial(),
     '-out',
     certFile,
     '-days',
@@ -81,4 +83,15 @@ export async function issueCertificate(directory: string, ca: { caFile: string; 
     extensionsFile,
   ])
   return { certFile, keyFile }
+}
+
+/**
+ * A fresh serial number for one certificate: 127 random bits, positive, as RFC 5280 asks (at most
+ * 20 octets, unpredictable). A shared serial file (-CAcreateserial) is read and rewritten by each
+ * openssl run, so certificates issued at once from one CA could read it half-written and fail.
+ */
+function randomSerial(): string {
+  const bytes = randomBytes(16)
+  bytes[0] = (bytes[0] ?? 0) & 0x7f
+  return `0x${bytes.toString('hex')}`
 }
