@@ -9,7 +9,8 @@
 // (monitorEventLoopDelay, INFO's eventloop_delay_max_ms since CONFIG RESETSTAT).
 //
 // Run with `npm run bench:shard`; KEYS, VALUE_BYTES, CLIENTS and BASELINE_MS override the defaults,
-// and GROUP_ARGS adds arguments to every `lograft shard group` (e.g. "--max-chunk-bytes 1048576").
+// and GROUP_ARGS adds arguments to every `lograft shard group` (e.g. "--max-chunk-bytes 1048576", or
+// "--max-migration-rate 1000000" to see what a slower move leaves the other shards).
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'

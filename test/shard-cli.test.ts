@@ -22,6 +22,25 @@ t.test('bad input to lograft shard is a usage error (exit 2) that says what is w
     ],
     [['shard', 'move', '--controller', '127.0.0.1:7201', '--shard', '10', '--gid', '100'], /--shard must be below 10, got 10/],
     [['shard', 'leave', '--controller', '127.0.0.1:7201'], /shard leave needs --controller and --gid/],
+    [
+      [
+        'shard',
+        'group',
+        '--gid',
+        '100',
+        '--id',
+        '1',
+        '--peers',
+        '1=127.0.0.1:7301',
+        '--data',
+        '/nonexistent',
+        '--controller',
+        '127.0.0.1:7201',
+        '--max-migration-rate',
+        '0',
+      ],
+      /--max-migration-rate must be an integer ≥ 1, got "0"/,
+    ],
   ]
   for (const [args, message] of cases) {
     const run = await lograft(...args)

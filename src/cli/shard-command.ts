@@ -105,6 +105,7 @@ async function groupCommand(args: string[]): Promise<void> {
       'max-raft-state': { type: 'string' },
       'max-chunk-bytes': { type: 'string' },
       'max-chunks-in-flight': { type: 'string' },
+      'max-migration-rate': { type: 'string' },
       'cluster-id': { type: 'string' },
       ...TLS_FLAG_OPTIONS,
       ...RESP_SECURITY_FLAG_OPTIONS,
@@ -131,6 +132,9 @@ async function groupCommand(args: string[]): Promise<void> {
     ...(values['max-chunks-in-flight'] === undefined
       ? {}
       : { maxChunksInFlight: requireInteger('max-chunks-in-flight', values['max-chunks-in-flight'], 0, 1) }),
+    ...(values['max-migration-rate'] === undefined
+      ? {}
+      : { maxMigrationBytesPerSecond: requireInteger('max-migration-rate', values['max-migration-rate'], 0, 1) }),
     ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
     ...(tls ? { tls } : {}),
     ...respSecurity,

@@ -40,7 +40,8 @@ lograft mr seq --app APP [--out FILE] [--split-mib N] FILES...
 
 export const SHARD_USAGE = `lograft shard controller --id ID --peers ID=HOST:PORT,... --data DIR [--cluster-id ID] [--max-raft-state BYTES] [TLS options]
 lograft shard group --gid G --id ID --peers ID=HOST:PORT,... --data DIR --controller HOST:PORT,... [--cluster-id ID]
-                    [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES] [--max-chunks-in-flight N] [TLS options]
+                    [--resp HOST:PORT] [--max-raft-state BYTES] [--max-chunk-bytes BYTES] [--max-chunks-in-flight N]
+                    [--max-migration-rate BYTES_PER_SEC] [TLS options]
                     [--requirepass PASSWORD | --requirepass-file FILE] [--resp-tls optional|required]
 lograft shard join --controller HOST:PORT,... --gid G --servers HOST:PORT,...
 lograft shard leave --controller HOST:PORT,... --gid G[,G...]

@@ -51,6 +51,8 @@ export interface ShardGroupNodeOptions extends ReplicaOptions, RespSecurityOptio
   maxChunkBytes?: number
   /** Chunks of an incoming shard proposed and not yet applied, while the next is fetched. Default: GroupServer's (1). */
   maxChunksInFlight?: number
+  /** Bytes per second of incoming shard data the group's leader pulls. Default: no limit. */
+  maxMigrationBytesPerSecond?: number
   /** Per-RPC timeout towards the controller and other groups. Default 1000 ms. */
   rpcTimeoutMs?: number
   /** Hears about each shard this server starts sending to another group (for progress displays and tests). */
@@ -121,6 +123,7 @@ export class ShardGroupNode {
         rpcTimeoutMs,
         ...(options.maxChunkBytes === undefined ? {} : { maxChunkBytes: options.maxChunkBytes }),
         ...(options.maxChunksInFlight === undefined ? {} : { maxChunksInFlight: options.maxChunksInFlight }),
+        ...(options.maxMigrationBytesPerSecond === undefined ? {} : { maxMigrationBytesPerSecond: options.maxMigrationBytesPerSecond }),
         ...(options.onTransferPlanned ? { onTransferPlanned: options.onTransferPlanned } : {}),
       })
       let resp: RespEndpoint | null = null

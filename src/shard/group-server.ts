@@ -23,6 +23,7 @@ import type { ShardState } from './shard-state.js'
 /** Reads never append, so the flavour of append does not matter to them. */
 const READ_OPTIONS = { appendReturnsOldValue: false }
 import { ShardOperationTracker, type TransferPlan, planTransfer } from './migration-source.js'
+import { MigrationPacer } from './migration-pacer.js'
 import { type DeleteReply, type FetchReply, type FetchRequest, deleteShardMethod, fetchShardMethod } from './shard-rpc.js'
 
 export type GroupReplica = ReplicatedStateMachine<GroupState, GroupCommand, GroupResult>
@@ -60,6 +61,11 @@ export interface GroupServerOptions {
    * shards 17% of their throughput instead of 28%, and their p99 5.7x instead of 4.3x).
    */
   maxChunksInFlight?: number
+  /**
+   * Bytes per second of incoming shard data this group's leader pulls, all shards together: a
+   * slower move that leaves the other shards more of the machine. Default: no limit.
+   */
+  maxMigrationBytesPerSecond?: number
   /** Per-RPC timeout towards other groups and the controller. Default 1000 ms. */
   rpcTimeoutMs?: number
   /** Hears about each shard this server starts sending (for progress displays and tests). */
@@ -91,6 +97,7 @@ export class GroupServer {
   private readonly outgoing = new Map<string, OutgoingTransfer>()
   private readonly pulling = new Set<number>()
   private readonly confirming = new Set<number>()
+  private readonly pacer: MigrationPacer | null
   private pollTimer: TimerHandle | null = null
   private polling = false
   private stopped = false
@@ -99,6 +106,7 @@ export class GroupServer {
   constructor(options: GroupServerOptions) {
     this.options = options
     this.replica = options.replica
+    this.pacer = options.maxMigrationBytesPerSecond === undefined ? null : new MigrationPacer(options.maxMigrationBytesPerSecond, options.clock)
     // Subscribed before the replica starts, so the tracker sees the log replayed from the snapshot.
     this.replica.outcomes$.subscribe((outcome) => {
       this.tracker.observe(outcome, this.replica.state)
@@ -340,6 +348,10 @@ export class GroupServer {
         break
       }
       fetched = true
+      if (this.pacer) {
+        await this.pacer.take(reply.payload.length)
+        if (!this.stillPulling(shard, configNum)) break
+      }
       if (reply.transferId !== transferId) {
         // The source began another transfer (a new leader there): its chunk 0, after everything of the old one settles.
         while (inFlight.length > 0) await settleOldest()

@@ -27,6 +27,8 @@ export interface ShardClusterOptions {
   /** Per-request network latency [min, max] ms; see SimNetwork.setLatency. */
   latencyMs?: readonly [number, number]
   keyToShard?: KeyToShard
+  /** Every group server's maxMigrationBytesPerSecond; omit for no limit. */
+  maxMigrationBytesPerSecond?: number
 }
 
 export class ShardCluster {
@@ -79,6 +81,7 @@ export class ShardCluster {
             sessionLimits: DEFAULT_SESSION_LIMITS,
             logger: silentLogger,
             onTransferPlanned: (report) => this.transfers.push(report),
+            ...(options.maxMigrationBytesPerSecond === undefined ? {} : { maxMigrationBytesPerSecond: options.maxMigrationBytesPerSecond }),
           })
           server.start()
           return () => server.stop()

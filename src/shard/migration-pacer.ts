@@ -1,0 +1,32 @@
+// Paces a group's incoming shard data to a byte rate. A move at full speed takes the CPU and disk
+// that the other shards' clients need (bench:shard: they keep about a third of their throughput
+// while an 11 MB shard moves); an operator who would rather the move took longer sets a rate, as
+// CockroachDB (kv.snapshot_rebalance.max_rate), TiKV (snap-io-max-bytes-per-sec) and Cassandra
+// (stream_throughput_outbound) let one do for theirs.
+
+import { assert } from '../base/assert.js'
+import { type Clock, sleep } from '../base/clock.js'
+
+export class MigrationPacer {
+  /** When the next chunk may start, on the clock: the previous chunks' bytes at the rate, from when each started. */
+  private nextStartMs = Number.NEGATIVE_INFINITY
+
+  constructor(
+    private readonly bytesPerSecond: number,
+    private readonly clock: Clock,
+  ) {
+    assert(Number.isFinite(bytesPerSecond) && bytesPerSecond > 0, () => `a migration rate must be a positive number of bytes per second, got ${bytesPerSecond}`)
+  }
+
+  /**
+   * Waits until a chunk of `bytes` may go: at once if the chunks before it have had their time,
+   * else when they have. Time left idle is not saved up for a later burst, so over any stretch of
+   * chunks the rate holds, give or take the one chunk that starts it.
+   */
+  async take(bytes: number): Promise<void> {
+    const now = this.clock.now()
+    const start = Math.max(now, this.nextStartMs)
+    this.nextStartMs = start + (bytes / this.bytesPerSecond) * 1000
+    if (start > now) await sleep(this.clock, start - now)
+  }
+}
