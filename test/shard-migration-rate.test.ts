@@ -38,6 +38,21 @@ t.test('the pacer lets a chunk go once the chunks before it have had their bytes
   t.throws(() => new MigrationPacer(0, clock), /positive number of bytes per second/)
 })
 
+t.test('stopping the pacer lets a chunk waiting for its turn go at once, with no timer left', async (t) => {
+  const clock = new VirtualClock()
+  const pacer = new MigrationPacer(1000, clock)
+  await clock.run(async () => {
+    await pacer.take(60_000) // The next chunk may start in a minute.
+    let released = false
+    const waiting = pacer.take(100).then(() => (released = true))
+    await sleep(clock, 10)
+    t.notOk(released, 'the chunk waits its turn')
+    pacer.stop()
+    await waiting
+    t.equal(clock.now(), 10, 'and goes the moment the pacer stops, not a minute later')
+  })
+})
+
 const KEYS = 10
 const VALUE_BYTES = 4000
 const RATE = 4000

@@ -128,6 +128,7 @@ export class GroupServer {
   stop(): void {
     this.stopped = true
     if (this.pollTimer !== null) this.options.clock.clearTimeout(this.pollTimer)
+    this.pacer?.stop()
   }
 
   // ---------------------------------------------------------------- serving

@@ -5,11 +5,14 @@
 // (stream_throughput_outbound) let one do for theirs.
 
 import { assert } from '../base/assert.js'
-import { type Clock, sleep } from '../base/clock.js'
+import type { Clock, TimerHandle } from '../base/clock.js'
 
+/** Spaces chunks so that a group's incoming shard data stays within `bytesPerSecond`, on `clock`. */
 export class MigrationPacer {
   /** When the next chunk may start, on the clock: the previous chunks' bytes at the rate, from when each started. */
   private nextStartMs = Number.NEGATIVE_INFINITY
+  /** Chunks waiting for their turn: a slow rate can hold one for minutes, so stop() lets them go. */
+  private readonly waiting = new Map<TimerHandle, () => void>()
 
   constructor(
     private readonly bytesPerSecond: number,
@@ -27,6 +30,22 @@ export class MigrationPacer {
     const now = this.clock.now()
     const start = Math.max(now, this.nextStartMs)
     this.nextStartMs = start + (bytes / this.bytesPerSecond) * 1000
-    if (start > now) await sleep(this.clock, start - now)
+    if (start <= now) return
+    await new Promise<void>((resolve) => {
+      const handle = this.clock.setTimeout(() => {
+        this.waiting.delete(handle)
+        resolve()
+      }, start - now)
+      this.waiting.set(handle, resolve)
+    })
+  }
+
+  /** Lets every waiting chunk go at once (the server is stopping: its pulls see that and end), with no timer left behind. */
+  stop(): void {
+    for (const [handle, resolve] of this.waiting) {
+      this.clock.clearTimeout(handle)
+      resolve()
+    }
+    this.waiting.clear()
   }
 }
