@@ -16,12 +16,6 @@ export interface MessageCodec<T> {
   decode(bytes: Uint8Array): T
 }
 
-// 64-bit integers decode straight to numbers (protobufjs's documented switch), not long.js objects
-// that toObject then converts: one allocation less per field, on every message. A value past
-// 2^53 - 1 still comes out unsafe (the nearest double is at least 2^53), so unsafeInteger refuses it.
-protobuf.util.Long = null as unknown as typeof protobuf.util.Long
-protobuf.configure()
-
 // From dist/src/rpc/ (where this module runs) up to the package root.
 const protoDirectory = fileURLToPath(new URL('../../../proto/', import.meta.url))
 const roots = new Map<string, protobuf.Root>()
@@ -102,7 +96,9 @@ function planFor(type: protobuf.Type): LongFieldPlan {
 }
 
 function isSafe(value: unknown): boolean {
-  return typeof value !== 'number' || Number.isSafeInteger(value)
+  if (typeof value === 'number') return Number.isSafeInteger(value)
+  const long = value as { toNumber?: () => number } | null
+  return typeof long?.toNumber !== 'function' || Number.isSafeInteger(long.toNumber())
 }
 
 /** "field X is beyond..." for the first 64-bit integer in `message` that is not a safe integer, else null. */
