@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import t from 'tap'
 import { eventually, freePortBlock, lograft, respCommand } from './helpers/kv-processes.js'
+import { infoFields } from '../src/cli/resp-probe.js'
 import { startShardDeployment } from './helpers/shard-processes.js'
 
 t.setTimeout(120_000)
@@ -69,4 +70,22 @@ t.test("a server joins a running group and the controller's configuration follow
     for (const id of [...group.servers.map((server) => server.id), `g${GID}-4`]) t.comment(`${id}:\n${deployment.supervisor.recentErrorOutput(id)}`)
   }
   t.equal(await respCommand(respPort, 'SET', 'after', 'removal'), 'OK')
+})
+
+t.test("a group server's INFO gives its longest event-loop stall and busy time, and CONFIG RESETSTAT answers", async (t) => {
+  const port = Number(group.servers[0]?.respAddress?.split(':')[1])
+  const numbers = async (): Promise<number[]> => {
+    const fields = await infoFields(port)
+    return ['eventloop_delay_max_ms', 'eventloop_busy_max_ms'].map((name) => Number(fields?.get(name)))
+  }
+  const [delayMs, busyMs] = await numbers()
+  t.ok(Number.isFinite(delayMs) && (delayMs as number) > 0, `eventloop_delay_max_ms is ${delayMs}`)
+  // Starting the server (opening LevelDB, replaying the log) is work on its event loop.
+  t.ok(Number.isFinite(busyMs) && (busyMs as number) > 0, `eventloop_busy_max_ms is ${busyMs}`)
+  t.equal(await respCommand(port, 'CONFIG', 'RESETSTAT'), 'OK')
+  const after = await numbers()
+  t.ok(
+    after.every((ms) => Number.isFinite(ms) && ms >= 0),
+    `after CONFIG RESETSTAT, delay ${after[0]} ms and busy ${after[1]} ms (a new window; the stalls are measured in test/event-loop-stalls)`,
+  )
 })

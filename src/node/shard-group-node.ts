@@ -128,42 +128,47 @@ export class ShardGroupNode {
       })
       let resp: RespEndpoint | null = null
       const stalls = new EventLoopStalls()
-      if (options.respAddress) {
-        const backend = new ShardForwardingBackend({
+      try {
+        if (options.respAddress) {
+          const backend = new ShardForwardingBackend({
+            transport,
+            controller: controllerClerk(),
+            shardCount,
+            keyToShard: DEPLOYMENT_KEY_TO_SHARD,
+            requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+            rpcTimeoutMs,
+            retryPauseMs: 25,
+            maxClerks: options.maxForwardingClerks ?? 1024,
+            info: () => groupInfo(options.gid, options.id, host.clusterId, replica, stalls),
+            resetStats: () => stalls.reset(),
+          })
+          resp = await startRespEndpoint(options.respAddress, options, options.tls, {
+            backend,
+            logger,
+            maxValueBytes,
+            info: { lograft_node: options.id, lograft_gid: options.gid },
+          })
+        }
+        const respServer = resp?.server ?? null
+        const monitoring = await startNodeMonitoring({
+          replica,
           transport,
-          controller: controllerClerk(),
-          shardCount,
-          keyToShard: DEPLOYMENT_KEY_TO_SHARD,
-          requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-          rpcTimeoutMs,
-          retryPauseMs: 25,
-          maxClerks: options.maxForwardingClerks ?? 1024,
-          info: () => groupInfo(options.gid, options.id, host.clusterId, replica, stalls),
-          resetStats: () => stalls.reset(),
-        })
-        resp = await startRespEndpoint(options.respAddress, options, options.tls, {
-          backend,
+          clusterId: host.clusterId,
+          labels: { node: options.id, gid: String(options.gid) },
+          address: options.metricsAddress,
           logger,
-          maxValueBytes,
-          info: { lograft_node: options.id, lograft_gid: options.gid },
+          collectors: [
+            (registry) => registerShardGroupMetrics(registry, () => replica.state),
+            ...(respServer ? [(registry: Registry) => registerRespMetrics(registry, respServer)] : []),
+          ],
         })
+        server.start()
+        replica.start()
+        return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring, stalls)
+      } catch (error) {
+        stalls.stop() // Its timer and file would outlive a server that never started.
+        throw error
       }
-      const respServer = resp?.server ?? null
-      const monitoring = await startNodeMonitoring({
-        replica,
-        transport,
-        clusterId: host.clusterId,
-        labels: { node: options.id, gid: String(options.gid) },
-        address: options.metricsAddress,
-        logger,
-        collectors: [
-          (registry) => registerShardGroupMetrics(registry, () => replica.state),
-          ...(respServer ? [(registry: Registry) => registerRespMetrics(registry, respServer)] : []),
-        ],
-      })
-      server.start()
-      replica.start()
-      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring, stalls)
     })
   }
 
@@ -203,9 +208,10 @@ function shardsIn(replica: GroupReplica, status: ShardStatus): string {
     .join(',')
 }
 
-/** INFO of a group server: Raft's sections, which shards it holds at which configuration, and its longest event-loop stall. */
+/** INFO of a group server: Raft's sections, which shards it holds at which configuration, and its longest event-loop stall and busy stretch. */
 function groupInfo(gid: number, id: string, clusterId: string, replica: GroupReplica, stalls: EventLoopStalls): KvInfoSections {
   const state = replica.state
+  const busyMs = stalls.maxBusyMs()
   let keys = 0
   let expires = 0
   for (const held of state.shards.values()) {
@@ -228,6 +234,9 @@ function groupInfo(gid: number, id: string, clusterId: string, replica: GroupRep
     },
     Keyspace: { db0: `keys=${keys},expires=${expires}` },
     // Since the start or CONFIG RESETSTAT.
-    Stats: { eventloop_delay_max_ms: stalls.maxMs().toFixed(1) },
+    Stats: {
+      eventloop_delay_max_ms: stalls.maxMs().toFixed(1),
+      ...(busyMs === null ? {} : { eventloop_busy_max_ms: busyMs.toFixed(1) }),
+    },
   }
 }
