@@ -54,6 +54,7 @@ export class EventLoopStalls {
     return this.cpu ? this.maxBusyNs / NS_PER_MS : null
   }
 
+  /** Starts a new window. The delay's first interval after it goes unmeasured: Node's histogram starts over from the next tick. */
   reset(): void {
     this.histogram.reset()
     this.maxBusyNs = 0
