@@ -3,10 +3,12 @@
 // the group's server list (the group's leader tells the controller); then a server is removed and
 // the list follows again. Keys written before are read back through the new server throughout.
 
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { eventually, freePortBlock, lograft, respCommand } from './helpers/kv-processes.js'
 import { infoFields } from '../src/cli/resp-probe.js'
+import { GROUP_SERVER_NODE_OPTIONS } from '../src/cli/shard-layout.js'
 import { startShardDeployment } from './helpers/shard-processes.js'
 
 t.setTimeout(120_000)
@@ -87,5 +89,16 @@ t.test("a group server's INFO gives its longest event-loop stall and busy time, 
   t.ok(
     after.every((ms) => Number.isFinite(ms) && ms >= 0),
     `after CONFIG RESETSTAT, delay ${after[0]} ms and busy ${after[1]} ms (a new window; the stalls are measured in test/event-loop-stalls)`,
+  )
+})
+
+t.test('a group server runs with the young generation sized for moving shards', async (t) => {
+  const pid = deployment.supervisor.pid(group.servers[0]?.id as string)
+  if (pid === null) throw new Error('the first group server is not running')
+  const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')
+  for (const option of GROUP_SERVER_NODE_OPTIONS) t.ok(commandLine.includes(option), `${option} in ${commandLine.join(' ')}`)
+  t.ok(
+    commandLine.indexOf(GROUP_SERVER_NODE_OPTIONS[0] as string) < commandLine.findIndex((word) => word.endsWith('main.js')),
+    'given to Node, before the script',
   )
 })

@@ -17,6 +17,8 @@ export interface ProcessSpec {
   readonly id: string
   /** The arguments after `lograft` (without --supervised, which the supervisor adds). */
   readonly args: readonly string[]
+  /** Options for Node itself, before the script (V8's heap sizes, say); none by default. */
+  readonly nodeOptions?: readonly string[]
   /** A line of standard output that contains this says the process is ready. */
   readonly readyText: string
   /** Created before the process starts. */
@@ -48,7 +50,9 @@ export class ProcessSupervisor {
   /** Starts a process and resolves once it reports ready; rejects with its error output if it exits first. */
   start(spec: ProcessSpec): Promise<void> {
     mkdirSync(spec.dataDirectory, { recursive: true })
-    const child = spawn(process.execPath, ['--enable-source-maps', MAIN, ...spec.args, '--supervised'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--enable-source-maps', ...(spec.nodeOptions ?? []), MAIN, ...spec.args, '--supervised'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     this.processes.set(spec.id, child)
     return new Promise((resolve, reject) => {
       let errors = ''
@@ -95,6 +99,11 @@ export class ProcessSupervisor {
   /** Whether process `id` has been started and has not exited (it may not be ready yet). */
   isRunning(id: string): boolean {
     return this.processes.has(id)
+  }
+
+  /** The operating system's id of process `id`, while it runs (to read its /proc entries, say); null otherwise. */
+  pid(id: string): number | null {
+    return this.processes.get(id)?.pid ?? null
   }
 
   /** The last few KiB a process (its latest run) wrote to stderr: its log. */
