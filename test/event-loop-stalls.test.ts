@@ -45,51 +45,51 @@ t.test("the main thread's CPU time is readable here and grows with work, not wit
   }
 })
 
-t.test('long work on the event loop shows in both the delay and the busy time', async (t) => {
+/**
+ * Runs `body` with stalls being measured from a fresh window: the checks' timers have started, and a
+ * few ticks have passed since the reset, because monitorEventLoopDelay measures nothing in the first
+ * interval after one (its timer has no previous tick to measure from).
+ */
+async function measuring(body: (stalls: EventLoopStalls) => Promise<void>): Promise<void> {
   const stalls = new EventLoopStalls()
+  stalls.start()
   try {
-    await sleep(30) // The checks' timers start.
+    await sleep(30)
     stalls.reset()
     await sleep(30)
+    await body(stalls)
+  } finally {
+    stalls.stop()
+  }
+}
+
+t.test('long work on the event loop shows in both the delay and the busy time', async (t) => {
+  await measuring(async (stalls) => {
     work(80)
     await sleep(40) // The late checks run and record it.
     t.ok(stalls.maxMs() >= 60, `delay ${stalls.maxMs()} ms after 80 ms of work`)
     const busy = stalls.maxBusyMs()
     t.ok(busy !== null && busy >= 60, `busy ${busy} ms after 80 ms of work`)
-  } finally {
-    stalls.stop()
-  }
+  })
 })
 
 t.test('a process left waiting (stopped from outside) shows a long delay but no long work', async (t) => {
-  const stalls = new EventLoopStalls()
-  try {
-    await sleep(30)
-    stalls.reset()
-    // monitorEventLoopDelay measures nothing in the first interval after a reset (its timer has no
-    // previous tick to measure from), so the stop waits for a few ticks.
-    await sleep(30)
+  await measuring(async (stalls) => {
     await stoppedFromOutside(200)
     await sleep(40)
     t.ok(stalls.maxMs() >= 120, `delay ${stalls.maxMs()} ms across a 200 ms stop`)
     const busy = stalls.maxBusyMs()
     t.ok(busy !== null && busy < 40, `busy ${busy} ms across a 200 ms stop: it was not working`)
-  } finally {
-    stalls.stop()
-  }
+  })
 })
 
 t.test('a reset starts a new window', async (t) => {
-  const stalls = new EventLoopStalls()
-  try {
-    await sleep(30)
+  await measuring(async (stalls) => {
     work(150)
     await sleep(40)
     t.ok(stalls.maxMs() >= 120 && (stalls.maxBusyMs() ?? 0) >= 120, `the long work is recorded: delay ${stalls.maxMs()} ms, busy ${stalls.maxBusyMs()} ms`)
     stalls.reset()
     await sleep(60)
     t.ok(stalls.maxMs() < 120 && (stalls.maxBusyMs() ?? Infinity) < 120, `after the reset, delay ${stalls.maxMs()} ms, busy ${stalls.maxBusyMs()} ms`)
-  } finally {
-    stalls.stop()
-  }
+  })
 })

@@ -19,24 +19,25 @@ const NS_PER_MS = 1e6
 
 export class EventLoopStalls {
   private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
-  private readonly cpu: MainThreadCpu | null = openMainThreadCpu()
-  private readonly busyCheck: NodeJS.Timeout | null = null
+  private cpu: MainThreadCpu | null = null
+  private busyCheck: NodeJS.Timeout | null = null
   private lastRunNs = 0
   private maxBusyNs = 0
 
-  constructor() {
+  /** Starts both measures; until then (and after stop) nothing holds a timer or a file. */
+  start(): void {
     this.histogram.enable()
-    const cpu = this.cpu
-    if (cpu) {
-      this.lastRunNs = cpu.runNs()
-      this.busyCheck = setInterval(() => {
-        const runNs = cpu.runNs()
-        this.maxBusyNs = Math.max(this.maxBusyNs, runNs - this.lastRunNs)
-        this.lastRunNs = runNs
-      }, RESOLUTION_MS)
-      // The check measures the process; it must not keep it alive.
-      this.busyCheck.unref()
-    }
+    const cpu = openMainThreadCpu()
+    if (!cpu) return
+    this.cpu = cpu
+    this.lastRunNs = cpu.runNs()
+    this.busyCheck = setInterval(() => {
+      const runNs = cpu.runNs()
+      this.maxBusyNs = Math.max(this.maxBusyNs, runNs - this.lastRunNs)
+      this.lastRunNs = runNs
+    }, RESOLUTION_MS)
+    // The check measures the process; it must not keep it alive.
+    this.busyCheck.unref()
   }
 
   /** The longest delay of the event loop since the start or the last reset, in ms (0 before any). */
@@ -47,8 +48,8 @@ export class EventLoopStalls {
 
   /**
    * The most CPU time the main thread used between two checks since the start or the last reset, in
-   * ms: an upper bound on the longest single piece of work on the event loop. Null where the system
-   * does not keep CPU time per thread.
+   * ms: an upper bound on the longest single piece of work on the event loop. Null before start(),
+   * and where the system does not keep CPU time per thread.
    */
   maxBusyMs(): number | null {
     return this.cpu ? this.maxBusyNs / NS_PER_MS : null
@@ -64,6 +65,8 @@ export class EventLoopStalls {
   stop(): void {
     this.histogram.disable()
     if (this.busyCheck) clearInterval(this.busyCheck)
+    this.busyCheck = null
     this.cpu?.close()
+    this.cpu = null
   }
 }

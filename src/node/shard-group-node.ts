@@ -128,47 +128,43 @@ export class ShardGroupNode {
       })
       let resp: RespEndpoint | null = null
       const stalls = new EventLoopStalls()
-      try {
-        if (options.respAddress) {
-          const backend = new ShardForwardingBackend({
-            transport,
-            controller: controllerClerk(),
-            shardCount,
-            keyToShard: DEPLOYMENT_KEY_TO_SHARD,
-            requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-            rpcTimeoutMs,
-            retryPauseMs: 25,
-            maxClerks: options.maxForwardingClerks ?? 1024,
-            info: () => groupInfo(options.gid, options.id, host.clusterId, replica, stalls),
-            resetStats: () => stalls.reset(),
-          })
-          resp = await startRespEndpoint(options.respAddress, options, options.tls, {
-            backend,
-            logger,
-            maxValueBytes,
-            info: { lograft_node: options.id, lograft_gid: options.gid },
-          })
-        }
-        const respServer = resp?.server ?? null
-        const monitoring = await startNodeMonitoring({
-          replica,
+      if (options.respAddress) {
+        const backend = new ShardForwardingBackend({
           transport,
-          clusterId: host.clusterId,
-          labels: { node: options.id, gid: String(options.gid) },
-          address: options.metricsAddress,
-          logger,
-          collectors: [
-            (registry) => registerShardGroupMetrics(registry, () => replica.state),
-            ...(respServer ? [(registry: Registry) => registerRespMetrics(registry, respServer)] : []),
-          ],
+          controller: controllerClerk(),
+          shardCount,
+          keyToShard: DEPLOYMENT_KEY_TO_SHARD,
+          requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+          rpcTimeoutMs,
+          retryPauseMs: 25,
+          maxClerks: options.maxForwardingClerks ?? 1024,
+          info: () => groupInfo(options.gid, options.id, host.clusterId, replica, stalls),
+          resetStats: () => stalls.reset(),
         })
-        server.start()
-        replica.start()
-        return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring, stalls)
-      } catch (error) {
-        stalls.stop() // Its timer and file would outlive a server that never started.
-        throw error
+        resp = await startRespEndpoint(options.respAddress, options, options.tls, {
+          backend,
+          logger,
+          maxValueBytes,
+          info: { lograft_node: options.id, lograft_gid: options.gid },
+        })
       }
+      const respServer = resp?.server ?? null
+      const monitoring = await startNodeMonitoring({
+        replica,
+        transport,
+        clusterId: host.clusterId,
+        labels: { node: options.id, gid: String(options.gid) },
+        address: options.metricsAddress,
+        logger,
+        collectors: [
+          (registry) => registerShardGroupMetrics(registry, () => replica.state),
+          ...(respServer ? [(registry: Registry) => registerRespMetrics(registry, respServer)] : []),
+        ],
+      })
+      stalls.start()
+      server.start()
+      replica.start()
+      return new ShardGroupNode(options.gid, options.id, replica, host, server, resp?.server ?? null, resp?.port ?? null, monitoring, stalls)
     })
   }
 
