@@ -110,7 +110,7 @@ async function resetStalls(servers: readonly ShardProcess[]): Promise<void> {
  * The longest event-loop stall of any of `servers` since resetStalls, and the most main-thread CPU
  * time any of them used between two checks, as they measured them, in ms.
  */
-async function longestStall(servers: readonly ShardProcess[]): Promise<{ stallMs: number; busyMs: number }> {
+async function longestStallAndWork(servers: readonly ShardProcess[]): Promise<{ stallMs: number; busyMs: number }> {
   const reports = await Promise.all(servers.map((server) => infoFields(respPortOf(server))))
   const field = (name: string): number =>
     Math.max(
@@ -149,7 +149,7 @@ async function workload(
   )
   window.elapsedMs = performance.now() - startedMs
   window.latenciesMs.sort((a, b) => a - b)
-  const stalls = await Promise.all(groups.map((servers) => longestStall(servers)))
+  const stalls = await Promise.all(groups.map((servers) => longestStallAndWork(servers)))
   window.stallsMs = stalls.map((stall) => stall.stallMs)
   window.busyMs = stalls.map((stall) => stall.busyMs)
   return window
