@@ -10,13 +10,17 @@
 // CPU time a server's main thread used between two checks 10 ms apart (eventloop_busy_max_ms): the
 // stall also counts time the operating system left a server waiting for a CPU, the busy time only
 // the server's own work, so together they say whether a long stall was long work or a crowded machine.
+// Each window also gives the CPU the servers used (in cores) and how busy the whole machine was. Then
+// the shard moves back with no clients, and its CPU per MB (over what the idle servers use anyway) is
+// read against a floor measured in the same run (move-floor.ts): the speeds this machine's cores
+// allow a move, with every core free, and with the clients still getting 80% of their throughput.
 //
 // Run with `npm run bench:shard`; KEYS, VALUE_BYTES, CLIENTS and BASELINE_MS override the defaults,
 // and GROUP_ARGS adds arguments to every `lograft shard group` (e.g. "--max-chunk-bytes 1048576", or
 // "--max-migration-rate 1000000" to see what a slower move leaves the other shards).
 
 import { mkdtempSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { infoFields } from '../src/cli/resp-probe.js'
 import { LocalShardDeployment } from '../src/cli/shard-deployment.js'
@@ -24,7 +28,10 @@ import { type ShardProcess, respPortOf, shardLayout, shardLayoutPorts } from '..
 import { DEPLOYMENT_KEY_TO_SHARD } from '../src/node/shard-group-node.js'
 import { RespClient } from '../src/resp/client.js'
 import { DEFAULT_SHARD_COUNT } from '../src/shard/config.js'
+import { DEFAULT_MAX_CHUNK_BYTES } from '../src/shard/group-server.js'
 import { freePortBlock } from '../src/testing/ports.js'
+import { type MoveFloor, machineCpuReading, measureMoveFloor } from './move-floor.js'
+import { type CpuProbe, cpuProbe } from './process-cpu.js'
 import { printTable } from './table.js'
 
 const KEYS = Number(process.env.KEYS ?? 100_000)
@@ -41,6 +48,10 @@ const OTHER_KEYS = 1000
 const MOVE_TIMEOUT_MS = 600_000
 const GIDS = [100, 101] as const
 const GROUP_ARGS = (process.env.GROUP_ARGS ?? '').split(' ').filter((word) => word !== '')
+/** Bytes per migration chunk, as the group servers are told (GROUP_ARGS) or by default. */
+const CHUNK_BYTES = GROUP_ARGS.includes('--max-chunk-bytes') ? Number(GROUP_ARGS[GROUP_ARGS.indexOf('--max-chunk-bytes') + 1]) : DEFAULT_MAX_CHUNK_BYTES
+/** The idle cluster's own CPU (heartbeats, polls) is measured over this long, to be told apart from a move's. */
+const IDLE_MS = 2000
 /** Issue 16's goals for a move. */
 const GOALS = { moveMBps: 30, throughputRatio: 0.8, p99Ratio: 2, stallMs: 20 }
 
@@ -53,6 +64,29 @@ interface Window {
   stallsMs: number[]
   /** The most main-thread CPU time between two 10 ms checks of any server of each group (GIDS' order), in ms. */
   busyMs: number[]
+  cpu: CpuUse
+}
+
+/** The CPU used in a stretch of time: by every lograft server, in cores, and by the whole machine, as a share of all its cores. */
+interface CpuUse {
+  serverCores: number
+  machineBusy: number
+}
+
+interface CpuReading {
+  atMs: number
+  serversMs: number
+  machine: { busy: number; total: number } | null
+}
+
+function readCpu(servers: CpuProbe | null): CpuReading {
+  return { atMs: performance.now(), serversMs: servers?.() ?? NaN, machine: machineCpuReading() }
+}
+
+function cpuSince(start: CpuReading, servers: CpuProbe | null): CpuUse {
+  const end = readCpu(servers)
+  const machineBusy = start.machine && end.machine ? (end.machine.busy - start.machine.busy) / (end.machine.total - start.machine.total) : NaN
+  return { serverCores: (end.serversMs - start.serversMs) / (end.atMs - start.atMs), machineBusy }
 }
 
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -130,8 +164,10 @@ async function workload(
   keys: readonly string[],
   done: Promise<unknown>,
   groups: ReadonlyArray<readonly ShardProcess[]> = [],
+  servers: CpuProbe | null = null,
 ): Promise<Window> {
-  const window: Window = { name, latenciesMs: [], elapsedMs: 0, errors: 0, stallsMs: [], busyMs: [] }
+  const window: Window = { name, latenciesMs: [], elapsedMs: 0, errors: 0, stallsMs: [], busyMs: [], cpu: { serverCores: NaN, machineBusy: NaN } }
+  const cpuAtStart = readCpu(servers)
   let finished = false
   void done.finally(() => (finished = true))
   const startedMs = performance.now()
@@ -148,6 +184,7 @@ async function workload(
     }),
   )
   window.elapsedMs = performance.now() - startedMs
+  window.cpu = cpuSince(cpuAtStart, servers)
   window.latenciesMs.sort((a, b) => a - b)
   const stalls = await Promise.all(groups.map((servers) => longestStallAndWork(servers)))
   window.stallsMs = stalls.map((stall) => stall.stallMs)
@@ -209,8 +246,15 @@ try {
   await workload('warm-up', clients, otherKeys, pause(1000))
   const groups = GIDS.map((gid) => deployment.group(gid).servers)
   const allServers = groups.flat()
+  const serversCpu = cpuProbe(
+    [...layout.controllers, ...allServers].map((server) => {
+      const pid = deployment.supervisor.pid(server.id)
+      if (pid === null) throw new Error(`${server.id} is not running`)
+      return pid
+    }),
+  )
   await resetStalls(allServers)
-  const before = await workload('no move (before)', clients, otherKeys, pause(BASELINE_MS), groups)
+  const before = await workload('no move (before)', clients, otherKeys, pause(BASELINE_MS), groups, serversCpu)
 
   say(`moving shard ${shard} from group ${from} to group ${to}…`)
   const previous = await deployment.admin.query(-1)
@@ -221,11 +265,30 @@ try {
   const settled = deployment.waitForConfig(previous, moved, MOVE_TIMEOUT_MS, (event) => {
     if (event.kind === 'served' && event.shards.includes(shard)) servedMs = performance.now() - moveStartedMs
   })
-  const during = await workload('during the move', clients, otherKeys, settled, groups)
+  const during = await workload('during the move', clients, otherKeys, settled, groups, serversCpu)
   await settled
   const settledMs = performance.now() - moveStartedMs
   await resetStalls(allServers)
-  const after = await workload('no move (after)', clients, otherKeys, pause(Math.max(1000, settledMs)), groups)
+  const after = await workload('no move (after)', clients, otherKeys, pause(Math.max(1000, settledMs)), groups, serversCpu)
+
+  // The same move back, with the clients stopped, for what a move itself costs: the servers' CPU
+  // over what the idle cluster uses on its own in as long.
+  const idleAtStart = readCpu(serversCpu)
+  await pause(IDLE_MS)
+  const idleCores = cpuSince(idleAtStart, serversCpu).serverCores
+  say(`moving shard ${shard} back to group ${from}, with no clients…`)
+  const beforeBack = await deployment.admin.query(-1)
+  const backAtStart = readCpu(serversCpu)
+  const movedBack = (await deployment.admin.move(shard, from)).config
+  let backServedMs = NaN
+  await deployment.waitForConfig(beforeBack, movedBack, MOVE_TIMEOUT_MS, (event) => {
+    if (event.kind === 'served' && event.shards.includes(shard)) backServedMs = performance.now() - backAtStart.atMs
+  })
+  const backSettledMs = performance.now() - backAtStart.atMs
+  const back = cpuSince(backAtStart, serversCpu)
+  await cleanUp()
+  say('measuring the floor of a move on this machine…')
+  const floor = await measureMoveFloor(bigKeys, VALUE_BYTES, CHUNK_BYTES)
 
   const loadAfter = loadavg()
   const mb = shardBytes / 1e6
@@ -261,6 +324,8 @@ try {
       'errors',
       ...GIDS.map((gid) => `stall ms, group ${gid}`),
       ...GIDS.map((gid) => `busy ms, group ${gid}`),
+      "servers' CPU, cores",
+      'machine CPU busy',
     ],
     [before, during, after].map((window) => [
       window.name,
@@ -274,6 +339,8 @@ try {
       String(window.errors),
       ...window.stallsMs.map((ms) => ms.toFixed(1)),
       ...window.busyMs.map((ms) => ms.toFixed(1)),
+      window.cpu.serverCores.toFixed(2),
+      `${(100 * window.cpu.machineBusy).toFixed(0)}%`,
     ]),
   )
   console.log()
@@ -298,6 +365,66 @@ try {
       ['longest work on an event loop during the move', `≤ ~${GOALS.stallMs} ms`, `${busyMs.toFixed(1)} ms`, met(busyMs <= GOALS.stallMs)],
     ],
   )
+  console.log()
+  printFloor(floor, {
+    mb,
+    servedMs: backServedMs,
+    settledMs: backSettledMs,
+    moveCpuMsPerMB: ((back.serverCores - idleCores) * backSettledMs) / mb,
+    idleCores,
+    clientsBusy: before.cpu.machineBusy,
+  })
 } finally {
   await cleanUp()
+}
+
+/** What the move back, with no clients, measured. */
+interface MoveAlone {
+  mb: number
+  servedMs: number
+  settledMs: number
+  /** The servers' CPU over the idle cluster's, until the old owner deleted the shard, per MB moved. */
+  moveCpuMsPerMB: number
+  idleCores: number
+  /** The share of the machine busy in the no-move window before the move, with the clients running. */
+  clientsBusy: number
+}
+
+/** The floor's steps, the move alone against their sum, and the speeds this machine's cores allow a move. */
+function printFloor(floor: MoveFloor, alone: MoveAlone): void {
+  const cores = cpus().length
+  console.log(
+    `the same move back, with no clients: served in ${(alone.servedMs / 1000).toFixed(2)} s (${(alone.mb / (alone.servedMs / 1000)).toFixed(2)} MB/s), ` +
+      `the old owner's copy deleted in ${(alone.settledMs / 1000).toFixed(2)} s; the idle servers use ${alone.idleCores.toFixed(2)} cores between them`,
+  )
+  console.log('the least CPU a move into a 3-server group can cost: each server receives the bytes, writes them synced and maps them, measured now:')
+  printTable(
+    ['step', 'CPU ms per MB'],
+    [
+      ['loopback TCP to another process (sender and receiver)', floor.transferMsPerMB.toFixed(1)],
+      [`classic-level puts of ${CHUNK_BYTES}-byte chunks, synced`, floor.syncedWriteMsPerMB.toFixed(1)],
+      ['keys and values decoded into a Map', floor.keyMapMsPerMB.toFixed(1)],
+      ['floor: 3 servers, each all three steps', floor.moveMsPerMB.toFixed(1)],
+      [
+        `the move back: servers' CPU over the idle cluster's (${(alone.moveCpuMsPerMB / floor.moveMsPerMB).toFixed(1)}× the floor)`,
+        alone.moveCpuMsPerMB.toFixed(1),
+      ],
+    ],
+  )
+  // A closed-loop client load takes whatever CPU it is given; at 80% of its throughput it needs about
+  // 80% of the CPU it had, and a move may have only what that leaves.
+  const sparedCores = cores * (1 - GOALS.throughputRatio * alone.clientsBusy)
+  const speed = (coresForMove: number, msPerMB: number): string => `${((coresForMove * 1000) / msPerMB).toFixed(1)} MB/s`
+  printTable(
+    [`fastest move on this machine's ${cores} cores`, 'cores for the move', "at the floor's cost", "at the move's cost"],
+    [
+      ['with every core free', cores.toFixed(2), speed(cores, floor.moveMsPerMB), speed(cores, alone.moveCpuMsPerMB)],
+      [
+        `with the clients at ${GOALS.throughputRatio * 100}% (machine ${(100 * alone.clientsBusy).toFixed(0)}% busy without a move)`,
+        sparedCores.toFixed(2),
+        speed(sparedCores, floor.moveMsPerMB),
+        speed(sparedCores, alone.moveCpuMsPerMB),
+      ],
+    ],
+  )
 }

@@ -19,12 +19,14 @@ import type { KeyToShard, ShardConfig } from './config.js'
 import { chunkPayloadFault, encodeChunkCommand } from './group-codec.js'
 import { type GroupCommand, type GroupResult, type GroupState, isSettled, serves, shardRefusal } from './group-machine.js'
 import type { ShardState } from './shard-state.js'
-
-/** Reads never append, so the flavour of append does not matter to them. */
-const READ_OPTIONS = { appendReturnsOldValue: false }
 import { ShardOperationTracker, type TransferPlan, planTransfer } from './migration-source.js'
 import { MigrationPacer } from './migration-pacer.js'
 import { type DeleteReply, type FetchReply, type FetchRequest, deleteShardMethod, fetchShardMethod } from './shard-rpc.js'
+
+/** Reads never append, so the flavour of append does not matter to them. */
+const READ_OPTIONS = { appendReturnsOldValue: false }
+/** Bytes of keys and values per migration chunk, unless GroupServerOptions.maxChunkBytes says otherwise. */
+export const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024
 
 export type GroupReplica = ReplicatedStateMachine<GroupState, GroupCommand, GroupResult>
 
@@ -52,7 +54,7 @@ export interface GroupServerOptions {
   logger: Logger
   /** How often the leader looks for a new configuration, shards to pull and deletions to confirm. Default 100 ms. */
   pollIntervalMs?: number
-  /** Bytes of keys and values per migration chunk. Default 256 KiB. */
+  /** Bytes of keys and values per migration chunk. Default DEFAULT_MAX_CHUNK_BYTES (256 KiB). */
   maxChunkBytes?: number
   /**
    * Chunks of an incoming shard proposed to the log and not yet applied, while the next is
@@ -191,7 +193,7 @@ export class GroupServer {
         shardId: shard,
         tracker: this.tracker,
         limits: this.options.sessionLimits,
-        maxChunkBytes: this.options.maxChunkBytes ?? 256 * 1024,
+        maxChunkBytes: this.options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES,
         nextTurn: () => new Promise((resolve) => this.options.clock.defer(resolve)),
       }),
     }
