@@ -6,6 +6,8 @@
 //   N workers    lograft mr run --app wc --workers N --reduce 10  (coordinator + N worker processes)
 //   2 seqs at once  two `mr seq` side by side: not a tool, but how much a second core gives on this
 //                work on a shared machine, which bounds what two workers can gain over one process
+//   start-up     `mr seq` of an empty file: what starting one lograft process costs. `mr run` starts
+//                two, one after the other (itself, then its workers), before the first map runs
 // LC_ALL=C is the fastest locale for sort and tr, and the order it sorts in (bytes) is the order of
 // lograft's outputs; on an ASCII corpus `[:alpha:]` is then the same set of letters as \p{L}, so in
 // the first round every tool's output is compared with the coreutils count, word by word.
@@ -18,7 +20,7 @@
 // CPU profile to DIR as it exits.
 
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -115,6 +117,26 @@ function timeOnce(corpus: Corpus, setup: Setup, withCounts: boolean): Promise<{ 
   })
 }
 
+/** The wall time of `mr seq` on one empty file, in a fresh directory: node, lograft's modules, and the app, and no work. */
+function timeStartup(): Promise<number> {
+  const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-mr-start-'))
+  writeFileSync(join(directory, 'empty.txt'), '')
+  const startMs = performance.now()
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [MAIN, 'mr', 'seq', '--app', 'wc', 'empty.txt'],
+      { cwd: directory, env: lograftEnv, timeout: RUN_LIMIT_MS },
+      (error, _stdout, stderr) => {
+        const ms = performance.now() - startMs
+        rmSync(directory, { recursive: true, force: true })
+        if (error) reject(new Error(`mr seq of an empty file failed: ${error.message}\n${stderr}`))
+        else resolve(ms)
+      },
+    )
+  })
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -131,6 +153,7 @@ interface Measured {
 
 const loadBefore = loadavg()[0] ?? 0
 const measured: Measured[] = []
+const startupTimes: number[] = []
 try {
   for (const shape of SHAPES) {
     const corpus = makeCorpus(shape, CORPUS_BYTES)
@@ -138,6 +161,7 @@ try {
     measured.push({ corpus, setups, times: new Map(setups.map((setup) => [setup.name, []])), reference: null })
   }
   for (let round = 0; round < ROUNDS; round++) {
+    startupTimes.push(await timeStartup())
     for (const run of measured) {
       for (const setup of run.setups) {
         const { ms, counts } = await timeOnce(run.corpus, setup, round === 0)
@@ -155,6 +179,8 @@ try {
 
 console.log(`${ROUNDS} rounds, ${cpus().length} cores, load average ${loadBefore.toFixed(1)} before and ${(loadavg()[0] ?? 0).toFixed(1)} after`)
 console.log('in round 1 every output counted the same words as coreutils')
+const startupMs = median(startupTimes)
+console.log(`a lograft process starts in ${(startupMs / 1000).toFixed(2)} s (median of \`mr seq\` on an empty file)`)
 for (const { corpus, setups, times } of measured) {
   const medians = new Map(setups.map((setup) => [setup.name, median(times.get(setup.name) ?? [])]))
   const seqMs = medians.get('seq') ?? Number.NaN
@@ -174,11 +200,18 @@ for (const { corpus, setups, times } of measured) {
       ]
     }),
   )
-  // Two seqs at once do twice seq's work: this is the throughput of both cores over one's.
+  // Two seqs at once do twice seq's work: this is the throughput of both cores over one's. Two
+  // workers can at best share seq's work past its start-up at that throughput, after two start-ups
+  // one after the other (mr run's own, then the workers'); anything more is their overhead.
   const cores = (2 * seqMs) / (medians.get(TWO_SEQS) ?? Number.NaN)
+  const bestTwoWorkersMs = 2 * startupMs + (seqMs - startupMs) / cores
   console.log(
-    `two seqs at once ran at ${cores.toFixed(2)}x the throughput of one (2.00: two free cores), so 2 workers ` +
-      `could reach ${(1 / cores).toFixed(2)}x seq at best, before starting processes and reducing`,
+    `two seqs at once ran at ${cores.toFixed(2)}x the throughput of one (2.00: two free cores): 2 workers sharing seq's work ` +
+      `at that throughput could reach ${(1 / cores).toFixed(2)}x seq`,
+  )
+  console.log(
+    `with mr run's two start-ups one after the other (itself, then its workers: 2 × ${(startupMs / 1000).toFixed(2)} s) and only seq's work ` +
+      `past its own start-up shared, at best ${(bestTwoWorkersMs / seqMs).toFixed(2)}x seq`,
   )
   const seqRatio = seqMs / coreutilsMs
   const twoWorkersRatio = (medians.get('2 workers') ?? Number.NaN) / seqMs
