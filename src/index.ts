@@ -42,10 +42,11 @@ export { RpcError, isRpcError, type RpcErrorCode } from './rpc/errors.js'
 export type { Transport, Handler, CallContext, CallOptions, ServiceAccess } from './rpc/transport.js'
 export { invoke, handler, rpcMethod, type RpcMethod } from './rpc/service.js'
 export { protoFileCodec, type MessageCodec } from './rpc/proto.js'
-export { TcpTransport, DEFAULT_MAX_FRAME_BYTES, parseAddress, type TcpTransportOptions } from './rpc/tcp-transport.js'
+export { TcpTransport, DEFAULT_MAX_FRAME_BYTES, type TcpTransportOptions } from './rpc/tcp-transport.js'
+export { parseAddress } from './rpc/address.js'
 export type { ClusterIdentity, IncarnationCheck } from './rpc/handshake.js'
 export { TlsConfigError, loadTlsFiles, type TlsConfig, type TlsFiles } from './rpc/tls.js'
-export type { PeerAddress } from './rpc/tcp-peer-link.js'
+export type { PeerAddress } from './rpc/address.js'
 
 // Raft.
 export { RaftNode, type RaftNodeOptions, type AppliedMessage, type MembershipState } from './raft/node.js'

@@ -3,8 +3,8 @@
 
 import { hostname } from 'node:os'
 import { loadApp, runSequential, runWorker } from '../mapreduce/index.js'
-import { formatAddress } from '../rpc/tcp-peer-link.js'
-import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
+import { formatAddress, parseAddress } from '../rpc/address.js'
+import { TcpTransport } from '../rpc/tcp-transport.js'
 import { sleep, systemClock } from '../base/clock.js'
 import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger, splitBytesFlag } from './mr-job.js'
 import { runLocalJob } from './mr-run.js'

@@ -2,7 +2,8 @@
 // shard controller through its clerk over TCP, with a deadline so an unreachable controller is an
 // error rather than a hang.
 
-import { TcpTransport, parseAddress } from '../rpc/tcp-transport.js'
+import { parseAddress } from '../rpc/address.js'
+import { TcpTransport } from '../rpc/tcp-transport.js'
 import { DEFAULT_SHARD_COUNT, type ShardConfig, groupIds } from '../shard/config.js'
 import { ControllerClerk } from '../shard/controller-clerk.js'
 import { quietLogger } from './mr-job.js'

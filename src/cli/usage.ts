@@ -2,7 +2,7 @@
 // command, and a non-zero exit — never a stack trace.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { parseAddress } from '../rpc/tcp-transport.js'
+import { parseAddress } from '../rpc/address.js'
 
 export class UsageError extends Error {
   readonly code = 'ERR_USAGE'

@@ -1,8 +1,7 @@
 // Parsing of a cluster's member list, "1=127.0.0.1:7101,2=127.0.0.1:7102,...", with errors that
 // say exactly what is wrong.
 
-import { parseAddress } from '../rpc/tcp-transport.js'
-import type { PeerAddress } from '../rpc/tcp-peer-link.js'
+import { type PeerAddress, parseAddress } from '../rpc/address.js'
 
 /** Thrown by {@link parsePeers} for a malformed list, saying which item is wrong and how. */
 export class PeerListError extends Error {

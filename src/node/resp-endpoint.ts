@@ -3,7 +3,7 @@
 // certificate, client certificates optional or required.
 
 import { RespServer, type RespServerOptions } from '../resp/server.js'
-import { parseAddress } from '../rpc/tcp-transport.js'
+import { parseAddress } from '../rpc/address.js'
 import type { TlsConfig } from '../rpc/tls.js'
 
 export interface RespSecurityOptions {

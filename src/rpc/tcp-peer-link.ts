@@ -14,20 +14,7 @@ import { FrameDecoder, FrameTooLargeError, lengthPrefixed } from './framing.js'
 import { type HandshakeRules, judgeHelloReply } from './handshake.js'
 import { MAX_HELLO_FRAME_BYTES } from './tcp-inbound.js'
 import { type TlsConfig, tlsClientOptions } from './tls.js'
-
-/** Where a TCP transport listens or dials: a host and port, or a Unix domain socket. */
-export interface PeerAddress {
-  host: string
-  /** 0 when listening picks a free port. */
-  port: number
-  /** A Unix domain socket to use instead of host and port (written "unix:PATH"). */
-  path?: string
-}
-
-/** "host:port", or "unix:PATH" for a Unix domain socket. */
-export function formatAddress(address: PeerAddress): string {
-  return address.path === undefined ? `${address.host}:${address.port}` : `unix:${address.path}`
-}
+import { type PeerAddress, formatAddress } from './address.js'
 
 export interface PeerLinkOptions {
   peer: string

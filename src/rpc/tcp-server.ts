@@ -9,7 +9,7 @@ import type { Logger } from '../base/logger.js'
 import { RpcError } from './errors.js'
 import type { HandshakeRules } from './handshake.js'
 import { InboundConnection, PeerConnections } from './tcp-inbound.js'
-import { type PeerAddress, formatAddress } from './tcp-peer-link.js'
+import { type PeerAddress, formatAddress } from './address.js'
 import { type TlsConfig, tlsServerOptions } from './tls.js'
 import type { HandlerTable } from './transport.js'
 

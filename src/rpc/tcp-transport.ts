@@ -8,7 +8,8 @@ import { type Clock, systemClock } from '../base/clock.js'
 import { type Logger, stderrLogger } from '../base/logger.js'
 import { RpcError } from './errors.js'
 import type { ClusterIdentity, HandshakeRules, IncarnationCheck } from './handshake.js'
-import { type PeerAddress, PeerLink, formatAddress, requestFrame } from './tcp-peer-link.js'
+import { type PeerAddress, formatAddress, parseAddress } from './address.js'
+import { PeerLink, requestFrame } from './tcp-peer-link.js'
 import { TcpServer } from './tcp-server.js'
 import type { TlsConfig } from './tls.js'
 import { type CallOptions, type Handler, HandlerTable, type ServiceAccess, type Transport } from './transport.js'
@@ -57,19 +58,6 @@ export interface TcpTransportOptions {
   idleTimeoutMs?: number
   /** A new process claiming a peer's id replaces that peer's connection only once it has been quiet this long. Default 10000 ms. */
   peerQuietMs?: number
-}
-
-/** Parses "host:port" or "unix:PATH", throwing a clear error for anything else. */
-export function parseAddress(text: string): PeerAddress {
-  if (text.startsWith('unix:')) {
-    const path = text.slice('unix:'.length)
-    if (path === '') throw new Error(`no socket path in "${text}"`)
-    return { host: '', port: 0, path }
-  }
-  const match = /^(.+):(\d{1,5})$/.exec(text.trim())
-  const port = match ? Number(match[2]) : NaN
-  if (!match || port > 65535) throw new Error(`not a host:port address: "${text}"`)
-  return { host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port }
 }
 
 /**
