@@ -7,7 +7,8 @@
 //   2 seqs at once  two `mr seq` side by side: not a tool, but how much a second core gives on this
 //                work on a shared machine, which bounds what two workers can gain over one process
 //   start-up     `mr seq` of an empty file: what starting one lograft process costs. `mr run` starts
-//                two, one after the other (itself, then its workers), before the first map runs
+//                its workers once it has read its flags (timed as `mr run` with no input file), and
+//                they take a start-up before the first map runs
 // LC_ALL=C is the fastest locale for sort and tr, and the order it sorts in (bytes) is the order of
 // lograft's outputs; on an ASCII corpus `[:alpha:]` is then the same set of letters as \p{L}, so in
 // the first round every tool's output is compared with the coreutils count, word by word.
@@ -117,23 +118,22 @@ function timeOnce(corpus: Corpus, setup: Setup, withCounts: boolean): Promise<{ 
   })
 }
 
-/** The wall time of `mr seq` on one empty file, in a fresh directory: node, lograft's modules, and the app, and no work. */
-function timeStartup(): Promise<number> {
+/**
+ * The wall time of one lograft process run with `args` in a fresh directory holding an empty file
+ * (empty.txt); it must exit with `exitCode`, and a failing run must say `saying` on stderr.
+ */
+function timeLograft(args: readonly string[], exitCode: number, saying = ''): Promise<number> {
   const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-mr-start-'))
   writeFileSync(join(directory, 'empty.txt'), '')
   const startMs = performance.now()
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [MAIN, 'mr', 'seq', '--app', 'wc', 'empty.txt'],
-      { cwd: directory, env: lograftEnv, timeout: RUN_LIMIT_MS },
-      (error, _stdout, stderr) => {
-        const ms = performance.now() - startMs
-        rmSync(directory, { recursive: true, force: true })
-        if (error) reject(new Error(`mr seq of an empty file failed: ${error.message}\n${stderr}`))
-        else resolve(ms)
-      },
-    )
+    execFile(process.execPath, [MAIN, ...args], { cwd: directory, env: lograftEnv, timeout: RUN_LIMIT_MS }, (error, _stdout, stderr) => {
+      const ms = performance.now() - startMs
+      rmSync(directory, { recursive: true, force: true })
+      const code = error ? error.code : 0
+      if (code === exitCode && stderr.includes(saying)) resolve(ms)
+      else reject(new Error(`lograft ${args.join(' ')} exited with ${code}, not ${exitCode}: ${stderr}`))
+    })
   })
 }
 
@@ -154,6 +154,7 @@ interface Measured {
 const loadBefore = loadavg()[0] ?? 0
 const measured: Measured[] = []
 const startupTimes: number[] = []
+const spawnDelayTimes: number[] = []
 try {
   for (const shape of SHAPES) {
     const corpus = makeCorpus(shape, CORPUS_BYTES)
@@ -161,7 +162,8 @@ try {
     measured.push({ corpus, setups, times: new Map(setups.map((setup) => [setup.name, []])), reference: null })
   }
   for (let round = 0; round < ROUNDS; round++) {
-    startupTimes.push(await timeStartup())
+    startupTimes.push(await timeLograft(['mr', 'seq', '--app', 'wc', 'empty.txt'], 0))
+    spawnDelayTimes.push(await timeLograft(['mr', 'run', '--app', 'wc'], 2, 'at least one input file'))
     for (const run of measured) {
       for (const setup of run.setups) {
         const { ms, counts } = await timeOnce(run.corpus, setup, round === 0)
@@ -180,7 +182,11 @@ try {
 console.log(`${ROUNDS} rounds, ${cpus().length} cores, load average ${loadBefore.toFixed(1)} before and ${(loadavg()[0] ?? 0).toFixed(1)} after`)
 console.log('in round 1 every output counted the same words as coreutils')
 const startupMs = median(startupTimes)
-console.log(`a lograft process starts in ${(startupMs / 1000).toFixed(2)} s (median of \`mr seq\` on an empty file)`)
+const spawnDelayMs = median(spawnDelayTimes)
+console.log(
+  `a lograft process starts in ${(startupMs / 1000).toFixed(2)} s (\`mr seq\` of an empty file), and \`mr run\` has read its flags ` +
+    `and can start its workers in ${(spawnDelayMs / 1000).toFixed(2)} s (\`mr run\` with no input file); medians`,
+)
 for (const { corpus, setups, times } of measured) {
   const medians = new Map(setups.map((setup) => [setup.name, median(times.get(setup.name) ?? [])]))
   const seqMs = medians.get('seq') ?? Number.NaN
@@ -201,17 +207,17 @@ for (const { corpus, setups, times } of measured) {
     }),
   )
   // Two seqs at once do twice seq's work: this is the throughput of both cores over one's. Two
-  // workers can at best share seq's work past its start-up at that throughput, after two start-ups
-  // one after the other (mr run's own, then the workers'); anything more is their overhead.
+  // workers can at best share seq's work past its start-up at that throughput, once mr run has
+  // started them and they have started; anything more is their overhead.
   const cores = (2 * seqMs) / (medians.get(TWO_SEQS) ?? Number.NaN)
-  const bestTwoWorkersMs = 2 * startupMs + (seqMs - startupMs) / cores
+  const bestTwoWorkersMs = spawnDelayMs + startupMs + (seqMs - startupMs) / cores
   console.log(
     `two seqs at once ran at ${cores.toFixed(2)}x the throughput of one (2.00: two free cores): 2 workers sharing seq's work ` +
       `at that throughput could reach ${(1 / cores).toFixed(2)}x seq`,
   )
   console.log(
-    `with mr run's two start-ups one after the other (itself, then its workers: 2 × ${(startupMs / 1000).toFixed(2)} s) and only seq's work ` +
-      `past its own start-up shared, at best ${(bestTwoWorkersMs / seqMs).toFixed(2)}x seq`,
+    `with mr run starting its workers and their start-up one after the other (${((spawnDelayMs + startupMs) / 1000).toFixed(2)} s), ` +
+      `and only seq's work past its own start-up shared, at best ${(bestTwoWorkersMs / seqMs).toFixed(2)}x seq`,
   )
   const seqRatio = seqMs / coreutilsMs
   const twoWorkersRatio = (medians.get('2 workers') ?? Number.NaN) / seqMs

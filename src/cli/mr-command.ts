@@ -1,93 +1,22 @@
 // `lograft mr`: MapReduce jobs. `run` is a whole job on this machine; `coordinator` and `worker`
-// run one across machines that share a filesystem; `seq` is the sequential reference run.
+// run one across machines that share a filesystem; `seq` is the sequential reference run. Each is
+// loaded when it is asked for: `mr run` starts its workers before it loads the coordinator.
 
-import { hostname } from 'node:os'
-import { loadApp, runSequential, runWorker } from '../mapreduce/index.js'
-import { formatAddress, parseAddress } from '../rpc/address.js'
-import { TcpTransport } from '../rpc/tcp-transport.js'
-import { sleep, systemClock } from '../base/clock.js'
-import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger, splitBytesFlag } from './mr-job.js'
-import { runLocalJob } from './mr-run.js'
-import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
-import { UsageError, checkAddress, parseFlags, requireInteger } from './usage.js'
+import { UsageError } from './usage.js'
 import { MR_USAGE } from './usage-text.js'
-
-/** After the job, the coordinator answers "exit" this long, so workers between tasks hear it. */
-const COORDINATOR_LINGER_MS = 1000
 
 export async function mrCommand(args: string[]): Promise<void> {
   const [what, ...rest] = args
   switch (what) {
     case 'run':
-      return runLocalJob(rest)
+      return (await import('./mr-run.js')).runLocalJob(rest)
     case 'coordinator':
-      return coordinatorCommand(rest)
+      return (await import('./mr-roles.js')).coordinatorCommand(rest)
     case 'worker':
-      return workerCommand(rest)
+      return (await import('./mr-roles.js')).workerCommand(rest)
     case 'seq':
-      return sequentialCommand(rest)
+      return (await import('./mr-roles.js')).sequentialCommand(rest)
     default:
       throw new UsageError(`unknown mr command "${what ?? ''}"\n${MR_USAGE}`)
   }
-}
-
-async function coordinatorCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { ...JOB_FLAGS, listen: { type: 'string' }, ...TLS_FLAG_OPTIONS },
-  })
-  if (!values.listen) throw new UsageError(`mr coordinator needs --listen HOST:PORT\n  ${MR_USAGE.split('\n')[1]}`)
-  const listen = parseAddress(checkAddress('listen', values.listen))
-  const settings = jobSettings(values, positionals)
-  await prepareJob(settings)
-  const tls = await tlsFromFlags(values)
-  const transport = await TcpTransport.start({ self: 'coordinator', listen, logger: quietLogger, ...(tls ? { tls } : {}) })
-  process.stdout.write(`coordinator listening on ${transport.address ? formatAddress(transport.address) : values.listen}\n`)
-  try {
-    await coordinateJob(settings, transport, new Promise<never>(() => {}))
-    await sleep(systemClock, COORDINATOR_LINGER_MS)
-  } finally {
-    await transport.close()
-  }
-}
-
-async function workerCommand(args: string[]): Promise<void> {
-  const { values } = parseFlags({
-    args,
-    strict: true,
-    options: {
-      app: { type: 'string' },
-      coordinator: { type: 'string' },
-      dir: { type: 'string', default: '.' },
-      'coordinator-timeout-ms': { type: 'string' },
-      ...TLS_FLAG_OPTIONS,
-    },
-  })
-  if (!values.app || !values.coordinator) throw new UsageError(`mr worker needs --app and --coordinator\n  ${MR_USAGE.split('\n')[2]}`)
-  const coordinator = checkAddress('coordinator', values.coordinator)
-  const coordinatorTimeoutMs = requireInteger('coordinator-timeout-ms', values['coordinator-timeout-ms'], 3000, 1)
-  const app = await loadApp(values.app)
-  const workerId = `${hostname()}-${process.pid}`
-  const tls = await tlsFromFlags(values)
-  const transport = await TcpTransport.start({ self: workerId, logger: quietLogger, backoffMaxMs: 500, ...(tls ? { tls } : {}) })
-  try {
-    await runWorker({ app, transport, coordinator, workerId, directory: values.dir, coordinatorTimeoutMs })
-  } finally {
-    await transport.close()
-  }
-}
-
-async function sequentialCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseFlags({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { app: { type: 'string' }, out: { type: 'string', default: 'mr-out-0' }, 'split-mib': { type: 'string' } },
-  })
-  if (!values.app) throw new UsageError(`mr seq needs --app\n  ${MR_USAGE.split('\n')[3]}`)
-  if (positionals.length === 0) throw new UsageError('mr seq needs at least one input file')
-  const app = await loadApp(values.app)
-  await runSequential(app, positionals, values.out, splitBytesFlag(values['split-mib']))
 }

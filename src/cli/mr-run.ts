@@ -1,14 +1,15 @@
-// `lograft mr run`: a whole job on this machine. The coordinator runs in this process on a
-// loopback port; the workers are `lograft mr worker` child processes, relaunched (a bounded number
-// of times) if one dies before the job is done. When the job ends, workers that do not exit on
-// their own (one stuck in a duplicate attempt) are killed.
+// `lograft mr run`: a whole job on this machine. The coordinator runs in this process on a Unix
+// socket of its own; the workers are `lograft mr worker` child processes, relaunched (a bounded
+// number of times) if one dies before the job is done. When the job ends, workers that do not exit
+// on their own (one stuck in a duplicate attempt) are killed.
 
 import { type ChildProcess, spawn } from 'node:child_process'
-import { resolve } from 'node:path'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { isBuiltinApp, loadApp } from '../mapreduce/index.js'
-import { TcpTransport } from '../rpc/tcp-transport.js'
-import { JOB_FLAGS, coordinateJob, jobSettings, prepareJob, quietLogger } from './mr-job.js'
+import { isBuiltinApp } from '../mapreduce/app-loader.js'
+import { JOB_FLAGS, jobSettings } from './mr-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
@@ -28,23 +29,37 @@ export async function runLocalJob(args: string[]): Promise<void> {
   const workerCount = requireInteger('workers', values.workers, 4, 1)
   const maxRestarts = requireInteger('max-worker-restarts', values['max-worker-restarts'], 20)
   const settings = jobSettings(values, positionals)
-  await prepareJob(settings)
   const app = isBuiltinApp(values.app) ? values.app : resolve(values.app)
 
-  const transport = await TcpTransport.start({ self: 'coordinator', listen: { host: '127.0.0.1', port: 0 }, logger: quietLogger })
-  const address = `127.0.0.1:${transport.address?.port}`
+  // The workers start first, before this process loads the coordinator, its transport and
+  // protobufjs: each side takes a while to start, and one after the other, the first map waited
+  // for both. The coordinator's address is a socket in a directory of its own, known before it
+  // listens; a worker that comes first retries until it does.
+  const socketDirectory = mkdtempSync(join(tmpdir(), 'lograft-mr-'))
+  const address = `unix:${join(socketDirectory, 'coordinator.sock')}`
   const workers = new LocalWorkers(['mr', 'worker', '--app', app, '--coordinator', address, '--dir', settings.directory], maxRestarts)
   try {
-    // The workers start first: a process takes a while to start, and they would wait for the
-    // coordinator's checks anyway. The app is loaded here too, so a broken one is one clear
-    // error (and the workers are stopped) instead of workers dying one after another.
     workers.start(workerCount)
+    const [{ loadApp }, { coordinateJob, prepareJob, quietLogger }, { parseAddress }, { TcpTransport }] = await Promise.all([
+      import('../mapreduce/app-loader.js'),
+      import('./mr-job.js'),
+      import('../rpc/address.js'),
+      import('../rpc/tcp-transport.js'),
+    ])
+    // The app is loaded here too, so a broken one is one clear error (and the workers are
+    // stopped) instead of workers dying one after another.
+    await prepareJob(settings)
     await loadApp(values.app)
-    await coordinateJob(settings, transport, workers.allDied)
-    await workers.stop(WORKER_EXIT_GRACE_MS)
+    const transport = await TcpTransport.start({ self: 'coordinator', listen: parseAddress(address), logger: quietLogger })
+    try {
+      await coordinateJob(settings, transport, workers.allDied)
+      await workers.stop(WORKER_EXIT_GRACE_MS)
+    } finally {
+      await transport.close()
+    }
   } finally {
     await workers.stop(0)
-    await transport.close()
+    rmSync(socketDirectory, { recursive: true, force: true })
   }
 }
 
