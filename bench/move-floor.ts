@@ -6,7 +6,7 @@
 // the clients leave of the machine's cores.
 
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -137,19 +137,4 @@ export async function measureMoveFloor(keys: readonly string[], valueBytes: numb
   const syncedWriteMsPerMB = (await leastOf(() => syncedWriteCpuMs(bytes, chunkBytes))) / mb
   const keyMapMsPerMB = (await leastOf(() => keyMapCpuMs(keys, valueBytes))) / mb
   return { transferMsPerMB, syncedWriteMsPerMB, keyMapMsPerMB, moveMsPerMB: 3 * (transferMsPerMB + syncedWriteMsPerMB + keyMapMsPerMB) }
-}
-
-/** The share of all cores busy between two readings of /proc/stat's first line (null elsewhere than Linux). */
-export function machineCpuReading(): { busy: number; total: number } | null {
-  let line: string
-  try {
-    line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? ''
-  } catch {
-    return null
-  }
-  // cpu user nice system idle iowait irq softirq steal ...: idle and iowait are the idle time.
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number)
-  const total = ticks.slice(0, 8).reduce((sum, tick) => sum + tick, 0)
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0)
-  return { busy: total - idle, total }
 }

@@ -1,7 +1,8 @@
 // The CPU time of the benchmarks' server processes, read from the processes themselves: Linux's
 // /proc/<pid>/stat gives each process's user and system time (all its threads) in clock ticks.
 // A probe sums them over a cluster's members, so a benchmark can charge a window's CPU to the
-// operations it completed. Elsewhere than Linux there is no /proc, and no probe.
+// operations it completed; /proc/stat gives the whole machine's. Elsewhere than Linux there is no
+// /proc, and no probe.
 
 import { existsSync, readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
@@ -52,4 +53,22 @@ function statField(pid: number, field: number): number {
   const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field - FIRST_FIELD_AFTER_NAME])
   if (!Number.isFinite(value)) throw new ProcessCpuError(`field ${field} of /proc/${pid}/stat is not a number: ${stat}`)
   return value
+}
+
+/**
+ * The whole machine's CPU ticks so far, busy and in all, from /proc/stat's first line (null
+ * elsewhere than Linux): two readings give the share of all cores busy between them.
+ */
+export function machineCpuReading(): { busy: number; total: number } | null {
+  let line: string
+  try {
+    line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? ''
+  } catch {
+    return null
+  }
+  // cpu user nice system idle iowait irq softirq steal ...: idle and iowait are the idle time.
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number)
+  const total = ticks.slice(0, 8).reduce((sum, tick) => sum + tick, 0)
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0)
+  return { busy: total - idle, total }
 }

@@ -30,8 +30,8 @@ import { RespClient } from '../src/resp/client.js'
 import { DEFAULT_SHARD_COUNT } from '../src/shard/config.js'
 import { DEFAULT_MAX_CHUNK_BYTES } from '../src/shard/group-server.js'
 import { freePortBlock } from '../src/testing/ports.js'
-import { type MoveFloor, machineCpuReading, measureMoveFloor } from './move-floor.js'
-import { type CpuProbe, cpuProbe } from './process-cpu.js'
+import { type MoveFloor, measureMoveFloor } from './move-floor.js'
+import { type CpuProbe, cpuProbe, machineCpuReading } from './process-cpu.js'
 import { printTable } from './table.js'
 
 const KEYS = Number(process.env.KEYS ?? 100_000)
