@@ -1,7 +1,8 @@
 // `lograft mr` as a user meets it: the summary and progress of a local run, and bad input — a
 // missing file, an app that does not load or is not an app, an unreachable coordinator, a wrong
 // flag — each refused with one clear message and a non-zero exit, never a hang.
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -53,6 +54,44 @@ t.test('a coordinator and a worker can meet on a Unix socket instead of TCP, and
   t.same(job.output(), await job.sequential('wc'))
   t.notOk(existsSync(socket), 'the coordinator removed its socket')
 })
+
+t.test("mr run's coordinator socket lives in a temporary directory that goes when the job ends or is interrupted", async (t) => {
+  const job = new MrJob(t)
+  const temporary = mkdtempSync(join(tmpdir(), 'lograft-mr-cli-tmp-'))
+  t.teardown(() => rmSync(temporary, { recursive: true, force: true }))
+  const socketDirectories = (): string[] => readdirSync(temporary).filter((name) => name.startsWith('lograft-mr-run-'))
+  const finished = job.lograft('mr run', ['mr', 'run', '--app', 'wc', '--workers', '1', '--dir', 'finished', BOOKS[0] as string], REFUSAL_LIMIT_MS, {
+    TMPDIR: temporary,
+  })
+  await expectCleanExits(t, [finished])
+  t.same(socketDirectories(), [], 'gone after the job')
+
+  const interrupted = job.lograft('mr run', ['mr', 'run', '--app', 'wc', '--workers', '1', '--dir', 'interrupted', ...BOOKS], REFUSAL_LIMIT_MS, {
+    TMPDIR: temporary,
+  })
+  // Once a map task is done, the workers are up and talking to the coordinator through the socket.
+  while (!/map task \d done/.test(interrupted.stdout) && interrupted.running) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(socketDirectories().length, 1, 'there while the job runs')
+  t.equal(processesNaming(temporary).length, 1, 'its worker is found by the socket on its command line')
+  interrupted.interrupt()
+  t.equal((await interrupted.exited).code, 130, 'SIGINT ends it with the status a shell gives SIGINT')
+  t.same(socketDirectories(), [], 'gone after SIGINT')
+  t.same(processesNaming(temporary), [], 'and its worker with it')
+})
+
+/** The ids of the processes whose command line mentions `text` (Linux's /proc). */
+function processesNaming(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)
+      } catch {
+        return false // it exited meanwhile
+      }
+    })
+    .map(Number)
+}
 
 t.test('a missing input file is refused, naming it, by run, coordinator and seq', async (t) => {
   const job = new MrJob(t)

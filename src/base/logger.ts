@@ -35,6 +35,13 @@ export const stderrLogger: Logger = {
 /** Discards every event. */
 export const silentLogger: Logger = { error: () => {}, warn: () => {}, info: () => {} }
 
+/**
+ * Writes errors to stderr and discards the rest: for a command whose peers come and go as a matter
+ * of course (MapReduce workers that exit, a shard admin's servers restarting), where each reset
+ * connection would otherwise be a warning.
+ */
+export const quietLogger: Logger = { error: stderrLogger.error, warn: () => {}, info: () => {} }
+
 /** One event as {@link MemoryLogger} records it. */
 export interface LoggedEvent {
   level: 'error' | 'warn' | 'info'

@@ -6,13 +6,9 @@ import { resolve } from 'node:path'
 import { type JobStatus, Coordinator, checkInputFiles, outputName, removeIntermediateFiles } from '../mapreduce/index.js'
 import type { Transport } from '../rpc/transport.js'
 import { systemClock } from '../base/clock.js'
-import { type Logger, stderrLogger } from '../base/logger.js'
 import { JobProgress, REFRESH_INTERVAL_MS } from './mr-progress.js'
 import { formatSummary } from './mr-summary.js'
 import type { JobSettings } from './mr-flags.js'
-
-/** Reports only errors: a worker that crashes or exits resets its connection, which is expected here. */
-export const quietLogger: Logger = { error: stderrLogger.error, warn: () => {}, info: () => {} }
 
 /** Checks the inputs (and notes their sizes, to split big ones) and makes the job's directory; run before anything is started. */
 export async function prepareJob(settings: JobSettings): Promise<void> {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { quietLogger } from '../base/logger.js'
 import { isBuiltinApp } from '../mapreduce/app-loader.js'
 import { JOB_FLAGS, jobSettings } from './mr-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
@@ -35,12 +36,16 @@ export async function runLocalJob(args: string[]): Promise<void> {
   // protobufjs: each side takes a while to start, and one after the other, the first map waited
   // for both. The coordinator's address is a socket in a directory of its own, known before it
   // listens; a worker that comes first retries until it does.
-  const socketDirectory = mkdtempSync(join(tmpdir(), 'lograft-mr-'))
+  const socketDirectory = mkdtempSync(join(tmpdir(), 'lograft-mr-run-'))
   const address = `unix:${join(socketDirectory, 'coordinator.sock')}`
   const workers = new LocalWorkers(['mr', 'worker', '--app', app, '--coordinator', address, '--dir', settings.directory], maxRestarts)
+  atExit(() => {
+    workers.kill()
+    rmSync(socketDirectory, { recursive: true, force: true })
+  })
   try {
     workers.start(workerCount)
-    const [{ loadApp }, { coordinateJob, prepareJob, quietLogger }, { parseAddress }, { TcpTransport }] = await Promise.all([
+    const [{ loadApp }, { coordinateJob, prepareJob }, { parseAddress }, { TcpTransport }] = await Promise.all([
       import('../mapreduce/app-loader.js'),
       import('./mr-job.js'),
       import('../rpc/address.js'),
@@ -59,8 +64,18 @@ export async function runLocalJob(args: string[]): Promise<void> {
     }
   } finally {
     await workers.stop(0)
-    rmSync(socketDirectory, { recursive: true, force: true })
   }
+}
+
+/**
+ * Runs `cleanUp` (which must be synchronous) when this process exits, whether the job ended, failed,
+ * or was interrupted: SIGINT and SIGTERM end the process through exit, with the status a shell gives
+ * them, so no worker outlives it and its socket directory goes too. Only SIGKILL skips it.
+ */
+function atExit(cleanUp: () => void): void {
+  process.once('exit', cleanUp)
+  process.once('SIGINT', () => process.exit(130))
+  process.once('SIGTERM', () => process.exit(143))
 }
 
 /** The job's worker processes: relaunched when one dies early, killed if they outstay the job. */
@@ -86,6 +101,12 @@ class LocalWorkers {
     for (let i = 0; i < count; i++) this.launch()
   }
 
+  /** Kills every worker still running, at once. */
+  kill(): void {
+    this.stopping = true
+    for (const child of this.running) child.kill('SIGKILL')
+  }
+
   /** Waits up to `graceMs` for the workers to exit, then kills the rest. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true
@@ -95,7 +116,7 @@ class LocalWorkers {
       await Promise.race([Promise.all(exits), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))])
       clearTimeout(timer)
     }
-    for (const child of this.running) child.kill('SIGKILL')
+    this.kill()
     await Promise.all(exits)
   }
 

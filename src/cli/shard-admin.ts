@@ -2,11 +2,11 @@
 // shard controller through its clerk over TCP, with a deadline so an unreachable controller is an
 // error rather than a hang.
 
+import { quietLogger } from '../base/logger.js'
 import { parseAddress } from '../rpc/address.js'
 import { TcpTransport } from '../rpc/tcp-transport.js'
 import { DEFAULT_SHARD_COUNT, type ShardConfig, groupIds } from '../shard/config.js'
 import { ControllerClerk } from '../shard/controller-clerk.js'
-import { quietLogger } from './mr-job.js'
 import type { TlsConfig } from '../rpc/tls.js'
 import { TLS_FLAG_OPTIONS, tlsFromFlags } from './tls-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'

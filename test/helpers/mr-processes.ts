@@ -67,6 +67,11 @@ export class MrProcess {
     if (this.running) this.child.kill('SIGKILL')
   }
 
+  /** Sends SIGINT, as Ctrl-C would. */
+  interrupt(): void {
+    this.child.kill('SIGINT')
+  }
+
   describe(exit: Exit): string {
     const how = exit.overran ? 'killed after its time limit' : exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`
     return `${this.name}: ${how}\n${this.stderr.trimEnd()}`
@@ -88,9 +93,9 @@ export class MrJob {
     })
   }
 
-  /** Starts `lograft ARGS...` in the job directory. */
-  lograft(name: string, args: readonly string[], limitMs = PROCESS_LIMIT_MS): MrProcess {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: this.directory, stdio: ['ignore', 'pipe', 'pipe'] })
+  /** Starts `lograft ARGS...` in the job directory, with `env` added to this process's environment. */
+  lograft(name: string, args: readonly string[], limitMs = PROCESS_LIMIT_MS, env: NodeJS.ProcessEnv = {}): MrProcess {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: this.directory, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     const started = new MrProcess(name, child, limitMs)
     this.processes.push(started)
     return started
