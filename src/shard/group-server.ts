@@ -185,8 +185,14 @@ export class GroupServer {
     const key = `${configNum}/${shard}`
     const known = this.outgoing.get(key)
     if (known) return known
+    // Unique across restarts, not only within this process: a puller resumes a transfer by its id
+    // and the next chunk index, and the counter starts again at 0 in a restarted server. Without
+    // the term, a whole group that restarted mid-move answered a resumed "server:1" with chunks of
+    // a new plan under the same id, and the new owner sealed a shard that did not match the
+    // source's digest (SEED=6000 of shard-kv's Concurrent3). A leader's term after a restart is
+    // higher than any it led in before, and one term has one leader.
     const transfer = {
-      id: `${this.options.transport.self}:${++this.transferCounter}`,
+      id: `${this.options.transport.self}:${this.replica.raft.status().term}:${++this.transferCounter}`,
       plan: planTransfer({
         store: this.options.store,
         frozen: held,
