@@ -67,10 +67,16 @@ interface Window {
   cpu: CpuUse
 }
 
-/** The CPU used in a stretch of time: by every lograft server, in cores, and by the whole machine, as a share of all its cores. */
+/** The CPU used in a stretch of time: by every lograft server together, and by the whole machine, as a share of all its cores. */
 interface CpuUse {
-  serverCores: number
+  serverMs: number
+  elapsedMs: number
   machineBusy: number
+}
+
+/** The cores the servers kept busy on average. */
+function serverCores(use: CpuUse): number {
+  return use.serverMs / use.elapsedMs
 }
 
 interface CpuReading {
@@ -86,7 +92,7 @@ function readCpu(servers: CpuProbe | null): CpuReading {
 function cpuSince(start: CpuReading, servers: CpuProbe | null): CpuUse {
   const end = readCpu(servers)
   const machineBusy = start.machine && end.machine ? (end.machine.busy - start.machine.busy) / (end.machine.total - start.machine.total) : NaN
-  return { serverCores: (end.serversMs - start.serversMs) / (end.atMs - start.atMs), machineBusy }
+  return { serverMs: end.serversMs - start.serversMs, elapsedMs: end.atMs - start.atMs, machineBusy }
 }
 
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -166,7 +172,7 @@ async function workload(
   groups: ReadonlyArray<readonly ShardProcess[]> = [],
   servers: CpuProbe | null = null,
 ): Promise<Window> {
-  const window: Window = { name, latenciesMs: [], elapsedMs: 0, errors: 0, stallsMs: [], busyMs: [], cpu: { serverCores: NaN, machineBusy: NaN } }
+  const window: Window = { name, latenciesMs: [], elapsedMs: 0, errors: 0, stallsMs: [], busyMs: [], cpu: { serverMs: NaN, elapsedMs: NaN, machineBusy: NaN } }
   const cpuAtStart = readCpu(servers)
   let finished = false
   void done.finally(() => (finished = true))
@@ -275,7 +281,7 @@ try {
   // over what the idle cluster uses on its own in as long.
   const idleAtStart = readCpu(serversCpu)
   await pause(IDLE_MS)
-  const idleCores = cpuSince(idleAtStart, serversCpu).serverCores
+  const idleCores = serverCores(cpuSince(idleAtStart, serversCpu))
   say(`moving shard ${shard} back to group ${from}, with no clients…`)
   const beforeBack = await deployment.admin.query(-1)
   const backAtStart = readCpu(serversCpu)
@@ -284,7 +290,6 @@ try {
   await deployment.waitForConfig(beforeBack, movedBack, MOVE_TIMEOUT_MS, (event) => {
     if (event.kind === 'served' && event.shards.includes(shard)) backServedMs = performance.now() - backAtStart.atMs
   })
-  const backSettledMs = performance.now() - backAtStart.atMs
   const back = cpuSince(backAtStart, serversCpu)
   await cleanUp()
   say('measuring the floor of a move on this machine…')
@@ -339,7 +344,7 @@ try {
       String(window.errors),
       ...window.stallsMs.map((ms) => ms.toFixed(1)),
       ...window.busyMs.map((ms) => ms.toFixed(1)),
-      window.cpu.serverCores.toFixed(2),
+      serverCores(window.cpu).toFixed(2),
       `${(100 * window.cpu.machineBusy).toFixed(0)}%`,
     ]),
   )
@@ -369,8 +374,8 @@ try {
   printFloor(floor, {
     mb,
     servedMs: backServedMs,
-    settledMs: backSettledMs,
-    moveCpuMsPerMB: ((back.serverCores - idleCores) * backSettledMs) / mb,
+    settledMs: back.elapsedMs,
+    moveCpuMsPerMB: (back.serverMs - idleCores * back.elapsedMs) / mb,
     idleCores,
     clientsBusy: before.cpu.machineBusy,
   })
