@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { quietLogger } from '../base/logger.js'
-import { isBuiltinApp } from '../mapreduce/app-loader.js'
+import { isBuiltinApp, loadApp } from '../mapreduce/app-loader.js'
+import { type PeerAddress, formatAddress } from '../rpc/address.js'
 import { JOB_FLAGS, jobSettings } from './mr-flags.js'
 import { UsageError, parseFlags, requireInteger } from './usage.js'
 
@@ -37,25 +38,20 @@ export async function runLocalJob(args: string[]): Promise<void> {
   // for both. The coordinator's address is a socket in a directory of its own, known before it
   // listens; a worker that comes first retries until it does.
   const socketDirectory = mkdtempSync(join(tmpdir(), 'lograft-mr-run-'))
-  const address = `unix:${join(socketDirectory, 'coordinator.sock')}`
-  const workers = new LocalWorkers(['mr', 'worker', '--app', app, '--coordinator', address, '--dir', settings.directory], maxRestarts)
+  const address: PeerAddress = { host: '', port: 0, path: join(socketDirectory, 'coordinator.sock') }
+  const workers = new LocalWorkers(['mr', 'worker', '--app', app, '--coordinator', formatAddress(address), '--dir', settings.directory], maxRestarts)
   atExit(() => {
     workers.kill()
     rmSync(socketDirectory, { recursive: true, force: true })
   })
   try {
     workers.start(workerCount)
-    const [{ loadApp }, { coordinateJob, prepareJob }, { parseAddress }, { TcpTransport }] = await Promise.all([
-      import('../mapreduce/app-loader.js'),
-      import('./mr-job.js'),
-      import('../rpc/address.js'),
-      import('../rpc/tcp-transport.js'),
-    ])
+    const [{ coordinateJob, prepareJob }, { TcpTransport }] = await Promise.all([import('./mr-job.js'), import('../rpc/tcp-transport.js')])
     // The app is loaded here too, so a broken one is one clear error (and the workers are
     // stopped) instead of workers dying one after another.
     await prepareJob(settings)
     await loadApp(values.app)
-    const transport = await TcpTransport.start({ self: 'coordinator', listen: parseAddress(address), logger: quietLogger })
+    const transport = await TcpTransport.start({ self: 'coordinator', listen: address, logger: quietLogger })
     try {
       await coordinateJob(settings, transport, workers.allDied)
       await workers.stop(WORKER_EXIT_GRACE_MS)
