@@ -20,7 +20,7 @@
 // default) override the defaults, and LOGRAFT_CPU_PROFILE_DIR=DIR has every lograft process write a
 // CPU profile to DIR as it exits.
 
-import { execFile } from 'node:child_process'
+import { type ExecFileException, execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -100,41 +100,51 @@ function lograftEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env, CPU_PROFILE_DIR: profileDirectory, NODE_OPTIONS: nodeOptions }
 }
 
-/** Runs the setup once in a fresh directory linking the corpus; resolves with its wall time and, if asked, its counts. */
-function timeOnce(corpus: Corpus, setup: Setup, withCounts: boolean): Promise<{ ms: number; counts: Map<string, number> | null }> {
-  const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-mr-'))
-  for (const file of corpus.files) symlinkSync(join(corpus.directory, file), join(directory, file))
+/** A command run once: its wall time, its error (null if it exited 0) and what it wrote to stderr. */
+interface TimedRun {
+  ms: number
+  error: ExecFileException | null
+  stderr: string
+}
+
+/** Runs `command args` in `directory` and resolves with its wall time and how it ended; never rejects. */
+function runTimed(command: string, args: readonly string[], env: NodeJS.ProcessEnv, directory: string): Promise<TimedRun> {
   const startMs = performance.now()
-  return new Promise((resolve, reject) => {
-    execFile(setup.command, setup.args, { cwd: directory, env: setup.env, timeout: RUN_LIMIT_MS, maxBuffer: 16 << 20 }, (error, _stdout, stderr) => {
-      const ms = performance.now() - startMs
-      try {
-        if (error) reject(new Error(`${setup.name} failed: ${error.message}\n${stderr}`))
-        else resolve({ ms, counts: withCounts && setup.counts ? setup.counts(directory) : null })
-      } finally {
-        rmSync(directory, { recursive: true, force: true })
-      }
-    })
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: directory, env, timeout: RUN_LIMIT_MS, maxBuffer: 16 << 20 }, (error, _stdout, stderr) =>
+      resolve({ ms: performance.now() - startMs, error, stderr }),
+    )
   })
+}
+
+/** Runs the setup once in a fresh directory linking the corpus; resolves with its wall time and, if asked, its counts. */
+async function timeOnce(corpus: Corpus, setup: Setup, withCounts: boolean): Promise<{ ms: number; counts: Map<string, number> | null }> {
+  const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-mr-'))
+  try {
+    for (const file of corpus.files) symlinkSync(join(corpus.directory, file), join(directory, file))
+    const { ms, error, stderr } = await runTimed(setup.command, setup.args, setup.env, directory)
+    if (error) throw new Error(`${setup.name} failed: ${error.message}\n${stderr}`)
+    return { ms, counts: withCounts && setup.counts ? setup.counts(directory) : null }
+  } finally {
+    rmSync(directory, { recursive: true, force: true })
+  }
 }
 
 /**
  * The wall time of one lograft process run with `args` in a fresh directory holding an empty file
  * (empty.txt); it must exit with `exitCode`, and a failing run must say `saying` on stderr.
  */
-function timeLograft(args: readonly string[], exitCode: number, saying = ''): Promise<number> {
+async function timeLograft(args: readonly string[], exitCode: number, saying = ''): Promise<number> {
   const directory = mkdtempSync(join(tmpdir(), 'lograft-bench-mr-start-'))
-  writeFileSync(join(directory, 'empty.txt'), '')
-  const startMs = performance.now()
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: directory, env: lograftEnv, timeout: RUN_LIMIT_MS }, (error, _stdout, stderr) => {
-      const ms = performance.now() - startMs
-      rmSync(directory, { recursive: true, force: true })
-      const code = error ? error.code : 0
-      if (code === exitCode && stderr.includes(saying)) resolve(ms)
-      else reject(new Error(`lograft ${args.join(' ')} exited with ${code}, not ${exitCode}: ${stderr}`))
-    })
-  })
+  try {
+    writeFileSync(join(directory, 'empty.txt'), '')
+    const { ms, error, stderr } = await runTimed(process.execPath, [MAIN, ...args], lograftEnv, directory)
+    const code = error ? error.code : 0
+    if (code !== exitCode || !stderr.includes(saying)) throw new Error(`lograft ${args.join(' ')} exited with ${code}, not ${exitCode}: ${stderr}`)
+    return ms
+  } finally {
+    rmSync(directory, { recursive: true, force: true })
+  }
 }
 
 function median(values: readonly number[]): number {
