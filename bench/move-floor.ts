@@ -5,12 +5,11 @@
 // sum: how far the move is above that floor, and how fast a move at the floor could go with what
 // the clients leave of the machine's cores.
 
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import { connectToPeerProcess } from './peer-process.js'
 
 /** CPU ms per MB (10^6 bytes) of each step a move's bytes take on one server, and their sum over three. */
 export interface MoveFloor {
@@ -47,14 +46,8 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 
 /** Both sides' CPU ms to send `bytes` in `chunkBytes` writes to another process on loopback TCP. */
 async function transferCpuMs(bytes: number, chunkBytes: number): Promise<number> {
-  const sink = spawn(process.execPath, ['-e', SINK_PROCESS_SOURCE, String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const { peer: sink, socket } = await connectToPeerProcess('sink', SINK_PROCESS_SOURCE, [String(bytes)])
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      sink.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
-      sink.once('exit', (code) => reject(new Error(`the sink process exited (code ${code}) before listening`)))
-    })
-    const socket = net.connect(port, '127.0.0.1')
-    await new Promise<void>((resolve) => socket.once('connect', resolve))
     const receiverMs = new Promise<number>((resolve) => {
       let reply = ''
       socket.on('data', (chunk: Buffer) => (reply += chunk.toString()))

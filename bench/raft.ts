@@ -15,9 +15,7 @@
 //
 // Run with `npm run bench:raft`; MEASURE_MS and WARMUP_MS override the durations.
 
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
@@ -29,6 +27,7 @@ import { sleep, systemClock } from '../src/base/clock.js'
 import { Rng } from '../src/base/rng.js'
 import { AppliedLog } from '../test/helpers/applied-log.js'
 import { ProcessCluster } from '../test/helpers/raft-processes.js'
+import { connectToPeerProcess } from './peer-process.js'
 import { printTable } from './table.js'
 
 const PROPOSER_COUNTS = [1, 16, 64]
@@ -195,15 +194,8 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port))`
 
 /** Latencies of `count` sequential 100-byte round trips on loopback TCP to an echo server in another process. */
 async function loopbackRoundTrips(count: number): Promise<number[]> {
-  const echo = spawn(process.execPath, ['-e', ECHO_PROCESS_SOURCE], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const { peer: echo, socket } = await connectToPeerProcess('echo', ECHO_PROCESS_SOURCE)
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      echo.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
-      echo.once('exit', (code) => reject(new Error(`the echo process exited (code ${code}) before listening`)))
-    })
-    const socket = net.connect(port, '127.0.0.1')
-    socket.setNoDelay(true)
-    await new Promise<void>((resolve) => socket.once('connect', resolve))
     const payload = Buffer.alloc(COMMAND_BYTES, 0x5a)
     const latencies: number[] = []
     for (let i = 0; i < count; i++) {
