@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { JobProgress } from '../src/cli/mr-progress.js'
 import { Scheduler } from '../src/mapreduce/scheduler.js'
+import { eventually } from './helpers/kv-processes.js'
 import { BOOKS, MrJob, expectCleanExits } from './helpers/mr-processes.js'
 import { freePorts } from './helpers/raft-processes.js'
 
@@ -70,7 +71,7 @@ t.test("mr run's coordinator socket lives in a temporary directory that goes whe
     TMPDIR: temporary,
   })
   // Once a map task is done, the workers are up and talking to the coordinator through the socket.
-  while (!/map task \d done/.test(interrupted.stdout) && interrupted.running) await new Promise((resolve) => setTimeout(resolve, 20))
+  await eventually(() => /map task \d done/.test(interrupted.stdout) || !interrupted.running)
   t.equal(socketDirectories().length, 1, 'there while the job runs')
   t.equal(processesNaming(temporary).length, 1, 'its worker is found by the socket on its command line')
   interrupted.interrupt()
