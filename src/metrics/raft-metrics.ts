@@ -1,74 +1,83 @@
-// Prometheus collectors for one Raft node, fed by its event streams (status$, leader$, progress$,
-// timings$, rpcFailures$) and nothing else. Register them in your own prom-client Registry next to
-// your service's metrics, or let `lograft node --metrics` serve them.
+// Prometheus collectors for one Raft node: its state (status, followers' progress) read when
+// scraped, and its events (leader$, timings$, rpcFailures$) counted as they come. Register them in
+// your own prom-client Registry next to your service's metrics, or let `lograft node --metrics`
+// serve them.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { Subscription } from 'rxjs'
 import type { FollowerProgress } from '../raft/events.js'
 import type { RaftNode } from '../raft/node.js'
-import type { Role } from '../raft/types.js'
+import type { RaftStatus, Role } from '../raft/types.js'
 import { LATENCY_BUCKETS, type RegisteredMetrics, metricSet, unregisterOnStop } from './metric-set.js'
+import { TallyHistogram, registerTallies } from './tallies.js'
 
 const ROLES: readonly Role[] = ['follower', 'precandidate', 'candidate', 'leader']
 
 /**
- * Registers a Raft node's metrics (names start `lograft_raft_`) in `registry`, fed by the node's
- * event streams. Call once per node and registry; stop() when the node stops.
+ * Registers a Raft node's metrics (names start `lograft_raft_`) in `registry`: its state read when
+ * scraped, its events as they come. Call once per node and registry; stop() when the node stops.
  */
 export function registerRaftMetrics(registry: Registry, raft: RaftNode): RegisteredMetrics {
   const set = metricSet(registry)
   const { registers, names } = set
-  const term = new Gauge({ name: names('lograft_raft_term'), help: "The node's current term.", registers })
-  const role = new Gauge({ name: names('lograft_raft_role'), help: "1 for the node's current role, 0 for the others.", labelNames: ['role'], registers })
-  const hasLeader = new Gauge({ name: names('lograft_raft_has_leader'), help: '1 if the node knows a leader for its term.', registers })
+  // Gauges of state are read from the node when scraped (prom-client calls collect first), so a
+  // node pays for them per scrape, not on each of the many status changes between two scrapes.
+  const statusGauge = (name: string, help: string, read: (status: RaftStatus) => number): Gauge =>
+    new Gauge({
+      name: names(name),
+      help,
+      registers,
+      collect() {
+        this.set(read(raft.status()))
+      },
+    })
+  statusGauge('lograft_raft_term', "The node's current term.", (status) => status.term)
+  new Gauge({
+    name: names('lograft_raft_role'),
+    help: "1 for the node's current role, 0 for the others.",
+    labelNames: ['role'],
+    registers,
+    collect() {
+      const current = raft.status().role
+      for (const each of ROLES) this.set({ role: each }, each === current ? 1 : 0)
+    },
+  })
+  statusGauge('lograft_raft_has_leader', '1 if the node knows a leader for its term.', (status) => (status.leaderId === null ? 0 : 1))
+  statusGauge('lograft_raft_commit_index', 'Highest log index known to be committed.', (status) => status.commitIndex)
+  statusGauge('lograft_raft_applied_index', 'Highest log index handed to the state machine.', (status) => status.appliedIndex)
+  statusGauge('lograft_raft_last_index', "Index of the last entry in the node's log.", (status) => status.lastIndex)
+  statusGauge('lograft_raft_snapshot_index', 'Last index the snapshot covers.', (status) => status.snapshotIndex)
   const leaderChanges = new Counter({ name: names('lograft_raft_leader_changes_total'), help: 'Times the node learned of a new leader.', registers })
-  const commitIndex = new Gauge({ name: names('lograft_raft_commit_index'), help: 'Highest log index known to be committed.', registers })
-  const appliedIndex = new Gauge({ name: names('lograft_raft_applied_index'), help: 'Highest log index handed to the state machine.', registers })
-  const lastIndex = new Gauge({ name: names('lograft_raft_last_index'), help: "Index of the last entry in the node's log.", registers })
-  const snapshotIndex = new Gauge({ name: names('lograft_raft_snapshot_index'), help: 'Last index the snapshot covers.', registers })
-  const followerLabels = ['follower']
-  const matchIndex = new Gauge({
-    name: names('lograft_raft_follower_match_index'),
-    help: "On the leader: each follower's match index.",
-    labelNames: followerLabels,
-    registers,
-  })
-  const lag = new Gauge({
-    name: names('lograft_raft_follower_lag_entries'),
-    help: 'On the leader: entries each follower lacks.',
-    labelNames: followerLabels,
-    registers,
-  })
-  const inflight = new Gauge({
-    name: names('lograft_raft_follower_inflight'),
-    help: 'On the leader: appends sent to each follower and unanswered.',
-    labelNames: followerLabels,
-    registers,
-  })
-  const lastContact = new Gauge({
-    name: names('lograft_raft_follower_last_contact_seconds'),
-    help: 'On the leader: seconds since each follower last answered, as of the last progress report.',
-    labelNames: followerLabels,
-    registers,
-  })
-  const snapshotSending = new Gauge({
-    name: names('lograft_raft_follower_snapshot_sending'),
-    help: 'On the leader: 1 while a snapshot is being sent to the follower.',
-    labelNames: followerLabels,
-    registers,
-  })
-  const logWrite = new Histogram({
-    name: names('lograft_raft_log_write_seconds'),
-    help: 'Durable (synced) log store writes.',
-    buckets: LATENCY_BUCKETS,
-    registers,
-  })
-  const commit = new Histogram({
-    name: names('lograft_raft_commit_seconds'),
-    help: "On the leader: a command's proposal to its commitment.",
-    buckets: LATENCY_BUCKETS,
-    registers,
-  })
+  // Followers' series exist only on the leader: each scrape starts them afresh from its progress.
+  const followerGauge = (name: string, help: string, read: (follower: FollowerProgress) => number | null): Gauge<'follower'> =>
+    new Gauge({
+      name: names(name),
+      help,
+      labelNames: ['follower'],
+      registers,
+      collect() {
+        this.reset()
+        for (const follower of raft.replicationProgress()) {
+          const value = read(follower)
+          if (value !== null) this.set({ follower: follower.id }, value)
+        }
+      },
+    })
+  followerGauge('lograft_raft_follower_match_index', "On the leader: each follower's match index.", (follower) => follower.matchIndex)
+  followerGauge('lograft_raft_follower_lag_entries', 'On the leader: entries each follower lacks.', (follower) => follower.lag)
+  followerGauge('lograft_raft_follower_inflight', 'On the leader: appends sent to each follower and unanswered.', (follower) => follower.inflight)
+  followerGauge('lograft_raft_follower_last_contact_seconds', 'On the leader: seconds since each follower last answered.', (follower) =>
+    follower.sinceLastContactMs === null ? null : follower.sinceLastContactMs / 1000,
+  )
+  followerGauge('lograft_raft_follower_snapshot_sending', 'On the leader: 1 while a snapshot is being sent to the follower.', (follower) =>
+    follower.snapshotSending ? 1 : 0,
+  )
+  // One log write per batch and one commit per command: tallied (tallies.ts).
+  const logWriteHistogram = new TallyHistogram(names('lograft_raft_log_write_seconds'), 'Durable (synced) log store writes.', LATENCY_BUCKETS)
+  const logWrite = logWriteHistogram.seriesOf()
+  const commitHistogram = new TallyHistogram(names('lograft_raft_commit_seconds'), "On the leader: a command's proposal to its commitment.", LATENCY_BUCKETS)
+  registerTallies(registry, logWriteHistogram, commitHistogram)
+  const commit = commitHistogram.seriesOf()
   const snapshots = new Counter({ name: names('lograft_raft_snapshots_total'), help: 'Snapshots this node stored from its state machine.', registers })
   const snapshotBytes = new Gauge({ name: names('lograft_raft_snapshot_bytes'), help: 'Size of the latest snapshot this node stored.', registers })
   const snapshotSeconds = new Histogram({
@@ -91,42 +100,11 @@ export function registerRaftMetrics(registry: Registry, raft: RaftNode): Registe
   })
 
   const subscriptions: Subscription[] = []
-  subscriptions.push(
-    raft.status$.subscribe((status) => {
-      term.set(status.term)
-      for (const each of ROLES) role.set({ role: each }, each === status.role ? 1 : 0)
-      hasLeader.set(status.leaderId === null ? 0 : 1)
-      commitIndex.set(status.commitIndex)
-      appliedIndex.set(status.appliedIndex)
-      lastIndex.set(status.lastIndex)
-      snapshotIndex.set(status.snapshotIndex)
-    }),
-  )
   let lastLeader: string | null = null
   subscriptions.push(
     raft.leader$.subscribe((leader) => {
       if (leader.leaderId !== null && leader.leaderId !== lastLeader) leaderChanges.inc()
       if (leader.leaderId !== null) lastLeader = leader.leaderId
-    }),
-  )
-  // Followers' series exist only on the leader: they are dropped when it stops leading.
-  subscriptions.push(
-    raft.role$.subscribe((current) => {
-      if (current === 'leader') return
-      for (const gauge of [matchIndex, lag, inflight, lastContact, snapshotSending]) gauge.reset()
-    }),
-  )
-  subscriptions.push(
-    raft.progress$.subscribe((followers: readonly FollowerProgress[]) => {
-      for (const gauge of [matchIndex, lag, inflight, lastContact, snapshotSending]) gauge.reset()
-      for (const follower of followers) {
-        const labels = { follower: follower.id }
-        matchIndex.set(labels, follower.matchIndex)
-        lag.set(labels, follower.lag)
-        inflight.set(labels, follower.inflight)
-        snapshotSending.set(labels, follower.snapshotSending ? 1 : 0)
-        if (follower.sinceLastContactMs !== null) lastContact.set(labels, follower.sinceLastContactMs / 1000)
-      }
     }),
   )
   subscriptions.push(

@@ -54,7 +54,7 @@ export async function startNodeMonitoring<State, Command, Result>(options: NodeM
     ...(options.collectors ?? []).map((register) => register(registry)),
   ]
   const readiness = new ReadinessTracker(replica.raft)
-  const status = serveStatus(options.transport, replica.raft, readiness, options.clusterId)
+  serveStatus(options.transport, replica.raft, readiness, options.clusterId)
   let endpoint: MonitoringEndpoint | null = null
   try {
     if (address !== undefined)
@@ -62,7 +62,6 @@ export async function startNodeMonitoring<State, Command, Result>(options: NodeM
   } catch (error) {
     for (const each of registered) each.stop()
     readiness.stop()
-    status.unsubscribe()
     throw error
   }
   return {
@@ -72,7 +71,6 @@ export async function startNodeMonitoring<State, Command, Result>(options: NodeM
     close: async () => {
       await endpoint?.close()
       readiness.stop()
-      status.unsubscribe()
       for (const each of registered) each.stop()
     },
   }

@@ -1,9 +1,7 @@
 // Status.Get (proto/status.proto) on a node's transport: the node's Raft status, readiness and, on
-// a leader, its followers' progress (from progress$), for `lograft status` and other tools.
+// a leader, its followers' progress (sampled as each request is served), for `lograft status` and other tools.
 
-import type { Subscription } from 'rxjs'
 import type { ReadinessTracker } from '../metrics/readiness.js'
-import type { FollowerProgress } from '../raft/events.js'
 import type { RaftNode } from '../raft/node.js'
 import { protoCodec } from '../rpc/proto.js'
 import { handler, rpcMethod } from '../rpc/service.js'
@@ -44,11 +42,8 @@ export const statusMethod = rpcMethod(
   protoCodec<StatusReply>('status.proto', 'lograft.status.StatusReply'),
 )
 
-/** Serves Status.Get for `raft` on `transport`; unsubscribe the result when the node stops. */
-export function serveStatus(transport: Transport, raft: RaftNode, readiness: ReadinessTracker, clusterId: string): Subscription {
-  let followers: readonly FollowerProgress[] = []
-  const subscription = raft.progress$.subscribe((latest) => (followers = latest))
-  subscription.add(raft.role$.subscribe((role) => role !== 'leader' && (followers = [])))
+/** Serves Status.Get for `raft` on `transport`. */
+export function serveStatus(transport: Transport, raft: RaftNode, readiness: ReadinessTracker, clusterId: string): void {
   transport.register('Status', {
     Get: handler(statusMethod, () => {
       const status = raft.status()
@@ -66,7 +61,7 @@ export function serveStatus(transport: Transport, raft: RaftNode, readiness: Rea
         snapshotIndex: status.snapshotIndex,
         ready: verdict.ready,
         reasons: verdict.reasons,
-        followers: followers.map((follower) => ({
+        followers: raft.replicationProgress().map((follower) => ({
           id: follower.id,
           voter: follower.voter,
           matchIndex: follower.matchIndex,
@@ -80,5 +75,4 @@ export function serveStatus(transport: Transport, raft: RaftNode, readiness: Rea
       }
     }),
   })
-  return subscription
 }

@@ -217,6 +217,27 @@ export class RaftNode {
     return this.events.progress$
   }
 
+  /**
+   * On a leader, every other member's replication progress as of now; empty on any other node.
+   * For those who sample it (a scrape, a status request) rather than follow every change.
+   */
+  replicationProgress(): readonly FollowerProgress[] {
+    const { role, lastIndex } = this.core.status()
+    if (role !== 'leader') return []
+    const now = this.clock.now()
+    return this.core.replication().map((follower): FollowerProgress => ({
+      id: follower.id,
+      voter: follower.voter,
+      matchIndex: follower.match,
+      nextIndex: follower.next,
+      lag: Math.max(0, lastIndex - follower.match),
+      state: follower.state,
+      inflight: follower.inflight,
+      snapshotSending: this.snapshotSends.has(follower.id),
+      sinceLastContactMs: this.lastContact.has(follower.id) ? now - (this.lastContact.get(follower.id) as number) : null,
+    }))
+  }
+
   /** Timings of log writes, commits (on a leader), snapshots and snapshot sends; measured only while subscribed. */
   get timings$(): Observable<RaftTiming> {
     return this.events.timings$
@@ -665,18 +686,7 @@ export class RaftNode {
     const committed = this.proposedAt.splice(0, pending === -1 ? this.proposedAt.length : pending)
     for (const proposal of committed) this.events.timing({ kind: 'commit', ms: now - proposal.atMs })
     if (!this.events.progressObserved) return
-    const followers = this.core.replication().map((follower): FollowerProgress => ({
-      id: follower.id,
-      voter: follower.voter,
-      matchIndex: follower.match,
-      nextIndex: follower.next,
-      lag: Math.max(0, status.lastIndex - follower.match),
-      state: follower.state,
-      inflight: follower.inflight,
-      snapshotSending: this.snapshotSends.has(follower.id),
-      sinceLastContactMs: this.lastContact.has(follower.id) ? now - (this.lastContact.get(follower.id) as number) : null,
-    }))
-    this.events.pushProgress(followers, now, this.heartbeatIntervalMs)
+    this.events.pushProgress(this.replicationProgress(), now, this.heartbeatIntervalMs)
   }
 
   private persist(work: PersistWork): void {
