@@ -1,7 +1,7 @@
 // The lograft command line refuses bad input with one clear line and a non-zero exit, and its log
 // tools read a node's data directory.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -153,4 +153,24 @@ t.test('log inspect decodes entries and log replay folds the log up to an index'
   const tooFar = await lograft('log', 'replay', data, '--to', '9')
   t.not(tooFar.code, 0)
   t.match(tooFar.stderr, /index 9 is past the end of the log \(last index 4\)/)
+})
+
+t.test('log inspect and log replay of a directory that holds no data refuse it and leave it as it was', async (t) => {
+  const parent = temporaryDirectory(t)
+  const missing = join(parent, 'no-such-dir')
+  for (const command of ['inspect', 'replay']) {
+    const run = await lograft('log', command, missing)
+    t.equal(run.code, 1, `log ${command} of a missing directory fails`)
+    t.match(run.stderr, new RegExp(`no data directory at ${missing}`), 'and says so')
+    t.notOk(existsSync(missing), 'without creating it')
+  }
+  const unrelated = join(parent, 'photos')
+  mkdirSync(unrelated)
+  writeFileSync(join(unrelated, 'cat.jpg'), 'not a database')
+  for (const command of ['inspect', 'replay']) {
+    const run = await lograft('log', command, unrelated)
+    t.equal(run.code, 1, `log ${command} of a directory that is no database fails`)
+    t.match(run.stderr, new RegExp(`no data directory at ${unrelated}`), 'and says so')
+    t.same(readdirSync(unrelated), ['cat.jpg'], 'without writing a database into it')
+  }
 })

@@ -2,6 +2,7 @@
 // between production and simulation storage.
 
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import { identityKey } from './keys.js'
@@ -30,19 +31,22 @@ export function openMemoryLog(database: LevelDatabase = memoryDatabase(), option
 }
 
 /**
+ * Whether `directory` holds a LevelDB database: its CURRENT file names the live manifest. Ask
+ * before opening one that must exist, because LevelDB writes its LOCK and LOG files into the
+ * directory (creating it if need be) even when told not to create a database.
+ */
+export function holdsDatabase(directory: string): boolean {
+  return existsSync(join(directory, 'CURRENT'))
+}
+
+/**
  * The identity a data directory records, or null if it has none (it is new): what a node asks
  * before it decides to join a cluster or resume in one.
  */
 export async function readDiskIdentity(directory: string): Promise<StoredIdentity | null> {
-  if (!existsSync(directory)) return null
+  if (!holdsDatabase(directory)) return null
   const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { ...binary, createIfMissing: false })
-  try {
-    await db.open()
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause
-    if (cause?.code === 'LEVEL_DATABASE_NOT_OPEN' || /does not exist/.test(String((error as Error).cause ?? error))) return null
-    throw error
-  }
+  await db.open()
   try {
     const value = await db.get(identityKey)
     return value === undefined ? null : decodeIdentity(directory, identityKey, value)
