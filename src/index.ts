@@ -22,7 +22,7 @@ export type { LogEntry, HardState } from './base/entries.js'
 // The durable log (LevelDB on disk, memory-level in simulation).
 export { LogStore, SnapshotWriter, newClusterId, type LevelDatabase, type LogStoreOptions, type SnapshotPoint, type StoreSizes } from './log/log-store.js'
 export type { GroupCommitStats } from './log/group-commit.js'
-export { openDiskLog, openMemoryLog } from './log/backends.js'
+export { openDiskLog, openExistingDiskLog, openMemoryLog } from './log/backends.js'
 export type { SnapshotMeta, NodeIdentity, StoredIdentity, IdentityClaim } from './log/types.js'
 export {
   LogStoreError,
@@ -35,6 +35,7 @@ export {
   ClusterIdRequiredError,
   LogStoreFailedError,
   LogStoreClosedError,
+  NoDatabaseError,
 } from './log/errors.js'
 
 // Transports: TCP (plain or mutual TLS) for real clusters, and the RPC helpers to define services on them.

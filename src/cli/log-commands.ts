@@ -4,8 +4,7 @@
 // --machine raw, and for any entry the machine cannot decode. Replay runs the same fold as the live
 // node, so "what did the state look like at index N?" has the answer the node would have given.
 
-import { existsSync } from 'node:fs'
-import { holdsDatabase, openDiskLog } from '../log/backends.js'
+import { openExistingDiskLog } from '../log/backends.js'
 import type { LogStore } from '../log/log-store.js'
 import type { LogEntry } from '../log/types.js'
 import { configurationCodec } from '../raft/configuration-codec.js'
@@ -23,13 +22,8 @@ type AnyMachine = StateMachine<unknown, unknown, unknown>
 const RAW = 'raw'
 
 async function openForReading(directory: string): Promise<LogStore> {
-  // Opening a directory with no database would create one there: a mistyped path would read as an empty log.
-  if (!holdsDatabase(directory)) {
-    const what = existsSync(directory) ? 'it holds no LevelDB database (no CURRENT file)' : 'it does not exist'
-    throw new Error(`no data directory at ${directory}: ${what}`)
-  }
   try {
-    return await openDiskLog(directory)
+    return await openExistingDiskLog(directory)
   } catch (error) {
     const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code
     if (code === 'LEVEL_LOCKED') throw new Error(`data directory ${directory} is in use; stop its node first`)

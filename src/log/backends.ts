@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
+import { NoDatabaseError } from './errors.js'
 import { identityKey } from './keys.js'
 import { type LevelDatabase, LogStore, type LogStoreOptions } from './log-store.js'
 import { decodeIdentity } from './records.js'
@@ -23,6 +24,15 @@ export function memoryDatabase(): LevelDatabase {
 /** A LogStore in a LevelDB directory; `name` defaults to the directory. */
 export function openDiskLog(directory: string, options: Partial<LogStoreOptions> = {}): Promise<LogStore> {
   return LogStore.open(diskDatabase(directory), { name: directory, ...options })
+}
+
+/**
+ * A LogStore in a directory that must already hold one: for reading a node's data (inspection,
+ * replay), where a mistyped path must be an error, not a new empty database.
+ */
+export function openExistingDiskLog(directory: string, options: Partial<LogStoreOptions> = {}): Promise<LogStore> {
+  if (!holdsDatabase(directory)) return Promise.reject(new NoDatabaseError(directory, existsSync(directory)))
+  return openDiskLog(directory, options)
 }
 
 /** A LogStore in memory-level, for simulation and tests. */

@@ -92,3 +92,13 @@ export class LogStoreClosedError extends LogStoreError {
     super('ERR_LOG_CLOSED', `log store "${store}" is closed`)
   }
 }
+
+/** A directory to read was expected to hold a log store's database and holds none (or does not exist). */
+export class NoDatabaseError extends LogStoreError {
+  constructor(
+    readonly directory: string,
+    readonly exists: boolean,
+  ) {
+    super('ERR_LOG_NO_DATABASE', `no data directory at ${directory}: ${exists ? 'it holds no LevelDB database (no CURRENT file)' : 'it does not exist'}`)
+  }
+}

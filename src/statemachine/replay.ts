@@ -2,7 +2,7 @@
 // runs — from the log's snapshot (if any) through the entries after it. The answer to "what did
 // the state look like at index N?" is the one the node would have given.
 
-import { openDiskLog } from '../log/backends.js'
+import { openExistingDiskLog } from '../log/backends.js'
 import type { LogStore } from '../log/log-store.js'
 import { EntryType } from '../raft/types.js'
 import { foldMessage, initialFold } from './fold.js'
@@ -39,14 +39,14 @@ export interface Replayed<State> {
 /**
  * Folds `machine` over the log in `source` (a data directory, opened for the call and closed
  * after it, or an open LogStore) up to `options.to`. The directory's node must be stopped (LevelDB
- * allows one process at a time).
+ * allows one process at a time); a directory holding no database is refused with NoDatabaseError.
  */
 export async function replayLog<State, Command, Result>(
   source: string | LogStore,
   machine: StateMachine<State, Command, Result>,
   options: ReplayOptions = {},
 ): Promise<Replayed<State>> {
-  const store = typeof source === 'string' ? await openDiskLog(source) : source
+  const store = typeof source === 'string' ? await openExistingDiskLog(source) : source
   try {
     const target = options.to ?? store.lastIndex
     const snapshot = store.snapshotMeta
