@@ -36,6 +36,7 @@ export {
   LogStoreFailedError,
   LogStoreClosedError,
   NoDatabaseError,
+  DatabaseOpenError,
 } from './log/errors.js'
 
 // Transports: TCP (plain or mutual TLS) for real clusters, and the RPC helpers to define services on them.

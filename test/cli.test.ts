@@ -174,3 +174,21 @@ t.test('log inspect and log replay of a directory that holds no data refuse it a
     t.same(readdirSync(unrelated), ['cat.jpg'], 'without writing a database into it')
   }
 })
+
+t.test('a node or log tool on a data directory another process holds says so, and so for a file', async (t) => {
+  const data = temporaryDirectory(t)
+  const held = await openDiskLog(data)
+  t.teardown(() => held.close())
+  const node = await lograft('node', '--id', '1', '--data', data, '--peers', '1=127.0.0.1:1', '--cluster-id', 'c0ffee')
+  t.equal(node.code, 1, 'a second node on the directory stops')
+  t.match(node.stderr, new RegExp(`data directory ${data} is in use by another process`), 'naming the directory and why')
+  const inspect = await lograft('log', 'inspect', data)
+  t.equal(inspect.code, 1)
+  t.match(inspect.stderr, /is in use by another process/, 'log inspect of a running node says the same')
+  const file = join(data, '..', `${data.split('/').pop() ?? 'x'}.file`)
+  writeFileSync(file, 'x')
+  t.teardown(() => rmSync(file, { force: true }))
+  const onFile = await lograft('node', '--id', '1', '--data', file, '--peers', '1=127.0.0.1:1', '--cluster-id', 'c0ffee')
+  t.equal(onFile.code, 1)
+  t.match(onFile.stderr, /cannot open data directory .*: it is a file, not a directory/)
+})

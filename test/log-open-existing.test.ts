@@ -42,3 +42,19 @@ t.test('a directory with a log store opens, with what was written', async (t) =>
   t.equal(reopened.lastIndex, 1)
   await reopened.close()
 })
+
+t.test('a directory another process holds, or a file, is refused with what is wrong', async (t) => {
+  const directory = join(parent, 'held')
+  const held = await openDiskLog(directory)
+  const refusal = await openExistingDiskLog(directory).catch((error: unknown) => error)
+  t.match(refusal, { code: 'ERR_LOG_LOCKED', directory, message: /is in use by another process/ }, 'LevelDB allows one holder of a directory at a time')
+  await held.close()
+  const reopened = await openExistingDiskLog(directory)
+  await reopened.close()
+  const file = join(parent, 'a-file')
+  writeFileSync(file, 'x')
+  t.match(await openDiskLog(file).catch((error: unknown) => error), {
+    code: 'ERR_LOG_OPEN',
+    message: /cannot open data directory .*a-file: it is a file, not a directory/,
+  })
+})

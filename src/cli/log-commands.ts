@@ -5,7 +5,6 @@
 // node, so "what did the state look like at index N?" has the answer the node would have given.
 
 import { openExistingDiskLog } from '../log/backends.js'
-import type { LogStore } from '../log/log-store.js'
 import type { LogEntry } from '../log/types.js'
 import { configurationCodec } from '../raft/configuration-codec.js'
 import { EntryType } from '../raft/types.js'
@@ -20,16 +19,6 @@ import { LOG_USAGE } from './usage-text.js'
 type AnyMachine = StateMachine<unknown, unknown, unknown>
 /** --machine raw: no machine, the bytes as they are. */
 const RAW = 'raw'
-
-async function openForReading(directory: string): Promise<LogStore> {
-  try {
-    return await openExistingDiskLog(directory)
-  } catch (error) {
-    const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code
-    if (code === 'LEVEL_LOCKED') throw new Error(`data directory ${directory} is in use; stop its node first`)
-    throw error
-  }
-}
 
 /** The KV by default, raw bytes, or the machine the module at `spec` exports. */
 async function machineFor(spec: string | undefined): Promise<AnyMachine | null> {
@@ -136,7 +125,7 @@ export async function inspectCommand(args: string[]): Promise<void> {
   if (!directory || positionals.length > 1) throw new UsageError(`log inspect needs one data directory\n${LOG_USAGE}`)
   const machine = await machineFor(values.machine)
   const isKv = values.machine === undefined
-  const store = await openForReading(directory)
+  const store = await openExistingDiskLog(directory)
   try {
     const from = requireInteger('from', values.from, store.firstIndex, 1)
     const to = Math.min(requireInteger('to', values.to, store.lastIndex, 0), store.lastIndex)
@@ -228,7 +217,7 @@ export async function replayCommand(args: string[]): Promise<void> {
   if (values.machine === RAW) throw new UsageError('log replay needs a machine to fold the log with: the KV (the default) or --machine PATH')
   if (values.key !== undefined && values.machine !== undefined) throw new UsageError('--key reads the KV state; with --machine the whole state is shown')
   const machine = (await machineFor(values.machine)) as AnyMachine
-  const store = await openForReading(directory)
+  const store = await openExistingDiskLog(directory)
   try {
     // By default, as far as the directory knows entries are committed.
     const target = requireInteger('to', values.to, Math.max(store.hardState.commitIndex, store.snapshotMeta?.lastIncludedIndex ?? 0), 0)

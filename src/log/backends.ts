@@ -1,11 +1,11 @@
 // Opening a LogStore on disk (classic-level) or in memory (memory-level): the only difference
 // between production and simulation storage.
 
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
-import { NoDatabaseError } from './errors.js'
+import { DatabaseOpenError, NoDatabaseError } from './errors.js'
 import { identityKey } from './keys.js'
 import { type LevelDatabase, LogStore, type LogStoreOptions } from './log-store.js'
 import { decodeIdentity } from './records.js'
@@ -22,8 +22,26 @@ export function memoryDatabase(): LevelDatabase {
 }
 
 /** A LogStore in a LevelDB directory; `name` defaults to the directory. */
-export function openDiskLog(directory: string, options: Partial<LogStoreOptions> = {}): Promise<LogStore> {
-  return LogStore.open(diskDatabase(directory), { name: directory, ...options })
+export async function openDiskLog(directory: string, options: Partial<LogStoreOptions> = {}): Promise<LogStore> {
+  const db = diskDatabase(directory)
+  await openDirectory(db, directory)
+  return LogStore.open(db, { name: directory, ...options })
+}
+
+/**
+ * Opens `db` on `directory`. LevelDB's own error says only "Database failed to open", with the
+ * reason in its cause; this one names the directory and the reason, and tells a directory that
+ * another process holds (a second node started on it, `lograft log` on a running node's) apart.
+ */
+async function openDirectory(db: LevelDatabase, directory: string): Promise<void> {
+  try {
+    await db.open()
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause
+    const locked = cause?.code === 'LEVEL_LOCKED'
+    const notDirectory = existsSync(directory) && !statSync(directory).isDirectory()
+    throw new DatabaseOpenError(directory, locked, notDirectory ? 'it is a file, not a directory' : (cause?.message ?? String(error)), cause ?? error)
+  }
 }
 
 /**
@@ -56,7 +74,7 @@ export function holdsDatabase(directory: string): boolean {
 export async function readDiskIdentity(directory: string): Promise<StoredIdentity | null> {
   if (!holdsDatabase(directory)) return null
   const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { ...binary, createIfMissing: false })
-  await db.open()
+  await openDirectory(db, directory)
   try {
     const value = await db.get(identityKey)
     return value === undefined ? null : decodeIdentity(directory, identityKey, value)

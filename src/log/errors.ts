@@ -102,3 +102,23 @@ export class NoDatabaseError extends LogStoreError {
     super('ERR_LOG_NO_DATABASE', `no data directory at ${directory}: ${exists ? 'it holds no LevelDB database (no CURRENT file)' : 'it does not exist'}`)
   }
 }
+
+/**
+ * LevelDB could not open a data directory: another process holds it (ERR_LOG_LOCKED), or the path
+ * cannot hold a database (ERR_LOG_OPEN: a file, no permission), with LevelDB's reason as `cause`.
+ */
+export class DatabaseOpenError extends LogStoreError {
+  constructor(
+    readonly directory: string,
+    locked: boolean,
+    reason: string,
+    override readonly cause: unknown,
+  ) {
+    super(
+      locked ? 'ERR_LOG_LOCKED' : 'ERR_LOG_OPEN',
+      locked
+        ? `data directory ${directory} is in use by another process (it holds LevelDB's lock); stop that process first`
+        : `cannot open data directory ${directory}: ${reason}`,
+    )
+  }
+}
