@@ -185,7 +185,7 @@ export function raftInfo(id: string, clusterId: string, raft: RaftNode): Record<
   const status = raft.status()
   const sizes = raft.sizes()
   const membership = raft.members()
-  const matches = raft.followerProgress()
+  const matches = new Map(raft.replicationProgress().map((follower) => [follower.id, follower.matchIndex]))
   const members: Record<string, string> = {}
   for (const [i, member] of allMembers(membership.configuration).entries()) {
     const match = member.id === id && status.role === 'leader' ? status.lastIndex : matches.get(member.id)

@@ -163,13 +163,6 @@ export class RaftCore {
     return { configuration: this.configuration, index, committed: index <= this.log.committed }
   }
 
-  /** On a leader, each other member's match index (how much of the log it is known to hold); empty otherwise. */
-  followerMatches(): Map<string, number> {
-    const matches = new Map<string, number>()
-    if (this.role === 'leader') for (const [peer, progress] of this.progress) matches.set(peer, progress.match)
-    return matches
-  }
-
   /** On the leader, every other member's replication state, in configuration order; empty elsewhere. */
   replication(): Array<{ id: string; voter: boolean; match: number; next: number; state: ProgressState; inflight: number }> {
     if (this.role !== 'leader') return []

@@ -109,7 +109,7 @@ function reply(options: MembershipServiceOptions, error = '', errorCode = ''): M
     committed: state.committed,
     leaderId: status.leaderId ?? '',
     lastIndex: status.lastIndex,
-    progress: [...raft.followerProgress()].map(([id, matchIndex]) => ({ id, matchIndex })),
+    progress: raft.replicationProgress().map(({ id, matchIndex }) => ({ id, matchIndex })),
   }
 }
 

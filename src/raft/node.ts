@@ -493,11 +493,6 @@ export class RaftNode {
     return this.core.membership()
   }
 
-  /** On the leader, how far each other member's log is known to reach (its match index); empty elsewhere. */
-  followerProgress(): ReadonlyMap<string, number> {
-    return this.core.followerMatches()
-  }
-
   /**
    * Adds a learner: it receives the log and snapshots but never votes nor counts toward a quorum.
    * With `promoteWhenCaughtUp` the leader promotes it once its log is within promoteLagEntries.
