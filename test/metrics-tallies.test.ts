@@ -7,7 +7,7 @@ import { Counter, Histogram, Registry } from 'prom-client'
 import t from 'tap'
 import { Rng } from '../src/base/rng.js'
 import { LATENCY_BUCKETS } from '../src/metrics/metric-set.js'
-import { TallyCounter, TallyHistogram, registerTallies } from '../src/metrics/tallies.js'
+import { TallyCounter, TallyHistogram } from '../src/metrics/tallies.js'
 
 const COMMANDS = ['get', 'set', 'del', 'unknown']
 const OUTCOMES = ['ok', 'error']
@@ -23,10 +23,10 @@ function registries(): Registries {
   const tallied = new Registry()
   const reference = new Registry()
   for (const registry of [tallied, reference]) registry.setDefaultLabels({ node: '2' })
-  const counter = new TallyCounter('test_commands_total', 'Commands.', ['command', 'outcome'])
-  const histogram = new TallyHistogram('test_command_seconds', 'Latency.', LATENCY_BUCKETS, 'command')
-  const unlabelled = new TallyHistogram('test_write_seconds', 'Writes.', LATENCY_BUCKETS)
-  registerTallies(tallied, counter, histogram, unlabelled)
+  const registers = [tallied]
+  const counter = new TallyCounter({ name: 'test_commands_total', help: 'Commands.', labelNames: ['command', 'outcome'], registers })
+  const histogram = new TallyHistogram({ name: 'test_command_seconds', help: 'Latency.', buckets: LATENCY_BUCKETS, labelNames: ['command'], registers })
+  const unlabelled = new TallyHistogram({ name: 'test_write_seconds', help: 'Writes.', buckets: LATENCY_BUCKETS, registers })
   const referenceCounter = new Counter({ name: 'test_commands_total', help: 'Commands.', labelNames: ['command', 'outcome'], registers: [reference] })
   const referenceHistogram = new Histogram({
     name: 'test_command_seconds',

@@ -9,7 +9,7 @@ import type { FollowerProgress } from '../raft/events.js'
 import type { RaftNode } from '../raft/node.js'
 import type { RaftStatus, Role } from '../raft/types.js'
 import { LATENCY_BUCKETS, type RegisteredMetrics, metricSet, unregisterOnStop } from './metric-set.js'
-import { TallyHistogram, registerTallies } from './tallies.js'
+import { TallyHistogram } from './tallies.js'
 
 const ROLES: readonly Role[] = ['follower', 'precandidate', 'candidate', 'leader']
 
@@ -72,12 +72,19 @@ export function registerRaftMetrics(registry: Registry, raft: RaftNode): Registe
   followerGauge('lograft_raft_follower_snapshot_sending', 'On the leader: 1 while a snapshot is being sent to the follower.', (follower) =>
     follower.snapshotSending ? 1 : 0,
   )
-  // One log write per batch and one commit per command: tallied (tallies.ts).
-  const logWriteHistogram = new TallyHistogram(names('lograft_raft_log_write_seconds'), 'Durable (synced) log store writes.', LATENCY_BUCKETS)
-  const logWrite = logWriteHistogram.seriesOf()
-  const commitHistogram = new TallyHistogram(names('lograft_raft_commit_seconds'), "On the leader: a command's proposal to its commitment.", LATENCY_BUCKETS)
-  registerTallies(registry, logWriteHistogram, commitHistogram)
-  const commit = commitHistogram.seriesOf()
+  // One log write per batch and one commit per command: tallied (tallies.ts), each one series.
+  const logWrite = new TallyHistogram({
+    name: names('lograft_raft_log_write_seconds'),
+    help: 'Durable (synced) log store writes.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  }).seriesOf()
+  const commit = new TallyHistogram({
+    name: names('lograft_raft_commit_seconds'),
+    help: "On the leader: a command's proposal to its commitment.",
+    buckets: LATENCY_BUCKETS,
+    registers,
+  }).seriesOf()
   const snapshots = new Counter({ name: names('lograft_raft_snapshots_total'), help: 'Snapshots this node stored from its state machine.', registers })
   const snapshotBytes = new Gauge({ name: names('lograft_raft_snapshot_bytes'), help: 'Size of the latest snapshot this node stored.', registers })
   const snapshotSeconds = new Histogram({

@@ -4,21 +4,26 @@
 import { Gauge, type Registry } from 'prom-client'
 import type { RespServer } from '../resp/server.js'
 import { LATENCY_BUCKETS, type RegisteredMetrics, metricSet, unregisterOnStop } from './metric-set.js'
-import { TallyCounter, TallyHistogram, registerTallies } from './tallies.js'
+import { TallyCounter, TallyHistogram } from './tallies.js'
 
 /** Registers a RESP endpoint's metrics (names start `lograft_resp_`) in `registry`. */
 export function registerRespMetrics(registry: Registry, server: RespServer): RegisteredMetrics {
   const set = metricSet(registry)
   const { registers, names } = set
   // Counted per command, so tallied (tallies.ts) rather than through prom-client's labelled calls.
-  const commands = new TallyCounter(names('lograft_resp_commands_total'), 'RESP commands run, by name and outcome.', ['command', 'outcome'])
-  const latency = new TallyHistogram(
-    names('lograft_resp_command_seconds'),
-    'Time from a RESP command starting to run to its reply.',
-    LATENCY_BUCKETS,
-    'command',
-  )
-  registerTallies(registry, commands, latency)
+  const commands = new TallyCounter({
+    name: names('lograft_resp_commands_total'),
+    help: 'RESP commands run, by name and outcome.',
+    labelNames: ['command', 'outcome'],
+    registers,
+  })
+  const latency = new TallyHistogram({
+    name: names('lograft_resp_command_seconds'),
+    help: 'Time from a RESP command starting to run to its reply.',
+    buckets: LATENCY_BUCKETS,
+    labelNames: ['command'],
+    registers,
+  })
   const connections = new Gauge({ name: names('lograft_resp_connections'), help: 'RESP clients connected.', registers })
   const subscriptions = [
     server.commands$.subscribe((event) => {

@@ -22,6 +22,11 @@ interface TallyValue {
   value: number
 }
 
+interface CounterSeries {
+  readonly labels: Labels
+  value: number
+}
+
 /** What get() gives prom-client's Registry (its typings give `type` as a numeric enum; it reads the name). */
 interface TallyValues {
   name: string
@@ -78,25 +83,28 @@ export class HistogramSeries {
 export class TallyHistogram {
   readonly type = 'histogram' as const
   readonly aggregator = 'sum' as const
+  readonly name: string
+  readonly help: string
+  /** The label names, as prom-client's metrics declare theirs: none, or one. */
+  readonly labelNames: readonly [] | readonly [string]
+  private readonly upperBounds: readonly number[]
   private readonly series = new Map<string, HistogramSeries>()
 
-  /** The label names, as prom-client's metrics declare theirs. */
-  readonly labelNames: readonly string[]
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly upperBounds: readonly number[],
-    private readonly labelName: string | null = null,
-  ) {
-    this.labelNames = labelName === null ? [] : [labelName]
+  /** Like prom-client's Histogram, it puts itself in every registry of `registers`. */
+  constructor(options: { name: string; help: string; buckets: readonly number[]; labelNames?: readonly [string]; registers: readonly Registry[] }) {
+    this.name = options.name
+    this.help = options.help
+    this.upperBounds = options.buckets
+    this.labelNames = options.labelNames ?? []
+    register(this, options.registers)
   }
 
   /** The series of `labelValue` (of the only series, without a label); callers may keep it. */
   seriesOf(labelValue = ''): HistogramSeries {
     let series = this.series.get(labelValue)
     if (series === undefined) {
-      series = new HistogramSeries(this.upperBounds, this.labelName === null ? {} : { [this.labelName]: labelValue })
+      const [labelName] = this.labelNames
+      series = new HistogramSeries(this.upperBounds, labelName === undefined ? {} : { [labelName]: labelValue })
       this.series.set(labelValue, series)
     }
     return series
@@ -125,44 +133,55 @@ export class TallyHistogram {
 export class TallyCounter {
   readonly type = 'counter' as const
   readonly aggregator = 'sum' as const
-  private readonly series = new Map<string, { labels: Labels; value: number }>()
-
+  readonly name: string
+  readonly help: string
   /** The label names, as prom-client's metrics declare theirs. */
-  readonly labelNames: readonly string[]
+  readonly labelNames: readonly [string] | readonly [string, string]
+  /** Series by first label value, then second ('' with one label): no key is built per event. */
+  private readonly series = new Map<string, Map<string, CounterSeries>>()
+  /** The same series in the order they first counted, the order prom-client serves them in. */
+  private readonly inOrder: CounterSeries[] = []
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    labelNames: readonly [string, string?],
-  ) {
-    this.labelNames = labelNames.filter((label) => label !== undefined)
+  /** Like prom-client's Counter, it puts itself in every registry of `registers`. */
+  constructor(options: { name: string; help: string; labelNames: readonly [string] | readonly [string, string]; registers: readonly Registry[] }) {
+    this.name = options.name
+    this.help = options.help
+    this.labelNames = options.labelNames
+    register(this, options.registers)
   }
 
   inc(first: string, second = ''): void {
-    const key = `${first}\u0000${second}`
-    const series = this.series.get(key)
+    let byFirst = this.series.get(first)
+    if (byFirst === undefined) {
+      byFirst = new Map()
+      this.series.set(first, byFirst)
+    }
+    const series = byFirst.get(second)
     if (series !== undefined) {
       series.value++
       return
     }
-    const [firstName, secondName] = this.labelNames as [string, string?]
-    this.series.set(key, { labels: secondName === undefined ? { [firstName]: first } : { [firstName]: first, [secondName]: second }, value: 1 })
+    const [firstName, secondName] = this.labelNames
+    const created = { labels: secondName === undefined ? { [firstName]: first } : { [firstName]: first, [secondName]: second }, value: 1 }
+    byFirst.set(second, created)
+    this.inOrder.push(created)
   }
 
   get(): Promise<TallyValues> {
-    const values = [...this.series.values()].map(({ labels, value }) => ({ labels: { ...labels }, value }))
+    const values = this.inOrder.map(({ labels, value }) => ({ labels: { ...labels }, value }))
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values })
   }
 
   reset(): void {
     this.series.clear()
+    this.inOrder.length = 0
   }
 }
 
 /**
- * Puts tallies in `registry`. prom-client types registerMetric for its own classes only; its
+ * Puts `tally` in each registry. prom-client types registerMetric for its own classes only; its
  * Registry reads no more of a metric than the tallies have.
  */
-export function registerTallies(registry: Registry, ...tallies: ReadonlyArray<TallyHistogram | TallyCounter>): void {
-  for (const tally of tallies) registry.registerMetric(tally as unknown as Counter)
+function register(tally: TallyHistogram | TallyCounter, registries: readonly Registry[]): void {
+  for (const registry of registries) registry.registerMetric(tally as unknown as Counter)
 }
