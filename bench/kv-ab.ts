@@ -23,6 +23,7 @@ import { startLograft } from './kv-lograft.js'
 import type { KvClient, KvSystem } from './kv-system.js'
 import { type Workload, preloadKeys, workloadLabel } from './kv-workload.js'
 import { type CpuProbe, cpuProbe } from './process-cpu.js'
+import { median } from './stats.js'
 import { printTable } from './table.js'
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)))
@@ -55,27 +56,23 @@ function workloadOf(name: string): Workload {
   return { kind: 'mixed', getFraction: percent / 100 }
 }
 
-/** `rev` checked out and built in a temporary worktree; returns its directory. */
-function buildBaseline(rev: string, into: string): string {
+/** Checks `rev` out as a git worktree in `directory` and builds it there. */
+function buildBaseline(rev: string, directory: string): void {
   const git = (...args: string[]): string => execFileSync('git', ['-C', REPO, ...args], { encoding: 'utf8' }).trim()
   const commit = git('rev-parse', '--verify', `${rev}^{commit}`)
-  const directory = join(into, 'baseline')
   git('worktree', 'add', '--detach', directory, commit)
   const lockfile = (root: string): string => readFileSync(join(root, 'package-lock.json'), 'utf8')
   if (lockfile(directory) === lockfile(REPO)) symlinkSync(join(REPO, 'node_modules'), join(directory, 'node_modules'))
   else execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: directory, stdio: 'inherit' })
   execFileSync(join(directory, 'node_modules', '.bin', 'tsc'), ['-p', directory], { stdio: 'inherit' })
   process.stderr.write(`built ${rev} (${commit.slice(0, 12)}) in ${directory}\n`)
-  return directory
 }
 
 async function start(name: string, begin: Start, dataDirectory: string): Promise<Running> {
   const system = await begin(dataDirectory, LEASE_READS ? { leaseReads: true } : {})
   const cpu = cpuProbe(system.memberPids)
   if (cpu === null) throw new KvAbError('no /proc here: CPU time per operation cannot be read')
-  const loaders = await Promise.all(Array.from({ length: 16 }, (_, i) => system.connect(i % system.memberCount)))
-  await preloadKeys(loaders, Buffer.alloc(VALUE_BYTES, 0x5a))
-  await Promise.all(loaders.map((client) => client.close()))
+  await preloadKeys(system, Buffer.alloc(VALUE_BYTES, 0x5a))
   const leader = await system.leader()
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => system.connect(leader)))
   process.stderr.write(`started ${name}\n`)
@@ -118,22 +115,13 @@ async function measureTogether(first: Running, second: Running, workload: Worklo
   return rounds
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
-}
-
 const rev = process.argv.slice(2).find((arg) => !arg.startsWith('--'))
 if (rev === undefined) throw new KvAbError('usage: npm run bench:kv-ab -- REV [--lease-reads]  (REV: the commit to compare this build with)')
 const workload = workloadOf(WORKLOAD)
 const root = mkdtempSync(join(tmpdir(), 'lograft-bench-kv-ab-'))
-const worktree = (): void => {
-  if (existsSync(join(root, 'baseline'))) execFileSync('git', ['-C', REPO, 'worktree', 'remove', '--force', join(root, 'baseline')])
-  rmSync(root, { recursive: true, force: true })
-}
+const baseline = join(root, 'baseline')
 try {
-  const baseline = buildBaseline(rev, root)
+  buildBaseline(rev, baseline)
   const baseStart = ((await import(pathToFileURL(join(baseline, 'dist', 'bench', 'kv-lograft.js')).href)) as { startLograft: Start }).startLograft
   const rows: string[][] = []
   const ratios: Record<'forward' | 'reverse', number[]> = { forward: [], reverse: [] }
@@ -176,5 +164,6 @@ try {
   console.log(`position bias (the second cluster's advantage, sqrt(forward × reverse)): ${Math.sqrt(forward * reverse).toFixed(3)}`)
   console.log(`this build's CPU per operation is ${Math.sqrt(forward / reverse).toFixed(3)}× the base's (sqrt(forward / reverse))`)
 } finally {
-  worktree()
+  if (existsSync(baseline)) execFileSync('git', ['-C', REPO, 'worktree', 'remove', '--force', baseline])
+  rmSync(root, { recursive: true, force: true })
 }

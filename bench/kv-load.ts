@@ -7,6 +7,7 @@
 import type { CpuProbe } from './process-cpu.js'
 import type { KvClient } from './kv-system.js'
 import { type RequestSource, type Workload, requestsOf } from './kv-workload.js'
+import { quantile } from './stats.js'
 
 export interface LoadOptions {
   workload: Workload
@@ -112,9 +113,4 @@ export function summarize(windows: readonly Samples[]): Measurement {
     errors: windows.reduce((total, window) => total + window.errors, 0),
     firstError: windows.find((window) => window.firstError !== null)?.firstError ?? null,
   }
-}
-
-/** The `fraction` quantile of `sorted` (ascending), by nearest rank. */
-function quantile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? NaN
 }

@@ -3,7 +3,7 @@
 // value. Each client draws its requests from its own seeded generator, so a run's mix replays.
 
 import { Rng } from '../src/base/rng.js'
-import type { KvClient } from './kv-system.js'
+import type { KvSystem } from './kv-system.js'
 
 export type Workload =
   /** Every request a SET of a key no client wrote before. */
@@ -39,11 +39,19 @@ export function requestsOf(workload: Workload, client: number, keyPrefix: string
   return () => ({ op: rng.chance(workload.getFraction) ? 'get' : 'set', key: rng.pick(preloadedKeys) })
 }
 
-/** Writes `value` to every preloaded key, the keys dealt out over `clients`. */
-export async function preloadKeys(clients: readonly KvClient[], value: Buffer): Promise<void> {
-  await Promise.all(
-    clients.map(async (client, index) => {
-      for (let key = index; key < preloadedKeys.length; key += clients.length) await client.set(preloadedKeys[key] as string, value)
-    }),
-  )
+/** Connections that write the preloaded keys, spread over the members. */
+const PRELOAD_CLIENTS = 16
+
+/** Writes `value` to every preloaded key of `system`, the keys dealt out over connections spread over its members. */
+export async function preloadKeys(system: KvSystem, value: Buffer): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: PRELOAD_CLIENTS }, (_, i) => system.connect(i % system.memberCount)))
+  try {
+    await Promise.all(
+      clients.map(async (client, index) => {
+        for (let key = index; key < preloadedKeys.length; key += clients.length) await client.set(preloadedKeys[key] as string, value)
+      }),
+    )
+  } finally {
+    await Promise.all(clients.map((client) => client.close()))
+  }
 }

@@ -46,8 +46,6 @@ const MEASURE_MS = Number(process.env.MEASURE_MS ?? 5000)
 const WARMUP_MS = Number(process.env.WARMUP_MS ?? 1000)
 /** The measured time of a row is cut in this many slices, alternating between the systems. */
 const ROUNDS = Number(process.env.ROUNDS ?? 4)
-/** Connections that write the preloaded keys, spread over the members. */
-const PRELOAD_CLIENTS = 16
 /** The rows, in order, with the goals of issue 16 for lograft's throughput over etcd's. */
 const CELLS: readonly Cell[] = [
   { workload: { kind: 'set' }, clients: 1, throughputGoal: 1.3 },
@@ -83,12 +81,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** Starts measuring `system`: its members' CPU probe, and the keys the mixed rows read, written. */
 async function addSystem(system: KvSystem): Promise<void> {
   tested.push({ system, cpu: cpuProbe(system.memberPids) })
-  const clients = await connectClients(system, PRELOAD_CLIENTS, 'spread')
-  try {
-    await preloadKeys(clients, Buffer.alloc(VALUE_BYTES, 0x5a))
-  } finally {
-    await Promise.all(clients.map((client) => client.close()))
-  }
+  await preloadKeys(system, Buffer.alloc(VALUE_BYTES, 0x5a))
 }
 
 /** Opens `clients` connections on `system`, round-robin over its members or all to its leader. */

@@ -26,6 +26,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Corpus, type CorpusShape, firstDifference, makeCorpus, parseMrCounts, parseUniqCounts } from './mr-corpus.js'
+import { median } from './stats.js'
 import { printTable } from './table.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
@@ -145,12 +146,6 @@ async function timeLograft(args: readonly string[], exitCode: number, saying = '
   } finally {
     rmSync(directory, { recursive: true, force: true })
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 interface Measured {

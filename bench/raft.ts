@@ -28,6 +28,7 @@ import { Rng } from '../src/base/rng.js'
 import { AppliedLog } from '../test/helpers/applied-log.js'
 import { ProcessCluster } from '../test/helpers/raft-processes.js'
 import { connectToPeerProcess } from './peer-process.js'
+import { quantile } from './stats.js'
 import { printTable } from './table.js'
 
 const PROPOSER_COUNTS = [1, 16, 64]
@@ -131,11 +132,6 @@ async function measure(cluster: BenchCluster, proposers: number, durationMs: num
   await Promise.all(Array.from({ length: proposers }, proposer))
   result.elapsedMs = systemClock.now() - started
   return result
-}
-
-/** The `fraction` quantile of `sorted` (ascending), by nearest rank. */
-function quantile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? NaN
 }
 
 const setups: Array<{ label: string; start: () => Promise<BenchCluster> }> = [
