@@ -11,7 +11,8 @@
 // Run with `npm run bench:kv-ab -- REV` (a commit, branch or tag), built in a temporary git
 // worktree that shares this checkout's node_modules when their lockfiles match (`npm ci` there
 // otherwise). WORKLOAD (set, 95 or 50: the % of GETs; default 95), CLIENTS (64), ROUNDS (3 per
-// order) and MEASURE_MS (4000 per round) override the defaults; --lease-reads starts both with it.
+// order), MEASURE_MS (4000 per round) and TARGET (leader, or spread: clients round-robin over the
+// members) override the defaults; --lease-reads starts both with it.
 
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
@@ -31,6 +32,7 @@ const WORKLOAD = process.env.WORKLOAD ?? '95'
 const CLIENTS = Number(process.env.CLIENTS ?? 64)
 const ROUNDS = Number(process.env.ROUNDS ?? 3)
 const MEASURE_MS = Number(process.env.MEASURE_MS ?? 4000)
+const TARGET = process.env.TARGET ?? 'leader'
 /** Both clusters under load, unmeasured, before each order's rounds; and again before each round. */
 const WARMUP_MS = 2000
 const ROUND_WARMUP_MS = 500
@@ -74,7 +76,7 @@ async function start(name: string, begin: Start, dataDirectory: string): Promise
   if (cpu === null) throw new KvAbError('no /proc here: CPU time per operation cannot be read')
   await preloadKeys(system, Buffer.alloc(VALUE_BYTES, 0x5a))
   const leader = await system.leader()
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => system.connect(leader)))
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => system.connect(TARGET === 'spread' ? i % system.memberCount : leader)))
   process.stderr.write(`started ${name}\n`)
   return { system, cpu, clients }
 }
@@ -118,6 +120,7 @@ async function measureTogether(first: Running, second: Running, workload: Worklo
 const rev = process.argv.slice(2).find((arg) => !arg.startsWith('--'))
 if (rev === undefined) throw new KvAbError('usage: npm run bench:kv-ab -- REV [--lease-reads]  (REV: the commit to compare this build with)')
 const workload = workloadOf(WORKLOAD)
+if (TARGET !== 'leader' && TARGET !== 'spread') throw new KvAbError(`TARGET must be leader or spread, got "${TARGET}"`)
 const root = mkdtempSync(join(tmpdir(), 'lograft-bench-kv-ab-'))
 const baseline = join(root, 'baseline')
 try {
@@ -154,7 +157,7 @@ try {
   const forward = median(ratios.forward)
   const reverse = median(ratios.reverse)
   console.log(
-    `${workloadLabel(workload)}, ${CLIENTS} clients on each cluster's leader${LEASE_READS ? ', --lease-reads' : ''}; ` +
+    `${workloadLabel(workload)}, ${CLIENTS} clients on each cluster's ${TARGET === 'spread' ? 'members, round-robin' : 'leader'}${LEASE_READS ? ', --lease-reads' : ''}; ` +
       `both clusters under load at once, ${ROUNDS} rounds of ${MEASURE_MS} ms per order; this build against ${rev}`,
   )
   console.log()

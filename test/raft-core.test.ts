@@ -6,8 +6,9 @@ import { RaftCore } from '../src/raft/core.js'
 import { configurationOf } from '../src/raft/membership.js'
 import type { AppendEntriesRequest, RaftCoreOptions } from '../src/raft/types.js'
 
-function core(id: string, options: Partial<RaftCoreOptions> & { members?: readonly string[] } = {}, term = 0): RaftCore {
-  const { members = ['a', 'b', 'c'], ...coreOptions } = options
+function core(id: string, options: Partial<RaftCoreOptions> & { members?: readonly string[]; learners?: readonly string[] } = {}, term = 0): RaftCore {
+  const { members = ['a', 'b', 'c'], learners = [], ...coreOptions } = options
+  const learnerMembers = learners.map((learner) => ({ id: learner, address: '', promoteWhenCaughtUp: false }))
   return new RaftCore(
     {
       id,
@@ -24,7 +25,13 @@ function core(id: string, options: Partial<RaftCoreOptions> & { members?: readon
       random: () => 0,
       ...coreOptions,
     },
-    { hardState: { term, votedFor: null, commitIndex: 0 }, snapshotIndex: 0, snapshotTerm: 0, configuration: configurationOf(members), entries: [] },
+    {
+      hardState: { term, votedFor: null, commitIndex: 0 },
+      snapshotIndex: 0,
+      snapshotTerm: 0,
+      configuration: { ...configurationOf(members), learners: learnerMembers },
+      entries: [],
+    },
   )
 }
 
@@ -126,9 +133,9 @@ t.test('a voter whose store began empty does not vote for a candidate with a log
   t.notOk(blank.handleRequestVote({ term: 5, candidateId: 'b', lastLogIndex: 3, lastLogTerm: 2, preVote: false, transfer: false }).granted)
 })
 
-/** A leader 'a' of term 1 with followers 'b' and 'c', entries 1..3 proposed and acknowledged by both. */
-function leaderWithAckedFollowers() {
-  const leader = core('a', { preVote: false })
+/** A leader 'a' of term 1 with followers 'b' and 'c' (or `members`), entries 1..3 proposed and acknowledged by all of them. */
+function leaderWithAckedFollowers(options: { members?: readonly string[]; learners?: readonly string[] } = {}) {
+  const leader = core('a', { preVote: false, ...options })
   for (let i = 0; i < 20 && leader.status().role !== 'candidate'; i++) leader.tick()
   const vote = leader.takePersistence()
   if (vote) leader.persisted(vote)
@@ -185,4 +192,75 @@ t.test('a rejection of an append sent before the follower acknowledged is stale,
     leader.takeMessages().some((message) => message.kind === 'append' && message.request.lostState),
     'no notice',
   )
+})
+
+t.test('a follower’s ask for a read point is itself the acknowledgement a 3-voter leader needs: no heartbeat round', async (t) => {
+  const leader = leaderWithAckedFollowers()
+  leader.takeMessages()
+  leader.takeReadOutcomes()
+
+  leader.requestForwardedRead(1, 'b', 1)
+  t.same(leader.takeReadOutcomes(), [{ id: 1, index: 3 }], 'confirmed at once at the commit index')
+  t.same(leader.takeMessages(), [], 'no heartbeat was sent for it')
+
+  leader.requestRead(2)
+  t.same(leader.takeReadOutcomes(), [], 'the leader’s own read waits for a round')
+  t.same(
+    leader
+      .takeMessages()
+      .map((message) => message.to)
+      .sort(),
+    ['b', 'c'],
+    'a heartbeat to each follower',
+  )
+})
+
+t.test('an ask the asker’s term or role does not vouch for goes through a heartbeat round', async (t) => {
+  const cases: Array<{ what: string; asker: string; askTerm: number; members?: string[]; learners?: string[] }> = [
+    { what: 'an ask from an older term', asker: 'b', askTerm: 0 },
+    { what: 'an ask from a learner', asker: 'd', askTerm: 1, learners: ['d'] },
+    { what: 'an ask from a non-member', asker: 'z', askTerm: 1 },
+    { what: 'an ask in a 5-voter cluster (the asker and the leader are not a quorum)', asker: 'b', askTerm: 1, members: ['a', 'b', 'c', 'd', 'e'] },
+  ]
+  for (const { what, asker, askTerm, members, learners } of cases) {
+    const leader = leaderWithAckedFollowers({ ...(members ? { members } : {}), ...(learners ? { learners } : {}) })
+    t.equal(leader.status().commitIndex, 3, `${what}: entries committed`)
+    leader.takeMessages()
+    leader.takeReadOutcomes()
+    leader.requestForwardedRead(1, asker, askTerm)
+    t.same(leader.takeReadOutcomes(), [], `${what}: not confirmed on the ask alone`)
+    const heartbeats = leader.takeMessages().filter((message) => message.kind === 'append')
+    t.ok(heartbeats.length >= 2, `${what}: a heartbeat round went out`)
+    for (const message of heartbeats) {
+      if (message.kind !== 'append') continue
+      leader.onAppendReply(message.to, message.request, { term: 1, success: true, matchIndex: 3, conflictIndex: 0, conflictTerm: 0 })
+    }
+    t.same(leader.takeReadOutcomes(), [{ id: 1, index: 3 }], `${what}: confirmed by the round`)
+  }
+})
+
+t.test('the ask of a follower that lost its state proves nothing', async (t) => {
+  const leader = leaderWithAckedFollowers()
+  leader.takeMessages()
+  for (let i = 0; i < 2; i++) leader.tick()
+  const toB = leader.takeMessages().find((message) => message.kind === 'append' && message.to === 'b')
+  if (!toB || toB.kind !== 'append') throw new Error('no heartbeat to b')
+  leader.onAppendReply('b', toB.request, { term: 1, success: false, matchIndex: 0, conflictIndex: 1, conflictTerm: 0 })
+  leader.takeMessages()
+  leader.takeReadOutcomes()
+  leader.requestForwardedRead(1, 'b', 1)
+  t.same(leader.takeReadOutcomes(), [], 'b’s ask does not confirm the read')
+})
+
+t.test('a new leader answers no ask before it has committed an entry of its term', async (t) => {
+  const leader = core('a', { preVote: false })
+  for (let i = 0; i < 20 && leader.status().role !== 'candidate'; i++) leader.tick()
+  const vote = leader.takePersistence()
+  if (vote) leader.persisted(vote)
+  for (const message of leader.takeMessages()) {
+    if (message.kind === 'vote') leader.onVoteReply(message.to, message.request, { term: message.request.term, granted: true })
+  }
+  t.equal(leader.status().role, 'leader')
+  leader.requestForwardedRead(1, 'b', 1)
+  t.same(leader.takeReadOutcomes(), [], 'the read waits for the term’s first commit')
 })

@@ -203,7 +203,10 @@ simTest(
   'ReadIndex on a follower: holding the read point, it reads without waiting for the leader to tell it the point committed',
   async (world, t) => {
     const servers = 3
-    const cluster = await RaftCluster.create(world, servers)
+    // Slow disks: the leader cannot commit the entry until its own write is done, by when its
+    // calls to the follower are cut (with instant writes it could commit, and tell the follower,
+    // within the 1 ms the loop below sleeps).
+    const cluster = await RaftCluster.create(world, servers, { diskWriteMs: 50 })
     await cluster.one(7, servers, true)
     const leader = await cluster.checkOneLeader()
     const follower = (leader + 1) % servers
@@ -277,6 +280,43 @@ for (const { name, reader, offset } of sharedReads) {
   )
 }
 
+// In a 3-voter cluster the follower's ask is the acknowledgement the leader needs (it was sent in the
+// leader's term after the reads arrived), so the leader answers it without a heartbeat round: the
+// third member hears nothing of the reads. Heartbeats are slowed to one a second so that the timer
+// sends at most one while the reads run.
+simTest(
+  t,
+  'ReadIndex on a follower of 3 voters: the ask alone confirms the point, with no heartbeat round to the third member',
+  async (world, t) => {
+    const servers = 3
+    const heartbeatIntervalMs = 1000
+    const cluster = await RaftCluster.create(world, servers, { node: { heartbeatIntervalMs, electionTimeoutMs: 3000 } })
+    const written = await cluster.one(7, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const follower = (leader + 1) % servers
+    const third = (leader + 2) % servers
+    await node(cluster, follower).readIndex() // the follower has learned the commit index
+    const thirdBefore = cluster.rpcCount(third)
+    const startedMs = world.clock.now()
+    for (let batch = 0; batch < 5; batch++) {
+      const indexes = await Promise.all(Array.from({ length: 20 }, () => node(cluster, follower).readIndex()))
+      t.ok(
+        indexes.every((index) => index >= written),
+        `batch ${batch}: every read covers the completed write`,
+      )
+    }
+    const elapsedMs = world.clock.now() - startedMs
+    const timerHeartbeats = Math.floor(elapsedMs / heartbeatIntervalMs) + 1
+    const toThird = cluster.rpcCount(third) - thirdBefore
+    t.ok(
+      toThird <= timerHeartbeats,
+      `5 asks in ${elapsedMs} ms sent the third member ${toThird} messages, no more than the heartbeat timer's ${timerHeartbeats}`,
+    )
+    cluster.cleanup()
+  },
+  limits,
+)
+
 simTest(
   t,
   'ReadIndex on a follower: cut off, or following a leader that lost its quorum, it serves no read',
@@ -316,6 +356,9 @@ simTest(
     await cluster.one(7, servers, true)
     const old = await cluster.checkOneLeader()
     await sleep(world.clock, 200) // a heartbeat round or two: the lease is fresh
+    // The reads go halfway between two ticks of the nodes' 20 ms clocks (all started at 0), where
+    // no heartbeat timer can fire and send its own messages at the same instant.
+    await sleep(world.clock, (30 - (world.clock.now() % 20)) % 20)
     const rpcsBefore = cluster.rpcTotal()
     await Promise.all(Array.from({ length: 50 }, () => node(cluster, old).readIndex()))
     t.equal(cluster.rpcTotal() - rpcsBefore, 0, '50 reads within the lease sent no message')

@@ -264,6 +264,30 @@ export class RaftCore {
   }
 
   /**
+   * Starts a read a follower asked for (the read point of a follower's reads, §6.4). The ask is
+   * itself an acknowledgement of this leader: `asker` sent it in this term after its reads
+   * arrived, so until then it had voted in no later term, which is all a heartbeat reply in a
+   * round would show. So when the asker and this leader make a quorum (any cluster of up to three
+   * voters), the read is confirmed at once at the commit index, with no round; in a larger cluster
+   * it joins a round as the leader's own reads do. A learner's or a lost follower's ask proves
+   * nothing and also goes through a round.
+   */
+  requestForwardedRead(id: number, asker: string, askTerm: number): void {
+    const askerCounts = askTerm === this.term && this.voterPeers.includes(asker) && this.progress.get(asker)?.state !== 'lost' && !this.lostFollowers.has(asker)
+    if (
+      this.role === 'leader' &&
+      this.termCommitted &&
+      askerCounts &&
+      quorumSize(this.configuration.voters.length) <= 2 &&
+      isVoter(this.configuration, this.id)
+    ) {
+      this.reads.confirmNow(id, this.log.committed)
+      return
+    }
+    this.requestRead(id)
+  }
+
+  /**
    * Whether this leader holds a read lease: a heartbeat round it began less than leaseTicks ago was
    * acknowledged by a quorum, so no other leader can have been elected since (each of those
    * followers refuses votes for an election timeout after hearing from it). Never while handing

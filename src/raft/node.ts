@@ -29,7 +29,7 @@ import {
 import { appendEntries, askReadIndex, installSnapshot, requestVote, timeoutNow } from './rpc-methods.js'
 import { ForwardedReads } from './forwarded-reads.js'
 import { SnapshotReceiver, sendSnapshot } from './snapshot-transfer.js'
-import { EntryType, type ProposeResult, type RaftStatus, type ReadIndexReply, type Role } from './types.js'
+import { EntryType, type ProposeResult, type RaftStatus, type ReadIndexReply, type ReadIndexRequest, type Role } from './types.js'
 import { configurationCodec } from './configuration-codec.js'
 import { type FollowerProgress, type LeaderChange, RaftEvents, type RaftTiming, type RpcFailure } from './events.js'
 import { type Configuration, EMPTY_CONFIGURATION, type MembershipChange, configurationOf, describeChange } from './membership.js'
@@ -348,7 +348,7 @@ export class RaftNode {
         }),
         ReadIndex: handler(askReadIndex, (request, context) => {
           this.admit('ReadIndex', context, checkReadIndexRequest(request, context.from, this.core.status().term))
-          return this.serveReadIndexAsk()
+          return this.serveReadIndexAsk(request)
         }),
       },
       { peersOnly: true },
@@ -468,15 +468,15 @@ export class RaftNode {
     )
   }
 
-  /** The leader's side of a follower's ask: a read point once a round confirms this node still leads. */
-  private async serveReadIndexAsk(): Promise<ReadIndexReply> {
+  /** The leader's side of a follower's ask: a read point once the ask, or a round, confirms this node still leads. */
+  private async serveReadIndexAsk(ask: ReadIndexRequest): Promise<ReadIndexReply> {
     if (this.stopped) throw new NodeStoppedError(this.id)
     const { role, term } = this.core.status()
     const unconfirmed = (): ReadIndexReply => ({ term: this.core.status().term, confirmed: false, readIndex: 0, readTerm: 0 })
     if (role !== 'leader') return unconfirmed()
     const id = this.nextReadId++
     const confirmed = this.pendingRead(id, false)
-    this.core.requestRead(id)
+    this.core.requestForwardedRead(id, ask.followerId, ask.term)
     this.schedulePump()
     try {
       const readIndex = await confirmed
