@@ -273,14 +273,9 @@ export class RaftCore {
    * nothing and also goes through a round.
    */
   requestForwardedRead(id: number, asker: string, askTerm: number): void {
-    const askerCounts = askTerm === this.term && this.voterPeers.includes(asker) && this.progress.get(asker)?.state !== 'lost' && !this.lostFollowers.has(asker)
-    if (
-      this.role === 'leader' &&
-      this.termCommitted &&
-      askerCounts &&
-      quorumSize(this.configuration.voters.length) <= 2 &&
-      isVoter(this.configuration, this.id)
-    ) {
+    const askerCounts = askTerm === this.term && this.voterPeers.includes(asker) && !this.lostFollowers.has(asker)
+    const askerMakesQuorum = quorumSize(this.configuration.voters.length) <= 2 && isVoter(this.configuration, this.id)
+    if (this.role === 'leader' && this.termCommitted && askerCounts && askerMakesQuorum) {
       this.reads.confirmNow(id, this.log.committed)
       return
     }
