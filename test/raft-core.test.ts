@@ -199,7 +199,7 @@ t.test('a follower’s ask for a read point is itself the acknowledgement a 3-vo
   leader.takeMessages()
   leader.takeReadOutcomes()
 
-  leader.requestForwardedRead(1, 'b', 1)
+  leader.requestRead(1, { asker: 'b', term: 1 })
   t.same(leader.takeReadOutcomes(), [{ id: 1, index: 3 }], 'confirmed at once at the commit index')
   t.same(leader.takeMessages(), [], 'no heartbeat was sent for it')
 
@@ -227,7 +227,7 @@ t.test('an ask the asker’s term or role does not vouch for goes through a hear
     t.equal(leader.status().commitIndex, 3, `${what}: entries committed`)
     leader.takeMessages()
     leader.takeReadOutcomes()
-    leader.requestForwardedRead(1, asker, askTerm)
+    leader.requestRead(1, { asker, term: askTerm })
     t.same(leader.takeReadOutcomes(), [], `${what}: not confirmed on the ask alone`)
     const heartbeats = leader.takeMessages().filter((message) => message.kind === 'append')
     t.ok(heartbeats.length >= 2, `${what}: a heartbeat round went out`)
@@ -248,7 +248,7 @@ t.test('the ask of a follower that lost its state proves nothing', async (t) => 
   leader.onAppendReply('b', toB.request, { term: 1, success: false, matchIndex: 0, conflictIndex: 1, conflictTerm: 0 })
   leader.takeMessages()
   leader.takeReadOutcomes()
-  leader.requestForwardedRead(1, 'b', 1)
+  leader.requestRead(1, { asker: 'b', term: 1 })
   t.same(leader.takeReadOutcomes(), [], 'b’s ask does not confirm the read')
 })
 
@@ -261,6 +261,6 @@ t.test('a new leader answers no ask before it has committed an entry of its term
     if (message.kind === 'vote') leader.onVoteReply(message.to, message.request, { term: message.request.term, granted: true })
   }
   t.equal(leader.status().role, 'leader')
-  leader.requestForwardedRead(1, 'b', 1)
+  leader.requestRead(1, { asker: 'b', term: 1 })
   t.same(leader.takeReadOutcomes(), [], 'the read waits for the term’s first commit')
 })

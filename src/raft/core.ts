@@ -232,8 +232,14 @@ export class RaftCore {
     return { index, term: this.term, isLeader: true }
   }
 
-  /** Starts a linearizable read; its outcome (an index to wait for, or an error) comes from takeReadOutcomes. */
-  requestRead(id: number): void {
+  /**
+   * Starts a linearizable read; its outcome (an index to wait for, or an error) comes from
+   * takeReadOutcomes. `ask` is the follower's ask it serves, if any (§6.4). The ask is itself an
+   * acknowledgement of this leader: the asker sent it in this term after its reads arrived, so until
+   * then it had voted in no later term, which is all a heartbeat reply in a round would show. So
+   * when the asker and this leader make a quorum (up to three voters), the read needs no round.
+   */
+  requestRead(id: number, ask?: { asker: string; term: number }): void {
     if (this.role !== 'leader') {
       this.reads.reject(id)
       return
@@ -251,7 +257,7 @@ export class RaftCore {
       this.reads.confirmNow(id, this.log.committed)
       return
     }
-    if (this.inLease()) {
+    if (this.inLease() || (ask !== undefined && this.askMakesQuorum(ask))) {
       this.reads.confirmNow(id, this.log.committed)
       return
     }
@@ -263,23 +269,10 @@ export class RaftCore {
     this.broadcastHeartbeat()
   }
 
-  /**
-   * Starts a read a follower asked for (the read point of a follower's reads, §6.4). The ask is
-   * itself an acknowledgement of this leader: `asker` sent it in this term after its reads
-   * arrived, so until then it had voted in no later term, which is all a heartbeat reply in a
-   * round would show. So when the asker and this leader make a quorum (any cluster of up to three
-   * voters), the read is confirmed at once at the commit index, with no round; in a larger cluster
-   * it joins a round as the leader's own reads do. A learner's or a lost follower's ask proves
-   * nothing and also goes through a round.
-   */
-  requestForwardedRead(id: number, asker: string, askTerm: number): void {
-    const askerCounts = askTerm === this.term && this.voterPeers.includes(asker) && !this.lostFollowers.has(asker)
-    const askerMakesQuorum = quorumSize(this.configuration.voters.length) <= 2 && isVoter(this.configuration, this.id)
-    if (this.role === 'leader' && this.termCommitted && askerCounts && askerMakesQuorum) {
-      this.reads.confirmNow(id, this.log.committed)
-      return
-    }
-    this.requestRead(id)
+  /** Whether the ask's sender, a voter in this term that has not lost its state, makes a quorum with this leader. */
+  private askMakesQuorum(ask: { asker: string; term: number }): boolean {
+    const askerCounts = ask.term === this.term && this.voterPeers.includes(ask.asker) && !this.lostFollowers.has(ask.asker)
+    return askerCounts && quorumSize(this.configuration.voters.length) <= 2
   }
 
   /**

@@ -476,7 +476,7 @@ export class RaftNode {
     if (role !== 'leader') return unconfirmed()
     const id = this.nextReadId++
     const confirmed = this.pendingRead(id, false)
-    this.core.requestForwardedRead(id, ask.followerId, ask.term)
+    this.core.requestRead(id, { asker: ask.followerId, term: ask.term })
     this.schedulePump()
     try {
       const readIndex = await confirmed
