@@ -120,10 +120,17 @@ t.test("TimeoutNow in the leader's name, or from a non-leader, makes no one camp
 })
 
 t.test("ReadIndex asks in another member's name or with a wild term are refused; a flood of asks is answered, and nothing else changes", async (t) => {
-  t.match(await rpcOutcome(invoke(forger, leader.id, askReadIndex, { term, followerId: follower })), /^BAD_MESSAGE: .*follower "\d" is not the sender \(4\)/)
-  t.match(await rpcOutcome(invoke(forger, leader.id, askReadIndex, { term: 2 ** 53 - 1, followerId: '4' })), /^BAD_MESSAGE: .*out of range/)
+  t.match(
+    await rpcOutcome(invoke(forger, leader.id, askReadIndex, { term, followerId: follower, readRoundHeard: 0 })),
+    /^BAD_MESSAGE: .*follower "\d" is not the sender \(4\)/,
+  )
+  t.match(await rpcOutcome(invoke(forger, leader.id, askReadIndex, { term: 2 ** 53 - 1, followerId: '4', readRoundHeard: 0 })), /^BAD_MESSAGE: .*out of range/)
+  t.match(
+    await rpcOutcome(invoke(forger, leader.id, askReadIndex, { term, followerId: '4', readRoundHeard: 2 ** 53 - 1 })),
+    /^BAD_MESSAGE: .*read round .* out of range/,
+  )
   const before = Number((await info(leader.id)).get('term'))
-  const replies = await Promise.all(Array.from({ length: 500 }, () => invoke(forger, leader.id, askReadIndex, { term, followerId: '4' })))
+  const replies = await Promise.all(Array.from({ length: 500 }, () => invoke(forger, leader.id, askReadIndex, { term, followerId: '4', readRoundHeard: 0 })))
   t.ok(
     replies.every((reply) => reply.confirmed && reply.readIndex >= 1),
     'the leader answers every ask with a read point (a member may read), and nothing else',

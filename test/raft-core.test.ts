@@ -134,7 +134,7 @@ t.test('a voter whose store began empty does not vote for a candidate with a log
 })
 
 /** A leader 'a' of term 1 with followers 'b' and 'c' (or `members`), entries 1..3 proposed and acknowledged by all of them. */
-function leaderWithAckedFollowers(options: { members?: readonly string[]; learners?: readonly string[] } = {}) {
+function leaderWithAckedFollowers(options: Partial<RaftCoreOptions> & { members?: readonly string[]; learners?: readonly string[] } = {}) {
   const leader = core('a', { preVote: false, ...options })
   for (let i = 0; i < 20 && leader.status().role !== 'candidate'; i++) leader.tick()
   const vote = leader.takePersistence()
@@ -199,7 +199,7 @@ t.test('a follower’s ask for a read point is itself the acknowledgement a 3-vo
   leader.takeMessages()
   leader.takeReadOutcomes()
 
-  leader.requestRead(1, { asker: 'b', term: 1 })
+  leader.requestRead(1, { asker: 'b', term: 1, readRoundHeard: 0 })
   t.same(leader.takeReadOutcomes(), [{ id: 1, index: 3 }], 'confirmed at once at the commit index')
   t.same(leader.takeMessages(), [], 'no heartbeat was sent for it')
 
@@ -210,8 +210,8 @@ t.test('a follower’s ask for a read point is itself the acknowledgement a 3-vo
       .takeMessages()
       .map((message) => message.to)
       .sort(),
-    ['b', 'c'],
-    'a heartbeat to each follower',
+    ['c'],
+    'a heartbeat to c (b, asking, acknowledges the round with its next ask)',
   )
 })
 
@@ -227,7 +227,7 @@ t.test('an ask the asker’s term or role does not vouch for goes through a hear
     t.equal(leader.status().commitIndex, 3, `${what}: entries committed`)
     leader.takeMessages()
     leader.takeReadOutcomes()
-    leader.requestRead(1, { asker, term: askTerm })
+    leader.requestRead(1, { asker, term: askTerm, readRoundHeard: 0 })
     t.same(leader.takeReadOutcomes(), [], `${what}: not confirmed on the ask alone`)
     const heartbeats = leader.takeMessages().filter((message) => message.kind === 'append')
     t.ok(heartbeats.length >= 2, `${what}: a heartbeat round went out`)
@@ -248,7 +248,7 @@ t.test('the ask of a follower that lost its state proves nothing', async (t) => 
   leader.onAppendReply('b', toB.request, { term: 1, success: false, matchIndex: 0, conflictIndex: 1, conflictTerm: 0 })
   leader.takeMessages()
   leader.takeReadOutcomes()
-  leader.requestRead(1, { asker: 'b', term: 1 })
+  leader.requestRead(1, { asker: 'b', term: 1, readRoundHeard: 0 })
   t.same(leader.takeReadOutcomes(), [], 'b’s ask does not confirm the read')
 })
 
@@ -261,6 +261,85 @@ t.test('a new leader answers no ask before it has committed an entry of its term
     if (message.kind === 'vote') leader.onVoteReply(message.to, message.request, { term: message.request.term, granted: true })
   }
   t.equal(leader.status().role, 'leader')
-  leader.requestRead(1, { asker: 'b', term: 1 })
+  leader.requestRead(1, { asker: 'b', term: 1, readRoundHeard: 0 })
   t.same(leader.takeReadOutcomes(), [], 'the read waits for the term’s first commit')
+})
+
+/** The leader's messages, as `to: readRound` for appends (heartbeats and entries), sorted. */
+function appendsOut(leader: RaftCore): string[] {
+  return leader
+    .takeMessages()
+    .flatMap((message) => (message.kind === 'append' ? [`${message.to}: ${message.request.readRound}`] : []))
+    .sort()
+}
+
+t.test('a follower’s next ask acknowledges the read round its last answer told it of: a round with an asking follower sends it no heartbeat', async (t) => {
+  const leader = leaderWithAckedFollowers()
+  leader.takeMessages()
+  leader.takeReadOutcomes()
+  leader.requestRead(1, { asker: 'b', term: 1, readRoundHeard: 0 })
+  t.same(leader.takeReadOutcomes(), [{ id: 1, index: 3 }])
+
+  leader.requestRead(2)
+  const round = leader.readRound
+  t.same(appendsOut(leader), [`c: ${round}`], 'b is asking, so the round goes to c alone')
+  leader.requestRead(3, { asker: 'b', term: 1, readRoundHeard: round - 1 })
+  t.same(leader.takeReadOutcomes(), [{ id: 3, index: 3 }], 'an ask told of an older round confirms its own read only')
+  leader.requestRead(4, { asker: 'b', term: 1, readRoundHeard: round + 1 })
+  t.same(leader.takeReadOutcomes(), [{ id: 4, index: 3 }], 'nor does one that claims a round not yet begun')
+  leader.requestRead(5, { asker: 'b', term: 1, readRoundHeard: round })
+  t.same(
+    leader.takeReadOutcomes().sort((x, y) => x.id - y.id),
+    [
+      { id: 2, index: 3 },
+      { id: 5, index: 3 },
+    ],
+    'an ask told of the round acknowledges it: the leader’s read is confirmed',
+  )
+})
+
+t.test('a round left to an asking follower goes to everyone two ticks later if no ask confirmed it', async (t) => {
+  const leader = leaderWithAckedFollowers({ heartbeatTicks: 5 })
+  leader.takeMessages()
+  leader.requestRead(1, { asker: 'b', term: 1, readRoundHeard: 0 })
+  leader.requestRead(2, { asker: 'c', term: 1, readRoundHeard: 0 })
+  leader.takeReadOutcomes()
+  leader.requestRead(3)
+  const round = leader.readRound
+  t.same(appendsOut(leader), [], 'both followers are asking: no heartbeat')
+  leader.tick()
+  t.same(appendsOut(leader), [], 'none a tick later')
+  leader.tick()
+  t.same(appendsOut(leader), [`b: ${round}`, `c: ${round}`], 'the round goes to both at the second tick')
+  t.same(leader.takeReadOutcomes(), [])
+})
+
+t.test('with leases, asks acknowledge no round and every round goes to every follower', async (t) => {
+  const leader = leaderWithAckedFollowers({ leaseTicks: 4 })
+  for (let i = 0; i < 10; i++) leader.tick() // past any lease from the election's rounds
+  leader.takeMessages()
+  leader.requestRead(1, { asker: 'b', term: 1, readRoundHeard: 0 })
+  leader.takeReadOutcomes()
+  leader.requestRead(2)
+  const round = leader.readRound
+  t.same(appendsOut(leader), [`b: ${round}`, `c: ${round}`])
+  leader.requestRead(3, { asker: 'b', term: 1, readRoundHeard: round })
+  t.same(
+    leader.takeReadOutcomes().map((outcome) => outcome.id),
+    [3],
+    'the ask confirms its own read, not the leader’s',
+  )
+})
+
+t.test('a follower reports the latest read round its leader told it of in this term, and forgets it in the next', async (t) => {
+  const follower = core('b', {}, 1)
+  follower.handleAppendEntries({ ...heartbeat(1, 'a'), readRound: 5 })
+  follower.handleAppendEntries({ ...heartbeat(1, 'a'), readRound: 3 })
+  t.equal(follower.readRoundHeard(), 5, 'a reordered, older heartbeat does not lower it')
+  follower.hearReadRound(1, 9)
+  t.equal(follower.readRoundHeard(), 9, 'an answer to an ask tells it of a later round')
+  follower.hearReadRound(0, 20)
+  t.equal(follower.readRoundHeard(), 9, 'nothing from an older term counts')
+  follower.handleAppendEntries({ ...heartbeat(2, 'c'), readRound: 1 })
+  t.equal(follower.readRoundHeard(), 1, 'the next term’s leader starts it afresh')
 })

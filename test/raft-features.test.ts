@@ -317,6 +317,50 @@ simTest(
   limits,
 )
 
+// While followers ask back to back, the answer to each ask tells the follower of the leader's
+// latest read round, and its next ask acknowledges that round. So the leader's own reads need no
+// heartbeat to an asking follower. Heartbeats are slowed to one a second, as above.
+simTest(
+  t,
+  'ReadIndex: while the followers are asking, the leader’s own read rounds ride on their asks, with no heartbeats',
+  async (world, t) => {
+    const servers = 3
+    const heartbeatIntervalMs = 1000
+    const cluster = await RaftCluster.create(world, servers, { node: { heartbeatIntervalMs, electionTimeoutMs: 3000 } })
+    const written = await cluster.one(7, servers, true)
+    const leader = await cluster.checkOneLeader()
+    const followers = [(leader + 1) % servers, (leader + 2) % servers]
+    // Without latency the followers' asks would loop in zero virtual time and starve every timer.
+    world.network.setLatency(1, 3)
+    let leaderDone = false
+    const asked = followers.map(() => 0)
+    const followerLoops = followers.map(async (follower, i) => {
+      while (!leaderDone) {
+        await Promise.all(Array.from({ length: 5 }, () => node(cluster, follower).readIndex()))
+        asked[i] = (asked[i] as number) + 1
+      }
+    })
+    while (asked.some((count) => count < 2)) await sleep(world.clock, 1)
+    const before = followers.map((follower) => cluster.rpcCount(follower))
+    const startedMs = world.clock.now()
+    for (let batch = 0; batch < 30; batch++) {
+      const indexes = await Promise.all(Array.from({ length: 5 }, () => node(cluster, leader).readIndex()))
+      if (!indexes.every((index) => index >= written)) t.fail(`batch ${batch}: a read missed the completed write`)
+    }
+    const elapsedMs = world.clock.now() - startedMs
+    const sent = followers.map((follower, i) => cluster.rpcCount(follower) - (before[i] as number))
+    leaderDone = true
+    await Promise.all(followerLoops)
+    const timerHeartbeats = Math.floor(elapsedMs / heartbeatIntervalMs) + 1
+    t.ok(
+      sent.every((count) => count <= timerHeartbeats),
+      `30 rounds of leader reads in ${elapsedMs} ms sent the followers ${sent.join(' and ')} messages, no more than the heartbeat timer's ${timerHeartbeats} each`,
+    )
+    cluster.cleanup()
+  },
+  limits,
+)
+
 simTest(
   t,
   'ReadIndex on a follower: cut off, or following a leader that lost its quorum, it serves no read',

@@ -67,6 +67,13 @@ export interface SnapshotOffer {
   lastIncludedIndex: number
 }
 
+/** A follower's ask for a read point: who sent it, in which term, and the latest read round it had been told of. */
+export interface ReadAsk {
+  readonly asker: string
+  readonly term: number
+  readonly readRoundHeard: number
+}
+
 interface LeaderTransfer {
   readonly target: string
   elapsedTicks: number
@@ -109,6 +116,10 @@ export class RaftCore {
   private noopProposedInTerm = false
   private transfer: LeaderTransfer | null = null
   private readonly reads = new ReadIndexTracker()
+  /** On a follower: the latest read round it was told of by its leader in `term` (AppendEntries, answers to its asks). */
+  private heardReadRound = { term: 0, round: 0 }
+  /** On a leader: a read round begun without heartbeats to the followers that were asking, and its tick; null otherwise. */
+  private roundLeftToAsks: { round: number; tick: number } | null = null
   private applyQueue: ApplyItem[] = []
   /** The follower's match index when each append was sent: a rejection at or below it is lost state, not a stale reply. */
   private readonly matchWhenSent = new WeakMap<AppendEntriesRequest, number>()
@@ -235,15 +246,20 @@ export class RaftCore {
   /**
    * Starts a linearizable read; its outcome (an index to wait for, or an error) comes from
    * takeReadOutcomes. `ask` is the follower's ask it serves, if any (§6.4). The ask is itself an
-   * acknowledgement of this leader: the asker sent it in this term after its reads arrived, so until
-   * then it had voted in no later term, which is all a heartbeat reply in a round would show. So
-   * when the asker and this leader make a quorum (up to three voters), the read needs no round.
+   * acknowledgement of this leader: the asker sent it in this term after its reads arrived, and
+   * after it was told of read round `ask.readRoundHeard`, so until then it had voted in no later
+   * term, which is all a heartbeat reply in a round would show. So:
+   * - when the asker and this leader make a quorum (up to three voters), the read needs no round;
+   * - and the ask acknowledges the round it names, as a heartbeat reply would (acknowledgeByAsk).
+   * A learner's, a lost follower's or an older term's ask proves nothing.
    */
-  requestRead(id: number, ask?: { asker: string; term: number }): void {
+  requestRead(id: number, ask?: ReadAsk): void {
     if (this.role !== 'leader') {
       this.reads.reject(id)
       return
     }
+    const vouched = ask !== undefined && this.askerCounts(ask)
+    if (vouched) this.acknowledgeByAsk(ask)
     if (!this.termCommitted) {
       this.reads.awaitTermCommit(id)
       this.ensureTermEntry()
@@ -253,11 +269,7 @@ export class RaftCore {
       this.reads.reject(id) // A leader removing itself serves no reads; it steps down once the removal commits.
       return
     }
-    if (this.voterPeers.length === 0) {
-      this.reads.confirmNow(id, this.log.committed)
-      return
-    }
-    if (this.inLease() || (ask !== undefined && this.askMakesQuorum(ask))) {
+    if (this.voterPeers.length === 0 || this.inLease() || (vouched && quorumSize(this.configuration.voters.length) <= 2)) {
       this.reads.confirmNow(id, this.log.committed)
       return
     }
@@ -266,13 +278,47 @@ export class RaftCore {
       return
     }
     this.reads.startRound([id], this.log.committed, this.ticks)
-    this.broadcastHeartbeat()
+    this.sendReadRound()
   }
 
-  /** Whether the ask's sender, a voter in this term that has not lost its state, makes a quorum with this leader. */
-  private askMakesQuorum(ask: { asker: string; term: number }): boolean {
-    const askerCounts = ask.term === this.term && this.voterPeers.includes(ask.asker) && !this.lostFollowers.has(ask.asker)
-    return askerCounts && quorumSize(this.configuration.voters.length) <= 2
+  /**
+   * Whether the ask's sender, a voter in this term that has not lost its state, vouches for this
+   * leader: it sent the ask in this term, so until then it had voted in no later term.
+   */
+  private askerCounts(ask: ReadAsk): boolean {
+    return ask.term === this.term && this.voterPeers.includes(ask.asker) && !this.lostFollowers.has(ask.asker)
+  }
+
+  /**
+   * A voter's ask, in this term, after it was told of read round `ask.readRoundHeard`: it acknowledges that
+   * round. Not when leases are kept: a lease also rests on followers restarting their election
+   * timers when they hear from the leader, which an answer to an ask does not do.
+   */
+  private acknowledgeByAsk(ask: ReadAsk): void {
+    const progress = this.progress.get(ask.asker) as Progress
+    progress.lastAskTick = this.ticks
+    if (this.options.leaseTicks > 0) return
+    // A round not yet begun cannot have been told of: such a claim acknowledges nothing.
+    if (ask.readRoundHeard > this.reads.round || ask.readRoundHeard <= progress.readRoundAcked) return
+    progress.readRoundAcked = ask.readRoundHeard
+    this.confirmReads()
+  }
+
+  /** The latest read round this node's leader told it of in the current term (0 if none): what its next ask acknowledges. */
+  readRoundHeard(): number {
+    return this.heardReadRound.term === this.term ? this.heardReadRound.round : 0
+  }
+
+  /** A follower is told of its leader's read round `round` by a message of term `term` (an AppendEntries or an answer to an ask). */
+  hearReadRound(term: number, round: number): void {
+    if (term !== this.term || this.role === 'leader') return
+    if (this.heardReadRound.term !== term) this.heardReadRound = { term, round }
+    else if (round > this.heardReadRound.round) this.heardReadRound.round = round
+  }
+
+  /** On a leader: its latest read round, which its answer to an ask tells the follower of. */
+  get readRound(): number {
+    return this.reads.round
   }
 
   /**
@@ -358,6 +404,7 @@ export class RaftCore {
     })
     if (request.term < this.term) return reject({ conflictIndex: 0, conflictTerm: 0 })
     this.acceptLeader(request.term, request.leaderId)
+    this.hearReadRound(request.term, request.readRound)
 
     let prevIndex = request.prevLogIndex
     let entries: LogEntry[] = request.entries.map((entry, offset) => ({
@@ -698,6 +745,12 @@ export class RaftCore {
       if (this.options.leaseTicks > 0 && !this.reads.roundInFlight) this.reads.startRound([], this.log.committed, this.ticks)
       this.broadcastHeartbeat()
     }
+    // A round left to asks that no ask has confirmed a tick later: its askers went quiet.
+    const leftToAsks = this.roundLeftToAsks
+    if (leftToAsks !== null && this.ticks - leftToAsks.tick >= 2) {
+      if (this.reads.roundInFlight && this.reads.round === leftToAsks.round) this.broadcastHeartbeat()
+      this.roundLeftToAsks = null
+    }
   }
 
   private quorumActive(): boolean {
@@ -717,18 +770,36 @@ export class RaftCore {
   // ---------------------------------------------------------------- replication
 
   private broadcastHeartbeat(): void {
+    for (const peer of this.peers) this.heartbeatTo(peer, this.progress.get(peer) as Progress)
+    this.roundLeftToAsks = null
+  }
+
+  /**
+   * Sends the read round just begun. A follower that asked for a read point this tick or the last
+   * is left out (when no lease is kept): it asks back to back, so the answer to its ask tells it of
+   * the round and its next ask acknowledges it (acknowledgeByAsk), with no heartbeat either way.
+   * Should it stop asking, the round goes to everyone at the tick after next (tickLeader).
+   */
+  private sendReadRound(): void {
+    let leftOut = false
     for (const peer of this.peers) {
       const progress = this.progress.get(peer) as Progress
-      if (progress.state === 'lost') {
-        this.sendLostNotice(peer)
-        continue
-      }
-      if (progress.state === 'probe') progress.probeSent = false
-      if (progress.state !== 'snapshot' && progress.canSend(this.options.maxInflightAppends) && progress.next <= this.log.lastIndex) {
-        this.sendAppend(peer)
-      } else {
-        this.sendHeartbeat(peer, progress)
-      }
+      if (this.options.leaseTicks === 0 && progress.state !== 'lost' && progress.lastAskTick >= this.ticks - 1) leftOut = true
+      else this.heartbeatTo(peer, progress)
+    }
+    this.roundLeftToAsks = leftOut ? { round: this.reads.round, tick: this.ticks } : null
+  }
+
+  private heartbeatTo(peer: string, progress: Progress): void {
+    if (progress.state === 'lost') {
+      this.sendLostNotice(peer)
+      return
+    }
+    if (progress.state === 'probe') progress.probeSent = false
+    if (progress.state !== 'snapshot' && progress.canSend(this.options.maxInflightAppends) && progress.next <= this.log.lastIndex) {
+      this.sendAppend(peer)
+    } else {
+      this.sendHeartbeat(peer, progress)
     }
   }
 
@@ -835,7 +906,7 @@ export class RaftCore {
       this.termCommitted = true
       if (this.reads.startAwaitingRound(this.log.committed, this.ticks)) {
         if (this.voterPeers.length === 0) this.confirmReads()
-        else this.broadcastHeartbeat()
+        else this.sendReadRound()
       }
     }
   }
@@ -891,7 +962,7 @@ export class RaftCore {
     if (!isVoter(this.configuration, this.id)) return
     const acked = this.voterPeers.map((peer) => this.progress.get(peer)?.readRoundAcked ?? 0)
     this.reads.confirm(this.configuration.voters.length, acked)
-    if (this.reads.startNextRound(this.log.committed, this.ticks)) this.broadcastHeartbeat()
+    if (this.reads.startNextRound(this.log.committed, this.ticks)) this.sendReadRound()
   }
 
   private maybeSendTimeoutNow(): void {

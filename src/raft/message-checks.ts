@@ -104,7 +104,7 @@ export function checkTimeoutNow(request: TimeoutNowRequest, from: string, curren
 }
 
 export function checkReadIndexRequest(request: ReadIndexRequest, from: string, currentTerm: number): Verdict {
-  return firstProblem(checkSender(request.followerId, from, 'follower'), checkTerm(request.term, currentTerm))
+  return firstProblem(checkSender(request.followerId, from, 'follower'), checkTerm(request.term, currentTerm), checkIndex('read round', request.readRoundHeard))
 }
 
 /** A read point the leader gives: a plausible index, from a term no older than the ask's. */
@@ -112,6 +112,7 @@ export function checkReadIndexReply(reply: ReadIndexReply, askedInTerm: number, 
   return firstProblem(
     checkTerm(reply.term, currentTerm),
     checkIndex('read index', reply.readIndex),
+    checkIndex('read round', reply.readRound),
     reply.readTerm > reply.term ? `read term ${reply.readTerm} is past the reply's term ${reply.term}` : null,
     reply.term < askedInTerm ? `term ${reply.term} is older than the ask's (${askedInTerm})` : null,
   )

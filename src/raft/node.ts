@@ -444,6 +444,7 @@ export class RaftNode {
     if (ids === null) return
     const { role, term, leaderId } = this.core.status()
     const settle = (reply: ReadIndexReply | null): void => {
+      if (reply) this.core.hearReadRound(reply.term, reply.readRound)
       if (reply?.confirmed) {
         this.core.learnCommitted(reply.readIndex, reply.readTerm)
         this.pump()
@@ -463,8 +464,11 @@ export class RaftNode {
       return
     }
     const options = this.options.rpcTimeoutMs === undefined ? undefined : { timeoutMs: this.options.rpcTimeoutMs }
-    this.rpc(leaderId, askReadIndex.fullName, invoke(this.transport, leaderId, askReadIndex, { term, followerId: this.id }, options), (reply) =>
-      settle(reply && this.replyOrNull(leaderId, 'ReadIndex', reply, checkReadIndexReply(reply, term, this.core.status().term))),
+    this.rpc(
+      leaderId,
+      askReadIndex.fullName,
+      invoke(this.transport, leaderId, askReadIndex, { term, followerId: this.id, readRoundHeard: this.core.readRoundHeard() }, options),
+      (reply) => settle(reply && this.replyOrNull(leaderId, 'ReadIndex', reply, checkReadIndexReply(reply, term, this.core.status().term))),
     )
   }
 
@@ -472,15 +476,15 @@ export class RaftNode {
   private async serveReadIndexAsk(ask: ReadIndexRequest): Promise<ReadIndexReply> {
     if (this.stopped) throw new NodeStoppedError(this.id)
     const { role, term } = this.core.status()
-    const unconfirmed = (): ReadIndexReply => ({ term: this.core.status().term, confirmed: false, readIndex: 0, readTerm: 0 })
+    const unconfirmed = (): ReadIndexReply => ({ term: this.core.status().term, confirmed: false, readIndex: 0, readTerm: 0, readRound: 0 })
     if (role !== 'leader') return unconfirmed()
     const id = this.nextReadId++
     const confirmed = this.pendingRead(id, false)
-    this.core.requestRead(id, { asker: ask.followerId, term: ask.term })
+    this.core.requestRead(id, { asker: ask.followerId, term: ask.term, readRoundHeard: ask.readRoundHeard })
     this.schedulePump()
     try {
       const readIndex = await confirmed
-      return { term, confirmed: true, readIndex, readTerm: this.core.termAt(readIndex) ?? 0 }
+      return { term, confirmed: true, readIndex, readTerm: this.core.termAt(readIndex) ?? 0, readRound: this.core.readRound }
     } catch {
       return unconfirmed()
     }

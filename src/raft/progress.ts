@@ -18,6 +18,8 @@ export class Progress {
   recentActive = false
   /** Highest ReadIndex round this follower has answered. */
   readRoundAcked = 0
+  /** The leader's tick when this follower last asked it for a read point (-2: never). */
+  lastAskTick = -2
   /** In snapshot state: the snapshot index being sent. */
   pendingSnapshot = 0
 

@@ -99,6 +99,8 @@ export interface TimeoutNowReply {
 export interface ReadIndexRequest {
   term: number
   followerId: string
+  /** The latest ReadIndex round the follower was told of in this term (0 if none); the ask acknowledges it. */
+  readRoundHeard: number
 }
 
 export interface ReadIndexReply {
@@ -109,6 +111,8 @@ export interface ReadIndexReply {
   readIndex: number
   /** The term of the entry at readIndex (0 if unknown): a follower holding it may commit up to it. */
   readTerm: number
+  /** The leader's latest ReadIndex round when it answered; the follower's next ask acknowledges it. */
+  readRound: number
 }
 
 /** Timing and batching. Times are in ticks; the node driver turns ticks into milliseconds. */
