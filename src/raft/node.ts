@@ -647,10 +647,14 @@ export class RaftNode {
     this.pumping = true
     try {
       for (;;) {
-        const work = this.core.takePersistence()
-        if (work) this.persist(work)
+        // Messages first: a leader's new entries reach the followers before its own write starts,
+        // which runs alongside theirs (its entries count toward a commit only once persisted).
+        // Nothing sent waits on this write: a vote counts only once durable, on either side.
         const messages = this.core.takeMessages()
         for (const message of messages) this.send(message)
+        if (messages.length > 0) this.transport.flush?.()
+        const work = this.core.takePersistence()
+        if (work) this.persist(work)
         const items = this.core.takeApply()
         if (items.length > 0) {
           this.applyQueue.push(...items)

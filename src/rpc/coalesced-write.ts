@@ -5,17 +5,30 @@
 
 import type { Socket } from 'node:net'
 
-const corked = new WeakSet<Socket>()
+/** Sockets corked by writeCoalesced and not yet uncorked: each holds exactly one cork of ours. */
+const corked = new Set<Socket>()
 
-/** Writes `chunk` to `socket`, flushing everything written this turn together (in setImmediate). */
+/** Writes `chunk` to `socket`, flushing everything written this turn together (in setImmediate, or at flushCoalesced). */
 export function writeCoalesced(socket: Socket, chunk: Uint8Array): void {
   if (!corked.has(socket)) {
     corked.add(socket)
     socket.cork()
-    setImmediate(() => {
-      corked.delete(socket)
-      socket.uncork()
-    })
+    setImmediate(() => uncork(socket))
   }
   socket.write(chunk)
+}
+
+/**
+ * Sends what every socket holds now, instead of at the next turn's setImmediate: for a caller that
+ * has written all it has for this turn (a Raft node at the end of its pump, whose AppendEntries
+ * would otherwise wait a whole turn of the event loop before leaving).
+ */
+export function flushCoalesced(): void {
+  for (const socket of corked) uncork(socket)
+}
+
+function uncork(socket: Socket): void {
+  // A socket flushed early may have been corked again since; its own setImmediate uncorks it then.
+  if (!corked.delete(socket)) return
+  socket.uncork()
 }

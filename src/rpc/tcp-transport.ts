@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { type Clock, systemClock } from '../base/clock.js'
 import { type Logger, stderrLogger } from '../base/logger.js'
+import { flushCoalesced } from './coalesced-write.js'
 import { RpcError } from './errors.js'
 import type { ClusterIdentity, HandshakeRules, IncarnationCheck } from './handshake.js'
 import { type PeerAddress, formatAddress, parseAddress } from './address.js'
@@ -207,6 +208,10 @@ export class TcpTransport implements Transport {
         },
       })
     })
+  }
+
+  flush(): void {
+    flushCoalesced()
   }
 
   localHandler(peer: string, method: string): Handler | undefined {

@@ -49,6 +49,11 @@ export interface Transport {
   /** Stops serving and fails calls in flight with CLOSED. */
   close(): Promise<void>
   /**
+   * Sends now what calls and replies made so far in this turn of the event loop hold back to leave
+   * together (TCP coalesces a turn's frames per connection); without it they leave at the turn's end.
+   */
+  flush?(): void
+  /**
    * The handler that serves `method` in this very process when `peer` is this node, if the
    * transport allows calls to skip the wire (TCP does; the simulated network does not, so every
    * simulated call goes through its fault model).
