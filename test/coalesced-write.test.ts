@@ -31,7 +31,12 @@ async function connectedPair(): Promise<{ writer: net.Socket; received: () => st
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1')
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50))
+/** Waits until the other end has received `expected` (or 5 s have passed), and says what it has. */
+async function arrival(received: () => string, expected: string): Promise<string> {
+  const deadline = Date.now() + 5000
+  while (received().length < expected.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+  return received()
+}
 
 t.test('frames written in one turn are held until its end, then leave together, in order', async (t) => {
   const { writer, received, close } = await connectedPair()
@@ -41,8 +46,7 @@ t.test('frames written in one turn are held until its end, then leave together, 
   t.equal(writer.writableCorked, 1, 'held: one cork for the turn, however many frames')
   await turn()
   t.equal(writer.writableCorked, 0, 'released at the end of the turn')
-  await settle()
-  t.equal(received(), 'ab')
+  t.equal(await arrival(received, 'ab'), 'ab')
 })
 
 t.test('flushCoalesced sends at once; a socket written again after a flush is released exactly once', async (t) => {
@@ -51,8 +55,7 @@ t.test('flushCoalesced sends at once; a socket written again after a flush is re
   writeCoalesced(writer, bytes('1'))
   flushCoalesced()
   t.equal(writer.writableCorked, 0, 'sent before the turn ends')
-  await settle()
-  t.equal(received(), '1', 'the other end has it without waiting for the turn')
+  t.equal(await arrival(received, '1'), '1', 'and the other end receives it')
 
   writeCoalesced(writer, bytes('2'))
   flushCoalesced()
@@ -65,6 +68,5 @@ t.test('flushCoalesced sends at once; a socket written again after a flush is re
   t.equal(writer.writableCorked, 1, 'a later write still holds its frame for the turn')
   await turn()
   t.equal(writer.writableCorked, 0)
-  await settle()
-  t.equal(received(), '1234', 'every frame arrives, in order')
+  t.equal(await arrival(received, '1234'), '1234', 'every frame arrives, in order')
 })
