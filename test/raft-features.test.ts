@@ -7,6 +7,7 @@ import { RaftNode } from '../src/raft/node.js'
 import { LogStore } from '../src/log/log-store.js'
 import { memoryDatabase } from '../src/log/backends.js'
 import type { SimClientEnd } from '../src/rpc/sim-network.js'
+import type { SimWorld } from '../src/sim/world.js'
 import { sleep } from '../src/base/clock.js'
 import { simTest } from './helpers/sim.js'
 
@@ -280,21 +281,29 @@ for (const { name, reader, offset } of sharedReads) {
   )
 }
 
+/** Heartbeats slowed to one a second: over a short run the timer sends at most timerHeartbeats(ms) of them. */
+const SLOW_HEARTBEAT_MS = 1000
+
+/** A 3-node cluster with slowed heartbeats, a completed write (its index) and the leader. */
+async function slowHeartbeatCluster(world: SimWorld): Promise<{ cluster: RaftCluster; written: number; leader: number }> {
+  const cluster = await RaftCluster.create(world, 3, { node: { heartbeatIntervalMs: SLOW_HEARTBEAT_MS, electionTimeoutMs: 3000 } })
+  const written = await cluster.one(7, 3, true)
+  return { cluster, written, leader: await cluster.checkOneLeader() }
+}
+
+/** The most messages the slowed heartbeat timer can send one member in `elapsedMs`. */
+const timerHeartbeats = (elapsedMs: number): number => Math.floor(elapsedMs / SLOW_HEARTBEAT_MS) + 1
+
 // In a 3-voter cluster the follower's ask is the acknowledgement the leader needs (it was sent in the
 // leader's term after the reads arrived), so the leader answers it without a heartbeat round: the
-// third member hears nothing of the reads. Heartbeats are slowed to one a second so that the timer
-// sends at most one while the reads run.
+// third member hears nothing of the reads beyond what the slowed heartbeat timer sends.
 simTest(
   t,
   'ReadIndex on a follower of 3 voters: the ask alone confirms the point, with no heartbeat round to the third member',
   async (world, t) => {
-    const servers = 3
-    const heartbeatIntervalMs = 1000
-    const cluster = await RaftCluster.create(world, servers, { node: { heartbeatIntervalMs, electionTimeoutMs: 3000 } })
-    const written = await cluster.one(7, servers, true)
-    const leader = await cluster.checkOneLeader()
-    const follower = (leader + 1) % servers
-    const third = (leader + 2) % servers
+    const { cluster, written, leader } = await slowHeartbeatCluster(world)
+    const follower = (leader + 1) % 3
+    const third = (leader + 2) % 3
     await node(cluster, follower).readIndex() // the follower has learned the commit index
     const thirdBefore = cluster.rpcCount(third)
     const startedMs = world.clock.now()
@@ -306,11 +315,10 @@ simTest(
       )
     }
     const elapsedMs = world.clock.now() - startedMs
-    const timerHeartbeats = Math.floor(elapsedMs / heartbeatIntervalMs) + 1
     const toThird = cluster.rpcCount(third) - thirdBefore
     t.ok(
-      toThird <= timerHeartbeats,
-      `5 asks in ${elapsedMs} ms sent the third member ${toThird} messages, no more than the heartbeat timer's ${timerHeartbeats}`,
+      toThird <= timerHeartbeats(elapsedMs),
+      `5 asks in ${elapsedMs} ms sent the third member ${toThird} messages, no more than the heartbeat timer's ${timerHeartbeats(elapsedMs)}`,
     )
     cluster.cleanup()
   },
@@ -319,17 +327,13 @@ simTest(
 
 // While followers ask back to back, the answer to each ask tells the follower of the leader's
 // latest read round, and its next ask acknowledges that round. So the leader's own reads need no
-// heartbeat to an asking follower. Heartbeats are slowed to one a second, as above.
+// heartbeat to an asking follower.
 simTest(
   t,
   'ReadIndex: while the followers are asking, the leader’s own read rounds ride on their asks, with no heartbeats',
   async (world, t) => {
-    const servers = 3
-    const heartbeatIntervalMs = 1000
-    const cluster = await RaftCluster.create(world, servers, { node: { heartbeatIntervalMs, electionTimeoutMs: 3000 } })
-    const written = await cluster.one(7, servers, true)
-    const leader = await cluster.checkOneLeader()
-    const followers = [(leader + 1) % servers, (leader + 2) % servers]
+    const { cluster, written, leader } = await slowHeartbeatCluster(world)
+    const followers = [(leader + 1) % 3, (leader + 2) % 3]
     // Without latency the followers' asks would loop in zero virtual time and starve every timer.
     world.network.setLatency(1, 3)
     let leaderDone = false
@@ -351,10 +355,9 @@ simTest(
     const sent = followers.map((follower, i) => cluster.rpcCount(follower) - (before[i] as number))
     leaderDone = true
     await Promise.all(followerLoops)
-    const timerHeartbeats = Math.floor(elapsedMs / heartbeatIntervalMs) + 1
     t.ok(
-      sent.every((count) => count <= timerHeartbeats),
-      `30 rounds of leader reads in ${elapsedMs} ms sent the followers ${sent.join(' and ')} messages, no more than the heartbeat timer's ${timerHeartbeats} each`,
+      sent.every((count) => count <= timerHeartbeats(elapsedMs)),
+      `30 rounds of leader reads in ${elapsedMs} ms sent the followers ${sent.join(' and ')} messages, no more than the heartbeat timer's ${timerHeartbeats(elapsedMs)} each`,
     )
     cluster.cleanup()
   },

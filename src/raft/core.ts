@@ -118,8 +118,12 @@ export class RaftCore {
   private readonly reads = new ReadIndexTracker()
   /** On a follower: the latest read round it was told of by its leader in `term` (AppendEntries, answers to its asks). */
   private heardReadRound = { term: 0, round: 0 }
-  /** On a leader: a read round begun without heartbeats to the followers that were asking, and its tick; null otherwise. */
-  private roundLeftToAsks: { round: number; tick: number } | null = null
+  /**
+   * On a leader: the tick at which the read round in flight began without heartbeats to the
+   * followers that were asking; null otherwise. Every round begins through sendReadRound or
+   * broadcastHeartbeat, which set or clear it, so it always belongs to the current round.
+   */
+  private roundLeftToAsksTick: number | null = null
   private applyQueue: ApplyItem[] = []
   /** The follower's match index when each append was sent: a rejection at or below it is lost state, not a stale reply. */
   private readonly matchWhenSent = new WeakMap<AppendEntriesRequest, number>()
@@ -291,13 +295,14 @@ export class RaftCore {
 
   /**
    * A voter's ask, in this term, after it was told of read round `ask.readRoundHeard`: it acknowledges that
-   * round. Not when leases are kept: a lease also rests on followers restarting their election
-   * timers when they hear from the leader, which an answer to an ask does not do.
+   * round, and marks the asker as one whose next ask will acknowledge the next (sendReadRound).
+   * Neither when leases are kept: a lease also rests on followers restarting their election timers
+   * when they hear from the leader, which an answer to an ask does not do.
    */
   private acknowledgeByAsk(ask: ReadAsk): void {
+    if (this.options.leaseTicks > 0) return
     const progress = this.progress.get(ask.asker) as Progress
     progress.lastAskTick = this.ticks
-    if (this.options.leaseTicks > 0) return
     // A round not yet begun cannot have been told of: such a claim acknowledges nothing.
     if (ask.readRoundHeard > this.reads.round || ask.readRoundHeard <= progress.readRoundAcked) return
     progress.readRoundAcked = ask.readRoundHeard
@@ -746,10 +751,9 @@ export class RaftCore {
       this.broadcastHeartbeat()
     }
     // A round left to asks that no ask has confirmed a tick later: its askers went quiet.
-    const leftToAsks = this.roundLeftToAsks
-    if (leftToAsks !== null && this.ticks - leftToAsks.tick >= 2) {
-      if (this.reads.roundInFlight && this.reads.round === leftToAsks.round) this.broadcastHeartbeat()
-      this.roundLeftToAsks = null
+    if (this.roundLeftToAsksTick !== null && this.ticks - this.roundLeftToAsksTick >= 2) {
+      if (this.reads.roundInFlight) this.broadcastHeartbeat()
+      this.roundLeftToAsksTick = null
     }
   }
 
@@ -771,12 +775,12 @@ export class RaftCore {
 
   private broadcastHeartbeat(): void {
     for (const peer of this.peers) this.heartbeatTo(peer, this.progress.get(peer) as Progress)
-    this.roundLeftToAsks = null
+    this.roundLeftToAsksTick = null
   }
 
   /**
    * Sends the read round just begun. A follower that asked for a read point this tick or the last
-   * is left out (when no lease is kept): it asks back to back, so the answer to its ask tells it of
+   * is left out (acknowledgeByAsk marks none when leases are kept): it asks back to back, so the answer to its ask tells it of
    * the round and its next ask acknowledges it (acknowledgeByAsk), with no heartbeat either way.
    * Should it stop asking, the round goes to everyone at the tick after next (tickLeader).
    */
@@ -784,10 +788,10 @@ export class RaftCore {
     let leftOut = false
     for (const peer of this.peers) {
       const progress = this.progress.get(peer) as Progress
-      if (this.options.leaseTicks === 0 && progress.state !== 'lost' && progress.lastAskTick >= this.ticks - 1) leftOut = true
+      if (progress.state !== 'lost' && progress.lastAskTick >= this.ticks - 1) leftOut = true
       else this.heartbeatTo(peer, progress)
     }
-    this.roundLeftToAsks = leftOut ? { round: this.reads.round, tick: this.ticks } : null
+    this.roundLeftToAsksTick = leftOut ? this.ticks : null
   }
 
   private heartbeatTo(peer: string, progress: Progress): void {

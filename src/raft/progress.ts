@@ -18,7 +18,7 @@ export class Progress {
   recentActive = false
   /** Highest ReadIndex round this follower has answered. */
   readRoundAcked = 0
-  /** The leader's tick when this follower last asked it for a read point (-2: never). */
+  /** The leader's tick when this follower last asked it for a read point (-2: never, or leases are kept). */
   lastAskTick = -2
   /** In snapshot state: the snapshot index being sent. */
   pendingSnapshot = 0
